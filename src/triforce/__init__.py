@@ -1,0 +1,3 @@
+"""Triforce: verified data, training, evaluation and serving for SNES Zelda ROM-hacking models."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from triforce.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""The `triforce` command line: a thin layer over the library.
+
+Each command group lives in its own module and is registered here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from triforce.cli import doctor
+from triforce.errors import TriforceError
+
+app = typer.Typer(
+    name="triforce",
+    help="Verified training data, training, evaluation and serving for SNES Zelda ROM-hacking models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("doctor")(doctor.doctor)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    """Triforce: every assembly sample and every grade checked by asar and by execution."""
+    if version:
+        from triforce import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+_err = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: run the app, turning TriforceError into a clean message and exit code 2."""
+    try:
+        app()
+    except TriforceError as exc:
+        _err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
