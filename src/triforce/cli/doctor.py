@@ -54,7 +54,7 @@ def collect() -> list[Component]:
         comps.append(Component("bsnes core", False, str(exc), "differential CPU tests"))
     comps.append(_python_module("libretro", "driving the bsnes core"))
     for mod in ("torch", "transformers", "trl", "peft", "deepspeed", "bitsandbytes"):
-        comps.append(_python_module(mod, "training (pip install "triforce\\[train]")"))
+        comps.append(_python_module(mod, "training (pip install triforce\\[train])"))
     try:
         import torch
 
