@@ -33,6 +33,7 @@ def _root(
         typer.echo(__version__)
         raise typer.Exit()
 
+
 _err = Console(stderr=True)
 
 
