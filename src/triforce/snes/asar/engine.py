@@ -166,7 +166,7 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
     run = run_asar(find_asar().path, args, workdir, cfg.limits)
 
     limit_diags = run.limit_diagnostics(cfg.limits)
-    diagnostics = parse_asar_output(run.output)
+    diagnostics = [_explain(d, cfg.limits) for d in parse_asar_output(run.output)]
     symbols = parse_wla_symbols(sym_path.read_text(errors="replace")) if sym_path.exists() else SymbolFile()
     named = {d.file for d in diagnostics if d.file} | set(symbols.sources)
     if any(not _allowed_source(name, workdir, cfg) for name in named):
@@ -207,6 +207,16 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
     if not has_error:
         rom = (workdir / _ROM_FILE).read_bytes()
     return RunOutcome(by_unit, unattributed, rom, symbols)
+
+
+def _explain(diag: Diagnostic, limits: SandboxLimits) -> Diagnostic:
+    """asar cannot open the ROM we just wrote only when it cannot allocate its 16 MiB ROM buffer."""
+    if diag.code == "Eopen_rom_failed":
+        return sandbox_error(
+            "Tmemory",
+            f"asar could not allocate its ROM buffer under the {limits.memory_bytes >> 20} MiB memory limit",
+        )
+    return diag
 
 
 def stub_requests(diags: list[Diagnostic]) -> dict[str, str | None]:
@@ -266,7 +276,9 @@ def written_ranges(
                 for i in range(block, min(block + step, limit)):
                     if base[i] != rom[i]:
                         written[i] = 1
-    written[limit:size] = b"\x01" * (size - limit)
+    for i in range(limit, size):  # asar grew the image: padding is not a write
+        if rom[i]:
+            written[i] = 1
     starts = sorted(
         {
             o
