@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from triforce.snes.asar import assemble, assemble_batch, snes_to_offset
+from pathlib import Path
+
+from triforce.snes.asar import SandboxLimits, assemble, assemble_batch, snes_to_offset
 
 
 def _good(i: int) -> str:
@@ -76,3 +78,41 @@ def test_hirom_batch_places_snippets_in_bank_c0() -> None:
     results = assemble_batch(["NOP", "RTL"], mapper="hirom")
     assert [r.chunks[0].address for r in results] == [0xC00000, 0xC00400]
     assert [r.chunks[0].offset for r in results] == [0, 0x400]
+
+
+def test_macro_errors_name_the_real_line_and_the_call_site() -> None:
+    src = "NOP\nmacro m()\n  NOP\n  NOP\n  foo\nendmacro\nNOP\n%m()\n"
+    [diag] = assemble(src, filename="m.asm").errors
+    assert (diag.file, diag.line, diag.called_from) == ("m.asm", 5, "m.asm:8")
+    assert diag.format().startswith("m.asm:5 (called from m.asm:8): error: (Eunknown_command)")
+    [_, batched] = assemble_batch(["NOP", src])
+    assert (batched.errors[0].file, batched.errors[0].line) == ("snippet1.asm", 5)
+    assert batched.errors[0].called_from == "snippet1.asm:8"
+
+
+def test_error_in_an_included_file_maps_to_the_snippet_that_included_it(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "bad.asm").write_text("Helper:\n  STZ $7EF340\n  RTS\n")
+    (tmp_path / "lib" / "good.asm").write_text("Helper:\n  RTS\n")
+    snippets = ['JSR Helper\nincsrc "lib/good.asm"\n', 'JSR Helper\nincsrc "lib/bad.asm"\n', "RTS"]
+    results = assemble_batch(snippets, include_root=tmp_path)
+    assert [r.ok for r in results] == [True, False, True]
+    [diag] = results[1].errors
+    assert (diag.file, diag.line, diag.snippet) == ("lib/bad.asm", 2, 1)
+    assert results[0].code == b"\x20\x03\x80\x60"
+
+
+def test_a_snippet_that_hangs_times_out_alone() -> None:
+    snippets = ["LDA #$01", "LDA #$02", "!i = 0\nwhile 1\n!i #= !i+1\nendwhile\n", "LDA #$04"]
+    results = assemble_batch(snippets, limits=SandboxLimits(timeout_s=1))
+    assert [r.ok for r in results] == [True, True, False, True]
+    assert results[2].errors[0].code == "Ttimeout"
+    assert [r.code for r in results if r.ok] == [b"\xa9\x01", b"\xa9\x02", b"\xa9\x04"]
+
+
+def test_stubs_with_a_real_error_behave_as_in_single_mode() -> None:
+    src = "JSL Missing\nSTZ $7EF340\n"
+    [batched] = assemble_batch([src], stubs=True)
+    single = assemble(src, stubs=True)
+    assert [d.code for d in batched.errors] == [d.code for d in single.errors] == ["Eunknown_command"]
+    assert set(batched.stubs) == set(single.stubs) == {"Missing"}

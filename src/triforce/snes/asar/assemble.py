@@ -107,7 +107,7 @@ def assemble(
     if scan.diagnostics:
         return AssembleResult(False, scan.diagnostics, [], {}, {}, checked, _base=base)
 
-    unit = Unit(0, source, filename, org, default_bank(org, checked))
+    unit = Unit(0, source, filename, org, default_bank(org, checked), includes=frozenset(scan.includes))
     allocator = StubAllocator(checked, len(base))
     with private_dir() as workdir:
         write_units(workdir, [unit])

@@ -23,6 +23,7 @@ import re
 import resource
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,15 +310,23 @@ def run_asar(asar: Path, args: Sequence[str], cwd: Path, limits: SandboxLimits) 
             preexec_fn=_limit_setter(limits),
             env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
         )
-        timed_out = False
-        try:
-            returncode: int | None = proc.wait(timeout=limits.timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        # A timer kills the group; a plain blocking wait() avoids Popen.wait(timeout)'s polling
+        # sleeps, which cost more than asar itself on short snippets.
+        fired = threading.Event()
+
+        def _kill() -> None:
+            fired.set()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            returncode = None
+
+        timer = threading.Timer(limits.timeout_s, _kill)
+        timer.start()
+        try:
+            code = proc.wait()
+        finally:
+            timer.cancel()
+        timed_out = fired.is_set()
+        returncode: int | None = None if timed_out else code
     size = out_path.stat().st_size
     with open(out_path, "rb") as fh:
         raw = fh.read(limits.output_bytes)
