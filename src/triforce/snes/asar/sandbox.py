@@ -60,7 +60,7 @@ _PASTE_RES = (
     re.compile(r"[A-Za-z0-9_!>]<[A-Za-z_][A-Za-z0-9_]*>"),  # ident<arg>, <a><b>
     re.compile(r"<[A-Za-z_][A-Za-z0-9_]*>[A-Za-z0-9_!<]"),  # <arg>ident
 )
-_LABEL_PREFIX_RE = re.compile(r"^(?:[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\s+)")
+_LABEL_PREFIX_RE = re.compile(r"^(?:#?[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\s+)")
 _ASSIGN_RE = re.compile(r"^![A-Za-z0-9_]+\s*(?:[#?:+]?=)")
 
 
