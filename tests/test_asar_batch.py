@@ -104,7 +104,7 @@ def test_error_in_an_included_file_maps_to_the_snippet_that_included_it(tmp_path
 
 def test_a_snippet_that_hangs_times_out_alone() -> None:
     snippets = ["LDA #$01", "LDA #$02", "!i = 0\nwhile 1\n!i #= !i+1\nendwhile\n", "LDA #$04"]
-    results = assemble_batch(snippets, limits=SandboxLimits(timeout_s=1))
+    results = assemble_batch(snippets, limits=SandboxLimits(timeout_s=0.5))
     assert [r.ok for r in results] == [True, True, False, True]
     assert results[2].errors[0].code == "Ttimeout"
     assert [r.code for r in results if r.ok] == [b"\xa9\x01", b"\xa9\x02", b"\xa9\x04"]
@@ -116,3 +116,18 @@ def test_stubs_with_a_real_error_behave_as_in_single_mode() -> None:
     single = assemble(src, stubs=True)
     assert [d.code for d in batched.errors] == [d.code for d in single.errors] == ["Eunknown_command"]
     assert set(batched.stubs) == set(single.stubs) == {"Missing"}
+
+
+def test_a_snippet_with_its_own_org_cannot_overwrite_its_neighbours() -> None:
+    snippets = [
+        "LDA #$01\nRTL\n",
+        "org $008000\ndb $FF,$FF,$FF\n",
+        "namespace Other\nFoo:\nRTS\n",
+        "LDA #$04\n",
+    ]
+    results = assemble_batch(snippets)
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert results[0].code == b"\xa9\x01\x6b" and results[0].chunks[0].address == 0x008000
+    assert results[1].chunks[0].address == 0x008000 and results[1].code == b"\xff\xff\xff"
+    assert results[3].code == b"\xa9\x04"
+    assert results[2].symbols == {"Other_Foo": results[2].chunks[0].address}

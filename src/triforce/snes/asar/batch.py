@@ -11,6 +11,7 @@ in halves until the culprit is alone. Results come back in input order.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -31,12 +32,25 @@ from triforce.snes.asar.engine import (
 )
 from triforce.snes.asar.result import AssembleResult
 from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
-from triforce.snes.asar.sandbox import SandboxLimits, scan_source
+from triforce.snes.asar.sandbox import SandboxLimits, scan_source, strip_comment
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
 
 DEFAULT_SLOT_SIZE = 0x400
 #: Rounds of "drop the failures, define stubs, rerun" before splitting the group.
 MAX_ROUNDS = 6
+
+
+_PLACEMENT_RE = re.compile(
+    r"(?<![\w!.])(org|base|freecode|freespace|freedata|pushpc|pullpc|namespace|lorom|hirom|exlorom|"
+    r"exhirom|sa1rom|fullsa1rom|sfxrom|norom)(?![\w(])",
+    re.IGNORECASE,
+)
+
+
+def _places_itself(source: str) -> bool:
+    """Snippets that move the PC, change the mapper or namespace could write over their
+    neighbours' slots without asar noticing: they get an asar run of their own."""
+    return any(_PLACEMENT_RE.search(strip_comment(line)) for line in source.splitlines())
 
 
 def _namespace(index: int) -> str:
@@ -167,6 +181,7 @@ class _Batch:
                 labels,
                 self.mapper,
                 None,
+                solo=len(units) == 1,
             )
             result._rom = None  # built lazily from the shared base and this unit's own chunks
             self.results[unit.index] = result
@@ -237,9 +252,14 @@ def assemble_batch(
         )
     template = RunConfig(checked, base, root, frozenset(includes), defines, limits)
     batch = _Batch(template, stubs)
+    shared = [u for u in units if not _places_itself(u.source)]
+    alone = [u for u in units if _places_itself(u.source)]
     if units:
         with private_dir() as workdir:
             write_units(workdir, units)
-            batch.solve(workdir, units)
+            if shared:
+                batch.solve(workdir, shared)
+            for unit in alone:
+                batch.solve(workdir, [unit])
     results.update(batch.results)
     return [results[i] for i in range(len(snippets))]

@@ -59,8 +59,11 @@ class Unit:
         return f"TFend{self.index:05d}"
 
     def end_address(self, labels: dict[str, int]) -> int | None:
-        plain = labels.get(self.end_label)
-        return labels.get(f"{self.namespace}_{self.end_label}", plain) if self.namespace else plain
+        # the snippet may have switched namespace, so the label may carry any prefix
+        for name in (f"{self.namespace}_{self.end_label}", self.end_label):
+            if name in labels:
+                return labels[name]
+        return next((a for n, a in labels.items() if n.endswith(f"_{self.end_label}")), None)
 
 
 @dataclass

@@ -64,7 +64,7 @@ _LABEL_PREFIX_RE = re.compile(r"^(?:#?[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\
 _ASSIGN_RE = re.compile(r"^![A-Za-z0-9_]+\s*(?:[#?:+]?=)")
 
 
-def _strip_comment(line: str) -> str:
+def strip_comment(line: str) -> str:
     """The line without its `;` comment, respecting '...' and "..." literals."""
     quote = ""
     for i, ch in enumerate(line):
@@ -152,10 +152,10 @@ class _Scanner:
         i = 0
         while i < len(lines):
             line_no = i + 1
-            line = _strip_comment(lines[i])
+            line = strip_comment(lines[i])
             while line.rstrip().endswith("\\") and i + 1 < len(lines):  # line continuation
                 i += 1
-                line = line.rstrip()[:-1] + _strip_comment(lines[i])
+                line = line.rstrip()[:-1] + strip_comment(lines[i])
             i += 1
             self._scan_line(line, file, line_no, base_dir, depth)
 
