@@ -125,12 +125,18 @@ def test_memory_limit_is_reported() -> None:
 
 
 def test_no_temp_dirs_or_processes_are_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TRIFORCE_TMPDIR", str(tmp_path))
     assemble("!i = 0\nwhile 1\n!i #= !i+1\nendwhile\n", limits=SandboxLimits(timeout_s=0.5))
+    seen: list[str] = []
+    real_run = __import__("triforce.snes.asar.engine", fromlist=["run_asar"]).run_asar
+
+    def spy(asar: Path, args: list[str], cwd: Path, limits: SandboxLimits) -> object:
+        seen.append(str(cwd))
+        return real_run(asar, args, cwd, limits)
+
+    monkeypatch.setattr("triforce.snes.asar.engine.run_asar", spy)
     assemble_batch(["NOP", "STZ $7EF340"])
+    assert seen and all(path.startswith(str(tmp_path)) for path in seen)
     assert os.listdir(tmp_path) == []
 
 

@@ -162,6 +162,9 @@ class _Batch:
         ends = [e for u in units if (e := u.end_address(labels)) is not None]
         ranges = written_ranges(cfg.base, outcome.rom, outcome.symbols, self.mapper, ends)
         ownership = _Ownership(units, outcome, self.mapper)
+        by_namespace: dict[str, dict[str, int]] = {}
+        for name, address in labels.items():
+            by_namespace.setdefault(name.partition("_")[0], {})[name] = address
         per_unit: dict[int, list[tuple[int, int]]] = {u.index: [] for u in units}
         for start, end in ranges:
             pos = start
@@ -178,7 +181,7 @@ class _Batch:
                 outcome.rom,
                 cfg.base,
                 per_unit[unit.index],
-                labels,
+                labels if len(units) == 1 else by_namespace.get(unit.namespace or "", {}),
                 self.mapper,
                 None,
                 solo=len(units) == 1,
