@@ -25,7 +25,24 @@ from triforce.snes.opcodes import OPCODES, Mode
 
 # Loop exit reasons (ints in the hot path; mapped to StopReason by the core).
 EXIT_LIMIT, EXIT_CYCLES, EXIT_SENTINEL, EXIT_RETURN, EXIT_BRK, EXIT_COP, EXIT_STP, EXIT_WAI = range(8)
-EXIT_SWITCH = 8
+EXIT_SWITCH = 8  # the mode changed: continue in another loop
+EXIT_WRAP = 9  # flat loop only: the next instruction's bytes may wrap past $FFFF in its bank
+
+# Rough opcode frequencies in SNES game code (loads, stores, branches, calls, REP/SEP first);
+# the dispatch tree is weight-balanced on these so common opcodes are found in fewer tests.
+_HOT = {
+    0xA9: 60, 0xA5: 40, 0xAD: 50, 0xBD: 30, 0xB9: 20, 0xAF: 20, 0xBF: 10, 0xB7: 8, 0xB1: 8,
+    0x85: 40, 0x8D: 50, 0x9D: 25, 0x99: 15, 0x8F: 20, 0x9F: 10, 0x97: 6, 0x91: 6, 0x64: 15,
+    0x9C: 20, 0x9E: 8, 0xF0: 40, 0xD0: 40, 0x90: 20, 0xB0: 20, 0x10: 15, 0x30: 15, 0x80: 20,
+    0x20: 30, 0x60: 30, 0x22: 30, 0x6B: 30, 0xC2: 25, 0xE2: 25, 0x18: 20, 0x38: 15, 0x69: 20,
+    0xE9: 10, 0xC9: 25, 0x29: 20, 0x09: 10, 0xE8: 15, 0xC8: 15, 0xCA: 12, 0x88: 12, 0xAA: 12,
+    0xA8: 12, 0x8A: 10, 0x98: 8, 0xA2: 25, 0xA0: 20, 0xA6: 10, 0xA4: 8, 0xAE: 10, 0xAC: 6,
+    0x48: 10, 0x68: 10, 0xDA: 8, 0xFA: 8, 0x5A: 6, 0x7A: 6, 0x0A: 12, 0x4A: 12, 0x1A: 8,
+    0x3A: 8, 0xE6: 8, 0xC6: 8, 0xEE: 6, 0xCE: 6, 0x4C: 15, 0x5C: 8, 0xEB: 6, 0xC5: 8, 0xCD: 8,
+    0xDD: 6, 0x25: 6, 0x05: 6, 0x65: 8, 0x6D: 6, 0x7D: 5, 0x8B: 5, 0xAB: 5, 0x86: 8, 0x84: 6,
+    0x8E: 8, 0x8C: 6, 0xE0: 10, 0xC0: 8, 0xE4: 4, 0x0B: 4, 0x2B: 4, 0x4B: 4, 0xFC: 4, 0x7C: 4,
+    0x95: 8, 0xB5: 8, 0x6C: 3, 0x08: 5, 0x28: 5, 0x5B: 3, 0x7B: 3, 0xEA: 3, 0x54: 3, 0x44: 2,
+}  # fmt: skip
 
 # Bus cycles with 8-bit data, by addressing mode, for reads, writes and read-modify-writes.
 _READ_CYCLES = {
@@ -58,11 +75,14 @@ class Variant:
     m8: bool
     x8: bool
     fast: bool
+    cycle_limit: bool = True  # check a cycle budget after each instruction
+    sentinel: bool = True  # check for a stop address after each instruction
 
     @property
     def name(self) -> str:
         mode = "e" if self.e else f"n{int(self.m8)}{int(self.x8)}"
-        return f"_run_{mode}_{'flat' if self.fast else 'bus'}"
+        checks = ("_c" if self.cycle_limit else "") + ("_s" if self.sentinel else "")
+        return f"_run_{mode}_{'flat' if self.fast else 'bus'}{checks}"
 
 
 class _Gen:
@@ -86,7 +106,14 @@ class _Gen:
         return f"mem[{addr}] = {value}" if self.v.fast else f"write({addr}, {value})"
 
     def op8(self, k: int = 1) -> str:
+        """Operand byte k. The flat loop never runs an instruction with PC > $FFFB (it hands
+        those to the bus loop), so it can index from the opcode address without wrapping."""
+        if self.v.fast:
+            return f"mem[pbpc + {k}]"
         return self.rd(f"pbs | ((pc + {k}) & 0xFFFF)")
+
+    def adv(self, length: int) -> str:
+        return f"pc += {length}" if self.v.fast else f"pc = (pc + {length}) & 0xFFFF"
 
     def op16(self) -> str:
         return f"{self.op8(1)} | {self.op8(2)} << 8"
@@ -294,7 +321,7 @@ def _opcode_body(g: _Gen, code: int) -> list[str]:
     op = OPCODES[code]
     mn, mode = op.mnemonic, op.mode
     length = op.length(g.m8, g.x8)
-    adv = [f"pc = (pc + {length}) & 0xFFFF"]
+    adv = [g.adv(length)]
     e, m8, x8 = g.e, g.m8, g.x8
 
     def done(cycles: int | str, extra: str = "") -> list[str]:
@@ -345,7 +372,7 @@ def _opcode_body(g: _Gen, code: int) -> list[str]:
             f"if {cond}:",
             *("    " + line for line in taken),
             "else:",
-            "    pc = (pc + 2) & 0xFFFF",
+            f"    {g.adv(2)}",
             "    cyc += 2",
         ]
     return _special(g, code, mn, done)
@@ -587,14 +614,22 @@ def _special(g: _Gen, code: int, mn: str, fin: Callable[..., list[str]]) -> list
 
 
 def _tree(bodies: list[list[str]], lo: int, hi: int, indent: str) -> list[str]:
+    """An `if op < k` tree over opcodes lo..hi-1, split where the two halves weigh the same."""
     if hi - lo == 1:
         return [indent + line for line in bodies[lo]]
-    mid = (lo + hi) // 2
+    weights = [_HOT.get(code, 1) for code in range(lo, hi)]
+    total = sum(weights)
+    best, best_gap, running = lo + 1, total, 0
+    for k in range(lo + 1, hi):
+        running += weights[k - 1 - lo]
+        gap = abs(total - 2 * running)
+        if gap < best_gap:
+            best, best_gap = k, gap
     return [
-        f"{indent}if op < {mid}:",
-        *_tree(bodies, lo, mid, indent + "    "),
+        f"{indent}if op < {best}:",
+        *_tree(bodies, lo, best, indent + "    "),
         f"{indent}else:",
-        *_tree(bodies, mid, hi, indent + "    "),
+        *_tree(bodies, best, hi, indent + "    "),
     ]
 
 
@@ -602,7 +637,6 @@ def generate(v: Variant) -> str:
     """Python source of the interpreter loop for one variant."""
     g = _Gen(v)
     bodies = [_opcode_body(g, code) for code in range(256)]
-    fetch = g.rd("pbs | pc")
     head = [
         f"def {v.name}(cpu, mem, read, write, limit, cyc_limit, stop_addr, stop_ret, s0, stop_brk):",
         "    a = cpu._a; x = cpu._x; y = cpu._y; s = cpu._s; d = cpu._d",
@@ -611,17 +645,29 @@ def generate(v: Variant) -> str:
         f"    mf = {g.mf}; xf = {g.xf}; e_ = {int(v.e)}",
         "    dl1 = 1 if d & 0xFF else 0",
         "    cyc = 0; count = 0; reason = 0",
-        "    while count < limit:",
-        "        count += 1",
-        f"        op = {fetch}",
+        "    for count in range(1, limit + 1):",
     ]
-    tail = [
-        "        if cyc >= cyc_limit:",
-        f"            reason = {EXIT_CYCLES}",
-        "            break",
-        "        if pbs | pc == stop_addr:",
-        f"            reason = {EXIT_SENTINEL}",
-        "            break",
+    if v.fast:
+        head += [
+            "        if pc > 0xFFFB:",
+            "            count -= 1",
+            f"            reason = {EXIT_WRAP}",
+            "            break",
+            "        pbpc = pbs | pc",
+            "        op = mem[pbpc]",
+        ]
+    else:
+        head.append(f"        op = {g.rd('pbs | pc')}")
+    tail = []
+    if v.cycle_limit:
+        tail += ["        if cyc >= cyc_limit:", f"            reason = {EXIT_CYCLES}", "            break"]
+    if v.sentinel:
+        tail += [
+            "        if pbs | pc == stop_addr:",
+            f"            reason = {EXIT_SENTINEL}",
+            "            break",
+        ]
+    tail += [
         "    cpu._a = a; cpu._x = x; cpu._y = y; cpu._s = s; cpu._d = d",
         "    cpu._db = dbs >> 16; cpu._pb = pbs >> 16; cpu._pc = pc",
         "    cpu._n = n_ & 0x80; cpu._z = 1 if z_ else 0; cpu._c = c_; cpu._v = v_; cpu._dm = dm; cpu._i = i_",

@@ -30,7 +30,7 @@ _EXIT_REASONS = {
 }
 
 _LoopFn = Callable[..., tuple[int, int, int]]
-_LOOPS: dict[tuple[bool, bool, bool, bool], _LoopFn] = {}
+_LOOPS: dict[_codegen.Variant, _LoopFn] = {}
 
 
 class Bus(Protocol):
@@ -39,12 +39,10 @@ class Bus(Protocol):
     def write(self, address: int, value: int) -> None: ...
 
 
-def _loop(e: bool, m8: bool, x8: bool, fast: bool) -> _LoopFn:
-    """The generated loop for a mode, compiled on first use and cached for the process."""
-    key = (e, m8, x8, fast)
-    fn = _LOOPS.get(key)
+def _loop(variant: _codegen.Variant) -> _LoopFn:
+    """The generated loop for a variant, compiled on first use and cached for the process."""
+    fn = _LOOPS.get(variant)
     if fn is None:
-        variant = _codegen.Variant(e, m8 or e, x8 or e, fast)
         namespace: dict[str, Any] = {
             "_adc8d": _decimal._adc8d,
             "_sbc8d": _decimal._sbc8d,
@@ -54,7 +52,7 @@ def _loop(e: bool, m8: bool, x8: bool, fast: bool) -> _LoopFn:
         code = compile(_codegen.generate(variant), f"<65816 {variant.name}>", "exec")
         exec(code, namespace)
         fn = namespace[variant.name]
-        _LOOPS[key] = fn
+        _LOOPS[variant] = fn
     return fn
 
 
@@ -229,9 +227,7 @@ class CPU:
         """
         if self._stopped or self._waiting:
             return 0
-        loop = _loop(bool(self._e), bool(self._mf), bool(self._xf), self._fast)
-        _, _, cycles = loop(self, self._mem, self.bus.read, self.bus.write, 1, _NEVER, -1, False, 0, False)
-        return cycles
+        return self._execute(1, _NEVER, -1, False, 0, False)[2]
 
     def run(
         self,
@@ -255,34 +251,57 @@ class CPU:
         cyc_limit = _NEVER if max_cycles is None else max_cycles
         stop_addr = -1 if stop_at is None else stop_at & 0xFFFFFF
         s0 = self._s
-        if self.trace_hook is not None:
-            return self._run_traced(limit, cyc_limit, stop_addr, stop_at_return, s0, stop_on_break)
+        if self.trace_hook is None:
+            exit_code, count, cycles = self._execute(
+                limit, cyc_limit, stop_addr, stop_at_return, s0, stop_on_break
+            )
+            return RunResult(_EXIT_REASONS[exit_code], count, cycles)
+        return self._run_traced(limit, cyc_limit, stop_addr, stop_at_return, s0, stop_on_break)
+
+    def _execute(
+        self, limit: int, cyc_limit: int, stop_addr: int, stop_ret: bool, s0: int, stop_brk: bool
+    ) -> tuple[int, int, int]:
+        """Drive the generated loops until a real stop; returns (exit code, instructions, cycles).
+
+        Loops exit early when the mode changes (EXIT_SWITCH: the end-of-instruction checks are
+        done here) and, on the flat path, before an instruction whose bytes could wrap at the
+        end of the bank (EXIT_WRAP: that one instruction runs in the bus loop).
+        """
         total_n = total_c = 0
         read, write = self.bus.read, self.bus.write
+        checks = (cyc_limit < _NEVER, stop_addr >= 0)
         while True:
-            loop = _loop(bool(self._e), bool(self._mf), bool(self._xf), self._fast)
-            exit_code, count, cyc = loop(
-                self, self._mem, read, write, limit - total_n, cyc_limit - total_c,
-                stop_addr, stop_at_return, s0, stop_on_break,
-            )  # fmt: skip
+            fast = self._fast and self._pc <= 0xFFFB
+            variant = _codegen.Variant(bool(self._e), bool(self._mf), bool(self._xf), fast, *checks)
+            budget = limit - total_n
+            if self._fast and not fast:
+                budget = min(budget, 1)
+            exit_code, count, cyc = _loop(variant)(
+                self, self._mem, read, write, budget, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk
+            )
             total_n += count
             total_c += cyc
-            if exit_code != _codegen.EXIT_SWITCH:
-                return RunResult(_EXIT_REASONS[exit_code], total_n, total_c)
-            stop = self._after_switch(total_n, limit, total_c, cyc_limit, stop_addr)
-            if stop is not None:
-                return RunResult(stop, total_n, total_c)
+            if exit_code == _codegen.EXIT_WRAP:
+                continue
+            if exit_code == _codegen.EXIT_SWITCH:
+                stop = self._after_switch(total_n, limit, total_c, cyc_limit, stop_addr)
+                if stop is None:
+                    continue
+                return stop, total_n, total_c
+            if exit_code == _codegen.EXIT_LIMIT and total_n < limit:
+                continue  # the single bus-loop instruction after EXIT_WRAP
+            return exit_code, total_n, total_c
 
     def _after_switch(
         self, total_n: int, limit: int, total_c: int, cyc_limit: int, stop_addr: int
-    ) -> StopReason | None:
+    ) -> int | None:
         """The end-of-instruction checks a loop skips when it exits to change mode."""
         if total_c >= cyc_limit:
-            return StopReason.CYCLE_LIMIT
+            return _codegen.EXIT_CYCLES
         if (self._pb << 16 | self._pc) == stop_addr:
-            return StopReason.SENTINEL
+            return _codegen.EXIT_SENTINEL
         if total_n >= limit:
-            return StopReason.INSTRUCTION_LIMIT
+            return _codegen.EXIT_LIMIT
         return None
 
     def _run_traced(
@@ -290,26 +309,18 @@ class CPU:
     ) -> RunResult:
         hook = self.trace_hook
         assert hook is not None
-        read, write = self.bus.read, self.bus.write
         total_n = total_c = 0
         while total_n < limit:
             before = self.registers()
             entry_bytes = self._instruction_bytes()
-            loop = _loop(bool(self._e), bool(self._mf), bool(self._xf), self._fast)
-            exit_code, count, cyc = loop(
-                self, self._mem, read, write, 1, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk
-            )
+            exit_code, count, cyc = self._execute(1, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk)
             total_n += count
             total_c += cyc
             if count:
                 op = OPCODES[entry_bytes[0]]
                 text = operand_text(op.mode, entry_bytes[1:], before.pb, before.pc)
                 hook(TraceEntry(before.address, entry_bytes, op.mnemonic, text, before, cyc))
-            if exit_code == _codegen.EXIT_SWITCH:
-                stop = self._after_switch(total_n, limit, total_c, cyc_limit, stop_addr)
-                if stop is not None:
-                    return RunResult(stop, total_n, total_c)
-            elif exit_code != _codegen.EXIT_LIMIT:
+            if exit_code != _codegen.EXIT_LIMIT:
                 return RunResult(_EXIT_REASONS[exit_code], total_n, total_c)
         return RunResult(StopReason.INSTRUCTION_LIMIT, total_n, total_c)
 
