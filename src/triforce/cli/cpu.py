@@ -10,14 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from triforce.snes.conformance import (
-    FileResult,
-    Runner,
-    TestFailure,
-    find_test_files,
-    iter_file,
-    load_tests,
-)
+from triforce.snes.conformance import FileResult, Runner, find_test_files, iter_tests, load_tests, record
 
 app = typer.Typer(help="The 65816 CPU core: conformance checks.", no_args_is_help=True)
 
@@ -39,16 +32,11 @@ def conformance(
     with Progress(*columns, console=console, transient=True) as progress:
         overall = progress.add_task("files", total=len(files))
         for path in files:
-            tests = len(load_tests(path))
-            task = progress.add_task(path.name, total=tests)
+            tests = load_tests(path)
+            task = progress.add_task(path.name, total=len(tests))
             result = FileResult(path)
-            for name, diffs, cycles_ok in iter_file(path, runner):
-                result.total += 1
-                if diffs:
-                    result.failures.append(TestFailure(name, diffs))
-                else:
-                    result.passed += 1
-                result.cycle_mismatches += 0 if cycles_ok else 1
+            for name, diffs, cycles_ok in iter_tests(tests, runner):
+                record(result, name, diffs, cycles_ok)
                 progress.advance(task)
             progress.remove_task(task)
             progress.advance(overall)

@@ -154,22 +154,29 @@ class Runner:
         return diffs, cycles == expected_cycles
 
 
-def iter_file(path: Path, runner: Runner | None = None) -> Iterator[tuple[str, list[str], bool]]:
-    """Yield (test name, differences, cycle count matched) per test in a file."""
+def iter_tests(
+    tests: list[dict[str, Any]], runner: Runner | None = None
+) -> Iterator[tuple[str, list[str], bool]]:
+    """Yield (test name, differences, cycle count matched) per test."""
     runner = runner or Runner()
-    for test in load_tests(path):
+    for test in tests:
         diffs, cycles_ok = runner.run_test(test)
         yield test.get("name", "?"), diffs, cycles_ok
 
 
+def record(result: FileResult, name: str, diffs: list[str], cycles_ok: bool) -> None:
+    """Add one test's outcome to a file's tally."""
+    result.total += 1
+    if diffs:
+        result.failures.append(TestFailure(name, diffs))
+    else:
+        result.passed += 1
+    if not cycles_ok:
+        result.cycle_mismatches += 1
+
+
 def run_file(path: Path, runner: Runner | None = None) -> FileResult:
     result = FileResult(path)
-    for name, diffs, cycles_ok in iter_file(path, runner):
-        result.total += 1
-        if diffs:
-            result.failures.append(TestFailure(name, diffs))
-        else:
-            result.passed += 1
-        if not cycles_ok:
-            result.cycle_mismatches += 1
+    for name, diffs, cycles_ok in iter_tests(load_tests(path), runner):
+        record(result, name, diffs, cycles_ok)
     return result
