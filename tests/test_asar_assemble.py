@@ -198,3 +198,13 @@ def test_include_root_allows_files_inside_it(tmp_path: object) -> None:
     res = assemble('JSR Helper\nincsrc "lib/helpers.asm"\nincbin "data.bin"\n', include_root=root)
     assert res.ok, res.diagnostics
     assert res.code.hex(" ") == "20 03 80 60 01 02 03"
+
+
+def test_stubs_fit_a_single_bank_image_without_touching_the_code() -> None:
+    res = assemble("JSL Far\nJSR Near\nLDA Table,x\nRTL\n", rom_size=0x8000, stubs=True)
+    assert res.ok, res.diagnostics
+    code_end = res.chunks[0].address + len(res.chunks[0].data)
+    assert all(0x008000 <= a <= 0x00FFFF and a >= code_end for a in res.stubs.values())
+    assert res.rom[snes_to_offset(res.stubs["Far"])] == 0x6B
+    assert res.rom[snes_to_offset(res.stubs["Near"])] == 0x60
+    assert len(res.rom) == 0x8000

@@ -20,8 +20,8 @@ def test_assemble_prints_bytes_with_addresses(tmp_path: Path) -> None:
     src.write_text("Main:\n  LDA #$12\n  JSL Sprite_Move\n  RTL\n")
     result = runner.invoke(app, ["asm", "assemble", str(src), "--stubs"])
     assert result.exit_code == 0, result.output
-    assert "$008000  A9 12 22 00 80 0F 6B" in result.output
-    assert "Sprite_Move = $0F8000" in result.output
+    assert "$008000  A9 12 22 00 D0 0F 6B" in result.output
+    assert "Sprite_Move = $0FD000" in result.output
 
 
 def test_assemble_error_exits_1_with_the_diagnostic(tmp_path: Path) -> None:
