@@ -84,3 +84,18 @@ def test_parse_address_rejects(text: str) -> None:
 
 def test_format_address() -> None:
     assert format_address(0x7EF340) == "$7EF340"
+
+
+def test_rom_option_patches_a_copy_and_include_root(tmp_path: Path) -> None:
+    rom = tmp_path / "game.sfc"
+    rom.write_bytes(bytes([0xFF]) * 0x80000)
+    (tmp_path / "lib.asm").write_text("Helper:\n  RTS\n")
+    src = tmp_path / "patch.asm"
+    src.write_text('org $018000\nJSR Helper\nincsrc "lib.asm"\n')
+    refused = runner.invoke(app, ["asm", "assemble", str(src), "--org", "none", "--rom", str(rom)])
+    assert refused.exit_code == 1 and "--include-root" in refused.output
+    args = ["asm", "assemble", str(src), "--org", "none", "--rom", str(rom), "--include-root", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "$018000  20 03 80 60" in result.output
+    assert rom.read_bytes() == bytes([0xFF]) * 0x80000
