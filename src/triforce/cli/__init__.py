@@ -13,6 +13,7 @@ from rich.console import Console
 from triforce.cli import asm
 from triforce.cli import cpu
 from triforce.cli import doctor
+from triforce.cli import serve
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -24,6 +25,8 @@ app = typer.Typer(
 app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
+app.command("serve")(serve.serve)
+app.command("route")(serve.route)
 
 
 @app.callback()

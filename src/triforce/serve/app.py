@@ -1,0 +1,489 @@
+"""The OpenAI-compatible HTTP server in front of the Triforce models.
+
+`POST /v1/chat/completions` (plain and `stream: true` server-sent events), `GET /v1/models`,
+`GET /v1/models/{id}`, `GET /health`. `model: "oracle-council"` lets the router choose
+(specialist, triforce-sage, or MoE fan-out + synthesis); a category (`oracle-din`) routes among its
+members; any other registry name or alias (`master-sword`) goes straight to its upstream.
+Every answer carries the routing decision: an `x_triforce` field in the body (the first chunk
+when streaming) and `X-Triforce-*` headers.
+
+Standard library `ThreadingHTTPServer`: one thread per connection, a bounded number of
+requests in flight, bounded request bodies, socket and upstream timeouts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from triforce.serve.gateway import Gateway, ServedModel
+from triforce.serve.moe import ExpertAnswer, ask_experts, synthesis_messages
+from triforce.serve.router import RouteDecision, request_text
+from triforce.serve.upstream import HOP_HEADER, Upstream, UpstreamClient, UpstreamError
+
+log = logging.getLogger("triforce.serve")
+
+_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    timeout_s: float = 120.0  # per upstream call (read); connect is capped at 5 s
+    retries: int = 1  # MoE fan-out legs only: a relayed call is never replayed
+    max_body_bytes: int = 1 << 20
+    max_in_flight: int = 32
+    socket_timeout_s: float = 30.0  # reading a request from a slow client
+    api_key: str | None = None  # when set, callers must send `Authorization: Bearer <key>`
+
+
+class ApiError(Exception):
+    """An error answered to the caller as OpenAI-style JSON."""
+
+    def __init__(self, status: int, message: str, *, type_: str, code: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+def _bad(message: str, param: str | None = None, code: str = "invalid_request") -> ApiError:
+    return ApiError(400, message, type_="invalid_request_error", code=code, param=param)
+
+
+def _from_upstream(exc: UpstreamError) -> ApiError:
+    type_ = "invalid_request_error" if exc.status == 400 else "upstream_error"
+    return ApiError(exc.status, exc.message, type_=type_, code=exc.code)
+
+
+class TriforceServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], gateway: Gateway, options: ServeOptions) -> None:
+        super().__init__(address, _Handler)
+        self.gateway = gateway
+        self.options = options
+        self.client = UpstreamClient(timeout_s=options.timeout_s)
+        self.slots = threading.BoundedSemaphore(options.max_in_flight)
+        self.started = time.time()
+        host, port = self.server_address[:2]
+        self.looped = gateway.mark_loops(str(host), int(port))
+        for served in self.looped:
+            log.warning(
+                "%s: upstream %s is this server itself; requests needing it will fail (use --upstream %s=URL)",
+                served.name,
+                served.upstream.base_url if served.upstream else "?",
+                served.entry.name,
+            )
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.client.close()
+
+
+def make_server(
+    gateway: Gateway, host: str = "127.0.0.1", port: int = 8000, options: ServeOptions | None = None
+) -> TriforceServer:
+    return TriforceServer((host, port), gateway, options or ServeOptions())
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: TriforceServer
+    protocol_version = "HTTP/1.1"
+    server_version = "triforce-serve"
+
+    def setup(self) -> None:
+        self.timeout = self.server.options.socket_timeout_s
+        super().setup()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_error(self, err: ApiError, headers: dict[str, str] | None = None) -> None:
+        self._send_json(err.status, err.body(), headers)
+
+    def _authorized(self) -> bool:
+        key = self.server.options.api_key
+        return not key or self.headers.get("Authorization", "") == f"Bearer {key}"
+
+    # -- GET ------------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path == "/health":
+            self._send_json(200, self._health())
+            return
+        if not self._authorized():
+            self._send_error(_unauthorized())
+            return
+        if path == "/v1/models":
+            self._send_json(200, {"object": "list", "data": [_model_card(m) for m in self.server.gateway.models.values()]})
+            return
+        if path.startswith("/v1/models/"):
+            served = self.server.gateway.resolve(path[len("/v1/models/") :])
+            if served is None:
+                self._send_error(_unknown_model(path[len("/v1/models/") :], self.server.gateway))
+            else:
+                self._send_json(200, _model_card(served))
+            return
+        self._send_error(ApiError(404, f"no route for GET {path}", type_="not_found_error", code="not_found"))
+
+    def _health(self) -> dict[str, Any]:
+        gw = self.server.gateway
+        missing = sorted(n for n, m in gw.models.items() if m.upstream is None and m.mode == "direct")
+        return {
+            "status": "ok",
+            "uptime_s": round(time.time() - self.server.started, 1),
+            "models": len(gw.models),
+            "router": {"source": gw.router.config.source, "threshold": gw.router.config.threshold},
+            "models_without_upstream": missing,
+            "upstream_loops": sorted(m.name for m in self.server.looped),
+        }
+
+    # -- POST -----------------------------------------------------------------------------------
+
+    def do_POST(self) -> None:
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path != "/v1/chat/completions":
+            self._reject_body(ApiError(404, f"no route for POST {path}", type_="not_found_error", code="not_found"))
+            return
+        if self.headers.get(HOP_HEADER):
+            self._reject_body(
+                ApiError(
+                    508,
+                    "this request came from a Triforce server: an upstream points back at a Triforce "
+                    "server, which would loop; fix the --upstream / registry endpoint",
+                    type_="upstream_error",
+                    code="upstream_loop",
+                )
+            )
+            return
+        if not self._authorized():
+            self._reject_body(_unauthorized())
+            return
+        if not self.server.slots.acquire(blocking=False):
+            self._reject_body(
+                ApiError(503, "too many requests in flight; retry shortly", type_="server_busy", code="busy"),
+                {"Retry-After": "1"},
+            )
+            return
+        request_id = f"chatcmpl-tf-{uuid.uuid4().hex[:20]}"
+        started = time.perf_counter()
+        status = 500
+        try:
+            body = self._read_body()
+            status = self._chat(body, request_id, started)
+        except ApiError as err:
+            status = err.status
+            self._send_error(err, {"X-Request-Id": request_id})
+        except (BrokenPipeError, ConnectionResetError):
+            status = 499
+        finally:
+            self.server.slots.release()
+            log.info("POST %s %s %.3fs %s", path, status, time.perf_counter() - started, request_id)
+
+    def _reject_body(self, err: ApiError, headers: dict[str, str] | None = None) -> None:
+        # The body was not read: close the connection rather than parse it as the next request.
+        self.close_connection = True
+        self._send_error(err, {"Connection": "close", **(headers or {})})
+
+    def _read_body(self) -> dict[str, Any]:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self.close_connection = True
+            raise ApiError(411, "send the body with Content-Length", type_="invalid_request_error", code="length_required")
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.close_connection = True
+            raise ApiError(
+                411, "Content-Length is required", type_="invalid_request_error", code="length_required"
+            ) from None
+        limit = self.server.options.max_body_bytes
+        if length > limit or length < 0:
+            self.close_connection = True
+            raise ApiError(
+                413,
+                f"request body is {length} bytes; the limit is {limit}",
+                type_="invalid_request_error",
+                code="request_too_large",
+            )
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _bad(f"body is not valid JSON: {exc}", code="invalid_json") from None
+        if not isinstance(body, dict):
+            raise _bad("body must be a JSON object", code="invalid_json")
+        _validate(body)
+        return body
+
+    def _chat(self, body: dict[str, Any], request_id: str, started: float) -> int:
+        gw = self.server.gateway
+        name = body["model"]
+        served = gw.resolve(name)
+        if served is None:
+            raise _unknown_model(name, gw)
+        stream = bool(body.get("stream", False))
+        if served.mode == "direct":
+            meta = {"request_id": request_id, "requested_model": name, "model": served.entry.name, "route": None}
+            return self._relay(served, body, meta, stream, request_id, started)
+        if not request_text(body["messages"]).strip():
+            raise _bad("routing needs a user message with text", param="messages")
+        only = list(served.domains) if served.mode == "category" else None
+        decision = gw.router.route_messages(body["messages"], only=only)
+        meta = {"request_id": request_id, "requested_model": name, "model": decision.model, "route": decision.to_json()}
+        if decision.kind == "moe":
+            return self._moe(decision, body, meta, stream, request_id, started)
+        target = gw.resolve(decision.model)
+        if target is None:  # the gateway checked router.yaml against the registry at start-up
+            raise ApiError(500, f"router chose unknown model {decision.model}", type_="server_error", code="internal")
+        return self._relay(target, body, meta, stream, request_id, started, decision)
+
+    # -- answering ------------------------------------------------------------------------------
+
+    def _upstream(self, served: ServedModel) -> Upstream:
+        if served.upstream is None:
+            raise ApiError(
+                502,
+                f"{served.entry.name} has no endpoint: set one in the registry or pass --upstream {served.entry.name}=URL",
+                type_="upstream_error",
+                code="no_upstream",
+            )
+        if served.loop:
+            raise ApiError(
+                502,
+                f"{served.entry.name}'s endpoint {served.upstream.base_url} is this server; "
+                f"pass --upstream {served.entry.name}=URL",
+                type_="upstream_error",
+                code="upstream_loop",
+            )
+        return served.upstream
+
+    def _relay(
+        self,
+        served: ServedModel,
+        body: dict[str, Any],
+        meta: dict[str, Any],
+        stream: bool,
+        request_id: str,
+        started: float,
+        decision: RouteDecision | None = None,
+    ) -> int:
+        upstream = self._upstream(served)
+        meta = meta | {"upstream": upstream.url}
+        forward = {k: v for k, v in body.items() if k != "x_triforce"}
+        headers = _route_headers(request_id, meta["model"], decision)
+        try:
+            if stream:
+                chunks = self.server.client.stream(upstream, forward)
+                self._stream(chunks.events(), meta, headers, request_id, started, chunks.close)
+                return 200
+            answer = self.server.client.complete(upstream, forward)
+        except UpstreamError as exc:
+            raise _from_upstream(exc) from None
+        answer["model"] = meta["model"]
+        answer["x_triforce"] = meta | {"latency_s": round(time.perf_counter() - started, 3)}
+        self._send_json(200, answer, headers)
+        return 200
+
+    def _moe(
+        self,
+        decision: RouteDecision,
+        body: dict[str, Any],
+        meta: dict[str, Any],
+        stream: bool,
+        request_id: str,
+        started: float,
+    ) -> int:
+        gw = self.server.gateway
+        opts = self.server.options
+        council = gw.resolve(decision.model)
+        if council is None:
+            raise ApiError(500, f"unknown synthesizer {decision.model}", type_="server_error", code="internal")
+        synth = self._upstream(council)
+        experts: list[tuple[str, Upstream]] = []
+        for domain, model in decision.experts:
+            target = gw.resolve(model)
+            if target is not None:
+                experts.append((domain, self._upstream(target)))
+        answers = ask_experts(
+            experts,
+            body["messages"],
+            request_id=request_id,
+            timeout_s=opts.timeout_s,
+            retries=opts.retries,
+            temperature=float(body.get("temperature", 0.0)),
+            max_tokens=int(body.get("max_tokens") or body.get("max_completion_tokens") or 1024),
+        )
+        meta = meta | {"experts": [a.to_json() for a in answers], "upstream": synth.url}
+        if not any(a.ok for a in answers):
+            raise _all_experts_failed(answers)
+        forward = {k: v for k, v in body.items() if k != "x_triforce"}
+        forward["messages"] = synthesis_messages(gw.router.config, body["messages"], answers)
+        headers = _route_headers(request_id, decision.model, decision)
+        try:
+            if stream:
+                chunks = self.server.client.stream(synth, forward)
+                self._stream(chunks.events(), meta, headers, request_id, started, chunks.close)
+                return 200
+            answer = self.server.client.complete(synth, forward)
+        except UpstreamError as exc:
+            raise _from_upstream(exc) from None
+        answer["model"] = decision.model
+        answer["x_triforce"] = meta | {"latency_s": round(time.perf_counter() - started, 3)}
+        self._send_json(200, answer, headers)
+        return 200
+
+    def _stream(
+        self,
+        events: Iterator[dict[str, Any]],
+        meta: dict[str, Any],
+        headers: dict[str, str],
+        request_id: str,
+        started: float,
+        close: Any,
+    ) -> None:
+        """Relay chunks as SSE. Errors before the first chunk become a JSON error response."""
+        try:
+            first = next(events, None)
+        except UpstreamError as exc:
+            close()
+            raise _from_upstream(exc) from None
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            if first is not None:
+                first["model"] = meta["model"]
+                first["x_triforce"] = meta | {"first_chunk_s": round(time.perf_counter() - started, 3)}
+                self._write_event(first)
+            for event in events:
+                event["model"] = meta["model"]
+                self._write_event(event)
+        except UpstreamError as exc:
+            # Headers are gone: tell the caller in-band, as OpenAI's API does, then end the stream.
+            self._write_event(_from_upstream(exc).body())
+        finally:
+            close()
+        self._write_chunk(b"data: [DONE]\n\n")
+        self._write_chunk(b"")
+
+    def _write_event(self, event: dict[str, Any]) -> None:
+        self._write_chunk(b"data: " + json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n\n")
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+def _validate(body: dict[str, Any]) -> None:
+    """Reject what no upstream could answer, naming the field (OpenAI's `param`)."""
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise _bad("'model' is required and must be a non-empty string", param="model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise _bad("'messages' is required and must be a non-empty list", param="messages")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            raise _bad(f"messages[{i}] must be an object", param=f"messages[{i}]")
+        if m.get("role") not in _ROLES:
+            raise _bad(
+                f"messages[{i}].role must be one of {', '.join(sorted(_ROLES))}", param=f"messages[{i}].role"
+            )
+        content = m.get("content")
+        if content is not None and not isinstance(content, str | list):
+            raise _bad(f"messages[{i}].content must be a string or a list of parts", param=f"messages[{i}].content")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise _bad("'stream' must be true or false", param="stream")
+    for key in ("max_tokens", "max_completion_tokens", "n"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise _bad(f"'{key}' must be a positive integer", param=key)
+    for key, low, high in (("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)):
+        value = body.get(key)
+        if value is not None and (
+            not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high
+        ):
+            raise _bad(f"'{key}' must be a number from {low:g} to {high:g}", param=key)
+
+
+def _route_headers(request_id: str, model: str, decision: RouteDecision | None) -> dict[str, str]:
+    headers = {"X-Request-Id": request_id, "X-Triforce-Model": model}
+    if decision is not None:
+        headers["X-Triforce-Route"] = decision.kind
+        headers["X-Triforce-Scope"] = decision.scope
+        headers["X-Triforce-Domains"] = ",".join(decision.domains or tuple(d for d, _ in decision.experts))
+    else:
+        headers["X-Triforce-Route"] = "direct"
+    return headers
+
+
+def _model_card(served: ServedModel) -> dict[str, Any]:
+    e = served.entry
+    return {
+        "id": served.name,
+        "object": "model",
+        "created": 0,
+        "owned_by": "triforce",
+        "x_triforce": {
+            "kind": e.kind,
+            "mode": served.mode,
+            "alias_of": served.alias_of,
+            "description": e.description,
+            "base_model": e.base_model,
+            "domains": list(served.domains) or e.domains,
+            "upstream": served.upstream.url if served.upstream else None,
+            "upstream_loop": served.loop,
+        },
+    }
+
+
+def _unknown_model(name: str, gateway: Gateway) -> ApiError:
+    return ApiError(
+        404,
+        f"model {name!r} does not exist; GET /v1/models lists them ({', '.join(gateway.models)})",
+        type_="invalid_request_error",
+        code="model_not_found",
+        param="model",
+    )
+
+
+def _unauthorized() -> ApiError:
+    return ApiError(401, "missing or wrong API key (Authorization: Bearer ...)", type_="authentication_error", code="invalid_api_key")
+
+
+def _all_experts_failed(answers: list[ExpertAnswer]) -> ApiError:
+    detail = "; ".join(f"{a.model}: {a.error}" for a in answers)
+    if answers and all(a.timed_out for a in answers):
+        return ApiError(504, f"every specialist timed out: {detail}", type_="upstream_error", code="upstream_timeout")
+    return ApiError(502, f"no specialist answered: {detail}", type_="upstream_error", code="upstream_error")

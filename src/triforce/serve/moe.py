@@ -1,0 +1,127 @@
+"""The MoE path of oracle-council: ask the relevant specialists at once, then synthesize.
+
+The fan-out legs only need each specialist's text, with retries and a timeout: exactly what
+`triforce.evaluate`'s OpenAI-compatible backend does, so it is reused here. The synthesis call
+is an ordinary relayed request (it may stream to the caller), built by `synthesis_messages`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from triforce.evaluate.backends import Completion, ItemRequest, OpenAIBackend, OpenAIConfig
+from triforce.serve.router import RouterConfig, request_text
+from triforce.serve.upstream import Upstream
+
+
+@dataclass(frozen=True)
+class ExpertAnswer:
+    domain: str
+    model: str
+    text: str
+    error: str | None
+    latency_s: float | None
+    attempts: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def timed_out(self) -> bool:
+        return self.error is not None and "timed out" in self.error
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "model": self.model,
+            "ok": self.ok,
+            "error": self.error,
+            "latency_s": None if self.latency_s is None else round(self.latency_s, 3),
+            "attempts": self.attempts,
+            "chars": len(self.text),
+        }
+
+
+def flatten_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Messages with text-only content (content lists joined), as the evaluate client takes them."""
+    out = []
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list):
+            content = "\n".join(
+                str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text"
+            )
+        out.append({"role": str(m.get("role", "user")), "content": str(content or "")})
+    return out
+
+
+def ask_experts(
+    experts: list[tuple[str, Upstream]],
+    messages: list[dict[str, Any]],
+    *,
+    request_id: str,
+    timeout_s: float,
+    retries: int,
+    temperature: float,
+    max_tokens: int,
+) -> list[ExpertAnswer]:
+    """Ask every (domain, upstream) concurrently; one failure never cancels the others."""
+    return asyncio.run(
+        _ask_all(experts, flatten_messages(messages), request_id, timeout_s, retries, temperature, max_tokens)
+    )
+
+
+async def _ask_all(
+    experts: list[tuple[str, Upstream]],
+    messages: list[dict[str, str]],
+    request_id: str,
+    timeout_s: float,
+    retries: int,
+    temperature: float,
+    max_tokens: int,
+) -> list[ExpertAnswer]:
+    backends = [
+        OpenAIBackend(
+            OpenAIConfig(
+                base_url=up.base_url,
+                model=up.model,
+                timeout_s=timeout_s,
+                retries=retries,
+                backoff_s=0.2,
+                stream=False,
+                temperature=temperature,
+                max_tokens=max_tokens,
+            ),
+            concurrency=1,
+        )
+        for _, up in experts
+    ]
+    request = ItemRequest(item_id=request_id, sample=0, messages=messages)
+    try:
+        done: list[Completion] = await asyncio.gather(*(b.complete(request) for b in backends))
+    finally:
+        await asyncio.gather(*(b.aclose() for b in backends))
+    return [
+        ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts)
+        for (domain, up), c in zip(experts, done, strict=True)
+    ]
+
+
+def synthesis_messages(
+    config: RouterConfig, messages: list[dict[str, Any]], answers: list[ExpertAnswer]
+) -> list[dict[str, Any]]:
+    """The conversation so far (system prompts replaced) plus the specialists' answers to merge."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=len(messages))
+    history = [m for m in messages[:last_user] if m.get("role") != "system"]
+    sections = [f"## Request\n{request_text(messages)}"]
+    for a in answers:
+        heading = config.expert_heading.format(model=a.model, domain=a.domain)
+        sections.append(f"{heading}\n{a.text if a.ok else f'(no answer: {a.error})'}")
+    return [
+        {"role": "system", "content": config.synthesis_system},
+        *history,
+        {"role": "user", "content": "\n\n".join(sections)},
+    ]
