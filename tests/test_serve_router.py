@@ -93,7 +93,10 @@ def test_request_text_reads_the_last_user_turn() -> None:
         {"role": "system", "content": "be brief"},
         {"role": "user", "content": "first"},
         {"role": "assistant", "content": "ok"},
-        {"role": "user", "content": [{"type": "text", "text": "LDA"}, {"type": "image_url", "image_url": {}}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "LDA"}, {"type": "image_url", "image_url": {}}],
+        },
     ]
     assert request_text(messages) == "LDA"
     assert request_text([{"role": "system", "content": "x"}]) == ""
@@ -120,7 +123,7 @@ def test_router_models_must_exist_in_the_registry(tmp_path: Path) -> None:
     raw = load_router_config().raw
     path = tmp_path / "router.yaml"
     path.write_text(yaml.safe_dump(raw | {"unified": "no-such-model"}))
-    with pytest.raises(ConfigError, match="unified.*no-such-model"):
+    with pytest.raises(ConfigError, match=r"unified.*no-such-model"):
         Gateway.from_files(router=load_router_config(path))
 
 

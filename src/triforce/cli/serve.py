@@ -24,11 +24,17 @@ def serve(
     upstream: list[str] = typer.Option(
         [], "--upstream", help="NAME=URL: serve model NAME from this OpenAI-compatible base URL (repeatable)."
     ),
-    router: Path | None = typer.Option(None, "--router", help="Router config YAML (default: packaged router.yaml)."),
-    timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds to wait for an upstream answer."),
+    router: Path | None = typer.Option(
+        None, "--router", help="Router config YAML (default: packaged router.yaml)."
+    ),
+    timeout: float = typer.Option(
+        120.0, "--timeout", min=0.1, help="Seconds to wait for an upstream answer."
+    ),
     retries: int = typer.Option(1, "--retries", min=0, help="Retries per MoE specialist call."),
     max_body: int = typer.Option(1 << 20, "--max-body", min=1024, help="Largest request body in bytes."),
-    max_in_flight: int = typer.Option(32, "--max-in-flight", min=1, help="Requests answered at once; more get 503."),
+    max_in_flight: int = typer.Option(
+        32, "--max-in-flight", min=1, help="Requests answered at once; more get 503."
+    ),
     api_key: str | None = typer.Option(
         None, "--api-key", envvar="TRIFORCE_API_KEY", help="Require `Authorization: Bearer KEY` from callers."
     ),
@@ -48,7 +54,11 @@ def serve(
         registry, load_router_config(router) if router else None, parse_overrides(upstream)
     )
     options = ServeOptions(
-        timeout_s=timeout, retries=retries, max_body_bytes=max_body, max_in_flight=max_in_flight, api_key=api_key
+        timeout_s=timeout,
+        retries=retries,
+        max_body_bytes=max_body,
+        max_in_flight=max_in_flight,
+        api_key=api_key,
     )
     try:
         server = make_server(gateway, host, port, options)
@@ -77,20 +87,28 @@ def serve(
 def route(
     prompt: str | None = typer.Argument(None, help="The request text to route."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    router: Path | None = typer.Option(None, "--router", help="Router config YAML (default: packaged router.yaml)."),
+    router: Path | None = typer.Option(
+        None, "--router", help="Router config YAML (default: packaged router.yaml)."
+    ),
     evaluate: bool = typer.Option(
         False, "--evaluate", help="Measure routing accuracy on labelled examples (default: the held-out set)."
     ),
     calibrate: bool = typer.Option(
-        False, "--calibrate", help="Fit weights and threshold on labelled examples (default: the training set)."
+        False,
+        "--calibrate",
+        help="Fit weights and threshold on labelled examples (default: the training set).",
     ),
-    examples: Path | None = typer.Option(None, "--examples", help="Labelled JSONL: {\"text\", \"domains\": [...]}."),
-    out: Path | None = typer.Option(None, "--out", help="With --calibrate: where to write the fitted router YAML."),
+    examples: Path | None = typer.Option(
+        None, "--examples", help='Labelled JSONL: {"text", "domains": [...]}.'
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="With --calibrate: where to write the fitted router YAML."
+    ),
 ) -> None:
     """Show which model oracle-council would pick for PROMPT, and why."""
     from triforce.errors import InputError
-    from triforce.serve.calibrate import bundled_examples, evaluate as measure, fit, load_examples
-    from triforce.serve.calibrate import write_router_config
+    from triforce.serve.calibrate import bundled_examples, fit, load_examples, write_router_config
+    from triforce.serve.calibrate import evaluate as measure
     from triforce.serve.router import Router, load_router_config
 
     config = load_router_config(router)
@@ -132,5 +150,7 @@ def _report(data: dict[str, object], as_json: bool) -> None:
         f"route accuracy {acc['route_accuracy']:.1%}, domain-set accuracy {acc['domain_set_accuracy']:.1%} "
         f"on {acc['n']} labelled requests"
     )
-    for err in acc["errors"]:  # type: ignore[union-attr]
-        _out.print(f"  [red]✗[/] {err['text']!r}: expected {err['expected']['model']}, got {err['got']['model']}")
+    for err in acc["errors"]:
+        _out.print(
+            f"  [red]✗[/] {err['text']!r}: expected {err['expected']['model']}, got {err['got']['model']}"
+        )

@@ -74,8 +74,7 @@ class TriforceServer(ThreadingHTTPServer):
         self.client = UpstreamClient(timeout_s=options.timeout_s)
         self.slots = threading.BoundedSemaphore(options.max_in_flight)
         self.started = time.time()
-        host, port = self.server_address[:2]
-        self.looped = gateway.mark_loops(str(host), int(port))
+        self.looped = gateway.mark_loops(address[0], int(self.server_address[1]))
         for served in self.looped:
             log.warning(
                 "%s: upstream %s is this server itself; requests needing it will fail (use --upstream %s=URL)",
@@ -84,10 +83,21 @@ class TriforceServer(ThreadingHTTPServer):
                 served.entry.name,
             )
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A caller that hangs up or stalls is routine; anything else is a bug worth a traceback."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("%s: %s", client_address, exc)
+        else:
+            log.exception("unhandled error answering %s", client_address)
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{name}:{port}"
 
     def server_close(self) -> None:
         super().server_close()
@@ -106,8 +116,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "triforce-serve"
 
     def setup(self) -> None:
-        self.timeout = self.server.options.socket_timeout_s
         super().setup()
+        # A caller that stalls mid-request (or idles on keep-alive) frees its thread after this.
+        self.connection.settimeout(self.server.options.socket_timeout_s)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -142,7 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(_unauthorized())
             return
         if path == "/v1/models":
-            self._send_json(200, {"object": "list", "data": [_model_card(m) for m in self.server.gateway.models.values()]})
+            self._send_json(
+                200, {"object": "list", "data": [_model_card(m) for m in self.server.gateway.models.values()]}
+            )
             return
         if path.startswith("/v1/models/"):
             served = self.server.gateway.resolve(path[len("/v1/models/") :])
@@ -170,7 +183,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         if path != "/v1/chat/completions":
-            self._reject_body(ApiError(404, f"no route for POST {path}", type_="not_found_error", code="not_found"))
+            self._reject_body(
+                ApiError(404, f"no route for POST {path}", type_="not_found_error", code="not_found")
+            )
             return
         if self.headers.get(HOP_HEADER):
             self._reject_body(
@@ -215,7 +230,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> dict[str, Any]:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
-            raise ApiError(411, "send the body with Content-Length", type_="invalid_request_error", code="length_required")
+            raise ApiError(
+                411,
+                "send the body with Content-Length",
+                type_="invalid_request_error",
+                code="length_required",
+            )
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
@@ -250,18 +270,30 @@ class _Handler(BaseHTTPRequestHandler):
             raise _unknown_model(name, gw)
         stream = bool(body.get("stream", False))
         if served.mode == "direct":
-            meta = {"request_id": request_id, "requested_model": name, "model": served.entry.name, "route": None}
+            meta = {
+                "request_id": request_id,
+                "requested_model": name,
+                "model": served.entry.name,
+                "route": None,
+            }
             return self._relay(served, body, meta, stream, request_id, started)
         if not request_text(body["messages"]).strip():
             raise _bad("routing needs a user message with text", param="messages")
         only = list(served.domains) if served.mode == "category" else None
         decision = gw.router.route_messages(body["messages"], only=only)
-        meta = {"request_id": request_id, "requested_model": name, "model": decision.model, "route": decision.to_json()}
+        meta = {
+            "request_id": request_id,
+            "requested_model": name,
+            "model": decision.model,
+            "route": decision.to_json(),
+        }
         if decision.kind == "moe":
             return self._moe(decision, body, meta, stream, request_id, started)
         target = gw.resolve(decision.model)
         if target is None:  # the gateway checked router.yaml against the registry at start-up
-            raise ApiError(500, f"router chose unknown model {decision.model}", type_="server_error", code="internal")
+            raise ApiError(
+                500, f"router chose unknown model {decision.model}", type_="server_error", code="internal"
+            )
         return self._relay(target, body, meta, stream, request_id, started, decision)
 
     # -- answering ------------------------------------------------------------------------------
@@ -324,7 +356,9 @@ class _Handler(BaseHTTPRequestHandler):
         opts = self.server.options
         council = gw.resolve(decision.model)
         if council is None:
-            raise ApiError(500, f"unknown synthesizer {decision.model}", type_="server_error", code="internal")
+            raise ApiError(
+                500, f"unknown synthesizer {decision.model}", type_="server_error", code="internal"
+            )
         synth = self._upstream(council)
         experts: list[tuple[str, Upstream]] = []
         for domain, model in decision.experts:
@@ -422,7 +456,9 @@ def _validate(body: dict[str, Any]) -> None:
             )
         content = m.get("content")
         if content is not None and not isinstance(content, str | list):
-            raise _bad(f"messages[{i}].content must be a string or a list of parts", param=f"messages[{i}].content")
+            raise _bad(
+                f"messages[{i}].content must be a string or a list of parts", param=f"messages[{i}].content"
+            )
     if "stream" in body and not isinstance(body["stream"], bool):
         raise _bad("'stream' must be true or false", param="stream")
     for key in ("max_tokens", "max_completion_tokens", "n"):
@@ -479,11 +515,18 @@ def _unknown_model(name: str, gateway: Gateway) -> ApiError:
 
 
 def _unauthorized() -> ApiError:
-    return ApiError(401, "missing or wrong API key (Authorization: Bearer ...)", type_="authentication_error", code="invalid_api_key")
+    return ApiError(
+        401,
+        "missing or wrong API key (Authorization: Bearer ...)",
+        type_="authentication_error",
+        code="invalid_api_key",
+    )
 
 
 def _all_experts_failed(answers: list[ExpertAnswer]) -> ApiError:
     detail = "; ".join(f"{a.model}: {a.error}" for a in answers)
     if answers and all(a.timed_out for a in answers):
-        return ApiError(504, f"every specialist timed out: {detail}", type_="upstream_error", code="upstream_timeout")
+        return ApiError(
+            504, f"every specialist timed out: {detail}", type_="upstream_error", code="upstream_timeout"
+        )
     return ApiError(502, f"no specialist answered: {detail}", type_="upstream_error", code="upstream_error")

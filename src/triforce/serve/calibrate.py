@@ -22,7 +22,7 @@ import yaml
 
 from triforce.errors import InputError
 from triforce.fsio import write_text_atomic
-from triforce.serve.router import RouterConfig, Router, featurize
+from triforce.serve.router import Router, RouterConfig, featurize
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ def _parse_examples(text: str, source: str) -> list[Example]:
             row = json.loads(line)
             out.append(Example(str(row["text"]), frozenset(str(d) for d in row["domains"])))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise InputError(f"{source}:{number}: expected {{'text': str, 'domains': [str]}} ({exc})") from exc
+            raise InputError(
+                f"{source}:{number}: expected {{'text': str, 'domains': [str]}} ({exc})"
+            ) from exc
     return out
 
 
@@ -109,7 +111,11 @@ def evaluate(router: Router, examples: list[Example]) -> Accuracy:
                 {
                     "text": ex.text,
                     "expected": {"kind": want[0], "model": want[1], "domains": sorted(ex.domains)},
-                    "got": {"kind": decision.kind, "model": decision.model, "domains": list(decision.domains)},
+                    "got": {
+                        "kind": decision.kind,
+                        "model": decision.model,
+                        "domains": list(decision.domains),
+                    },
                 }
             )
     return Accuracy(len(examples), route_ok, domains_ok, tuple(errors))
@@ -146,7 +152,9 @@ def fit(
     return replace(fitted, threshold=best, raw=raw)
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, *, l2: float, steps: int, rate: float) -> tuple[np.ndarray, float]:
+def _logistic(
+    x: np.ndarray, y: np.ndarray, *, l2: float, steps: int, rate: float
+) -> tuple[np.ndarray, float]:
     # Balanced classes: the positives of one domain are a small minority of all requests.
     pos = max(float(y.sum()), 1.0)
     neg = max(float(len(y) - y.sum()), 1.0)

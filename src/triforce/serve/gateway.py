@@ -58,7 +58,9 @@ class Gateway:
                 self.models[name] = self._served(name, entry, cfg, by_model, overrides)
         unknown = set(overrides) - set(self.models)
         if unknown:
-            raise ConfigError(f"--upstream: unknown model(s) {sorted(unknown)} (known: {', '.join(self.models)})")
+            raise ConfigError(
+                f"--upstream: unknown model(s) {sorted(unknown)} (known: {', '.join(self.models)})"
+            )
 
     @classmethod
     def from_files(
@@ -112,7 +114,9 @@ def _check_router_models(cfg: RouterConfig, entries: dict[str, ModelEntry]) -> N
     wanted += [("unified", cfg.unified), ("council", cfg.council)]
     for field, model in wanted:
         if model not in names:
-            raise ConfigError(f"{cfg.source}: {field} names {model!r}, which the model registry does not have")
+            raise ConfigError(
+                f"{cfg.source}: {field} names {model!r}, which the model registry does not have"
+            )
 
 
 def _same_address(url: str, host: str, port: int) -> bool:

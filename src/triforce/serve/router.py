@@ -251,7 +251,9 @@ class Router:
             "moe", "unclear", cfg.council, (), experts, scores, cfg.threshold, tuple(reasons)
         )
 
-    def route_messages(self, messages: list[dict[str, Any]], *, only: list[str] | None = None) -> RouteDecision:
+    def route_messages(
+        self, messages: list[dict[str, Any]], *, only: list[str] | None = None
+    ) -> RouteDecision:
         return self.route(request_text(messages), only=only)
 
 

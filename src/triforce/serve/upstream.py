@@ -106,7 +106,9 @@ class UpstreamClient:
 
     def _timeout(self, upstream: Upstream) -> UpstreamError:
         return UpstreamError(
-            504, "upstream_timeout", f"{upstream.model} at {upstream.url}: no answer within {self.timeout_s:g} s"
+            504,
+            "upstream_timeout",
+            f"{upstream.model} at {upstream.url}: no answer within {self.timeout_s:g} s",
         )
 
 
