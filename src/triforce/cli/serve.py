@@ -70,7 +70,7 @@ def serve(
     for col in ("model", "mode", "upstream"):
         table.add_column(col)
     for served in gateway.models.values():
-        up = served.upstream.url if served.upstream else "[red]none[/]"
+        up = served.upstream.base_url if served.upstream else "[red]none[/]"
         if served.loop:
             up = f"[red]{up} (this server!)[/]"
         mode = served.mode + (f" → {served.entry.name}" if served.alias_of else "")

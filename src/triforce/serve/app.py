@@ -114,6 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: TriforceServer
     protocol_version = "HTTP/1.1"
     server_version = "triforce-serve"
+    _note = ""  # model and route, for the access log
 
     def setup(self) -> None:
         super().setup()
@@ -210,6 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = f"chatcmpl-tf-{uuid.uuid4().hex[:20]}"
         started = time.perf_counter()
         status = 500
+        self._note = ""
         try:
             body = self._read_body()
             status = self._chat(body, request_id, started)
@@ -220,7 +222,9 @@ class _Handler(BaseHTTPRequestHandler):
             status = 499
         finally:
             self.server.slots.release()
-            log.info("POST %s %s %.3fs %s", path, status, time.perf_counter() - started, request_id)
+            log.info(
+                "POST %s %s %.3fs %s %s", path, status, time.perf_counter() - started, request_id, self._note
+            )
 
     def _reject_body(self, err: ApiError, headers: dict[str, str] | None = None) -> None:
         # The body was not read: close the connection rather than parse it as the next request.
@@ -269,6 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
         if served is None:
             raise _unknown_model(name, gw)
         stream = bool(body.get("stream", False))
+        self._note = name
         if served.mode == "direct":
             meta = {
                 "request_id": request_id,
@@ -281,6 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _bad("routing needs a user message with text", param="messages")
         only = list(served.domains) if served.mode == "category" else None
         decision = gw.router.route_messages(body["messages"], only=only)
+        self._note = f"{name} → {decision.kind} {decision.model}"
         meta = {
             "request_id": request_id,
             "requested_model": name,
