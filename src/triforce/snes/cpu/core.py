@@ -31,6 +31,7 @@ _EXIT_REASONS = {
 
 _LoopFn = Callable[..., tuple[int, int, int]]
 _LOOPS: dict[_codegen.Variant, _LoopFn] = {}
+_LOOPS_BY_KEY: dict[tuple[int | bool, ...], _LoopFn] = {}  # (e, m, x, fast, cycles, sentinel)
 
 
 class Bus(Protocol):
@@ -274,11 +275,14 @@ class CPU:
         checks = (cyc_limit < _NEVER, stop_addr >= 0)
         while True:
             fast = self._fast and self._pc <= 0xFFFB
-            variant = _codegen.Variant(bool(self._e), bool(self._mf), bool(self._xf), fast, *checks)
+            key = (self._e, self._mf, self._xf, fast, *checks)
+            loop = _LOOPS_BY_KEY.get(key)
+            if loop is None:
+                loop = _LOOPS_BY_KEY[key] = _loop(_codegen.Variant(*map(bool, key)))
             budget = limit - total_n
             if self._fast and not fast:
                 budget = min(budget, 1)
-            exit_code, count, cyc = _loop(variant)(
+            exit_code, count, cyc = loop(
                 self, self._mem, read, write, budget, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk
             )
             total_n += count
