@@ -10,7 +10,9 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import cpu, doctor
+from triforce.cli import asm
+from triforce.cli import cpu
+from triforce.cli import doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -20,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("doctor")(doctor.doctor)
+app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 
 
