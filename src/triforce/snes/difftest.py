@@ -117,6 +117,27 @@ class DiffCase:
 class Mismatch:
     case: DiffCase | None
     detail: str
+    known: str | None = None  # why the reference is known to differ from hardware here
+
+
+def known_divergence(case: DiffCase | None) -> str | None:
+    """Where bsnes-mercury (a 2015-era bsnes) is known to differ from the hardware behaviour our
+    core follows, and the SingleStepTests suite checks instead.
+
+    `[d]` and `[d],y` read their 24-bit pointer without wrapping even in emulation mode with
+    DL=0 (the hardware rule that the SingleStepTests vectors encode); bsnes-mercury wraps the
+    pointer bytes inside the direct page, so pointers at $FE/$FF differ."""
+    if case is None:
+        return None
+    mode = OPCODES[case.opcode].mode
+    if (
+        mode in (Mode.DP_IND_LONG, Mode.DP_IND_LONG_Y)
+        and case.emulation
+        and case.d & 0xFF == 0
+        and case.operand[0] >= 0xFE
+    ):
+        return "bsnes-mercury wraps [d] pointers inside the direct page in emulation mode"
+    return None
 
 
 @dataclass
@@ -129,8 +150,13 @@ class DiffReport:
     bsnes_frames: int = 0
 
     @property
+    def failures(self) -> list[Mismatch]:
+        """Mismatches not explained by a known divergence of the reference."""
+        return [m for m in self.mismatches if m.known is None]
+
+    @property
     def ok(self) -> bool:
-        return not self.mismatches
+        return not self.failures
 
 
 # -- case generation ----------------------------------------------------------------------------
@@ -306,6 +332,9 @@ def _draw(
 ) -> tuple[DiffCase | None, int]:
     for attempt in range(1, tries + 1):
         case = _random_state(rng, opcode, emulation, index)
+        if known_divergence(case):
+            # Not run at all: its stray accesses would also disturb the bytes later cases see.
+            continue
         fixed = dict(case.memory)
         for _round in range(4):
             reads, writes, bad = dry.run(case)
@@ -464,6 +493,11 @@ def compare(cases: list[DiffCase], ours: bytes, theirs: bytes) -> list[Mismatch]
         out.append(Mismatch(None, "our core did not reach the end of the test ROM"))
     if theirs[_DONE_FLAG - 0x7E0000] != 0xA5:
         out.append(Mismatch(None, "bsnes did not reach the end of the test ROM"))
+    for case in cases:  # every case must have been captured, on both machines
+        off = case.slot - 0x7E0000 + 18
+        for name, image in (("our core", ours), ("bsnes", theirs)):
+            if image[off] == 0 and image[off + 1] == 0:
+                out.append(Mismatch(case, f"{case.describe()}\n  {name} never captured this case"))
     by_slot = {c.slot: c for c in cases}
     seen: set[int] = set()
     for i in range(len(ours)):
@@ -478,12 +512,14 @@ def compare(cases: list[DiffCase], ours: bytes, theirs: bytes) -> list[Mismatch]
             case = by_slot[slot]
             o = ours[slot - 0x7E0000 : slot - 0x7E0000 + _SLOT]
             t = theirs[slot - 0x7E0000 : slot - 0x7E0000 + _SLOT]
-            out.append(Mismatch(case, f"{case.describe()}\n  ours:  {decode_slot(o)}\n  bsnes: {decode_slot(t)}"))
+            detail = f"{case.describe()}\n  ours:  {decode_slot(o)}\n  bsnes: {decode_slot(t)}"
+            out.append(Mismatch(case, detail, known_divergence(case)))
         else:
             owners = [c for c in cases if addr in c.writes]
             case = owners[-1] if owners else None
             who = case.describe() if case else "no case wrote it"
-            out.append(Mismatch(case, f"WRAM ${addr:06X}: ours ${ours[i]:02X}, bsnes ${theirs[i]:02X} ({who})"))
+            detail = f"WRAM ${addr:06X}: ours ${ours[i]:02X}, bsnes ${theirs[i]:02X} ({who})"
+            out.append(Mismatch(case, detail, known_divergence(case)))
     return out
 
 
