@@ -42,20 +42,22 @@ def run(
     convention: str = typer.Option("jsl", "--convention", help="jsl, jsr or none."),
     max_instructions: int = typer.Option(100_000, "--max-instructions", help="Stop after this many instructions."),
     mapper: str = typer.Option("lorom", "--mapper", help="lorom or hirom."),
-    org: str = typer.Option("$008000", "--org", help="Where code without its own org goes."),
+    org: str = typer.Option("$008000", "--org", help="Where the code goes; 'none' if the source places itself."),
     trace: bool = typer.Option(False, "--trace", help="Print every instruction executed."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Assemble FILE with asar, call it from a trampoline and print the final state."""
+    from triforce.snes.addresses import parse_address
     from triforce.snes.asar import assemble
-    from triforce.snes.machine import parse_number, run_routine
+    from triforce.snes.machine import run_routine
 
     if convention not in ("jsl", "jsr", "none"):
         raise InputError(f"--convention must be jsl, jsr or none, not {convention!r}")
     if mapper not in ("lorom", "hirom"):
         raise InputError(f"--mapper must be lorom or hirom, not {mapper!r}")
     initial = _load_state(state)
-    result = assemble(file.read_text(), org=parse_number(org), mapper=mapper)  # type: ignore[arg-type]
+    start = None if org.strip().lower() == "none" else parse_address(org, field="--org")
+    result = assemble(file.read_text(), org=start, mapper=mapper, filename=file.name)
     if not result.ok:
         first = result.diagnostics[0] if result.diagnostics else "unknown error"
         raise InputError(f"{file}: does not assemble: {first}")
@@ -84,7 +86,7 @@ def run(
 def _print_run(outcome: Any) -> None:
     if outcome.trace:
         for entry in outcome.trace:
-            _out.print(str(entry), markup=False, highlight=False)
+            _out.print(entry.text() if hasattr(entry, "text") else str(entry), markup=False, highlight=False)
     f = outcome.final
     colour = "green" if outcome.returned else "red"
     _out.print(
@@ -119,16 +121,13 @@ def disasm(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Disassemble COUNT instructions at ADDR, following REP/SEP."""
+    from triforce.snes.addresses import parse_address
     from triforce.snes.bus import SnesBus
     from triforce.snes.disasm import disassemble, listing, to_asar
-    from triforce.snes.machine import parse_number
 
     if mapper not in ("lorom", "hirom"):
         raise InputError(f"--mapper must be lorom or hirom, not {mapper!r}")
-    try:
-        address = parse_number(at if at[:1] in "$0" else "$" + at, "--at")
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    address = parse_address(at, field="--at")
     bus = SnesBus(rom.read_bytes(), mapper=mapper)  # type: ignore[arg-type]
     if bus.region(address) not in ("rom", "wram", "sram"):
         raise InputError(f"--at ${address:06X} is not ROM or RAM in a {mapper} map")

@@ -188,6 +188,7 @@ def _unknown(entry: str, symbols: dict[str, int] | None) -> int:
 
 
 def _program_bytes(program: Any) -> tuple[bytes, dict[str, int] | None]:
+    """ROM bytes and symbols of raw bytes or an AssembleResult (refused when it did not assemble)."""
     if isinstance(program, bytes | bytearray):
         return bytes(program), None
     if getattr(program, "ok", True) is False:
@@ -236,7 +237,7 @@ def run_routine(
         bus, symbols = program, None
     else:
         rom, symbols = _program_bytes(program)
-        bus = SnesBus(rom, mapper=mapper)
+        bus = SnesBus(rom, mapper=getattr(program, "mapper", None) or mapper)
     target = resolve_entry(entry, symbols)
     for addr, value in state.memory.items():
         if not bus.poke(addr, value):
@@ -282,7 +283,12 @@ def run_routine(
     bus.mmio.clear()
     bus.start_watch()
     try:
-        result = cpu.run(max_instructions=max_instructions, max_cycles=max_cycles, stop_at_return=True)
+        result = cpu.run(
+            max_instructions=max_instructions,
+            max_cycles=max_cycles,
+            stop_at_return=True,
+            stop_at=landing,
+        )
     finally:
         bus.stop_watch()
         bus.on_unmapped_read = None
@@ -290,7 +296,9 @@ def run_routine(
 
     pc = (cpu.pb << 16) | cpu.pc
     reason = _reason_name(result.reason)
-    if landing is not None and reason in ("return", "stp"):
+    if reason == "sentinel" and landing is not None and pc == landing:
+        reason = "returned"
+    elif landing is not None and reason in ("return", "stp"):
         # RETURN: the routine returned at the entry depth; STP: the core ran on into the stub.
         if pc == landing or (reason == "stp" and pc == landing + 1):
             reason = "returned"
