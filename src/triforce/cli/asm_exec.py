@@ -37,12 +37,20 @@ def _load_state(state: str | None) -> Any:
 
 def run(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="asar source to assemble and run."),
-    entry: str | None = typer.Option(None, "--entry", help="Label or address to call (default: the first byte assembled)."),
-    state: str | None = typer.Option(None, "--state", help="Initial MachineState as JSON text or a JSON file."),
+    entry: str | None = typer.Option(
+        None, "--entry", help="Label or address to call (default: the first byte assembled)."
+    ),
+    state: str | None = typer.Option(
+        None, "--state", help="Initial MachineState as JSON text or a JSON file."
+    ),
     convention: str = typer.Option("jsl", "--convention", help="jsl, jsr or none."),
-    max_instructions: int = typer.Option(100_000, "--max-instructions", help="Stop after this many instructions."),
+    max_instructions: int = typer.Option(
+        100_000, "--max-instructions", help="Stop after this many instructions."
+    ),
     mapper: str = typer.Option("lorom", "--mapper", help="lorom or hirom."),
-    org: str = typer.Option("$008000", "--org", help="Where the code goes; 'none' if the source places itself."),
+    org: str = typer.Option(
+        "$008000", "--org", help="Where the code goes; 'none' if the source places itself."
+    ),
     trace: bool = typer.Option(False, "--trace", help="Print every instruction executed."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:

@@ -156,9 +156,6 @@ class SnesBus:
         self._rddiv = 0
         self._rdmpy = 0
         self._dma = [_Dma() for _ in range(8)]
-        # Set by callers that want to know when the CPU fetches from unmapped space (see
-        # `machine.run_routine`): called with the address of an open-bus read.
-        self.on_unmapped_read: object = None
         self._rbuf: list[bytes | bytearray | None] = [None] * _PAGES
         self._rbase: list[int] = [0] * _PAGES
         self._wbuf: list[bytearray | None] = [None] * _PAGES
@@ -287,8 +284,6 @@ class SnesBus:
     def _read_io(self, addr: int) -> int:
         bank, reg = (addr >> 16) & 0xFF, addr & 0xFFFF
         if (bank & 0x7F) >= 0x40 or not 0x2000 <= reg < 0x6000:
-            if self.on_unmapped_read is not None:
-                self.on_unmapped_read(addr)  # type: ignore[operator]
             return self.open_bus
         emulated = True
         if reg == 0x2180:
@@ -310,8 +305,6 @@ class SnesBus:
                 value = MMIO_READ_DEFAULTS.get(reg, 0)
             else:
                 value = self.open_bus
-                if self.on_unmapped_read is not None:
-                    self.on_unmapped_read(addr)  # type: ignore[operator]
         self.mmio.append(MmioAccess("read", reg, value, emulated))
         return value
 

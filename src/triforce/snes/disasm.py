@@ -92,7 +92,7 @@ def _byte_reader(source: bytes | bytearray | object, origin: int) -> ByteSource:
     reader = getattr(source, "peek", None) or getattr(source, "read", None)
     if reader is None:
         raise TypeError("source must be bytes or a bus with peek()/read()")
-    return reader  # type: ignore[no-any-return]
+    return reader  # type: ignore[no-any-return,unused-ignore]
 
 
 def decode(read: ByteSource, address: int, m8: bool = True, x8: bool = True) -> Instruction:

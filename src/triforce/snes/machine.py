@@ -19,8 +19,8 @@ outside ROM (WRAM, SRAM, I/O) because ROM reads are mostly instruction fetches.
 
 Reasons: "returned", "bad_return" (returned at the entry stack depth but not to the trampoline),
 "instruction_limit", "cycle_limit", "brk", "cop", "stp", "wai", "sentinel", and
-"executed_outside_memory" (the program counter reached I/O or open-bus space; `escaped_at` says
-where; execution carries on there as on hardware, but the reason says what went wrong).
+"executed_outside_memory" (the run stopped with the program counter in I/O or open-bus space,
+typically on a BRK decoded from open bus; `escaped_at` says where).
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def _trampoline_site(entry: int, convention: Convention) -> int:
     if (bank & 0x7F) < 0x40:
         return (bank << 16) | 0x1FF0
     site = (bank << 16) | 0xFFF0
-    if 0xFFE0 <= (entry & 0xFFFF):
+    if (entry & 0xFFFF) >= 0xFFE0:
         site = (bank << 16) | 0xFFC0
     return site
 
@@ -269,14 +269,6 @@ def run_routine(
         cpu.pb, cpu.pc = site >> 16, site & 0xFFFF
         cpu.step()  # the call itself belongs to the caller, not to the routine
 
-    escaped: list[int] = []
-
-    def _note_unmapped(addr: int) -> None:
-        pc = (cpu.pb << 16) | cpu.pc
-        if not escaped and bus.region(pc) in ("io", "open"):
-            escaped.append(pc)
-
-    bus.on_unmapped_read = _note_unmapped
     trace_log: list[Any] | None = [] if trace else None
     if trace_log is not None:
         cpu.trace_hook = trace_log.append
@@ -291,7 +283,6 @@ def run_routine(
         )
     finally:
         bus.stop_watch()
-        bus.on_unmapped_read = None
         cpu.trace_hook = None
 
     pc = (cpu.pb << 16) | cpu.pc
@@ -306,8 +297,11 @@ def run_routine(
             reason = "bad_return"
     elif reason == "return":
         reason = "returned"
-    if escaped and reason != "returned":
-        reason = "executed_outside_memory"
+    escaped_at = None
+    if reason != "returned" and bus.region(pc) in ("io", "open"):
+        # The program counter ended in I/O or open-bus space: the code jumped somewhere that
+        # holds no code (open-bus bytes usually decode as BRK or junk).
+        reason, escaped_at = "executed_outside_memory", pc
 
     reads = {a for a in bus.reads if bus.region(a) != "rom" and a not in tramp_bytes}
     writes = dict(bus.writes)
@@ -334,7 +328,7 @@ def run_routine(
         cycles=result.cycles,
         mmio=list(bus.mmio),
         trace=trace_log,
-        escaped_at=escaped[0] if escaped else None,
+        escaped_at=escaped_at,
         entry=target,
     )
 
