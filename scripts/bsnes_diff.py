@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 
 from rich.progress import Progress
 
@@ -31,8 +32,17 @@ def main() -> int:
         report = run_differential(args.per_opcode, args.seed, progress=lambda n: progress.advance(task, n))
     io_diffs = run_io_check(seed=args.seed, products=256)
     elapsed = time.perf_counter() - start
+    drawn = Counter((c.opcode, c.emulation) for c in report.cases)
+    short = {
+        f"${op:02X} {'emu' if emu else 'native'}": args.per_opcode - n
+        for op in range(256)
+        for emu in (False, True)
+        if op not in SKIPPED and (n := drawn.get((op, emu), 0)) < args.per_opcode
+    }
     summary = {
+        "requested": total,
         "cases": len(report.cases),
+        "not_drawn": short,
         "opcodes": len({c.opcode for c in report.cases}),
         "roms": report.roms,
         "bsnes_frames": report.bsnes_frames,
