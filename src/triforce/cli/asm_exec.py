@@ -94,7 +94,8 @@ def run(
 def _print_run(outcome: Any) -> None:
     if outcome.trace:
         for entry in outcome.trace:
-            _out.print(entry.text() if hasattr(entry, "text") else str(entry), markup=False, highlight=False)
+            text = entry.text() if hasattr(entry, "text") else str(entry)
+            _out.print(text, markup=False, highlight=False, soft_wrap=True)
     f = outcome.final
     colour = "green" if outcome.returned else "red"
     _out.print(
