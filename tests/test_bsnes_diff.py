@@ -26,8 +26,11 @@ def test_every_opcode_in_both_modes_agrees_with_bsnes() -> None:
     from triforce.snes.difftest import SKIPPED, run_differential
 
     report = run_differential(per_opcode=3, seed=20261125)
-    assert len(report.cases) == (256 - len(SKIPPED)) * 2 * 3
-    assert {c.opcode for c in report.cases} == set(range(256)) - set(SKIPPED)
+    asked = (256 - len(SKIPPED)) * 2 * 3
+    assert len(report.cases) >= asked * 0.99  # a rare state can find no WRAM-only draw
+    assert {(c.opcode, c.emulation) for c in report.cases} == {
+        (op, emu) for op in range(256) if op not in SKIPPED for emu in (False, True)
+    }
     assert report.ok, "\n".join(m.detail for m in report.failures[:10])
 
 
