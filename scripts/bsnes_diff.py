@@ -16,7 +16,7 @@ from collections import Counter
 
 from rich.progress import Progress
 
-from triforce.snes.difftest import SKIPPED, run_differential, run_io_check
+from triforce.snes.difftest import SKIPPED, run_differential, run_io_check, run_map_check
 
 
 def main() -> int:
@@ -31,6 +31,7 @@ def main() -> int:
         task = progress.add_task("bsnes differential", total=total)
         report = run_differential(args.per_opcode, args.seed, progress=lambda n: progress.advance(task, n))
     io_diffs = run_io_check(seed=args.seed, products=256)
+    io_diffs += run_map_check("lorom") + run_map_check("hirom")
     elapsed = time.perf_counter() - start
     drawn = Counter((c.opcode, c.emulation) for c in report.cases)
     short = {
@@ -50,7 +51,7 @@ def main() -> int:
         "failures": len(report.failures),
         "known_divergences": len(report.mismatches) - len(report.failures),
         "skipped_opcodes": {f"${op:02X}": why for op, why in report.skipped.items()},
-        "io_check_differences": len(io_diffs),
+        "io_and_map_check_differences": len(io_diffs),
         "seconds": round(elapsed, 1),
     }
     if args.json:

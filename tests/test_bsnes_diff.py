@@ -54,3 +54,11 @@ def test_multiply_divide_wram_port_and_dma_agree_with_bsnes() -> None:
     from triforce.snes.difftest import run_io_check
 
     assert run_io_check(seed=3, products=128) == []
+
+
+@pytest.mark.parametrize("mapper", ["lorom", "hirom"])
+def test_memory_map_agrees_with_bsnes(mapper: str) -> None:
+    """ROM banks and mirrors, SRAM windows, WRAM mirrors and open bus read the same bytes."""
+    from triforce.snes.difftest import run_map_check
+
+    assert run_map_check(mapper) == []  # type: ignore[arg-type]

@@ -192,3 +192,14 @@ def test_copier_header_is_stripped_and_sram_size_read_from_header() -> None:
     assert len(bus.sram) == 0x2000
     with pytest.raises(ValueError):
         SnesBus(b"", "exrom")  # type: ignore[arg-type]
+
+
+def test_sram_starts_as_ff_and_follows_the_reference_windows() -> None:
+    lo = SnesBus(_rom(0x80000), "lorom", sram_size=0x2000)
+    assert lo.read(0x700000) == 0xFF
+    lo.write(0x708001, 0x12)  # ROM <= 2 MiB: SRAM fills the whole bank (as bsnes maps it)
+    assert lo.sram[1] == 0x12
+    big = SnesBus(_rom(0x400000), "lorom", sram_size=0x2000)
+    assert big.region(0x708000) == "rom" and big.region(0x700000) == "sram"
+    hi = SnesBus(_rom(0x80000), "hirom", sram_size=0x2000)
+    assert hi.region(0x106000) == "sram" and hi.region(0x0F6000) == "open"

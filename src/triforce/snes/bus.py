@@ -13,6 +13,8 @@ Simplifications, on purpose:
   results on a console but the final ones here.
 - DMA runs to completion inside the write to $420B and costs no CPU cycles here (on hardware the
   CPU is halted for 8 master cycles per byte). HDMA ($420C) is recorded, not run.
+- Battery SRAM starts as $FF bytes, and its windows follow bsnes's board heuristics (see
+  `_sram_offset`); real boards differ in the mirrors.
 - Reads of readable PPU/APU/joypad registers return the values in `MMIO_READ_DEFAULTS` (0 unless
   listed); reads of write-only or unmapped addresses return the open-bus value, the last byte
   that crossed the data bus.
@@ -142,7 +144,7 @@ class SnesBus:
             sram_size = header_sram_size(rom, mapper)
             if sram_size is None:
                 sram_size = 0x2000
-        self.sram = bytearray(sram_size)
+        self.sram = bytearray(b"\xff" * sram_size)  # fresh SRAM reads $FF, as in bsnes
         self.open_bus = 0
         self.mmio: list[MmioAccess] = []
         self.watching = watch
@@ -197,11 +199,15 @@ class SnesBus:
         return None
 
     def _sram_offset(self, bank: int, off: int) -> int | None:
+        # The SRAM windows follow bsnes's board heuristics (our reference in differential tests):
+        # LoROM $70-$7D/$F0-$FF, the whole bank when the ROM is at most 2 MiB and SRAM at most
+        # 32 KiB, else only $0000-$7FFF; HiROM $10-$3F/$90-$BF:$6000-$7FFF.
         if self.mapper == "lorom":
-            if (0x70 <= bank <= 0x7D or bank >= 0xF0) and off < 0x8000:
-                return ((bank & 0x0F) << 15) | off
+            whole_bank = len(self.rom) <= 0x200000 and len(self.sram) <= 0x8000
+            if (0x70 <= bank <= 0x7D or bank >= 0xF0) and (off < 0x8000 or whole_bank):
+                return ((bank & 0x0F) << 15) | (off & 0x7FFF if not whole_bank else off)
             return None
-        if (bank & 0x7F) in range(0x20, 0x40) and 0x6000 <= off < 0x8000:
+        if 0x10 <= (bank & 0x7F) < 0x40 and 0x6000 <= off < 0x8000:
             return ((bank & 0x1F) << 13) | (off - 0x6000)
         return None
 

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from triforce.snes.bus import SnesBus, canonical
+from triforce.snes.bus import Mapper, SnesBus, canonical
 from triforce.snes.opcodes import OPCODES, Mode, operand_size
 
 # Opcodes the harness cannot run (see the module docstring).
@@ -474,11 +474,11 @@ def build_rom(cases: list[DiffCase]) -> bytes:
 # -- running both machines ----------------------------------------------------------------------
 
 
-def run_ours(rom: bytes, max_instructions: int = 5_000_000) -> tuple[bytes, str]:
+def run_ours(rom: bytes, max_instructions: int = 5_000_000, mapper: Mapper = "lorom") -> tuple[bytes, str]:
     """Power on our core with the ROM and run to the final STP; returns (WRAM, stop reason)."""
     from triforce.snes.cpu import CPU
 
-    bus = SnesBus(rom, mapper="lorom")
+    bus = SnesBus(rom, mapper=mapper)
     cpu = CPU(bus)
     cpu.reset()
     result = cpu.run(max_instructions=max_instructions, stop_at_return=False, stop_on_break=False)
@@ -658,4 +658,127 @@ def run_io_check(seed: int = 0, products: int = 64) -> list[str]:
         for i in range(lo, hi):
             if ours[i] != ref[i]:
                 out.append(f"${0x7E0000 + i:06X}: ours ${ours[i]:02X}, bsnes ${ref[i]:02X}")
+    return out
+
+
+# -- the memory map against bsnes -----------------------------------------------------------------
+
+# Addresses read by the map check, per mapper: ROM banks, their mirrors, unmapped space (open bus),
+# SRAM and the WRAM mirrors. Reads go to $7F0000 + index.
+MAP_READS: dict[str, list[int]] = {
+    "lorom": [
+        0x008100,
+        0x018100,
+        0x0F8100,
+        0x0FFF00,
+        0x818100,
+        0x8F8100,
+        0x108100,
+        0x208100,
+        0x408100,
+        0x7D8100,
+        0xC18100,
+        0xFF8100,
+        0x402100,
+        0x004400,
+        0x002100,
+        0x60FFFF,
+        0x700010,
+        0x702010,
+        0x710010,
+        0xF00010,
+        0x7E0100,
+        0x3F0100,
+        0xBF0100,
+        0x7F0100,
+    ],
+    "hirom": [
+        0xC00100,
+        0xC10100,
+        0xC78100,
+        0xC80100,
+        0x400100,
+        0x478100,
+        0x008100,
+        0x018100,
+        0x808100,
+        0x870100,
+        0xFE0100,
+        0x7D0100,
+        0x206010,
+        0x3F6010,
+        0xA06010,
+        0x306010,
+        0x004400,
+        0x002100,
+        0x7E0100,
+        0x3F0100,
+        0xBF0100,
+        0x7F0100,
+        0x006010,
+        0x106010,
+    ],
+}
+_MAP_WRITES: dict[str, list[tuple[int, int]]] = {  # SRAM and WRAM written before the reads
+    "lorom": [(0x700010, 0x5A), (0x710010, 0x6B), (0x3F0100, 0x7C), (0x7F0100, 0x3D)],
+    "hirom": [(0x206010, 0x5A), (0x306010, 0x6B), (0x3F0100, 0x7C), (0x7F0100, 0x3D)],
+}
+
+
+def map_check_source(mapper: Mapper) -> str:
+    """A 512 KiB ROM (8 KiB SRAM) whose every 256-byte row starts with (bank, page) markers,
+    reading `MAP_READS[mapper]` into WRAM."""
+    lines = [mapper, "org $008000" if mapper == "lorom" else "org $C08000"]
+    code = [
+        "Boot:",
+        "  SEI : CLC : XCE : SEP #$30",
+        *(f"  LDA.b #${v:02X} : STA.l ${a:06X}" for a, v in _MAP_WRITES[mapper]),
+        *(f"  LDA.l ${a:06X} : STA.l ${0x7F0000 + i:06X}" for i, a in enumerate(MAP_READS[mapper])),
+        f"  LDA.b #$A5 : STA.l ${_DONE_FLAG:06X}",
+        "  STP",
+    ]
+    lines += code
+    chunk = 0x8000 if mapper == "lorom" else 0x10000
+    for offset in range(0, ROM_SIZE, 0x100):
+        if offset < 0x200 and mapper == "lorom":
+            continue  # the boot code
+        if mapper == "hirom" and 0x8000 <= offset < 0x8200:
+            continue
+        if (offset % chunk) in range(0x7F00, 0x8000) or (offset % chunk) in range(0xFF00, 0x10000):
+            continue  # header and vectors
+        if mapper == "lorom":
+            address = ((offset // 0x8000) << 16) | 0x8000 | (offset & 0x7FFF)
+        else:
+            address = 0xC00000 + offset
+        lines.append(f"org ${address:06X} : db ${(offset >> 16) & 0xFF:02X}, ${(offset >> 8) & 0xFF:02X}")
+    header = 0x00FFC0
+    lines += [
+        f"org ${header:06X}",
+        '  db "TRIFORCE MAP CHECK   "',
+        f"  db ${0x20 if mapper == 'lorom' else 0x21:02X}, $02, $09, $03, $01, $00, $00",
+        "org $00FFFC",
+        "  dw Boot",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_map_check(mapper: Mapper) -> list[str]:
+    """Run the map ROM on both machines; returns one line per address that reads differently."""
+    from triforce.errors import InputError
+    from triforce.snes.asar import assemble
+    from triforce.snes.reference import run_on_bsnes
+
+    result = assemble(map_check_source(mapper), org=None, mapper=mapper, rom_size=ROM_SIZE)
+    if not result.ok:
+        raise InputError(f"map check ROM did not assemble: {result.diagnostics[:3]}")
+    rom = bytes(result.rom)
+    ours, _ = run_ours(rom, mapper=mapper)
+    ref = run_on_bsnes(rom, done=_done, frames=30).wram
+    out = []
+    if not _done(ref) or not _done(ours):
+        out.append(f"did not finish (ours {_done(ours)}, bsnes {_done(ref)})")
+    for i, addr in enumerate(MAP_READS[mapper]):
+        o, t = ours[0x10000 + i], ref[0x10000 + i]
+        if o != t:
+            out.append(f"{mapper} ${addr:06X}: ours ${o:02X}, bsnes ${t:02X}")
     return out
