@@ -119,4 +119,5 @@ def test_trace_and_json_summary() -> None:
     assert run.trace is not None and len(run.trace) == run.instructions
     data = run.to_json()
     assert data["reason"] == "returned" and "$7EF360" in data["writes"]
+    assert data["trace"][0]["mnemonic"] == "PHP" and data["trace"][0]["address"] == "$008000"
     json.dumps(data)

@@ -25,6 +25,7 @@ $7E0000-$7E1FFF, so `LDA $10` and `LDA $7E0010` report the same byte.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -147,8 +148,8 @@ class SnesBus:
         self.sram = bytearray(b"\xff" * sram_size)  # fresh SRAM reads $FF, as in bsnes
         self.open_bus = 0
         self.mmio: list[MmioAccess] = []
-        self.watching = watch
-        self.reads: set[int] = set()
+        self._watching = watch
+        self._raw_reads: set[int] = set()  # folded onto canonical addresses when `reads` is asked
         self.writes: dict[int, int] = {}
         self.ignored_writes: list[tuple[int, int]] = []  # (address, value) written to ROM/open bus
         # Registers emulated here.
@@ -162,6 +163,7 @@ class SnesBus:
         self._rbase: list[int] = [0] * _PAGES
         self._wbuf: list[bytearray | None] = [None] * _PAGES
         self._build_map()
+        self._install_accessors()
 
     # -- the page map ------------------------------------------------------------------------
 
@@ -213,29 +215,41 @@ class SnesBus:
 
     # -- CPU interface -----------------------------------------------------------------------
 
-    def read(self, addr: int) -> int:
-        page = addr >> _PAGE_BITS
-        buf = self._rbuf[page]
-        if buf is not None:
-            value = buf[self._rbase[page] + (addr & _PAGE_MASK)]
-        else:
-            value = self._read_io(addr)
-        self.open_bus = value
-        if self.watching:
-            self.reads.add(canonical(addr))
-        return value
+    # `read` and `write` are closures installed per instance (see `_install_accessors`): the CPU
+    # calls them for every access, and closures over the page lists avoid attribute lookups.
+    read: Callable[[int], int]
+    write: Callable[[int, int], None]
 
-    def write(self, addr: int, value: int) -> None:
-        value &= 0xFF
-        self.open_bus = value
-        page = addr >> _PAGE_BITS
-        buf = self._wbuf[page]
-        if buf is not None:
-            buf[self._rbase[page] + (addr & _PAGE_MASK)] = value
-        else:
-            self._write_io(addr, value)
-        if self.watching:
-            self.writes[canonical(addr)] = value
+    def _install_accessors(self) -> None:
+        rbuf, rbase, wbuf = self._rbuf, self._rbase, self._wbuf
+        read_io, write_io = self._read_io, self._write_io
+        raw_reads, writes = self._raw_reads, self.writes
+        bus = self
+        watching = self._watching
+
+        def read(addr: int) -> int:
+            page = addr >> _PAGE_BITS
+            buf = rbuf[page]
+            value = buf[rbase[page] + (addr & _PAGE_MASK)] if buf is not None else read_io(addr)
+            bus.open_bus = value
+            if watching:
+                raw_reads.add(addr)
+            return value
+
+        def write(addr: int, value: int) -> None:
+            value &= 0xFF
+            bus.open_bus = value
+            page = addr >> _PAGE_BITS
+            buf = wbuf[page]
+            if buf is not None:
+                buf[rbase[page] + (addr & _PAGE_MASK)] = value
+            else:
+                write_io(addr, value)
+            if watching:
+                writes[canonical(addr)] = value
+
+        self.read = read
+        self.write = write
 
     def peek(self, addr: int) -> int:
         """Read without side effects (no open-bus update, no watch, no MMIO log); I/O reads 0."""
@@ -441,7 +455,7 @@ class SnesBus:
             return self.open_bus
         value = self.peek(addr) if self._rbuf[addr >> _PAGE_BITS] is not None else self.open_bus
         if self.watching:
-            self.reads.add(canonical(addr))
+            self._raw_reads.add(addr)
         return value
 
     def _dma_a_write(self, addr: int, value: int) -> None:
@@ -455,9 +469,21 @@ class SnesBus:
 
     def start_watch(self) -> None:
         """Start (or restart) recording the addresses read and the bytes written."""
-        self.reads = set()
+        self._raw_reads = set()
         self.writes = {}
-        self.watching = True
+        self._watching = True
+        self._install_accessors()
 
     def stop_watch(self) -> None:
-        self.watching = False
+        self._watching = False
+        self._install_accessors()
+
+    @property
+    def watching(self) -> bool:
+        """Whether reads and writes are being recorded (`start_watch`/`stop_watch` change it)."""
+        return self._watching
+
+    @property
+    def reads(self) -> set[int]:
+        """Addresses read while watching, WRAM mirrors folded onto $7E0000-$7E1FFF."""
+        return {canonical(a) for a in self._raw_reads}

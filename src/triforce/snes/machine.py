@@ -163,11 +163,20 @@ class RoutineRun:
 
 
 def _trace_json(entry: Any) -> Any:
+    """One trace row as JSON: the core's TraceEntry fields, registers as a dict."""
     if hasattr(entry, "model_dump"):
         return entry.model_dump(mode="json")
-    if hasattr(entry, "__dict__"):
-        return {k: v for k, v in vars(entry).items() if not k.startswith("_")}
-    return str(entry)
+    regs = getattr(entry, "registers", None)
+    data = getattr(entry, "bytes", b"")
+    return {
+        "address": f"${getattr(entry, 'address', 0):06X}",
+        "bytes": data.hex() if isinstance(data, bytes | bytearray) else str(data),
+        "mnemonic": getattr(entry, "mnemonic", ""),
+        "operand": getattr(entry, "operand", ""),
+        "registers": regs.model_dump(mode="json") if hasattr(regs, "model_dump") else None,
+        "cycles": getattr(entry, "cycles", None),
+        "text": entry.text() if hasattr(entry, "text") else str(entry),
+    }
 
 
 def resolve_entry(entry: int | str, symbols: dict[str, int] | None) -> int:
@@ -306,7 +315,8 @@ def run_routine(
     reads = {a for a in bus.reads if bus.region(a) != "rom" and a not in tramp_bytes}
     writes = dict(bus.writes)
     memory = {a: bus.peek(a) for a in writes if bus.region(a) in ("wram", "sram")}
-    final = MachineState(
+    # model_construct: the values come straight from the core and the bus (already canonical bytes).
+    final = MachineState.model_construct(
         a=cpu.a,
         x=cpu.x,
         y=cpu.y,
