@@ -166,7 +166,7 @@ def _trace_json(entry: Any) -> Any:
     """One trace row as JSON: the core's TraceEntry fields, registers as a dict."""
     if hasattr(entry, "model_dump"):
         return entry.model_dump(mode="json")
-    regs = getattr(entry, "registers", None)
+    regs: Any = getattr(entry, "registers", None)
     data = getattr(entry, "bytes", b"")
     return {
         "address": f"${getattr(entry, 'address', 0):06X}",
