@@ -22,6 +22,8 @@ How each opcode class is covered:
   frame, the vector choice and the flag changes are compared.
 - MVN/MVP: A (bytes to move minus one) is kept below 16 and the banks in WRAM.
 - TCS/TXS: the new S is kept inside the stack window the capture uses.
+- Emulation-mode S is sometimes at the ends of page 1 ($0100-$0102, $01FD-$01FF), so the page
+  wrap of the 6502-era stack opcodes (and its absence for the 65816 additions) is compared.
 - STP and WAI are not run here: STP halts bsnes for good and WAI needs an interrupt. Both are
   covered by the SingleStepTests conformance files and the core's own unit tests.
 """
@@ -126,7 +128,9 @@ def known_divergence(case: DiffCase | None) -> str | None:
 
     `[d]`, `[d],y` and PEI read their pointer without wrapping even in emulation mode with DL=0
     (the hardware rule that the SingleStepTests vectors encode); bsnes-mercury wraps the pointer
-    bytes inside the direct page, so pointers at $FE/$FF differ."""
+    bytes inside the direct page, so pointers at $FE/$FF differ. Likewise PLB with S=$01FF in
+    emulation mode reads $0200 on hardware (it is a 65816 addition and does not wrap); bsnes-mercury
+    reads $0100."""
     if case is None:
         return None
     mode = OPCODES[case.opcode].mode
@@ -137,6 +141,8 @@ def known_divergence(case: DiffCase | None) -> str | None:
         and case.operand[0] >= 0xFE
     ):
         return "bsnes-mercury wraps [d]/PEI pointers inside the direct page in emulation mode"
+    if case.opcode == 0xAB and case.emulation and case.s & 0xFF == 0xFF:
+        return "bsnes-mercury's PLB wraps inside page 1 in emulation mode (hardware reads $0200)"
     return None
 
 
@@ -167,7 +173,11 @@ def _reserved(addr: int) -> bool:
     return 0x7E1F00 <= a <= 0x7E1FFF or a >= _SLOT_BASE or a == _DONE_FLAG
 
 
-def _stack_pointer(rng: random.Random, emulation: bool) -> int:
+def _stack_pointer(rng: random.Random, emulation: bool, edges: bool = False) -> int:
+    """A stack pointer the capture can push below; with `edges`, emulation-mode S is sometimes
+    at the ends of page 1 so the 6502-era page wrap is exercised."""
+    if emulation and edges and rng.random() < 0.2:
+        return 0x0100 | rng.choice([0x00, 0x01, 0x02, 0xFD, 0xFE, 0xFF])
     low = rng.randrange(0x30, 0xF1)
     return 0x0100 | low if emulation else (rng.randrange(0x01, 0x1F) << 8) | low
 
@@ -187,7 +197,7 @@ def _random_state(rng: random.Random, opcode: int, emulation: bool, index: int) 
         a=rng.randrange(0x10000),
         x=rng.randrange(0x10000),
         y=rng.randrange(0x10000),
-        s=_stack_pointer(rng, emulation),
+        s=_stack_pointer(rng, emulation, edges=True),
         d=d,
         db=db,
         p=p,
@@ -251,8 +261,10 @@ def _aim_control_flow(rng: random.Random, case: DiffCase, x8: bool) -> None:
         else:
             back = pad - 1
             frame = [back & 0xFF, (back >> 8) & 0xFF] + ([pb] if opcode == 0x6B else [])
+        wraps = case.emulation and opcode != 0x6B  # RTS/RTI pull inside page 1; RTL does not
         for i, byte in enumerate(frame):
-            mem[0x7E0000 | (s + 1 + i)] = byte
+            where = 0x0100 | ((s + 1 + i) & 0xFF) if wraps else s + 1 + i
+            mem[0x7E0000 | where] = byte
 
 
 class _DryRun:
