@@ -217,10 +217,8 @@ def _random_state(rng: random.Random, opcode: int, emulation: bool, index: int) 
         value = _stack_pointer(rng, emulation)
         if opcode == 0x1B:
             case.a = value
-        else:
+        else:  # with 8-bit X (always in emulation mode) only the low byte survives the setup
             case.x = value & 0xFF if (x8 or emulation) else value
-            if x8 and not emulation:
-                case.x = value & 0xFF
     if opcode in (0x44, 0x54):  # MVP, MVN: few bytes, WRAM banks
         case.a = rng.randrange(16)
         case.operand = bytes([rng.choice([0x7E, 0x7F]), rng.choice([0x7E, 0x7F])])
