@@ -398,3 +398,45 @@ def test_unreachable_upstream_loop_and_api_key(upstreams: tuple[FakeUpstream, Fa
     gw = Gateway.from_files(overrides={"oracle-council": "http://localhost:4321/v1"})
     assert [m.name for m in gw.mark_loops("127.0.0.1", 4321)] == ["oracle-council"]
     assert gw.mark_loops("127.0.0.1", 4322) == []
+
+
+def test_in_flight_limit_answers_503(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+    specialists = upstreams[0]
+    specialists.behaviour["euclid-asm"] = "slow"
+    srv = _start(Gateway.from_files(overrides={"euclid-asm": specialists.base}), max_in_flight=1)
+    try:
+        with httpx.Client(base_url=srv.url, timeout=10) as c:
+            with specialists.lock:
+                seen = len(specialists.requests)
+            first: list[int] = []
+            worker = threading.Thread(
+                target=lambda: first.append(_chat(c, "euclid-asm", "slow one").status_code)
+            )
+            worker.start()
+            while True:  # the first request holds the only slot once the upstream has it
+                with specialists.lock:
+                    if len(specialists.requests) > seen:
+                        break
+                time.sleep(0.01)
+            busy = _chat(c, "euclid-asm", "second")
+            assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+            worker.join()
+            assert first == [504]
+    finally:
+        specialists.behaviour.clear()
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_upstream_overrides_are_checked() -> None:
+    from triforce.errors import ConfigError
+    from triforce.serve.gateway import parse_overrides
+
+    assert parse_overrides(["master-sword=http://gpu:8003/v1"]) == {"master-sword": "http://gpu:8003/v1"}
+    for bad in ("euclid-asm", "=http://x", "euclid-asm=gpu:8001"):
+        with pytest.raises(ConfigError, match="--upstream"):
+            parse_overrides([bad])
+    with pytest.raises(ConfigError, match="unknown model"):
+        Gateway.from_files(overrides={"zelda-9000": "http://x/v1"})
+    gw = Gateway.from_files(overrides={"master-sword": "http://big:9/v1"})
+    assert gw.upstream_for("master-sword") == gw.upstream_for("triforce-sage")  # alias and name agree

@@ -81,6 +81,18 @@ def test_unclear_request_fans_out_to_specialists(router: Router) -> None:
     assert "MoE" in d.reasons[-1]
 
 
+def test_follow_up_turn_routes_on_the_conversation(router: Router) -> None:
+    messages = [
+        {"role": "user", "content": "Write a routine: LDA $7EF36C, STA $7EF36D, RTL."},
+        {"role": "assistant", "content": "Here it is ..."},
+        {"role": "user", "content": "Make it shorter."},
+    ]
+    assert router.route("Make it shorter.").kind == "moe"
+    d = router.route_messages(messages)
+    assert d.model == "euclid-asm" and any("routed on all 2 user turns" in r for r in d.reasons)
+    assert router.route_messages(messages[-1:]).kind == "moe"
+
+
 def test_category_restricts_candidates(router: Router) -> None:
     prompt = "Explain the legend of the Master Sword"
     d = router.route(prompt, only=["asm", "graphics"])

@@ -79,7 +79,8 @@ class Gateway:
         by_model: dict[str, str],
         overrides: dict[str, str],
     ) -> ServedModel:
-        url = overrides.get(name) or overrides.get(entry.name) or entry.endpoint
+        # An override given for the name or any alias moves the model itself (all its names).
+        url = next((overrides[n] for n in (entry.name, *entry.aliases) if n in overrides), entry.endpoint)
         upstream = Upstream(entry.name, url) if url else None
         if entry.name == cfg.council:
             return ServedModel(name, entry, "route", upstream)

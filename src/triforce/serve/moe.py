@@ -24,6 +24,7 @@ class ExpertAnswer:
     error: str | None
     latency_s: float | None
     attempts: int
+    usage: dict[str, Any]
 
     @property
     def ok(self) -> bool:
@@ -42,6 +43,7 @@ class ExpertAnswer:
             "latency_s": None if self.latency_s is None else round(self.latency_s, 3),
             "attempts": self.attempts,
             "chars": len(self.text),
+            "usage": self.usage,
         }
 
 
@@ -105,7 +107,7 @@ async def _ask_all(
     finally:
         await asyncio.gather(*(b.aclose() for b in backends))
     return [
-        ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts)
+        ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts, c.usage)
         for (domain, up), c in zip(experts, done, strict=True)
     ]
 

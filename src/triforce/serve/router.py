@@ -254,7 +254,28 @@ class Router:
     def route_messages(
         self, messages: list[dict[str, Any]], *, only: list[str] | None = None
     ) -> RouteDecision:
-        return self.route(request_text(messages), only=only)
+        """Route on the last user turn; a follow-up too short to place ("now make it faster")
+        is routed on all the conversation's user turns instead of falling to MoE."""
+        decision = self.route(request_text(messages), only=only)
+        if decision.kind != "moe":
+            return decision
+        turns = [request_text([m]) for m in messages if m.get("role") == "user"]
+        if len(turns) < 2:
+            return decision
+        context = self.route("\n".join(turns), only=only)
+        if context.kind == "moe":
+            return decision
+        note = f"last turn unclear; routed on all {len(turns)} user turns"
+        return RouteDecision(
+            context.kind,
+            context.scope,
+            context.model,
+            context.domains,
+            context.experts,
+            context.scores,
+            context.threshold,
+            (*context.reasons[:-1], note, context.reasons[-1]),
+        )
 
 
 def _explain(score: DomainScore, threshold: float) -> str:
