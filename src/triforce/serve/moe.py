@@ -8,6 +8,8 @@ is an ordinary relayed request (it may stream to the caller), built by `synthesi
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,56 +62,93 @@ def flatten_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
-def ask_experts(
-    experts: list[tuple[str, Upstream]],
-    messages: list[dict[str, Any]],
-    *,
-    request_id: str,
-    timeout_s: float,
-    retries: int,
-    temperature: float,
-    max_tokens: int,
-) -> list[ExpertAnswer]:
-    """Ask every (domain, upstream) concurrently; one failure never cancels the others."""
-    return asyncio.run(
-        _ask_all(experts, flatten_messages(messages), request_id, timeout_s, retries, temperature, max_tokens)
-    )
+class ExpertPool:
+    """Asks specialists through `triforce.evaluate`'s backend on one long-lived event loop.
 
+    Request threads hand their fan-out to the loop thread; backends (one httpx pool each) are
+    kept per (endpoint, model, temperature, max_tokens), because building a fresh client costs
+    tens of milliseconds (its TLS context) per specialist per request.
+    """
 
-async def _ask_all(
-    experts: list[tuple[str, Upstream]],
-    messages: list[dict[str, str]],
-    request_id: str,
-    timeout_s: float,
-    retries: int,
-    temperature: float,
-    max_tokens: int,
-) -> list[ExpertAnswer]:
-    backends = [
-        OpenAIBackend(
+    def __init__(self, *, timeout_s: float, retries: int, max_backends: int = 64) -> None:
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self._max = max_backends
+        self._backends: OrderedDict[tuple[str, str, float, int], OpenAIBackend] = OrderedDict()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="triforce-moe", daemon=True)
+        self._thread.start()
+
+    def ask(
+        self,
+        experts: list[tuple[str, Upstream]],
+        messages: list[dict[str, Any]],
+        *,
+        request_id: str,
+        temperature: float,
+        max_tokens: int,
+    ) -> list[ExpertAnswer]:
+        """Ask every (domain, upstream) concurrently; one failure never cancels the others."""
+        job = self._ask_all(experts, flatten_messages(messages), request_id, temperature, max_tokens)
+        return asyncio.run_coroutine_threadsafe(job, self._loop).result()
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        backends = list(self._backends.values())
+        self._backends.clear()
+
+        async def _close_all() -> None:
+            await asyncio.gather(*(b.aclose() for b in backends), return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(_close_all(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def _backend(self, up: Upstream, temperature: float, max_tokens: int) -> OpenAIBackend:
+        # Runs on the loop thread only: no lock needed.
+        key = (up.base_url, up.model, temperature, max_tokens)
+        backend = self._backends.get(key)
+        if backend is not None:
+            self._backends.move_to_end(key)
+            return backend
+        backend = OpenAIBackend(
             OpenAIConfig(
                 base_url=up.base_url,
                 model=up.model,
-                timeout_s=timeout_s,
-                retries=retries,
+                timeout_s=self.timeout_s,
+                retries=self.retries,
                 backoff_s=0.2,
                 stream=False,
                 temperature=temperature,
                 max_tokens=max_tokens,
             ),
-            concurrency=1,
+            concurrency=16,
         )
-        for _, up in experts
-    ]
-    request = ItemRequest(item_id=request_id, sample=0, messages=messages)
-    try:
+        self._backends[key] = backend
+        if len(self._backends) > self._max:
+            _, old = self._backends.popitem(last=False)
+            # It may still be answering a request: close it once any call on it has ended.
+            grace = self.timeout_s * (self.retries + 1) + 5
+            self._loop.call_later(grace, lambda: self._loop.create_task(old.aclose()))
+        return backend
+
+    async def _ask_all(
+        self,
+        experts: list[tuple[str, Upstream]],
+        messages: list[dict[str, str]],
+        request_id: str,
+        temperature: float,
+        max_tokens: int,
+    ) -> list[ExpertAnswer]:
+        request = ItemRequest(item_id=request_id, sample=0, messages=messages)
+        backends = [self._backend(up, temperature, max_tokens) for _, up in experts]
         done: list[Completion] = await asyncio.gather(*(b.complete(request) for b in backends))
-    finally:
-        await asyncio.gather(*(b.aclose() for b in backends))
-    return [
-        ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts, c.usage)
-        for (domain, up), c in zip(experts, done, strict=True)
-    ]
+        return [
+            ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts, c.usage)
+            for (domain, up), c in zip(experts, done, strict=True)
+        ]
 
 
 def synthesis_messages(
