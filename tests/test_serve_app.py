@@ -36,6 +36,7 @@ class FakeUpstream(ThreadingHTTPServer):
         self.handle_error = lambda request, client_address: None  # the gateway hung up on `slow`
         self.requests: list[dict[str, Any]] = []
         self.behaviour: dict[str, str] = {}
+        self.serves: list[str] = []  # what GET /v1/models lists
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -62,6 +63,11 @@ class _FakeHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._json(
+            200, {"object": "list", "data": [{"id": m, "object": "model"} for m in self.server.serves]}
+        )
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -194,6 +200,29 @@ def test_health_and_models(client: httpx.Client) -> None:
     assert card["x_triforce"]["alias_of"] == "triforce-sage"
     assert client.get("/v1/models/oracle-council").json()["x_triforce"]["mode"] == "route"
     assert client.get("/v1/models/nope").status_code == 404
+
+
+def test_deep_health_finds_models_an_upstream_does_not_serve(
+    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+) -> None:
+    specialists, big = upstreams
+    specialists.serves = [
+        "euclid-asm",
+        "seph-tilesmith",
+        "kaepora-teacher",
+        "nayru-lorekeeper",
+        "farore-questweaver",
+    ]
+    big.serves = ["triforce-sage", "master-sword", "oracle-council"]
+    report = client.get("/health?upstreams=1").json()
+    assert report["status"] == "degraded"
+    assert report["upstreams"][specialists.base] == {
+        "ok": True, "error": None, "serves": sorted(specialists.serves), "missing": ["saria-voice"],
+    }  # fmt: skip
+    assert report["upstreams"][big.base]["missing"] == []
+    specialists.serves.append("saria-voice")
+    assert client.get("/health?upstreams=1").json()["status"] == "ok"
+    assert "upstreams" not in client.get("/health").json()
 
 
 def test_direct_model_is_relayed_with_the_callers_parameters(
@@ -440,3 +469,35 @@ def test_upstream_overrides_are_checked() -> None:
         Gateway.from_files(overrides={"zelda-9000": "http://x/v1"})
     gw = Gateway.from_files(overrides={"master-sword": "http://big:9/v1"})
     assert gw.upstream_for("master-sword") == gw.upstream_for("triforce-sage")  # alias and name agree
+
+
+def test_cli_serve_starts_and_stops(upstreams: tuple[FakeUpstream, FakeUpstream], tmp_path: Any) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": os.pathsep.join(sys.path)}
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "triforce", "serve", "--port", "0", "--upstream", f"euclid-asm={upstreams[0].base}"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        url = None
+        while url is None and time.monotonic() < deadline and proc.poll() is None:
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)/v1", log.read_text())
+            url = found.group(1) if found else None
+            time.sleep(0.05)
+        assert url, log.read_text()
+        r = httpx.post(
+            f"{url}/v1/chat/completions",
+            json={"model": "euclid-asm", "messages": [{"role": "user", "content": "hi"}]},
+        )
+        assert r.json()["choices"][0]["message"]["content"] == "[euclid-asm] hi"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    assert "shutting down" in log.read_text()

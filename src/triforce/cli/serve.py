@@ -76,6 +76,7 @@ def serve(
         mode = served.mode + (f" → {served.entry.name}" if served.alias_of else "")
         table.add_row(served.name, mode, up)
     _err.print(table)
+    logging.getLogger("triforce.serve").info("listening on %s/v1 (Ctrl-C stops)", server.url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -118,6 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "triforce-serve"
     _note = ""  # model and route, for the access log
+    _streaming = False  # response headers sent, body under way
 
     def setup(self) -> None:
         super().setup()
@@ -153,7 +155,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         if path == "/health":
-            self._send_json(200, self._health())
+            deep = "upstreams=1" in self.path.partition("?")[2].split("&")
+            self._send_json(200, self._health(deep and self._authorized()))
             return
         if not self._authorized():
             self._send_error(_unauthorized())
@@ -172,10 +175,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_error(ApiError(404, f"no route for GET {path}", type_="not_found_error", code="not_found"))
 
-    def _health(self) -> dict[str, Any]:
+    def _health(self, deep: bool) -> dict[str, Any]:
+        """Liveness; with `?upstreams=1`, also ask every upstream which models it really serves."""
         gw = self.server.gateway
         missing = sorted(n for n, m in gw.models.items() if m.upstream is None and m.mode == "direct")
-        return {
+        report: dict[str, Any] = {
             "status": "ok",
             "uptime_s": round(time.time() - self.server.started, 1),
             "models": len(gw.models),
@@ -183,6 +187,32 @@ class _Handler(BaseHTTPRequestHandler):
             "models_without_upstream": missing,
             "upstream_loops": sorted(m.name for m in self.server.looped),
         }
+        if deep:
+            report["upstreams"] = self._probe_upstreams()
+            if any(not u["ok"] or u["missing"] for u in report["upstreams"].values()):
+                report["status"] = "degraded"
+        return report
+
+    def _probe_upstreams(self) -> dict[str, dict[str, Any]]:
+        wanted: dict[str, set[str]] = {}
+        for served in self.server.gateway.models.values():
+            if served.upstream and not served.loop and served.mode in ("direct", "route"):
+                wanted.setdefault(served.upstream.base_url, set()).add(served.upstream.model)
+
+        def probe(base: str) -> dict[str, Any]:
+            try:
+                listed = set(self.server.client.served_models(base))
+            except UpstreamError as exc:
+                return {"ok": False, "error": exc.message, "serves": [], "missing": sorted(wanted[base])}
+            return {
+                "ok": True,
+                "error": None,
+                "serves": sorted(listed),
+                "missing": sorted(wanted[base] - listed),
+            }
+
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(wanted)))) as pool:
+            return dict(zip(wanted, pool.map(probe, wanted), strict=True))
 
     # -- POST -----------------------------------------------------------------------------------
 
@@ -217,6 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         status = 500
         self._note = ""
+        self._streaming = False
         try:
             body = self._read_body()
             status = self._chat(body, request_id, started)
@@ -225,6 +256,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(err, {"X-Request-Id": request_id})
         except (BrokenPipeError, ConnectionResetError):
             status = 499
+        except Exception:  # a bug: answer 500 rather than hang up, and keep the traceback
+            log.exception("unhandled error in %s", request_id)
+            status = 500
+            self.close_connection = True
+            if self._streaming:  # the status line is gone; hanging up is all that is left
+                return
+            err = ApiError(500, f"internal error ({request_id})", type_="server_error", code="internal")
+            self._send_error(err, {"X-Request-Id": request_id, "Connection": "close"})
         finally:
             self.server.slots.release()
             log.info(
@@ -416,6 +455,7 @@ class _Handler(BaseHTTPRequestHandler):
         except UpstreamError as exc:
             close()
             raise _from_upstream(exc) from None
+        self._streaming = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")

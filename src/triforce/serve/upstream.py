@@ -104,6 +104,24 @@ class UpstreamClient:
             _check_status(upstream, response.status_code, text)
         return UpstreamStream(upstream, response, self)
 
+    def served_models(self, base_url: str, timeout_s: float = 3.0) -> list[str]:
+        """The model ids an upstream lists at `GET {base}/models` (vLLM lists its LoRA modules)."""
+        url = chat_url(base_url).removesuffix("/chat/completions") + "/models"
+        try:
+            response = self._client.get(url, timeout=timeout_s)
+        except httpx.TimeoutException as exc:
+            raise UpstreamError(504, "upstream_timeout", f"{url}: no answer within {timeout_s:g} s") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamError(
+                502, "upstream_unreachable", f"{url}: {exc.__class__.__name__}: {exc}"
+            ) from exc
+        if response.status_code >= 400:
+            raise UpstreamError(502, "upstream_error", f"{url}: HTTP {response.status_code}")
+        try:
+            return [str(m["id"]) for m in response.json()["data"]]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise UpstreamError(502, "upstream_bad_response", f"{url}: not an OpenAI model list") from exc
+
     def _timeout(self, upstream: Upstream) -> UpstreamError:
         return UpstreamError(
             504,
