@@ -262,8 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             if self._streaming:  # the status line is gone; hanging up is all that is left
                 return
-            err = ApiError(500, f"internal error ({request_id})", type_="server_error", code="internal")
-            self._send_error(err, {"X-Request-Id": request_id, "Connection": "close"})
+            internal = ApiError(500, f"internal error ({request_id})", type_="server_error", code="internal")
+            self._send_error(internal, {"X-Request-Id": request_id, "Connection": "close"})
         finally:
             self.server.slots.release()
             log.info(
