@@ -268,6 +268,20 @@ def test_oracle_council_routes_pure_and_cross(client: httpx.Client) -> None:
     assert set(r.json()["x_triforce"]["route"]["domains"]) == {"quest", "asm"}
 
 
+def test_route_endpoint_decides_without_calling_models(
+    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+) -> None:
+    r = client.post("/v1/route", json={"messages": [{"role": "user", "content": CROSS}]})
+    assert r.status_code == 200 and r.json()["route"]["model"] == "triforce-sage"
+    r = client.post(
+        "/v1/route", json={"model": "oracle-farore", "messages": [{"role": "user", "content": CROSS}]}
+    )
+    assert r.json()["route"]["model"] == "farore-questweaver"
+    r = client.post("/v1/route", json={"model": "euclid-asm", "messages": [{"role": "user", "content": "x"}]})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "model"
+    assert upstreams[0].requests == [] and upstreams[1].requests == []
+
+
 def test_category_routes_among_its_members(client: httpx.Client) -> None:
     r = _chat(client, "oracle-din", "Convert this PNG into 4bpp tiles and a BGR555 palette.")
     assert r.json()["model"] == "seph-tilesmith"

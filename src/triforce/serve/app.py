@@ -218,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
-        if path != "/v1/chat/completions":
+        if path not in ("/v1/chat/completions", "/v1/route"):
             self._reject_body(
                 ApiError(404, f"no route for POST {path}", type_="not_found_error", code="not_found")
             )
@@ -249,8 +249,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._note = ""
         self._streaming = False
         try:
-            body = self._read_body()
-            status = self._chat(body, request_id, started)
+            if path == "/v1/route":
+                body = self._read_body(default_model=self.server.gateway.router.config.council)
+                status = self._route_only(body, request_id)
+            else:
+                body = self._read_body()
+                status = self._chat(body, request_id, started)
         except ApiError as err:
             status = err.status
             self._send_error(err, {"X-Request-Id": request_id})
@@ -275,7 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._send_error(err, {"Connection": "close", **(headers or {})})
 
-    def _read_body(self) -> dict[str, Any]:
+    def _read_body(self, default_model: str | None = None) -> dict[str, Any]:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
             raise ApiError(
@@ -307,8 +311,27 @@ class _Handler(BaseHTTPRequestHandler):
             raise _bad(f"body is not valid JSON: {exc}", code="invalid_json") from None
         if not isinstance(body, dict):
             raise _bad("body must be a JSON object", code="invalid_json")
+        if default_model:
+            body.setdefault("model", default_model)
         _validate(body)
         return body
+
+    def _route_only(self, body: dict[str, Any], request_id: str) -> int:
+        """`POST /v1/route`: the decision a chat request would get, without calling any model."""
+        gw = self.server.gateway
+        served = gw.resolve(body["model"])
+        if served is None:
+            raise _unknown_model(body["model"], gw)
+        if served.mode == "direct":
+            raise _bad(f"{body['model']!r} is a single model: there is nothing to route", param="model")
+        if not request_text(body["messages"]).strip():
+            raise _bad("routing needs a user message with text", param="messages")
+        only = list(served.domains) if served.mode == "category" else None
+        decision = gw.router.route_messages(body["messages"], only=only)
+        self._note = f"route-only {body['model']} → {decision.kind} {decision.model}"
+        payload = {"object": "triforce.route", "request_id": request_id, "requested_model": body["model"]}
+        self._send_json(200, payload | {"route": decision.to_json()}, {"X-Request-Id": request_id})
+        return 200
 
     def _chat(self, body: dict[str, Any], request_id: str, started: float) -> int:
         gw = self.server.gateway
