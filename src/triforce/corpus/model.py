@@ -1,0 +1,160 @@
+"""The records the corpus reader produces: routines, their facts, and the report of a read.
+
+A `Routine` carries everything a generator needs without going back to the tree: its source,
+its comments, what it calls and touches, the width it expects, where it came from, and (through
+`standalone()`) a source text that asar assembles on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from triforce.dataset.sample import Origin, Provenance
+
+Access = Literal["read", "write", "rw"]
+Return = Literal["rts", "rtl", "rti"]
+WidthSource = Literal["tag", "top", "caller", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryWidth:
+    """Register widths at entry: 8, 16 or None (unknown); `source` says how we know."""
+
+    m: int | None = None
+    x: int | None = None
+    source: WidthSource = "unknown"
+
+    def p_bits(self) -> int:
+        """The M/X bits of P for this width (unknown counts as 8-bit, the SNES reset state)."""
+        return (0x20 if self.m != 16 else 0) | (0x10 if self.x != 16 else 0)
+
+    def __str__(self) -> str:
+        m = f"m{self.m}" if self.m else "m?"
+        x = f"x{self.x}" if self.x else "x?"
+        return f"{m} {x}"
+
+
+@dataclass(frozen=True, slots=True)
+class RamRef:
+    """A WRAM/SRAM location a routine reads or writes; `address` is 24-bit ($7Exxxx for WRAM)."""
+
+    address: int | None
+    symbol: str | None
+    access: Access
+
+    def describe(self) -> str:
+        where = f"${self.address:06X}" if self.address is not None else "?"
+        return f"{self.symbol} ({where})" if self.symbol else where
+
+
+@dataclass(frozen=True, slots=True)
+class TestSeed:
+    """One `;@test` seed state: register values and memory bytes (24-bit address -> byte)."""
+
+    name: str
+    registers: dict[str, int]
+    memory: dict[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineTags:
+    """Machine-readable doc tags (`;@entry`, `;@in`, `;@out`, `;@ram`, `;@test`)."""
+
+    entry: EntryWidth | None = None
+    inputs: tuple[tuple[str, str], ...] = ()
+    outputs: tuple[tuple[str, str], ...] = ()
+    ram: tuple[RamRef, ...] = ()
+    tests: tuple[TestSeed, ...] = ()
+
+
+@dataclass(slots=True)
+class Routine:
+    name: str
+    qualified_name: str
+    address: int | None
+    file: Path
+    line_start: int
+    line_end: int
+    body: str
+    doc: str
+    inline_comments: list[str]
+    calls: list[str]
+    ram: list[RamRef]
+    entry_width: EntryWidth
+    returns: Return | None
+    provenance: Provenance
+    tags: RoutineTags = field(default_factory=RoutineTags)
+    hardware: list[str] = field(default_factory=list)  # MMIO registers touched, e.g. "$4202"
+    sublabels: list[str] = field(default_factory=list)
+    namespace: str = ""
+    # Set by the reader: builds (prelude, appendix) for standalone() on first use, since most
+    # readers of a large tree never ask for it.
+    _parts: Callable[[], tuple[str, str]] | None = None
+    _parts_cache: tuple[str, str] | None = None
+
+    def standalone(self, org: int | None = None) -> str:
+        """asar source that assembles alone: needed defines, macros, constants, the body, then the
+        corpus routines and data it references. External labels left unresolved are the asar
+        layer's job (stub labels). `org` defaults to the routine's own address, else $008000."""
+        where = org if org is not None else self.address
+        if where is None or not _is_lorom_rom(where):
+            where = 0x008000
+        if self._parts_cache is None:
+            self._parts_cache = self._parts() if self._parts is not None else ("", "")
+        prelude, appendix = self._parts_cache
+        body = self.body.rstrip("\n")
+        if self.namespace:
+            body = f"namespace {self.namespace}\n{body}\nnamespace off"
+        parts = ["lorom", prelude.rstrip("\n"), f"org ${where:06X}", body, appendix.rstrip("\n")]
+        return "\n".join(p for p in parts if p) + "\n"
+
+
+def _is_lorom_rom(address: int) -> bool:
+    bank, offset = address >> 16, address & 0xFFFF
+    return offset >= 0x8000 and bank not in (0x7E, 0x7F) and bank <= 0xFF
+
+
+@dataclass(slots=True)
+class CorpusReport:
+    name: str
+    origin: Origin
+    routines: list[Routine] = field(default_factory=list)
+    files_read: list[Path] = field(default_factory=list)
+    files_skipped: list[tuple[Path, str]] = field(default_factory=list)
+    missing_includes: list[tuple[Path, int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unknown_directives: dict[str, int] = field(default_factory=dict)
+    data_blocks: int = 0
+    lines_read: int = 0
+    commits: dict[str, str] = field(default_factory=dict)  # tree root -> git HEAD
+    elapsed_s: float = 0.0
+
+    def by_name(self) -> dict[str, Routine]:
+        """Routines by qualified name (the first one wins when a name repeats)."""
+        out: dict[str, Routine] = {}
+        for r in self.routines:
+            out.setdefault(r.qualified_name, r)
+        return out
+
+    def summary(self) -> dict[str, object]:
+        """A JSON-able summary (what `triforce corpus scan --json` prints)."""
+        return {
+            "name": self.name,
+            "origin": self.origin,
+            "routines": len(self.routines),
+            "routines_with_address": sum(r.address is not None for r in self.routines),
+            "data_blocks": self.data_blocks,
+            "files_read": len(self.files_read),
+            "lines_read": self.lines_read,
+            "files_skipped": [{"path": str(p), "reason": why} for p, why in self.files_skipped],
+            "missing_includes": [
+                {"file": str(f), "line": n, "target": t} for f, n, t in self.missing_includes
+            ],
+            "unknown_directives": dict(sorted(self.unknown_directives.items())),
+            "warnings": self.warnings,
+            "commits": self.commits,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
