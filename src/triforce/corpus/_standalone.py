@@ -44,37 +44,46 @@ class StandaloneBuilder:
         return self._owner.get(name)
 
     def _build(self, block: Block, end: int) -> tuple[str, str]:
+        """Follow references from the body through blocks, constants, macros and define values."""
         env = self._env
         code, _ = self._code(block, end)
-        texts = [code]
         deps: list[Block] = []
-        seen = {id(block)}
+        seen_blocks = {id(block)}
+        constants: list[str] = []
+        macros: list[str] = []
+        defines: dict[str, str] = {}
         queue = [(code, block.namespace)]
         lines = 0
-        constants: list[str] = []
-        seen_const: set[str] = set()
         while queue:
             text, namespace = queue.pop(0)
             for name in _IDENT_RE.findall(text):
                 dep = self._lookup(name, namespace)
-                if dep is not None and id(dep) not in seen:
-                    seen.add(id(dep))
+                if dep is not None:
+                    if id(dep) in seen_blocks:
+                        continue
+                    seen_blocks.add(id(dep))
                     if len(deps) >= MAX_DEPENDENCIES or lines >= MAX_DEPENDENCY_LINES:
                         continue
                     dep_code, _ = self._code(dep)
                     deps.append(dep)
                     lines += dep.end - dep.start + 1
-                    texts.append(dep_code)
                     queue.append((dep_code, dep.namespace))
-                elif dep is None and name in env.constants and name not in seen_const:
-                    seen_const.add(name)
+                elif name in env.constants and name not in constants:
                     constants.append(name)
-                    texts.append(env.constants[name])
                     queue.append((env.constants[name], namespace))
-        macros = self._macros("\n".join(texts))
-        texts.extend(env.macros[m].text for m in macros)
-        defines = self._defines("\n".join(texts), block.define_seq)
-        prelude = [f"!{name} = {_quote(value)}" for name, value in defines]
+            for name in _MACRO_CALL_RE.findall(text):
+                if name in env.macros and name not in macros:
+                    macros.append(name)
+                    queue.append(("\n".join(env.macros[name].body), namespace))
+            for name in sorted(define_names(text)):
+                if name in defines:
+                    continue
+                value = env.define_at(name, block.define_seq)
+                if value is not None:
+                    defines[name] = value
+                    queue.append((value, namespace))
+        macros.sort(key=lambda n: (str(env.macros[n].file), env.macros[n].line))
+        prelude = [f"!{name} = {_quote(value)}" for name, value in sorted(defines.items())]
         prelude += [f"{name} = {env.constants[name]}" for name in constants]
         prelude += [env.macros[m].text for m in macros]
         appendix = []
@@ -84,30 +93,6 @@ class StandaloneBuilder:
                 full = f"namespace {dep.namespace}\n{full}\nnamespace off"
             appendix.append(full)
         return "\n".join(prelude), "\n\n".join(appendix)
-
-    def _macros(self, text: str) -> list[str]:
-        found: list[str] = []
-        queue = [text]
-        while queue:
-            for name in _MACRO_CALL_RE.findall(queue.pop()):
-                if name in self._env.macros and name not in found:
-                    found.append(name)
-                    queue.append("\n".join(self._env.macros[name].body))
-        return sorted(found, key=lambda n: (self._env.macros[n].file, self._env.macros[n].line))
-
-    def _defines(self, text: str, seq: int) -> list[tuple[str, str]]:
-        found: dict[str, str] = {}
-        queue = list(define_names(text))
-        while queue:
-            name = queue.pop()
-            if name in found:
-                continue
-            value = self._env.define_at(name, seq)
-            if value is None:
-                continue
-            found[name] = value
-            queue.extend(define_names(value))
-        return sorted(found.items())
 
 
 def _quote(value: str) -> str:

@@ -95,20 +95,34 @@ class Routine:
     _parts: Callable[[], tuple[str, str]] | None = None
     _parts_cache: tuple[str, str] | None = None
 
-    def standalone(self, org: int | None = None) -> str:
-        """asar source that assembles alone: needed defines, macros, constants, the body, then the
-        corpus routines and data it references. External labels left unresolved are the asar
-        layer's job (stub labels). `org` defaults to the routine's own address, else $008000."""
-        where = org if org is not None else self.address
-        if where is None or not _is_lorom_rom(where):
-            where = 0x008000
+    def standalone_parts(self) -> tuple[str, str]:
+        """(prelude, appendix) of standalone(): defines/constants/macros, and the referenced
+        corpus blocks. Batch assemblers hoist preludes, since asar rejects a macro defined twice."""
         if self._parts_cache is None:
             self._parts_cache = self._parts() if self._parts is not None else ("", "")
-        prelude, appendix = self._parts_cache
+        return self._parts_cache
+
+    def standalone(self, org: int | None = None, *, placed: bool = True) -> str:
+        """asar source that assembles alone: needed defines, macros, constants, the body, then the
+        corpus routines and data it references. External labels left unresolved are the asar
+        layer's job (stub labels).
+
+        `placed=True` starts with `lorom` and `org` (`org` defaults to the routine's own address,
+        else $008000): pass it to `assemble(..., org=None)`. `placed=False` leaves placement to
+        the caller (`assemble(text, org=...)`, `assemble_batch`)."""
+        prelude, appendix = self.standalone_parts()
         body = self.body.rstrip("\n")
         if self.namespace:
             body = f"namespace {self.namespace}\n{body}\nnamespace off"
-        parts = ["lorom", prelude.rstrip("\n"), f"org ${where:06X}", body, appendix.rstrip("\n")]
+        head: list[str] = []
+        if placed:
+            where = org if org is not None else self.address
+            if where is None or not _is_lorom_rom(where):
+                where = 0x008000
+            head = ["lorom", prelude.rstrip("\n"), f"org ${where:06X}"]
+        else:
+            head = [prelude.rstrip("\n")]
+        parts = [*head, body, appendix.rstrip("\n")]
         return "\n".join(p for p in parts if p) + "\n"
 
 
