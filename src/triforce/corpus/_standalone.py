@@ -13,13 +13,20 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from triforce.corpus._text import define_names
+from triforce.corpus._text import balance_conditionals, define_names
 from triforce.corpus._walk import Block, Env, SourceFile
 
 _IDENT_RE = re.compile(r"(?<![\w$!%.#])([A-Za-z_][A-Za-z0-9_]*)")
 _MACRO_CALL_RE = re.compile(r"%([A-Za-z0-9_]+)\s*\(")
+_DEFINED_RE = re.compile(r"(?:^|\s)#?([A-Za-z_][A-Za-z0-9_]*):(?!=)", re.MULTILINE)
 MAX_DEPENDENCIES = 24
 MAX_DEPENDENCY_LINES = 3000
+MAX_DEPENDENCY_BLOCK_LINES = 600
+
+
+# (prelude, [(address or None, text)]): what standalone() puts before the body, and the blocks
+# it references, each with the address it had in the tree.
+Parts = tuple[str, list[tuple[int | None, str]]]
 
 
 class StandaloneBuilder:
@@ -28,13 +35,16 @@ class StandaloneBuilder:
         self._owner = owner
         self._files = files
 
-    def parts_for(self, block: Block, end: int) -> Callable[[], tuple[str, str]]:
+    def parts_for(self, block: Block, end: int) -> Callable[[], Parts]:
         return lambda: self._build(block, end)
 
     def _code(self, block: Block, end: int | None = None) -> tuple[str, str]:
         """(code without comments, full text) of a block's lines."""
         lines = self._files[block.file].lines[block.start : (block.end if end is None else end) + 1]
-        return "\n".join(x.code for x in lines), "\n".join(x.text for x in lines)
+        code, full = "\n".join(x.code for x in lines), "\n".join(x.text for x in lines)
+        if block.pool:
+            full = _unpool(full, block.qualified)
+        return code, full
 
     def _lookup(self, name: str, namespace: str) -> Block | None:
         if namespace:
@@ -43,7 +53,13 @@ class StandaloneBuilder:
                 return found
         return self._owner.get(name)
 
-    def _build(self, block: Block, end: int) -> tuple[str, str]:
+    def _address(self, name: str, namespace: str) -> int | None:
+        labels = self._env.labels
+        if namespace and f"{namespace}_{name}" in labels:
+            return labels[f"{namespace}_{name}"]
+        return labels.get(name)
+
+    def _build(self, block: Block, end: int) -> Parts:
         """Follow references from the body through blocks, constants, macros and define values."""
         env = self._env
         code, _ = self._code(block, end)
@@ -54,23 +70,41 @@ class StandaloneBuilder:
         defines: dict[str, str] = {}
         queue = [(code, block.namespace)]
         lines = 0
+        own = {block.qualified, block.name, *block.sublabels}
+        addresses: dict[str, int] = {}
         while queue:
             text, namespace = queue.pop(0)
             for name in _IDENT_RE.findall(text):
+                if name in own or name in addresses:
+                    continue
                 dep = self._lookup(name, namespace)
                 if dep is not None:
                     if id(dep) in seen_blocks:
                         continue
-                    seen_blocks.add(id(dep))
-                    if len(deps) >= MAX_DEPENDENCIES or lines >= MAX_DEPENDENCY_LINES:
+                    size = dep.end - dep.start + 1
+                    # A huge table or a full budget: refer to the block by its address instead.
+                    if (
+                        size > MAX_DEPENDENCY_BLOCK_LINES
+                        or len(deps) >= MAX_DEPENDENCIES
+                        or lines + size > MAX_DEPENDENCY_LINES
+                    ):
+                        address = self._address(name, namespace)
+                        if address is not None:
+                            addresses[name] = address
                         continue
+                    seen_blocks.add(id(dep))
                     dep_code, _ = self._code(dep)
                     deps.append(dep)
-                    lines += dep.end - dep.start + 1
+                    lines += size
                     queue.append((dep_code, dep.namespace))
-                elif name in env.constants and name not in constants:
-                    constants.append(name)
-                    queue.append((env.constants[name], namespace))
+                elif name in env.constants:
+                    if name not in constants:
+                        constants.append(name)
+                        queue.append((env.constants[name], namespace))
+                else:
+                    address = self._address(name, namespace)
+                    if address is not None:
+                        addresses[name] = address
             for name in _MACRO_CALL_RE.findall(text):
                 if name in env.macros and name not in macros:
                     macros.append(name)
@@ -84,15 +118,44 @@ class StandaloneBuilder:
                     queue.append((value, namespace))
         macros.sort(key=lambda n: (str(env.macros[n].file), env.macros[n].line))
         prelude = [f"!{name} = {_quote(value)}" for name, value in sorted(defines.items())]
-        prelude += [f"{name} = {env.constants[name]}" for name in constants]
+        # A constant whose value is known is written as that value: asar refuses a label set to
+        # another non-static label, and the value is what the tree assembled to anyway.
+        prelude += [
+            f"{name} = ${env.labels[name]:06X}"
+            if env.labels.get(name, -1) >= 0
+            else f"{name} = {env.constants[name]}"
+            for name in constants
+        ]
+        included = {n for dep in deps for n in (dep.qualified, dep.name, *dep.sublabels)}
+        for text in [code, *(self._code(dep)[0] for dep in deps)]:
+            included.update(_DEFINED_RE.findall(text))
+        prelude += [f"{n} = ${a:06X}" for n, a in sorted(addresses.items()) if n not in included]
         prelude += [env.macros[m].text for m in macros]
-        appendix = []
+        appendix: list[tuple[int | None, str]] = []
         for dep in deps:
-            _, full = self._code(dep)
+            full = balance_conditionals(self._code(dep)[1])
             if dep.namespace:
                 full = f"namespace {dep.namespace}\n{full}\nnamespace off"
-            appendix.append(full)
-        return "\n".join(prelude), "\n\n".join(appendix)
+            appendix.append((dep.address, full))
+        return "\n".join(prelude), appendix
+
+
+_POOL_SUB_RE = re.compile(r"^(\s*)(\.+)([A-Za-z0-9_]+):?", re.MULTILINE)
+_POOL_RE = re.compile(r"^(\s*)pool\b", re.MULTILINE | re.IGNORECASE)
+
+
+def _unpool(text: str, parent: str) -> str:
+    """`pool X` (a patched asar's sublabel grouping) as plain labels: `.low` -> `X_low:`."""
+    chain: list[str] = []
+
+    def full_name(match: re.Match[str]) -> str:
+        level = len(match.group(2))
+        del chain[level - 1 :]
+        chain.extend([""] * (level - 1 - len(chain)))
+        chain.append(match.group(3))
+        return f"{match.group(1)}{'_'.join([parent, *chain])}:"
+
+    return _POOL_SUB_RE.sub(full_name, _POOL_RE.sub(r"\1; pool", text))
 
 
 def _quote(value: str) -> str:

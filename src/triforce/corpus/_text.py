@@ -172,3 +172,34 @@ def _eval(node: ast.AST, names: Mapping[str, int]) -> int:
             _ALLOWED_CMP[type(node.ops[0])](_eval(node.left, names), _eval(node.comparators[0], names))
         )
     raise _Unknown
+
+
+_COND_RE = re.compile(r"^\s*(if|elseif|else|endif|while|endwhile)\b", re.IGNORECASE)
+
+
+def balance_conditionals(text: str) -> str:
+    """Close `if`/`while` blocks a cut-out routine leaves open, and open the ones it closes
+    (a routine that starts inside an `if` or an `else` branch), so the text assembles on its
+    own. The added conditions always select the routine's own lines."""
+    stack: list[str] = []  # open blocks: "if" or "while"
+    openers: list[str] = []  # conditions to prepend, innermost first
+    for line in text.splitlines():
+        match = _COND_RE.match(split_comment(line)[0])
+        if not match:
+            continue
+        word = match.group(1).lower()
+        if word in ("if", "while"):
+            stack.append(word)
+        elif word in ("endif", "endwhile"):
+            if stack:
+                stack.pop()
+            elif word == "endif":
+                openers.append("if 1")
+        elif not stack:  # else/elseif of an `if` that opened before the routine
+            openers.append("if 0")
+            stack.append("if")
+    if not stack and not openers:
+        return text
+    prefix = "".join(f"{o}\n" for o in reversed(openers))
+    suffix = "".join(f"\nend{kind}" for kind in reversed(stack))
+    return prefix + text.rstrip("\n") + suffix + "\n"

@@ -480,10 +480,23 @@ class Walker:
         if len(values) != len(macro.params):
             return None
         total = 0
+        conds: list[tuple[bool, bool]] = []
         for raw in macro.body:
             code = raw.strip()
             for param, value in zip(macro.params, values, strict=True):
                 code = code.replace(f"<{param}>", value)
+            if not code:
+                continue
+            word = code.split(None, 1)[0].lower()
+            if word in ("if", "elseif", "else", "endif"):
+                if word in ("if", "elseif"):
+                    cond = substitute_defines(code.split(None, 1)[1] if " " in code else "", self._define)
+                    if self._eval(cond) is None and all(active for active, _ in conds):
+                        return None  # which branch asar takes is unknown, and so is the size
+                self._condition(word, code, conds)
+                continue
+            if conds and not conds[-1][0]:
+                continue
             for stmt in split_statements(code):
                 size = self._stmt_size(stmt, depth)
                 if size is None:
@@ -507,7 +520,7 @@ class Walker:
         call = _CALL_RE.match(stmt)
         if call:
             return self._macro_size(call.group(1), call.group(2), depth + 1)
-        if head.lower() in ("print", "assert", "warn", "error"):
+        if head.lower() in ("print", "assert", "warn", "error", "{", "}"):
             return 0
         return None
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from triforce.corpus._text import balance_conditionals
 from triforce.dataset.sample import Origin, Provenance
 
 Access = Literal["read", "write", "rw"]
@@ -90,39 +91,48 @@ class Routine:
     hardware: list[str] = field(default_factory=list)  # MMIO registers touched, e.g. "$4202"
     sublabels: list[str] = field(default_factory=list)
     namespace: str = ""
-    # Set by the reader: builds (prelude, appendix) for standalone() on first use, since most
-    # readers of a large tree never ask for it.
-    _parts: Callable[[], tuple[str, str]] | None = None
-    _parts_cache: tuple[str, str] | None = None
+    # Set by the reader: builds the standalone() parts on first use, since most readers of a
+    # large tree never ask for them: (prelude, [(address or None, referenced block text)]).
+    _parts: Callable[[], tuple[str, list[tuple[int | None, str]]]] | None = None
+    _parts_cache: tuple[str, list[tuple[int | None, str]]] | None = None
 
-    def standalone_parts(self) -> tuple[str, str]:
-        """(prelude, appendix) of standalone(): defines/constants/macros, and the referenced
-        corpus blocks. Batch assemblers hoist preludes, since asar rejects a macro defined twice."""
+    def _cached_parts(self) -> tuple[str, list[tuple[int | None, str]]]:
         if self._parts_cache is None:
-            self._parts_cache = self._parts() if self._parts is not None else ("", "")
+            self._parts_cache = self._parts() if self._parts is not None else ("", [])
         return self._parts_cache
 
-    def standalone(self, org: int | None = None, *, placed: bool = True) -> str:
-        """asar source that assembles alone: needed defines, macros, constants, the body, then the
-        corpus routines and data it references. External labels left unresolved are the asar
-        layer's job (stub labels).
+    def standalone_parts(self) -> tuple[str, str]:
+        """(prelude, appendix) of standalone(placed=False): defines/constants/macros, and the
+        referenced corpus blocks. Batch assemblers hoist preludes (asar rejects a macro defined
+        twice in one run)."""
+        prelude, deps = self._cached_parts()
+        return prelude, "\n\n".join(text for _, text in deps)
 
-        `placed=True` starts with `lorom` and `org` (`org` defaults to the routine's own address,
-        else $008000): pass it to `assemble(..., org=None)`. `placed=False` leaves placement to
-        the caller (`assemble(text, org=...)`, `assemble_batch`)."""
-        prelude, appendix = self.standalone_parts()
-        body = self.body.rstrip("\n")
+    def standalone(self, org: int | None = None, *, placed: bool = True) -> str:
+        """asar source that assembles alone: needed defines, macros, constants and label
+        addresses, the body, then the corpus routines and data it references. External labels
+        still unresolved are the asar layer's job (stub labels).
+
+        `placed=True` starts with `lorom` and `org` (default: the routine's own address, else
+        $008000) and puts each referenced block back at its own address when known, so branches
+        and same-bank JSRs keep their real distances: assemble it with `org=None`.
+        `placed=False` leaves placement to the caller (`assemble(text, org=...)`,
+        `assemble_batch`) and appends the referenced blocks after the body."""
+        prelude, deps = self._cached_parts()
+        body = balance_conditionals(self.body).rstrip("\n")
         if self.namespace:
             body = f"namespace {self.namespace}\n{body}\nnamespace off"
-        head: list[str] = []
-        if placed:
-            where = org if org is not None else self.address
-            if where is None or not _is_lorom_rom(where):
-                where = 0x008000
-            head = ["lorom", prelude.rstrip("\n"), f"org ${where:06X}"]
-        else:
-            head = [prelude.rstrip("\n")]
-        parts = [*head, body, appendix.rstrip("\n")]
+        if not placed:
+            return "\n".join(p for p in (prelude, body, *(t for _, t in deps)) if p) + "\n"
+        where = org if org is not None else self.address
+        if where is None or not _is_lorom_rom(where):
+            where = 0x008000
+        parts = ["lorom", prelude, f"org ${where:06X}", body]
+        # Blocks without a known address follow the body; the others go back where they were.
+        parts += [text for address, text in deps if address is None or not _is_lorom_rom(address)]
+        for address, text in deps:
+            if address is not None and _is_lorom_rom(address):
+                parts += [f"org ${address:06X}", text]
         return "\n".join(p for p in parts if p) + "\n"
 
 

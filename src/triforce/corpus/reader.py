@@ -247,7 +247,9 @@ def _routines_from(
     owner: dict[str, Block] = {}
     for block in walker.blocks:
         block.end = _trim_end(loader.files[block.file].lines, block.start, block.end)
-        for key in (block.qualified, block.name, *block.sublabels):
+        # A `pool X` block owns only its sublabels: the name X belongs to the routine X.
+        keys = block.sublabels if block.pool else (block.qualified, block.name, *block.sublabels)
+        for key in keys:
             owner.setdefault(key, block)
 
     def value_of(expr: str) -> int | None:
