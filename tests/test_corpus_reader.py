@@ -236,3 +236,39 @@ def test_deterministic(tree: Path) -> None:
     assert [(r.qualified_name, r.address, r.body) for r in first.routines] == [
         (r.qualified_name, r.address, r.body) for r in second.routines
     ]
+
+
+def test_tags_parse_seeds_and_expectations() -> None:
+    from triforce.corpus.tags import parse_tags
+
+    tags = parse_tags(
+        [
+            " @entry m16 x8",
+            " @in A: amount",
+            " @out carry: set when capped",
+            " @ram $7EF360 rw !rupee_goal",
+            " @test A=$0010 [$7EF360]=$0100 => A=$0110 c=0 [$7EF360]=$0110",
+            "@test edge: A=$FFFF P=$00 => a=$FF",
+        ],
+        "x.asm:1",
+    )
+    assert tags.entry is not None and (tags.entry.m, tags.entry.x) == (16, 8)
+    assert tags.inputs == (("A", "amount"),) and tags.outputs == (("carry", "set when capped"),)
+    assert (
+        tags.ram[0].address == 0x7EF360 and tags.ram[0].access == "rw" and tags.ram[0].symbol == "!rupee_goal"
+    )
+    first, second = tags.tests
+    assert first.registers == {"A": 0x10, "P": 0x10}  # m16 clears M, x8 keeps X
+    assert first.memory == {0x7EF360: 0x00, 0x7EF361: 0x01}
+    assert first.expect_registers == {"A": (0x0110, 0xFFFF)} and first.expect_flags == {"c": 0}
+    assert first.expect_memory == {0x7EF360: 0x10, 0x7EF361: 0x01}
+    assert (
+        second.name == "edge" and second.registers["P"] == 0 and second.expect_registers["A"] == (0xFF, 0xFF)
+    )
+
+
+def test_malformed_tag_names_the_place() -> None:
+    from triforce.corpus.tags import parse_tags
+
+    with pytest.raises(InputError, match=r"x\.asm:7"):
+        parse_tags([" @test A=oops"], "x.asm:7")

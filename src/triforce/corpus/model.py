@@ -53,11 +53,20 @@ class RamRef:
 
 @dataclass(frozen=True, slots=True)
 class TestSeed:
-    """One `;@test` seed state: register values and memory bytes (24-bit address -> byte)."""
+    """One `; @test` seed state: register values and memory bytes (24-bit address -> byte), and
+    what the routine's author says comes out (after `=>`): registers as (value, mask) (a
+    two-digit value checks the low byte only), flags by letter (c z n v), memory bytes."""
 
     name: str
     registers: dict[str, int]
     memory: dict[int, int]
+    expect_registers: dict[str, tuple[int, int]] = field(default_factory=dict)
+    expect_flags: dict[str, int] = field(default_factory=dict)
+    expect_memory: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def has_expectations(self) -> bool:
+        return bool(self.expect_registers or self.expect_flags or self.expect_memory)
 
 
 @dataclass(frozen=True, slots=True)

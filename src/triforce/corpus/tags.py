@@ -6,7 +6,12 @@
     ;@ram $7EF360 rw               a RAM location it reads (r), writes (w) or both (rw)
     ;@test A=$0010 [$7EF360]=$0100 a seed state: registers (A X Y S D DB P) and memory
                                    (`[addr]=value`, little-endian, as many bytes as the digits say)
+    ;@test A=$10 => A=$20 c=1 [$7EF360]=$0110
+                                   ... and after `=>`, what comes out: registers (two hex digits
+                                   check the low byte, four the whole register), flags c z n v,
+                                   memory bytes
 
+Write the tags with a space after `;` (`; @test`): asar reads `;@word` as an asar command.
 A test state without `P=` gets the M/X bits of the `;@entry` tag (8-bit when absent).
 """
 
@@ -76,12 +81,33 @@ def _parse_ram(text: str, where: str) -> RamRef:
     return RamRef(address=address, symbol=symbol, access=access)
 
 
+_NAME_RE = re.compile(r"^\s*([A-Za-z_][\w-]*):\s")
+_FLAG_RE = re.compile(r"^([czvn])=([01])$", re.IGNORECASE)
+
+
 def _parse_test(text: str, name: str, entry: EntryWidth | None, where: str) -> TestSeed:
     registers: dict[str, int] = {}
     memory: dict[int, int] = {}
-    label, sep, rest = text.partition(":")
-    if sep and " " not in label.strip() and "=" not in label:
-        name, text = label.strip(), rest
+    named = _NAME_RE.match(text)
+    if named:
+        name, text = named.group(1), text[named.end() :]
+    text, _, expected = text.partition("=>")
+    expect_registers: dict[str, tuple[int, int]] = {}
+    expect_flags: dict[str, int] = {}
+    expect_memory: dict[int, int] = {}
+    for token in expected.split():
+        reg = _REG_RE.match(token)
+        flag = _FLAG_RE.match(token)
+        mem = _MEM_RE.match(token)
+        if reg:
+            digits = reg.group(2)
+            expect_registers[reg.group(1).upper()] = (int(digits, 16), 0xFF if len(digits) <= 2 else 0xFFFF)
+        elif flag:
+            expect_flags[flag.group(1).lower()] = int(flag.group(2))
+        elif mem:
+            _store(expect_memory, int(mem.group(1), 16), mem.group(2))
+        else:
+            raise InputError(f"{where}: cannot read expected {token!r} (use A=$10, c=1 or [$7EF360]=$0100)")
     for token in text.split():
         reg = _REG_RE.match(token)
         if reg:
@@ -89,12 +115,16 @@ def _parse_test(text: str, name: str, entry: EntryWidth | None, where: str) -> T
             continue
         mem = _MEM_RE.match(token)
         if mem:
-            address, digits = int(mem.group(1), 16), mem.group(2)
-            value = int(digits, 16)
-            for i in range((len(digits) + 1) // 2):
-                memory[address + i] = (value >> (8 * i)) & 0xFF
+            _store(memory, int(mem.group(1), 16), mem.group(2))
             continue
         raise InputError(f"{where}: cannot read ;@test token {token!r} (use A=$10 or [$7EF360]=$0100)")
     if "P" not in registers:
         registers["P"] = (entry or EntryWidth()).p_bits()
-    return TestSeed(name=name, registers=registers, memory=memory)
+    return TestSeed(name, registers, memory, expect_registers, expect_flags, expect_memory)
+
+
+def _store(memory: dict[int, int], address: int, digits: str) -> None:
+    """Little-endian bytes of a hex value, as many as its digits say ($0100 is two bytes)."""
+    value = int(digits, 16)
+    for i in range((len(digits) + 1) // 2):
+        memory[address + i] = (value >> (8 * i)) & 0xFF

@@ -4,9 +4,9 @@
 ; @entry m8 x8
 ; @in A: value
 ; @out A: number of bits set (0-8)
-; @test A=$FF
-; @test A=$A5
-; @test A=$00
+; @test A=$FF => A=$08
+; @test A=$A5 => A=$04
+; @test A=$00 => A=$00
 Bits_Popcount8:
 	LDX.b #$00
 .loop
@@ -24,8 +24,8 @@ Bits_Popcount8:
 ; @entry m8 x8
 ; @in A: value
 ; @out A: value with its bits mirrored
-; @test A=$01
-; @test A=$C4
+; @test A=$01 => A=$80
+; @test A=$C4 => A=$23
 Bits_Reverse8:
 	LDX.b #$08
 	STZ.b $0E
@@ -41,8 +41,8 @@ Bits_Reverse8:
 ; @entry m8 x8
 ; @in A: value
 ; @out A: nibbles swapped
-; @test A=$12
-; @test A=$F0
+; @test A=$12 => A=$21
+; @test A=$F0 => A=$0F
 Bits_SwapNibbles:
 	ASL A
 	ADC.b #$80
@@ -56,8 +56,8 @@ Bits_SwapNibbles:
 ; @entry m8 x8
 ; @in A: value
 ; @out carry: set when an odd number of bits is set
-; @test A=$07
-; @test A=$03
+; @test A=$07 => c=1
+; @test A=$03 => c=0
 Bits_Parity8:
 	STA.b $0E
 	LDA.b #$00
@@ -74,9 +74,9 @@ Bits_Parity8:
 ; @entry m8 x8
 ; @in A: value
 ; @out X: bit number 0-7, $FF for zero
-; @test A=$01
-; @test A=$90
-; @test A=$00
+; @test A=$01 => X=$00
+; @test A=$90 => X=$07
+; @test A=$00 => X=$FF
 Bits_HighestBit:
 	LDX.b #$07
 .loop
@@ -91,8 +91,8 @@ Bits_HighestBit:
 ; @entry m8 x8
 ; @in X: bit number 0-7
 ; @out A: 1 << X
-; @test X=$00
-; @test X=$07
+; @test X=$00 => A=$01
+; @test X=$07 => A=$80
 Bits_MaskFromIndex:
 	LDA.l .masks,X
 	RTS
@@ -104,8 +104,8 @@ Bits_MaskFromIndex:
 ; @in A: mask
 ; @in $00: flags byte
 ; @out zero: set when none of the mask bits are set
-; @test A=$04 [$00]=$05
-; @test A=$02 [$00]=$05
+; @test A=$04 [$00]=$05 => z=0
+; @test A=$02 [$00]=$05 => z=1
 Bits_TestMask:
 	BIT.b $00
 	RTS
@@ -116,7 +116,7 @@ Bits_TestMask:
 ; @in $00: flags byte
 ; @out $00: flags | mask
 ; @out zero: set when none of the mask bits were set before
-; @test A=$30 [$00]=$01
+; @test A=$30 [$00]=$01 => z=1 [$7E0000]=$31
 Bits_SetMask:
 	TSB.b $00
 	RTS
@@ -126,7 +126,7 @@ Bits_SetMask:
 ; @in A: mask
 ; @in $00: flags byte
 ; @out $00: flags & ~mask
-; @test A=$0F [$00]=$FF
+; @test A=$0F [$00]=$FF => [$7E0000]=$F0
 Bits_ClearMask:
 	TRB.b $00
 	RTS
@@ -137,7 +137,7 @@ Bits_ClearMask:
 ; @in A: mask
 ; @out !item_boomerang: value XOR mask
 ; @ram $7EF341 rw
-; @test A=$03 [$7EF341]=$01
+; @test A=$03 [$7EF341]=$01 => [$7EF341]=$02
 Bits_ToggleLongFlag:
 	EOR.l !item_boomerang
 	STA.l !item_boomerang
@@ -150,8 +150,8 @@ Bits_ToggleLongFlag:
 ; @in A: bit mask
 ; @out carry: set when every mask bit was already set
 ; @ram $7EF3C5 rw
-; @test A=$04 X=$00 [$7EF3C5]=$00
-; @test A=$04 X=$01 [$7EF3C6]=$04
+; @test A=$04 X=$00 [$7EF3C5]=$00 => c=0 [$7EF3C5]=$04
+; @test A=$04 X=$01 [$7EF3C6]=$04 => c=1
 Bits_SetProgressFlag:
 	STA.b $0E
 	LDA.l $7EF3C5,X
@@ -172,8 +172,8 @@ Bits_SetProgressFlag:
 ; @in A: value
 ; @in X: shift 0-7
 ; @out A: 4-bit field
-; @test A=$B6 X=$02
-; @test A=$B6 X=$00
+; @test A=$B6 X=$02 => A=$0D
+; @test A=$B6 X=$00 => A=$06
 Bits_ExtractNibble:
 	CPX.b #$00
 	BEQ .mask
@@ -189,8 +189,8 @@ Bits_ExtractNibble:
 ; @entry m8 x8
 ; @in A: value 0-$F8
 ; @out A: value rounded up to a multiple of 8
-; @test A=$11
-; @test A=$10
+; @test A=$11 => A=$18
+; @test A=$10 => A=$10
 Bits_AlignUp8:
 	CLC
 	ADC.b #$07

@@ -6,7 +6,7 @@
 ; @entry m16 x16
 ; @ram $7EF340 r
 ; @ram $7F0100 w
-; @test [$7EF340]=$0102030405060708
+; @test [$7EF340]=$0102030405060708 => [$7F0100]=$0102030405060708 [$7F0108]=$0000000000000000 [$7F0110]=$0000000000000000 [$7F0118]=$0000000000000000
 Block_BackupItems:
 	PHB
 	LDA.w #$001F
@@ -20,7 +20,7 @@ Block_BackupItems:
 ; @entry m16 x16
 ; @ram $7F0100 r
 ; @ram $7EF340 w
-; @test [$7F0100]=$1122334455667788
+; @test [$7F0100]=$1122334455667788 => [$7EF340]=$1122334455667788 [$7EF348]=$0000000000000000 [$7EF350]=$0000000000000000 [$7EF358]=$0000000000000000
 Block_RestoreItems:
 	PHB
 	LDA.w #$001F
@@ -36,8 +36,8 @@ Block_RestoreItems:
 ; @in A: byte count - 1
 ; @in X: source address in bank $7F
 ; @in Y: destination address in bank $7F
-; @test A=$0003 X=$0100 Y=$0102 [$7F0100]=$44332211
-; @test A=$0003 X=$0102 Y=$0100 [$7F0100]=$665544332211
+; @test A=$0003 X=$0100 Y=$0102 [$7F0100]=$44332211 => [$7F0100]=$443322112211
+; @test A=$0003 X=$0102 Y=$0100 [$7F0100]=$665544332211 => [$7F0100]=$665566554433
 Block_MoveOverlapping:
 	PHB
 	STY.b $0E
@@ -68,7 +68,7 @@ Block_MoveOverlapping:
 ; @in A: byte count - 2 (at least 0)
 ; @in $00: fill byte
 ; @ram $7F0200 w
-; @test A=$000E [$00]=$5A
+; @test A=$000E [$00]=$5A => [$7F0200]=$5A5A5A5A5A5A5A5A [$7F0208]=$5A5A5A5A5A5A5A5A
 Block_FillBuffer:
 	PHB
 	PHA
@@ -88,7 +88,7 @@ Block_FillBuffer:
 ; @entry m16 x16
 ; @ram $7EF360 rw
 ; @ram $7F0100 w
-; @test [$7EF360]=$00640064
+; @test [$7EF360]=$00640064 => [$7EF360]=$00000000 [$7F0100]=$00640064
 Block_StashRupees:
 	PHB
 	LDA.w #$0003

@@ -6,8 +6,8 @@
 ; @in A: rupee kind 0-2
 ; @out carry: set when the wallet hit the 999 cap
 ; @ram $7EF360 rw
-; @test A=$02 [$7EF360]=$0064
-; @test A=$01 [$7EF360]=$03E5
+; @test A=$02 [$7EF360]=$0064 => c=0 [$7EF360]=$0078
+; @test A=$01 [$7EF360]=$03E5 => c=1 [$7EF360]=$03E7
 Pickup_Rupee:
 	PHB
 	PHK
@@ -27,7 +27,7 @@ Pickup_Rupee:
 ; @entry m8 x8
 ; @ram $7EF36C r
 ; @ram $7EF36D rw
-; @test [$7EF36C]=$18 [$7EF36D]=$08
+; @test [$7EF36C]=$18 [$7EF36D]=$08 => [$7EF36D]=$10
 Pickup_Heart:
 	LDA.b #$08
 	JSL Hearts_Heal
@@ -38,8 +38,8 @@ Pickup_Heart:
 ; @out carry: set when the purchase went through
 ; @ram $7EF360 rw
 ; @ram $7EF377 rw
-; @test [$7EF360]=$0064 [$7EF377]=$05
-; @test [$7EF360]=$0010 [$7EF377]=$05
+; @test [$7EF360]=$0064 [$7EF377]=$05 => c=1 [$7EF360]=$0046 [$7EF377]=$0F
+; @test [$7EF360]=$0010 [$7EF377]=$05 => c=0
 Shop_BuyArrows:
 	REP #$30
 	LDA.w #$001E
@@ -56,7 +56,7 @@ Shop_BuyArrows:
 ; @out $0F: 1 when health is low, else 0
 ; @ram $7EF360 r
 ; @ram $7EF362 rw
-; @test [$7EF360]=$0010 [$7EF362]=$000E [$7EF36C]=$50 [$7EF36D]=$08
+; @test [$7EF360]=$0010 [$7EF362]=$000E [$7EF36C]=$50 [$7EF36D]=$08 => [$7E000F]=$01 [$7EF362]=$000F
 Hud_Update:
 	REP #$30
 	JSL Rupees_Tick
@@ -73,8 +73,8 @@ Hud_Update:
 ; @in X: hits
 ; @out carry: set when Link has no health left
 ; @ram $7EF36D rw
-; @test A=$04 X=$02 [$7EF36D]=$18
-; @test A=$08 X=$03 [$7EF36D]=$18
+; @test A=$04 X=$02 [$7EF36D]=$18 => c=0 [$7EF36D]=$10
+; @test A=$08 X=$03 [$7EF36D]=$18 => c=1 [$7EF36D]=$00
 Damage_FromEnemy:
 	STZ.b $00
 	STZ.b $01
@@ -87,7 +87,7 @@ Damage_FromEnemy:
 ; @entry m16 x16
 ; @in A: BCD points
 ; @ram $7F0010 rw
-; @test A=$0025 [$7F0010]=$0075
+; @test A=$0025 [$7F0010]=$0075 => [$7F0010]=$0100
 Score_AddLong:
 	PHB
 	PHK
@@ -100,7 +100,7 @@ Score_AddLong:
 ; @entry m16 x16
 ; @in A: BCD points
 ; @ram $7F0010 rw
-; @test A=$0025 [$7F0010]=$9990
+; @test A=$0025 [$7F0010]=$9990 => [$7F0010]=$9999
 Score_AddLocal:
 	PHP
 	SED
@@ -119,8 +119,8 @@ Score_AddLocal:
 ; @out carry: set when the door opened
 ; @ram $7EF36F rw
 ; @ram $7EF3C5 rw
-; @test A=$02 [$7EF36F]=$01 [$7EF3C5]=$00
-; @test A=$02 [$7EF36F]=$00 [$7EF3C5]=$00
+; @test A=$02 [$7EF36F]=$01 [$7EF3C5]=$00 => c=1 [$7EF36F]=$00 [$7EF3C5]=$02
+; @test A=$02 [$7EF36F]=$00 [$7EF3C5]=$00 => c=0
 Door_Unlock:
 	PHA
 	JSL Keys_Use
@@ -137,7 +137,7 @@ Door_Unlock:
 ; @ram $7EF36C r
 ; @ram $7EF36D w
 ; @ram $7EF36E rw
-; @test [$7EF36C]=$30 [$7EF36D]=$04 [$7EF36E]=$10
+; @test [$7EF36C]=$30 [$7EF36D]=$04 [$7EF36E]=$10 => [$7EF36D]=$8030
 Fairy_Restore:
 	LDA.l !hp_max
 	STA.l !hp
@@ -150,7 +150,7 @@ Fairy_Restore:
 ; @out A: bombs + arrows (16-bit, A left 16-bit wide)
 ; @ram $7EF343 r
 ; @ram $7EF377 r
-; @test [$7EF343]=$0A [$7EF377]=$1E
+; @test [$7EF343]=$0A [$7EF377]=$1E => A=$0028
 Items_AmmoTotal:
 	LDA.l !bombs
 	JSR .widen

@@ -8,9 +8,11 @@
 ; @out !rupee_goal: old value + A, at most 999
 ; @out carry: set when the cap was hit
 ; @ram $7EF360 rw
-; @test A=$0014 [$7EF360]=$0064
-; @test A=$0064 [$7EF360]=$03DE
-; @test A=$FFFF [$7EF360]=$0002
+; @test A=$0014 [$7EF360]=$0064 => c=0 [$7EF360]=$0078
+; @test A=$0064 [$7EF360]=$03DE => c=1 [$7EF360]=$03E7
+; @test A=$FFFF [$7EF360]=$0002 => c=1 [$7EF360]=$03E7
+; @test A=$0007 [$7EF360]=$03E0 => c=0 [$7EF360]=$03E7
+; @test A=$0008 [$7EF360]=$03E0 => c=1 [$7EF360]=$03E7
 Rupees_Add:
 	CLC
 	ADC.l !rupee_goal
@@ -32,8 +34,8 @@ Rupees_Add:
 ; @in A: price
 ; @out carry: set when paid, clear (and nothing taken) when too poor
 ; @ram $7EF360 rw
-; @test A=$0032 [$7EF360]=$0064
-; @test A=$0032 [$7EF360]=$0031
+; @test A=$0032 [$7EF360]=$0064 => c=1 [$7EF360]=$0032
+; @test A=$0032 [$7EF360]=$0031 => c=0
 Rupees_Spend:
 	STA.b $0E
 	LDA.l !rupee_goal
@@ -52,9 +54,9 @@ Rupees_Spend:
 ; @out !rupee_display: one closer to !rupee_goal
 ; @ram $7EF360 r
 ; @ram $7EF362 rw
-; @test [$7EF360]=$0010 [$7EF362]=$000E
-; @test [$7EF360]=$0005 [$7EF362]=$0009
-; @test [$7EF360]=$0007 [$7EF362]=$0007
+; @test [$7EF360]=$0010 [$7EF362]=$000E => [$7EF362]=$000F
+; @test [$7EF360]=$0005 [$7EF362]=$0009 => [$7EF362]=$0008
+; @test [$7EF360]=$0007 [$7EF362]=$0007 => [$7EF362]=$0007
 Rupees_Tick:
 	LDA.l !rupee_display
 	CMP.l !rupee_goal
@@ -74,9 +76,9 @@ Rupees_Tick:
 ; @in A: HP to restore
 ; @ram $7EF36C r
 ; @ram $7EF36D rw
-; @test A=$08 [$7EF36C]=$18 [$7EF36D]=$08
-; @test A=$20 [$7EF36C]=$18 [$7EF36D]=$10
-; @test A=$FF [$7EF36C]=$A0 [$7EF36D]=$90
+; @test A=$08 [$7EF36C]=$18 [$7EF36D]=$08 => [$7EF36D]=$10
+; @test A=$20 [$7EF36C]=$18 [$7EF36D]=$10 => [$7EF36D]=$18
+; @test A=$FF [$7EF36C]=$A0 [$7EF36D]=$90 => [$7EF36D]=$A0
 Hearts_Heal:
 	CLC
 	ADC.l !hp
@@ -94,9 +96,9 @@ Hearts_Heal:
 ; @in A: damage in HP (8 per heart)
 ; @out carry: set when Link has no health left
 ; @ram $7EF36D rw
-; @test A=$04 [$7EF36D]=$18
-; @test A=$18 [$7EF36D]=$18
-; @test A=$20 [$7EF36D]=$10
+; @test A=$04 [$7EF36D]=$18 => c=0 [$7EF36D]=$14
+; @test A=$18 [$7EF36D]=$18 => c=1 [$7EF36D]=$00
+; @test A=$20 [$7EF36D]=$10 => c=1 [$7EF36D]=$00
 Hearts_Damage:
 	STA.b $0E
 	LDA.l !hp
@@ -118,8 +120,8 @@ Hearts_Damage:
 ; @entry m8 x8
 ; @ram $7EF36C rw
 ; @ram $7EF36D w
-; @test [$7EF36C]=$18 [$7EF36D]=$08
-; @test [$7EF36C]=$A0 [$7EF36D]=$50
+; @test [$7EF36C]=$18 [$7EF36D]=$08 => [$7EF36C]=$2020
+; @test [$7EF36C]=$A0 [$7EF36D]=$50 => [$7EF36D]=$A0
 Hearts_AddContainer:
 	LDA.l !hp_max
 	CMP.b #!hp_cap
@@ -135,8 +137,8 @@ Hearts_AddContainer:
 ; @entry m8 x8
 ; @out A: full hearts
 ; @ram $7EF36D r
-; @test [$7EF36D]=$1F
-; @test [$7EF36D]=$00
+; @test [$7EF36D]=$1F => A=$03
+; @test [$7EF36D]=$00 => A=$00
 Hearts_CountFull:
 	LDA.l !hp
 	LSR A
@@ -149,8 +151,8 @@ Hearts_CountFull:
 ; @out carry: set when health is low
 ; @ram $7EF36C r
 ; @ram $7EF36D r
-; @test [$7EF36C]=$50 [$7EF36D]=$14
-; @test [$7EF36C]=$50 [$7EF36D]=$15
+; @test [$7EF36C]=$50 [$7EF36D]=$14 => c=1
+; @test [$7EF36C]=$50 [$7EF36D]=$15 => c=0
 Hearts_IsLow:
 	LDA.l !hp_max
 	LSR A
@@ -162,8 +164,8 @@ Hearts_IsLow:
 ; @entry m8 x8
 ; @out carry: set when a key was used
 ; @ram $7EF36F rw
-; @test [$7EF36F]=$02
-; @test [$7EF36F]=$00
+; @test [$7EF36F]=$02 => c=1 [$7EF36F]=$01
+; @test [$7EF36F]=$00 => c=0
 Keys_Use:
 	LDA.l !keys
 	BEQ .none
@@ -178,8 +180,8 @@ Keys_Use:
 ; Pick up a bundle of 10 arrows, capped at the quiver size.
 ; @entry m8 x8
 ; @ram $7EF377 rw
-; @test [$7EF377]=$05
-; @test [$7EF377]=$44
+; @test [$7EF377]=$05 => [$7EF377]=$0F
+; @test [$7EF377]=$44 => [$7EF377]=$46
 Arrows_AddBundle:
 	%add_capped(!arrows, $0A, !arrow_cap)
 	RTL
@@ -187,8 +189,8 @@ Arrows_AddBundle:
 ; Pick up 4 bombs, capped at 50.
 ; @entry m8 x8
 ; @ram $7EF343 rw
-; @test [$7EF343]=$00
-; @test [$7EF343]=$31
+; @test [$7EF343]=$00 => [$7EF343]=$04
+; @test [$7EF343]=$31 => [$7EF343]=$32
 Bombs_AddFour:
 	%add_capped(!bombs, $04, !bomb_cap)
 	RTL
@@ -197,8 +199,8 @@ Bombs_AddFour:
 ; @entry m8 x8
 ; @out carry: set when a bomb was used
 ; @ram $7EF343 rw
-; @test [$7EF343]=$01
-; @test [$7EF343]=$00
+; @test [$7EF343]=$01 => c=1 [$7EF343]=$00
+; @test [$7EF343]=$00 => c=0
 Bombs_Use:
 	LDA.l !bombs
 	BEQ .none
@@ -215,8 +217,8 @@ Bombs_Use:
 ; @in A: cost
 ; @out carry: set when the magic was spent
 ; @ram $7EF36E rw
-; @test A=$08 [$7EF36E]=$80
-; @test A=$10 [$7EF36E]=$0F
+; @test A=$08 [$7EF36E]=$80 => c=1 [$7EF36E]=$78
+; @test A=$10 [$7EF36E]=$0F => c=0
 Magic_Spend:
 	STA.b $0E
 	LDA.l !magic
@@ -232,8 +234,8 @@ Magic_Spend:
 ; @entry m8 x8
 ; @in A: amount
 ; @ram $7EF36E rw
-; @test A=$10 [$7EF36E]=$20
-; @test A=$F0 [$7EF36E]=$20
+; @test A=$10 [$7EF36E]=$20 => [$7EF36E]=$30
+; @test A=$F0 [$7EF36E]=$20 => [$7EF36E]=$80
 Magic_Refill:
 	CLC
 	ADC.l !magic
@@ -250,8 +252,8 @@ Magic_Refill:
 ; @entry m8 x8
 ; @out carry: set when a bow is owned
 ; @ram $7EF340 r
-; @test [$7EF340]=$02
-; @test [$7EF340]=$00
+; @test [$7EF340]=$02 => c=1
+; @test [$7EF340]=$00 => c=0
 Items_HasBow:
 	LDA.l !item_bow
 	CMP.b #$01
@@ -261,7 +263,7 @@ Items_HasBow:
 ; @entry m8 x8
 ; @out Y: number of non-empty slots
 ; @ram $7EF340 r
-; @test [$7EF340]=$0100020001000000
+; @test [$7EF340]=$0100020001000000 => Y=$03
 Items_CountOwned:
 	LDX.b #$0F
 	LDY.b #$00
@@ -278,9 +280,9 @@ Items_CountOwned:
 ; @entry m8 x8
 ; @out carry: set on the overworld
 ; @ram $7E0010 r
-; @test [$7E0010]=$09
-; @test [$7E0010]=$07
-; @test [$7E0010]=$0B
+; @test [$7E0010]=$09 => c=1
+; @test [$7E0010]=$07 => c=0
+; @test [$7E0010]=$0B => c=1
 Module_IsOverworld:
 	LDA.b $10
 	CMP.b #$09
@@ -297,8 +299,8 @@ Module_IsOverworld:
 ; @entry m8 x8
 ; @out carry: set on every eighth frame
 ; @ram $7E001A r
-; @test [$7E001A]=$10
-; @test [$7E001A]=$13
+; @test [$7E001A]=$10 => c=1
+; @test [$7E001A]=$13 => c=0
 Frame_EveryEighth:
 	LDA.b $1A
 	AND.b #$07
@@ -314,8 +316,8 @@ Frame_EveryEighth:
 ; @entry m8 x8
 ; @out A: 0 or 1
 ; @ram $7E001A r
-; @test [$7E001A]=$08
-; @test [$7E001A]=$17
+; @test [$7E001A]=$08 => A=$01
+; @test [$7E001A]=$17 => A=$00
 Frame_BlinkPhase:
 	LDA.b $1A
 	LSR A
@@ -331,7 +333,7 @@ Frame_BlinkPhase:
 ; @out A: |Link X - x| + |Link Y - y|
 ; @ram $7E0020 r
 ; @ram $7E0022 r
-; @test [$00]=$0100 [$02]=$0080 [$7E0022]=$0120 [$7E0020]=$0070
+; @test [$00]=$0100 [$02]=$0080 [$7E0022]=$0120 [$7E0020]=$0070 => A=$0030
 Link_DistanceTo:
 	LDA.b $22
 	SEC
@@ -356,7 +358,7 @@ Link_DistanceTo:
 ; @entry m16 x16
 ; @ram $7E0020 rw
 ; @ram $7E0022 rw
-; @test [$00]=$0010 [$02]=$00F0 [$04]=$0020 [$06]=$00D0 [$7E0022]=$0100 [$7E0020]=$0008
+; @test [$00]=$0010 [$02]=$00F0 [$04]=$0020 [$06]=$00D0 [$7E0022]=$0100 [$7E0020]=$0008 => [$7E0020]=$00F00020
 Link_ClampToRoom:
 	LDA.b $22
 	CMP.b $00
@@ -384,8 +386,8 @@ Link_ClampToRoom:
 ; @entry m16 x16
 ; @in $00: target X
 ; @ram $7E0022 rw
-; @test [$00]=$0080 [$7E0022]=$0070
-; @test [$00]=$0080 [$7E0022]=$0090
+; @test [$00]=$0080 [$7E0022]=$0070 => [$7E0022]=$0071
+; @test [$00]=$0080 [$7E0022]=$0090 => [$7E0022]=$008F
 Link_StepTowardX:
 	LDA.b $22
 	CMP.b $00

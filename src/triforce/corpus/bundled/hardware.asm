@@ -6,8 +6,8 @@
 ; @in A: multiplicand
 ; @in X: multiplier
 ; @out A: product (16-bit, A left 16-bit wide)
-; @test A=$12 X=$34
-; @test A=$FF X=$FF
+; @test A=$12 X=$34 => A=$03A8
+; @test A=$FF X=$FF => A=$FE01
 Hw_Multiply8:
 	STA.l $004202
 	TXA
@@ -26,8 +26,8 @@ Hw_Multiply8:
 ; @in X: divisor (not zero)
 ; @out A: quotient
 ; @out X: remainder (the low byte of $4216)
-; @test A=$1234 X=$10
-; @test A=$00FF X=$07
+; @test A=$1234 X=$10 => A=$0123 X=$04
+; @test A=$00FF X=$07 => A=$0024 X=$03
 Hw_Divide16:
 	STA.l $004204
 	SEP #$20
@@ -53,7 +53,7 @@ Hw_Divide16:
 ; @in X: hits
 ; @in $00: base damage (16-bit)
 ; @out A: total (16-bit, A left 16-bit wide)
-; @test A=$04 X=$03 [$00]=$0002
+; @test A=$04 X=$03 [$00]=$0002 => A=$000E
 Hw_MultiplyAdd:
 	STA.l $004202
 	TXA
@@ -73,8 +73,8 @@ Hw_MultiplyAdd:
 ; @in A: value
 ; @in X: percentage 0-255
 ; @out A: floor(value * percentage / 100) (16-bit, A left 16-bit wide)
-; @test A=$C8 X=$32
-; @test A=$63 X=$64
+; @test A=$C8 X=$32 => A=$0064
+; @test A=$63 X=$64 => A=$0063
 Hw_Percent:
 	STA.l $004202
 	TXA
@@ -106,8 +106,8 @@ Hw_Percent:
 ; @in $00: multiplicand (16-bit)
 ; @in A: multiplier
 ; @out $04: product (24-bit)
-; @test A=$10 [$00]=$1234
-; @test A=$FF [$00]=$FFFF
+; @test A=$10 [$00]=$1234 => [$7E0004]=$012340
+; @test A=$FF [$00]=$FFFF => [$7E0004]=$FEFF01
 Hw_Multiply16x8:
 	STA.b $0E
 	LDA.b $00

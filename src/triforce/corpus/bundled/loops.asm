@@ -5,8 +5,8 @@
 ; @entry m8 x8
 ; @in X: index 0-7
 ; @out A: the table entry (the number of hearts each boss room refills)
-; @test X=$00
-; @test X=$05
+; @test X=$00 => A=$08
+; @test X=$05 => A=$30
 Table_LookupByte:
 	LDA.l .refill,X
 	RTL
@@ -17,8 +17,8 @@ Table_LookupByte:
 ; @entry m16 x16
 ; @in X: entry number 0-3
 ; @out A: the 16-bit entry
-; @test X=$0002
-; @test X=$0000
+; @test X=$0002 => A=$0064
+; @test X=$0000 => A=$000A
 Table_LookupWord:
 	TXA
 	ASL A
@@ -33,8 +33,8 @@ Table_LookupWord:
 ; @in A: fill value
 ; @in Y: byte count (0 fills nothing)
 ; @in $00: destination (24-bit pointer)
-; @test A=$AA Y=$0010 [$00]=$7F0100
-; @test A=$55 Y=$0000 [$00]=$7F0100
+; @test A=$AA Y=$0010 [$00]=$7F0100 => [$7F0100]=$AAAAAAAAAAAAAAAA [$7F0108]=$AAAAAAAAAAAAAAAA [$7F0110]=$00
+; @test A=$55 Y=$0000 [$00]=$7F0100 => [$7F0100]=$00
 Loop_Fill:
 	CPY.w #$0000
 	BEQ .done
@@ -50,7 +50,7 @@ Loop_Fill:
 ; @in Y: byte count
 ; @in $00: source (24-bit pointer)
 ; @in $03: destination (24-bit pointer)
-; @test Y=$0004 [$00]=$7EF360 [$03]=$7F0100 [$7EF360]=$DDCCBBAA
+; @test Y=$0004 [$00]=$7EF360 [$03]=$7F0100 [$7EF360]=$DDCCBBAA => [$7F0100]=$DDCCBBAA
 Loop_CopyBytes:
 	CPY.w #$0000
 	BEQ .done
@@ -68,8 +68,8 @@ Loop_CopyBytes:
 ; @in Y: byte count
 ; @in $00: data (24-bit pointer)
 ; @out A: sum of the bytes, low 8 bits
-; @test Y=$0004 [$00]=$7EF360 [$7EF360]=$04030201
-; @test Y=$0000 [$00]=$7EF360
+; @test Y=$0004 [$00]=$7EF360 [$7EF360]=$04030201 => A=$0A
+; @test Y=$0000 [$00]=$7EF360 => A=$00
 Loop_Checksum8:
 	LDA.b #$00
 	CPY.w #$0000
@@ -88,8 +88,8 @@ Loop_Checksum8:
 ; @in X: number of 16-bit words (at most $80)
 ; @out A: sum of the words, low 16 bits
 ; @ram $7EF340 r
-; @test X=$0002 [$7EF340]=$00020001 
-; @test X=$0000
+; @test X=$0002 [$7EF340]=$00020001 => A=$0003
+; @test X=$0000 => A=$0000
 Loop_Checksum16:
 	STX.b $0E
 	LDA.w #$0000
@@ -118,8 +118,8 @@ Loop_Checksum16:
 ; @in $00: data (24-bit pointer)
 ; @out carry: set when found
 ; @out Y: index of the first match when found
-; @test A=$CC Y=$0004 [$00]=$7EF360 [$7EF360]=$DDCCBBAA
-; @test A=$EE Y=$0004 [$00]=$7EF360 [$7EF360]=$DDCCBBAA
+; @test A=$CC Y=$0004 [$00]=$7EF360 [$7EF360]=$DDCCBBAA => c=1 Y=$0002
+; @test A=$EE Y=$0004 [$00]=$7EF360 [$7EF360]=$DDCCBBAA => c=0 Y=$0004
 Loop_FindByte:
 	STY.b $0E
 	LDY.w #$0000
@@ -143,7 +143,7 @@ Loop_FindByte:
 ; @in Y: length
 ; @in $00: data (24-bit pointer)
 ; @out X: number of matches
-; @test A=$01 Y=$0004 [$00]=$7EF360 [$7EF360]=$01020101
+; @test A=$01 Y=$0004 [$00]=$7EF360 [$7EF360]=$01020101 => X=$0003
 Loop_CountMatches:
 	LDX.w #$0000
 	CPY.w #$0000
@@ -163,8 +163,8 @@ Loop_CountMatches:
 ; @entry m8 x16
 ; @in $00: string (24-bit pointer)
 ; @out Y: number of bytes before the terminator
-; @test [$00]=$7EF360 [$7EF360]=$FF030201
-; @test [$00]=$7EF360 [$7EF360]=$FF
+; @test [$00]=$7EF360 [$7EF360]=$FF030201 => Y=$0003
+; @test [$00]=$7EF360 [$7EF360]=$FF => Y=$0000
 Loop_StrLen:
 	LDY.w #$0000
 .loop
@@ -181,8 +181,8 @@ Loop_StrLen:
 ; @entry m8 x16
 ; @in Y: length
 ; @in $00: buffer (24-bit pointer)
-; @test Y=$0004 [$00]=$7EF360 [$7EF360]=$04030201
-; @test Y=$0001 [$00]=$7EF360 [$7EF360]=$09
+; @test Y=$0004 [$00]=$7EF360 [$7EF360]=$04030201 => [$7EF360]=$01020304
+; @test Y=$0001 [$00]=$7EF360 [$7EF360]=$09 => [$7EF360]=$09
 Loop_Reverse:
 	LDX.w #$0000
 	DEY
@@ -214,7 +214,7 @@ Loop_Reverse:
 ; @in Y: length, at least 1
 ; @in $00: data (24-bit pointer)
 ; @out A: the largest byte
-; @test Y=$0004 [$00]=$7EF360 [$7EF360]=$30904010
+; @test Y=$0004 [$00]=$7EF360 [$7EF360]=$30904010 => A=$90
 Loop_MaxByte:
 	LDA.b #$00
 .loop
@@ -231,7 +231,7 @@ Loop_MaxByte:
 ; @entry m8 x16
 ; @in X: byte count, at most $100
 ; @ram $7F0100 w
-; @test X=$0008 [$7F0100]=$FFFFFFFFFFFFFFFF
+; @test X=$0008 [$7F0100]=$FFFFFFFFFFFFFFFF => [$7F0100]=$0000000000000000
 Loop_ClearBuffer:
 	LDA.b #$00
 .loop
@@ -247,9 +247,9 @@ Loop_ClearBuffer:
 ; @entry m8 x8
 ; @in A: module number 0-2
 ; @out $0F: handler marker ($11, $22 or $33)
-; @test A=$01
-; @test A=$02
-; @test A=$07
+; @test A=$01 => [$7E000F]=$22
+; @test A=$02 => [$7E000F]=$33
+; @test A=$07 => A=$07 [$7E000F]=$00
 Table_Dispatch:
 	CMP.b #$03
 	BCS .none
@@ -277,8 +277,8 @@ Table_Dispatch:
 ; @entry m8 x8
 ; @in A: budget
 ; @out X: number of table entries whose running sum fits in the budget
-; @test A=$10
-; @test A=$FF
+; @test A=$10 => X=$03
+; @test A=$FF => X=$06
 Loop_CountWithinBudget:
 	STA.b $0E
 	LDX.b #$00

@@ -4,7 +4,9 @@
 ;   ; @entry m8 x8        register widths expected at entry
 ;   ; @in / ; @out         inputs and outputs
 ;   ; @ram $7EF360 rw     RAM it reads (r), writes (w) or both (rw)
-;   ; @test A=$10 [$7EF360]=$0100   seed states for the generators
+;   ; @test A=$10 [$7EF360]=$0100 => A=$20 c=1 [$7EF360]=$0110
+;                        a seed state, and after `=>` what the routine leaves (registers,
+;                        flags c z n v, memory), checked by executing it
 ; Scratch memory: direct page $00-$0F (D = $0000), free WRAM at $7F0000-$7F3FFF.
 
 lorom

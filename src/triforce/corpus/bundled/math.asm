@@ -7,8 +7,8 @@
 ; @in $00: second addend (16-bit)
 ; @out A: sum, low 16 bits
 ; @out carry: set on unsigned overflow
-; @test A=$1234 [$00]=$0101
-; @test A=$FFFF [$00]=$0002
+; @test A=$1234 [$00]=$0101 => A=$1335 c=0
+; @test A=$FFFF [$00]=$0002 => A=$0001 c=1
 Math_Add16:
 	CLC
 	ADC.b $00
@@ -20,8 +20,8 @@ Math_Add16:
 ; @in $00: subtrahend
 ; @out A: difference
 ; @out carry: clear when a borrow occurred (A was smaller)
-; @test A=$1000 [$00]=$0001
-; @test A=$0001 [$00]=$0002
+; @test A=$1000 [$00]=$0001 => A=$0FFF c=1
+; @test A=$0001 [$00]=$0002 => A=$FFFF c=0
 Math_Sub16:
 	SEC
 	SBC.b $00
@@ -33,8 +33,8 @@ Math_Sub16:
 ; @in $04: second addend (32-bit)
 ; @out $00: sum
 ; @out carry: set when the sum overflows 32 bits
-; @test [$00]=$0000FFFF [$04]=$00000001
-; @test [$00]=$12345678 [$04]=$11111111
+; @test [$00]=$0000FFFF [$04]=$00000001 => c=0 [$7E0000]=$00010000
+; @test [$00]=$12345678 [$04]=$11111111 => c=0 [$7E0000]=$23456789
 Math_Add32:
 	CLC
 	LDA.b $00
@@ -49,9 +49,9 @@ Math_Add32:
 ; @entry m16 x16
 ; @in A: value
 ; @out A: -value
-; @test A=$0001
-; @test A=$8000
-; @test A=$0000
+; @test A=$0001 => A=$FFFF
+; @test A=$8000 => A=$8000
+; @test A=$0000 => A=$0000
 Math_Negate16:
 	EOR.w #$FFFF
 	INC A
@@ -61,8 +61,8 @@ Math_Negate16:
 ; @entry m16 x16
 ; @in A: signed value
 ; @out A: |value| ($8000 stays $8000)
-; @test A=$FFFE
-; @test A=$0005
+; @test A=$FFFE => A=$0002
+; @test A=$0005 => A=$0005
 Math_Abs16:
 	CMP.w #$8000
 	BCC .positive
@@ -77,9 +77,9 @@ Math_Abs16:
 ; @in $00: lower bound
 ; @in $02: upper bound (not below the lower bound)
 ; @out A: value limited to the bounds
-; @test A=$0005 [$00]=$0010 [$02]=$0020
-; @test A=$0030 [$00]=$0010 [$02]=$0020
-; @test A=$0018 [$00]=$0010 [$02]=$0020
+; @test A=$0005 [$00]=$0010 [$02]=$0020 => A=$0010
+; @test A=$0030 [$00]=$0010 [$02]=$0020 => A=$0020
+; @test A=$0018 [$00]=$0010 [$02]=$0020 => A=$0018
 Math_Clamp16:
 	CMP.b $00
 	BCS .above_low
@@ -97,8 +97,8 @@ Math_Clamp16:
 ; @entry m16 x16
 ; @in A: value (results above $FFFF wrap)
 ; @out A: value * 10
-; @test A=$0007
-; @test A=$0123
+; @test A=$0007 => A=$0046
+; @test A=$0123 => A=$0B5E
 Math_Times10:
 	ASL A
 	STA.b $0E
@@ -112,8 +112,8 @@ Math_Times10:
 ; @entry m8 x8
 ; @in A: value (8-bit)
 ; @out A: value * 3 (16-bit, A is left 16-bit wide)
-; @test A=$55
-; @test A=$FF
+; @test A=$55 => A=$00FF
+; @test A=$FF => A=$02FD
 Math_Times3:
 	REP #$20
 	AND.w #$00FF
@@ -127,9 +127,9 @@ Math_Times3:
 ; @entry m16 x16
 ; @in A: value
 ; @out A: round(value / 16)
-; @test A=$0018
-; @test A=$0017
-; @test A=$FFFF
+; @test A=$0018 => A=$0002
+; @test A=$0017 => A=$0001
+; @test A=$FFFF => A=$1000
 Math_Div16Round:
 	CLC
 	ADC.w #$0008
@@ -144,8 +144,8 @@ Math_Div16Round:
 ; @in A: first value
 ; @in $00: second value
 ; @out A: the smaller one
-; @test A=$40 [$00]=$20
-; @test A=$10 [$00]=$20
+; @test A=$40 [$00]=$20 => A=$20
+; @test A=$10 [$00]=$20 => A=$10
 Math_Min8:
 	CMP.b $00
 	BCC .keep
@@ -158,8 +158,8 @@ Math_Min8:
 ; @in A: first value
 ; @in $00: second value
 ; @out A: the larger one
-; @test A=$40 [$00]=$20
-; @test A=$10 [$00]=$20
+; @test A=$40 [$00]=$20 => A=$40
+; @test A=$10 [$00]=$20 => A=$20
 Math_Max8:
 	CMP.b $00
 	BCS .keep
@@ -171,8 +171,8 @@ Math_Max8:
 ; @entry m8 x8
 ; @in A: signed byte
 ; @out A: signed 16-bit value (A is left 16-bit wide)
-; @test A=$80
-; @test A=$7F
+; @test A=$80 => A=$FF80
+; @test A=$7F => A=$007F
 Math_SignExtend8:
 	REP #$20
 	AND.w #$00FF
@@ -187,8 +187,8 @@ Math_SignExtend8:
 ; @in A: first value
 ; @in $00: second value
 ; @out A: floor((A + $00) / 2)
-; @test A=$FFFF [$00]=$FFFF
-; @test A=$0003 [$00]=$0004
+; @test A=$FFFF [$00]=$FFFF => A=$FFFF
+; @test A=$0003 [$00]=$0004 => A=$0003
 Math_Average16:
 	CLC
 	ADC.b $00
@@ -201,8 +201,8 @@ Math_Average16:
 ; @in $00: BCD value 00-99
 ; @out A: BCD sum, low two digits
 ; @out carry: set when the sum passed 99
-; @test A=$19 [$00]=$23
-; @test A=$75 [$00]=$50
+; @test A=$19 [$00]=$23 => A=$42 c=0
+; @test A=$75 [$00]=$50 => A=$25 c=1
 Math_BcdAdd8:
 	SED
 	CLC
@@ -215,8 +215,8 @@ Math_BcdAdd8:
 ; @in A: BCD amount 0000-9999
 ; @out !score: new score, at most $9999
 ; @ram $7F0010 rw
-; @test A=$0001 [$7F0010]=$0999
-; @test A=$0500 [$7F0010]=$9800
+; @test A=$0001 [$7F0010]=$0999 => [$7F0010]=$1000
+; @test A=$0500 [$7F0010]=$9800 => [$7F0010]=$9999
 Math_BcdScoreAdd:
 	SED
 	CLC
@@ -233,9 +233,9 @@ Math_BcdScoreAdd:
 ; @in A: left value (signed)
 ; @in $00: right value (signed)
 ; @out carry: set when A >= $00 as signed numbers
-; @test A=$FFFF [$00]=$0001
-; @test A=$0001 [$00]=$FFFF
-; @test A=$8000 [$00]=$7FFF
+; @test A=$FFFF [$00]=$0001 => c=0
+; @test A=$0001 [$00]=$FFFF => c=1
+; @test A=$8000 [$00]=$7FFF => c=0
 Math_CmpSigned16:
 	SEC
 	SBC.b $00
@@ -253,9 +253,9 @@ Math_CmpSigned16:
 ; @entry m16 x16
 ; @in A: value
 ; @out X: floor(sqrt(value))
-; @test A=$0010
-; @test A=$0063
-; @test A=$0000
+; @test A=$0010 => X=$0004
+; @test A=$0063 => X=$0009
+; @test A=$0000 => X=$0000
 Math_Sqrt16:
 	LDX.w #$0000
 	LDY.w #$0001

@@ -6,8 +6,8 @@
 ; @entry m8 x8
 ; @in X: index 0-3
 ; @out A: table entry
-; @test X=$02
-; @test X=$03
+; @test X=$02 => A=$1E
+; @test X=$03 => A=$28
 Bank_ReadOwnTable:
 	PHB
 	PHK
@@ -23,7 +23,7 @@ Bank_ReadOwnTable:
 ; @in A: value
 ; @in X: offset
 ; @ram $7E0F00 w
-; @test A=$42 X=$03
+; @test A=$42 X=$03 => [$7E0F03]=$42
 Bank_StoreInWram:
 	PHB
 	PHA
@@ -39,7 +39,7 @@ Bank_StoreInWram:
 ; then clear $7F0000-$7F0003 with absolute stores.
 ; @entry m8 x8
 ; @ram $7F0000 w
-; @test [$7F0000]=$FFFFFFFF
+; @test [$7F0000]=$FFFFFFFF => [$7F0000]=$00000000
 Bank_ClearHeader:
 	PHB
 	PEA $7F7F
@@ -56,7 +56,7 @@ Bank_ClearHeader:
 ; doubles the 16-bit value at $7EF360.
 ; @entry m8 x8
 ; @ram $7EF360 rw
-; @test [$7EF360]=$0123
+; @test [$7EF360]=$0123 => [$7EF360]=$0246
 Stack_PreserveWidth:
 	PHP
 	REP #$30
@@ -72,7 +72,7 @@ Stack_PreserveWidth:
 ; @out A: unchanged
 ; @ram $7E0020 r
 ; @ram $7E0022 r
-; @test A=$1111 X=$2222 Y=$3333 [$7E0020]=$0100 [$7E0022]=$0080
+; @test A=$1111 X=$2222 Y=$3333 [$7E0020]=$0100 [$7E0022]=$0080 => A=$1111 [$7E0000]=$0180
 Stack_SaveRegisters:
 	PHA
 	PHX
@@ -94,7 +94,7 @@ Stack_SaveRegisters:
 ; @entry m8 x8
 ; @in A: value to store
 ; @ram $7E0100 w
-; @test A=$77
+; @test A=$77 => [$7E0100]=$7777
 Stack_DirectPageSwitch:
 	PHD
 	PHA
@@ -114,8 +114,8 @@ Stack_DirectPageSwitch:
 ; @in X: second value
 ; @out A: A + X
 ; @out X: unchanged
-; @test A=$1200 X=$0034
-; @test A=$FFFF X=$0002
+; @test A=$1200 X=$0034 => A=$1234 X=$0034
+; @test A=$FFFF X=$0002 => A=$0001 X=$0002
 Stack_AddViaStack:
 	PHA
 	PHX
@@ -133,7 +133,7 @@ Stack_AddViaStack:
 ; @in X: second value
 ; @out A: the old X
 ; @out X: the old A
-; @test A=$1234 X=$5678
+; @test A=$1234 X=$5678 => A=$5678 X=$1234
 Stack_SwapAX:
 	PHA
 	TXA
@@ -143,7 +143,7 @@ Stack_SwapAX:
 ; Swap the two bytes of the 16-bit value at $00 with XBA, keeping the caller's P.
 ; @entry m8 x8
 ; @out $00: bytes swapped
-; @test [$00]=$BEEF
+; @test [$00]=$BEEF => [$7E0000]=$EFBE
 Stack_SwapBytes:
 	PHP
 	REP #$20
