@@ -272,3 +272,33 @@ def test_malformed_tag_names_the_place() -> None:
 
     with pytest.raises(InputError, match=r"x\.asm:7"):
         parse_tags([" @test A=oops"], "x.asm:7")
+
+
+def test_huge_and_unreadable_files_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triforce.corpus import reader
+
+    monkeypatch.setattr(reader, "MAX_FILE_BYTES", 256)
+    (tmp_path / "small.asm").write_text("org $008000\nSmall:\n\tRTS\n")
+    (tmp_path / "huge.asm").write_text("org $008000\nHuge:\n" + "\tNOP\n" * 200 + "\tRTS\n")
+    report = read_corpus([tmp_path])
+    assert [r.name for r in report.routines] == ["Small"]
+    assert any(p.name == "huge.asm" and why.startswith("too large") for p, why in report.files_skipped)
+
+
+def test_cli_scan_json(tree: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from triforce.cli import app
+
+    result = CliRunner().invoke(
+        app, ["corpus", "scan", str(tree), "--json", "--routines", "--origin", "rom-hack"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["routines"] == 8 and data["origin"] == "rom-hack"
+    assert any(row["name"] == "Heal" and row["address"] == "$00C000" for row in data["routine_list"])
+    assert data["missing_includes"][0]["target"] == "missing.asm"
+    bad = CliRunner().invoke(app, ["corpus", "scan", str(tree), "--origin", "stolen"])
+    assert bad.exit_code != 0

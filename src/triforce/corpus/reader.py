@@ -12,13 +12,13 @@ import re
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from triforce.corpus._analyze import calls_of, memory_refs, returns_of, top_width
 from triforce.corpus._standalone import StandaloneBuilder
 from triforce.corpus._text import evaluate, split_comment
-from triforce.corpus._walk import Block, Line, SourceFile, Walker
+from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker
 from triforce.corpus.model import CorpusReport, EntryWidth, Routine, RoutineTags
 from triforce.corpus.tags import is_tag, parse_tags
 from triforce.dataset.sample import Origin, Provenance
@@ -332,9 +332,9 @@ def _doc(lines: list[Line], start: int) -> tuple[list[str], list[str]]:
     return text, comments
 
 
-def _inline_comments(lines: Iterable[Line] | list[Line], start: int, end: int) -> list[str]:
+def _inline_comments(lines: list[Line], start: int, end: int) -> list[str]:
     out = []
-    for line in list(lines)[start + 1 : end + 1]:
+    for line in lines[start + 1 : end + 1]:
         c = line.comment.strip()
         if c and not _SEPARATOR_RE.match(c) and not is_tag(c):
             out.append(c)
@@ -342,29 +342,54 @@ def _inline_comments(lines: Iterable[Line] | list[Line], start: int, end: int) -
 
 
 def _widths_from_callers(made: list[tuple[Routine, Block]], owner: dict[str, Block]) -> None:
-    """Fill unknown entry widths from the widths every known call site agrees on."""
+    """Fill unknown entry widths from the widths every known call site agrees on.
+
+    Each routine is read straight through from its own entry width (REP/SEP set flags, PLP
+    forgets them), so a width learned for one routine flows on to the routines it calls; a few
+    rounds reach a fixed point on real trees."""
     by_block = {id(b): r for r, b in made}
-    seen: dict[int, list[tuple[bool | None, bool | None]]] = {}
-    for _, block in made:
-        for s in block.stmts:
-            if s.mnemonic not in ("JSR", "JSL"):
-                continue
-            target = s.operand.strip()
-            callee = owner.get(f"{block.namespace}_{target}" if block.namespace else target) or owner.get(
-                target
-            )
-            if callee is None or id(callee) not in by_block:
-                continue
-            seen.setdefault(id(callee), []).append((s.m8, s.x8))
-    for key, sites in seen.items():
-        routine = by_block[key]
-        w = routine.entry_width
-        if w.source in ("tag", "top") and w.m and w.x:
-            continue
-        m = w.m or _agreed({m for m, _ in sites})
-        x = w.x or _agreed({x for _, x in sites})
-        if (m, x) != (w.m, w.x):
-            routine.entry_width = EntryWidth(m=m, x=x, source=w.source if w.source != "unknown" else "caller")
+    for _ in range(_WIDTH_ROUNDS):
+        sites: dict[int, list[tuple[bool | None, bool | None]]] = {}
+        for routine, block in made:
+            m8 = None if routine.entry_width.m is None else routine.entry_width.m == 8
+            x8 = None if routine.entry_width.x is None else routine.entry_width.x == 8
+            for s in block.stmts:
+                if s.mnemonic in ("JSR", "JSL"):
+                    target = s.operand.strip()
+                    qualified = f"{block.namespace}_{target}" if block.namespace else target
+                    callee = owner.get(qualified) or owner.get(target)
+                    if callee is not None and id(callee) in by_block and callee is not block:
+                        sites.setdefault(id(callee), []).append((m8, x8))
+                m8, x8 = _width_step(s, m8, x8)
+        changed = False
+        for key, states in sites.items():
+            routine = by_block[key]
+            w = routine.entry_width
+            m = w.m or _agreed({m for m, _ in states})
+            x = w.x or _agreed({x for _, x in states})
+            if (m, x) != (w.m, w.x):
+                routine.entry_width = EntryWidth(
+                    m=m, x=x, source=w.source if w.source != "unknown" else "caller"
+                )
+                changed = True
+        if not changed:
+            return
+
+
+_WIDTH_ROUNDS = 6
+
+
+def _width_step(s: Stmt, m8: bool | None, x8: bool | None) -> tuple[bool | None, bool | None]:
+    if s.mnemonic in ("REP", "SEP") and s.operand.startswith("#"):
+        value = evaluate(s.operand[1:], {})
+        if value is not None:
+            if value & 0x20:
+                m8 = s.mnemonic == "SEP"
+            if value & 0x10:
+                x8 = s.mnemonic == "SEP"
+    elif s.mnemonic == "PLP":
+        return None, None
+    return m8, x8
 
 
 def _agreed(flags: set[bool | None]) -> int | None:
