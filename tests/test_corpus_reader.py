@@ -24,6 +24,11 @@ DEFS = """\
 !max ?= $FF
 !tbl = Prices
 RupeeGoal = $7EF360
+struct Timer $7EE000
+	.hours: skip 1
+	.minutes: skip 1
+endstruct
+function double(x) = x*2
 macro a16()
 	REP #$20
 endmacro
@@ -55,6 +60,8 @@ Helper:
 	INC A
 	STA.l RupeeGoal
 	%grow($02)
+	LDA.l Timer.minutes
+	ADC.w #double(4)
 	LDA !tbl,X
 	STZ.w $0F00
 	STA.l $004202
@@ -148,7 +155,7 @@ def test_routine_facts(tree: Path) -> None:
     helper = routines["Helper"]
     assert helper.entry_width.m == 16 and helper.entry_width.x == 16 and helper.entry_width.source == "top"
     ram = {(r.address, r.access) for r in helper.ram}
-    assert (0x7EF360, "rw") in ram and (0x7E0F00, "write") in ram
+    assert (0x7EF360, "rw") in ram and (0x7E0F00, "write") in ram and (0x7EE001, "read") in ram
     assert helper.hardware == ["$4202"]
     assert routines["After"].returns == "rtl"
     assert {(r.address, r.access) for r in routines["After"].ram} == {(0x7E0010, "read"), (0x7E0011, "write")}
@@ -167,6 +174,7 @@ def test_standalone_carries_what_the_body_needs(tree: Path) -> None:
     routines = _by_name(read_corpus([tree], name="synthetic", origin="rom-hack"))
     text = routines["Helper"].standalone()
     assert "!tbl = " in text and "RupeeGoal = $7EF360" in text and "macro grow(n)" in text
+    assert "struct Timer $7EE000" in text and "function double(x) = x*2" in text
     assert "Prices:" in text  # the data block it reads is appended
     assert text.index("org $00C017") < text.index("Helper:")
     heal = routines["Heal"].standalone(placed=False)

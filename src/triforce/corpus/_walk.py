@@ -179,6 +179,8 @@ class Env:
     macros: dict[str, Macro] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)  # name -> expression text
+    structs: dict[str, str] = field(default_factory=dict)  # name -> `struct ... endstruct` text
+    functions: dict[str, str] = field(default_factory=dict)  # name -> `function f(x) = ...` line
     seq: int = 0
 
     def define_at(self, name: str, seq: int) -> str | None:
@@ -252,7 +254,7 @@ class Walker:
         lines = source.lines
         conds: list[tuple[bool, bool]] = []  # (active, a branch was taken)
         macro: tuple[str, list[str], int, list[str]] | None = None
-        in_struct = False
+        struct: tuple[str, int, int | None, int] | None = None  # (name, start line, address, offset)
         for idx, line in enumerate(lines):
             self.env.seq += 1
             code = line.code.strip()
@@ -274,9 +276,13 @@ class Walker:
                 continue
             if conds and not conds[-1][0]:
                 continue
-            if in_struct:
+            if struct is not None:
                 if word == "endstruct":
-                    in_struct = False
+                    name, start, _, _ = struct
+                    self.env.structs[name] = "\n".join(x.text for x in lines[start : idx + 1])
+                    struct = None
+                else:
+                    struct = self._struct_field(code, struct)
                 continue
             m = _MACRO_RE.match(code)
             if m:
@@ -285,10 +291,37 @@ class Walker:
                 macro = (m.group(1), params, idx, [])
                 continue
             if word == "struct":
-                in_struct = True
+                parts = code.split(None, 2)
+                if len(parts) >= 2:
+                    base = self._eval(substitute_defines(parts[2], self._define)) if len(parts) > 2 else None
+                    struct = (parts[1], idx, base, 0)
+                    if base is not None:
+                        self.env.labels[parts[1]] = base
                 continue
             for stmt in split_statements(code):
                 self._statement(stmt, source, idx, emit, depth)
+
+    def _struct_field(
+        self, code: str, struct: tuple[str, int, int | None, int]
+    ) -> tuple[str, int, int | None, int] | None:
+        """One line of a struct: `.field: skip N` (or db/dw/...) defines `Name.field`."""
+        name, start, base, offset = struct
+        m = re.match(r"^\.([A-Za-z0-9_]+):?\s*(.*)$", code)
+        rest = code
+        if m:
+            if base is not None:
+                self.env.labels[f"{name}.{m.group(1)}"] = base + offset
+            rest = m.group(2)
+        parts = rest.split(None, 1)
+        if not parts:
+            return struct
+        word, args = parts[0].lower(), (parts[1] if len(parts) > 1 else "")
+        size: int | None = None
+        if word == "skip":
+            size = self._eval(substitute_defines(args, self._define))
+        elif word in _DATA:
+            size = data_size(word, args)
+        return (name, start, base if size is not None else None, offset + (size or 0))
 
     def _condition(self, word: str, code: str, conds: list[tuple[bool, bool]]) -> None:
         parent_active = all(active for active, _ in conds)
@@ -585,6 +618,10 @@ class Walker:
             self.pc = self.phys = None
         elif word == "pool":
             self._top_label(args.strip(), source, idx, emit, pool=True)
+        elif word == "function":
+            m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", args)
+            if m:
+                self.env.functions[m.group(1)] = f"function {args}"
         elif word == "undef":
             self.env.defines.pop(args.strip().strip('"'), None)
         elif word in ("incsrc", "incbin"):

@@ -100,21 +100,25 @@ class Routine:
     hardware: list[str] = field(default_factory=list)  # MMIO registers touched, e.g. "$4202"
     sublabels: list[str] = field(default_factory=list)
     namespace: str = ""
+    # The tree the routine was read from: pass it as `include_root` when assembling standalone()
+    # of a routine that uses incbin/incsrc with paths relative to the tree.
+    root: Path | None = None
     # Set by the reader: builds the standalone() parts on first use, since most readers of a
     # large tree never ask for them: (prelude, [(address or None, referenced block text)]).
-    _parts: Callable[[], tuple[str, list[tuple[int | None, str]]]] | None = None
-    _parts_cache: tuple[str, list[tuple[int | None, str]]] | None = None
+    # The body there has include paths made relative to `root`.
+    _parts: Callable[[], tuple[str, list[tuple[int | None, str]], str]] | None = None
+    _parts_cache: tuple[str, list[tuple[int | None, str]], str] | None = None
 
-    def _cached_parts(self) -> tuple[str, list[tuple[int | None, str]]]:
+    def _cached_parts(self) -> tuple[str, list[tuple[int | None, str]], str]:
         if self._parts_cache is None:
-            self._parts_cache = self._parts() if self._parts is not None else ("", [])
+            self._parts_cache = self._parts() if self._parts is not None else ("", [], self.body)
         return self._parts_cache
 
     def standalone_parts(self) -> tuple[str, str]:
         """(prelude, appendix) of standalone(placed=False): defines/constants/macros, and the
         referenced corpus blocks. Batch assemblers hoist preludes (asar rejects a macro defined
         twice in one run)."""
-        prelude, deps = self._cached_parts()
+        prelude, deps, _ = self._cached_parts()
         return prelude, "\n\n".join(text for _, text in deps)
 
     def standalone(self, org: int | None = None, *, placed: bool = True) -> str:
@@ -127,8 +131,8 @@ class Routine:
         and same-bank JSRs keep their real distances: assemble it with `org=None`.
         `placed=False` leaves placement to the caller (`assemble(text, org=...)`,
         `assemble_batch`) and appends the referenced blocks after the body."""
-        prelude, deps = self._cached_parts()
-        body = balance_conditionals(self.body).rstrip("\n")
+        prelude, deps, body = self._cached_parts()
+        body = balance_conditionals(body).rstrip("\n")
         if self.namespace:
             body = f"namespace {self.namespace}\n{body}\nnamespace off"
         if not placed:
@@ -137,10 +141,14 @@ class Routine:
         if where is None or not _is_lorom_rom(where):
             where = 0x008000
         parts = ["lorom", prelude, f"org ${where:06X}", body]
-        # Blocks without a known address follow the body; the others go back where they were.
-        parts += [text for address, text in deps if address is None or not _is_lorom_rom(address)]
+        # At its own address the routine gets its blocks back at theirs; moved elsewhere (or
+        # never placed), they follow the body so same-bank calls stay in one bank.
+        home = where == self.address
+        parts += [
+            text for address, text in deps if not (home and address is not None and _is_lorom_rom(address))
+        ]
         for address, text in deps:
-            if address is not None and _is_lorom_rom(address):
+            if home and address is not None and _is_lorom_rom(address):
                 parts += [f"org ${address:06X}", text]
         return "\n".join(p for p in parts if p) + "\n"
 

@@ -255,7 +255,7 @@ def _routines_from(
     def value_of(expr: str) -> int | None:
         return evaluate(expr, env.labels)
 
-    builder = StandaloneBuilder(env, owner, loader.files)
+    builder = StandaloneBuilder(env, owner, loader.files, tree_dir)
     made: list[tuple[Routine, Block]] = []
     for block in walker.blocks:
         if block.pool or block.first not in ("instr", "macro") or not block.stmts:
@@ -304,6 +304,7 @@ def _routines_from(
             hardware=hardware,
             sublabels=list(block.sublabels),
             namespace=block.namespace,
+            root=tree_dir,
         )
         routine._parts = builder.parts_for(block, end)
         made.append((routine, block))
