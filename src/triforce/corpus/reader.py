@@ -320,12 +320,28 @@ def _trim_end(lines: list[Line], start: int, end: int) -> int:
 
 
 def _doc(lines: list[Line], start: int) -> tuple[list[str], list[str]]:
-    """(doc text lines, all comment texts incl. tags) from the comments right above the label."""
-    comments: list[str] = []
+    """(doc text lines, all comment texts incl. tags) from the comments above the label.
+
+    The comment block may sit right above the label or one blank line above it; a block that
+    hangs off the code before it (no blank line between) belongs to that code instead."""
+
+    def blank(i: int) -> bool:
+        return not lines[i].code.strip() and not lines[i].comment.strip()
+
+    def comment_only(i: int) -> bool:
+        return not lines[i].code.strip() and bool(lines[i].comment.strip())
+
     i = start - 1
-    while i >= 0 and not lines[i].code.strip() and lines[i].comment.strip():
+    gap = 0
+    if i >= 0 and blank(i):
+        i -= 1
+        gap = 1
+    comments: list[str] = []
+    while i >= 0 and comment_only(i):
         comments.append(lines[i].comment)
         i -= 1
+    if gap and i >= 0 and lines[i].code.strip():
+        comments = []
     comments.reverse()
     if lines[start].comment.strip():
         comments.append(lines[start].comment)
