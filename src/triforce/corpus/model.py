@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from triforce.corpus._text import balance_conditionals
 from triforce.dataset.sample import Origin, Provenance
+
+if TYPE_CHECKING:
+    from triforce.snes.machine import MachineState
 
 Access = Literal["read", "write", "rw"]
 Return = Literal["rts", "rtl", "rti"]
@@ -67,6 +70,35 @@ class TestSeed:
     @property
     def has_expectations(self) -> bool:
         return bool(self.expect_registers or self.expect_flags or self.expect_memory)
+
+    def machine_state(self) -> MachineState:
+        """The seed as a `triforce.snes.machine.MachineState` (registers not given keep the
+        machine's defaults)."""
+        from triforce.snes.machine import MachineState
+
+        names = {"A": "a", "X": "x", "Y": "y", "S": "s", "D": "d", "DB": "db", "P": "p", "PB": "pb"}
+        registers = {names[k]: v for k, v in self.registers.items() if k in names}
+        return MachineState(memory=dict(self.memory), **registers)
+
+    def check(self, a: int, x: int, y: int, p: int, read: Callable[[int], int]) -> list[str]:
+        """Differences between the expectations and a final state (empty when all hold)."""
+        problems = []
+        for name, (value, mask) in self.expect_registers.items():
+            got = {"A": a, "X": x, "Y": y}.get(name)
+            if got is not None and got & mask != value:
+                problems.append(f"{name}=${got & mask:0{4 if mask > 0xFF else 2}X}, expected ${value:X}")
+        for flag, value in self.expect_flags.items():
+            got = int(bool(p & _FLAG_BITS[flag]))
+            if got != value:
+                problems.append(f"{flag}={got}, expected {value}")
+        for address, value in sorted(self.expect_memory.items()):
+            got = read(address)
+            if got != value:
+                problems.append(f"[${address:06X}]=${got:02X}, expected ${value:02X}")
+        return problems
+
+
+_FLAG_BITS = {"c": 0x01, "z": 0x02, "v": 0x40, "n": 0x80}
 
 
 @dataclass(frozen=True, slots=True)
