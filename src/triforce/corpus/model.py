@@ -77,8 +77,8 @@ class TestSeed:
         from triforce.snes.machine import MachineState
 
         names = {"A": "a", "X": "x", "Y": "y", "S": "s", "D": "d", "DB": "db", "P": "p", "PB": "pb"}
-        registers = {names[k]: v for k, v in self.registers.items() if k in names}
-        return MachineState(memory=dict(self.memory), **registers)
+        fields: dict[str, object] = {names[k]: v for k, v in self.registers.items() if k in names}
+        return MachineState.model_validate({**fields, "memory": dict(self.memory)})
 
     def check(self, a: int, x: int, y: int, p: int, read: Callable[[int], int]) -> list[str]:
         """Differences between the expectations and a final state (empty when all hold)."""
