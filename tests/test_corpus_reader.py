@@ -310,3 +310,20 @@ def test_cli_scan_json(tree: Path) -> None:
     assert data["missing_includes"][0]["target"] == "missing.asm"
     bad = CliRunner().invoke(app, ["corpus", "scan", str(tree), "--origin", "stolen"])
     assert bad.exit_code != 0
+
+
+def test_base_and_pushpc_addresses(tmp_path: Path) -> None:
+    (tmp_path / "main.asm").write_text(
+        "lorom\norg $008000\nStart:\n\tJSL InRam\n\tRTS\n"
+        "base $7E2000\nInRam:\n\tLDA.b #$01\n\tRTL\nbase off\n"
+        "After:\n\tRTS\n"
+        "pushpc\norg $02C000\nPatched:\n\tRTL\npullpc\n"
+        "Resumed:\n\tRTS\n"
+    )
+    routines = _by_name(read_corpus([tmp_path]))
+    assert routines["Start"].address == 0x008000
+    assert routines["InRam"].address == 0x7E2000
+    assert routines["After"].address == 0x008008  # 5 bytes of Start + 3 of InRam
+    assert routines["Patched"].address == 0x02C000
+    assert routines["Resumed"].address == 0x008009
+    assert routines["Start"].calls == ["InRam"]
