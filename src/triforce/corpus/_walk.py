@@ -21,7 +21,7 @@ from triforce.snes.opcodes import MNEMONICS
 _LABEL_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):(?!=)\s*(.*)$")
 _SUBLABEL_RE = re.compile(r"^(\.+)([A-Za-z0-9_]+):?(?:\s+(.*))?$")
 _ANON_RE = re.compile(r"^([+-]+):?(?:\s+(.*))?$")
-_HASH_RE = re.compile(r"^#([A-Za-z0-9_]+):\s*(.*)$")
+_HASH_RE = re.compile(r"^#([A-Za-z0-9_]+)(?::\s*(.*)|\s*)$")
 _ASSIGN_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.+)$")
 _DEFINE_SET_RE = re.compile(r"^!([A-Za-z0-9_]+)\s*(\?=|\+=|:=|#=|=)\s*(.*)$")
 _MACRO_RE = re.compile(r"^macro\s+([A-Za-z0-9_]+)\s*\(([^)]*)\)", re.IGNORECASE)
@@ -424,7 +424,7 @@ class Walker:
         if m4:
             if self.pc is not None:
                 self.env.labels[m4.group(1)] = self.pc
-            return m4.group(2)
+            return m4.group(2) or ""
         return stmt
 
     def _qualify(self, name: str) -> str:
