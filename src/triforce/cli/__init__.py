@@ -14,6 +14,7 @@ from triforce.cli import asm
 from triforce.cli import cpu
 from triforce.cli import doctor
 from triforce.cli import serve
+from triforce.cli import asm, corpus, cpu, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.command("serve")(serve.serve)
 app.command("route")(serve.route)
+app.add_typer(corpus.app, name="corpus")
 
 
 @app.callback()
