@@ -158,3 +158,14 @@ def test_cli_route_json_and_evaluate() -> None:
     res = runner.invoke(app, ["route", "--evaluate", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["route_accuracy"] >= 0.85
+
+
+def test_cli_calibrate_writes_a_loadable_router(tmp_path: Path) -> None:
+    out = tmp_path / "fitted.yaml"
+    res = CliRunner().invoke(app, ["route", "--calibrate", "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["heldout"]["route_accuracy"] >= 0.85
+    assert load_router_config(out).threshold == report["threshold"]
+    res = CliRunner().invoke(app, ["route", "--calibrate"])
+    assert res.exit_code != 0 and "--out" in str(res.exception)
