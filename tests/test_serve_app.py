@@ -418,6 +418,22 @@ def test_http_errors(client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUp
     assert r.status_code == 508 and r.json()["error"]["code"] == "upstream_loop"
 
 
+def test_slow_body_gets_408(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+    import socket
+
+    srv = _start(Gateway.from_files(), socket_timeout_s=0.3)
+    try:
+        with socket.create_connection(srv.server_address[:2], timeout=10) as sock:
+            sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            reply = b""
+            while chunk := sock.recv(4096):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 408") and b'"code": "timeout"' in reply
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_unreachable_upstream_loop_and_api_key(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
     # A port nothing listens on: bind one, then close it.
     probe = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)

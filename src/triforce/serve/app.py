@@ -257,9 +257,18 @@ class _Handler(BaseHTTPRequestHandler):
                 status = self._chat(body, request_id, started)
         except ApiError as err:
             status = err.status
-            self._send_error(err, {"X-Request-Id": request_id})
+            extra = {"Connection": "close"} if self.close_connection else {}
+            self._send_error(err, {"X-Request-Id": request_id, **extra})
         except (BrokenPipeError, ConnectionResetError):
             status = 499
+        except TimeoutError:  # the caller stopped sending its body
+            status = 408
+            self.close_connection = True
+            if not self._streaming:
+                slow = ApiError(
+                    408, "request body not received in time", type_="invalid_request_error", code="timeout"
+                )
+                self._send_error(slow, {"X-Request-Id": request_id, "Connection": "close"})
         except Exception:  # a bug: answer 500 rather than hang up, and keep the traceback
             log.exception("unhandled error in %s", request_id)
             status = 500
@@ -307,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         try:
             body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise _bad(f"body is not valid JSON: {exc}", code="invalid_json") from None
         if not isinstance(body, dict):
             raise _bad("body must be a JSON object", code="invalid_json")
