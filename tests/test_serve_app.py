@@ -325,6 +325,31 @@ def test_moe_survives_one_failed_specialist_but_not_all(
     assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error"
 
 
+def test_moe_reports_a_specialist_without_endpoint(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+    specialists, big = upstreams
+    specialists.behaviour.clear()
+    overrides = {name: specialists.base for name in Gateway.from_files().entries} | {
+        "oracle-council": big.base
+    }
+    experts = Gateway.from_files().router.route(VAGUE).experts
+    lost = experts[0][1]
+    gateway = Gateway.from_files(overrides=overrides | {lost: "http://127.0.0.1:1/v1"})
+    assert [m.name for m in gateway.mark_loops("127.0.0.1", 1)] == [lost]  # as if it pointed at us
+    srv = _start(gateway)
+    try:
+        with httpx.Client(base_url=srv.url, timeout=10) as c:
+            r = _chat(c, "oracle-council", VAGUE)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert r.status_code == 200, r.text
+    status = {e["model"]: e for e in r.json()["x_triforce"]["experts"]}
+    assert not status[lost]["ok"] and "is this server" in status[lost]["error"]
+    assert all(status[m]["ok"] for _, m in experts[1:])
+    synthesis_prompt = big.requests[-1]["body"]["messages"][-1]["content"]
+    assert f"### {lost} ({experts[0][0]})\n(no answer: " in synthesis_prompt
+
+
 def test_streaming_direct_and_routed(client: httpx.Client) -> None:
     with client.stream(
         "POST", "/v1/chat/completions",

@@ -442,15 +442,22 @@ class _Handler(BaseHTTPRequestHandler):
             )
         synth = self._upstream(council)
         experts: list[tuple[str, Upstream]] = []
+        unavailable: list[ExpertAnswer] = []  # no endpoint or a loop: reported, not fatal
         for domain, model in decision.experts:
             target = gw.resolve(model)
-            if target is not None:
+            try:
+                if target is None:
+                    raise ApiError(
+                        502, f"{model} is not in the registry", type_="upstream_error", code="no_upstream"
+                    )
                 experts.append((domain, self._upstream(target)))
-        answers = self.server.experts.ask(
+            except ApiError as exc:
+                unavailable.append(ExpertAnswer(domain, model, "", exc.message, None, 0, {}))
+        answers = unavailable + self.server.experts.ask(
             experts,
             body["messages"],
             request_id=request_id,
-            temperature=float(body.get("temperature", 0.0)),
+            temperature=float(body.get("temperature") or 0.0),
             max_tokens=int(body.get("max_tokens") or body.get("max_completion_tokens") or 1024),
         )
         meta = meta | {"experts": [a.to_json() for a in answers], "upstream": synth.url}
