@@ -76,7 +76,10 @@ def serve(
         mode = served.mode + (f" → {served.entry.name}" if served.alias_of else "")
         table.add_row(served.name, mode, up)
     _err.print(table)
-    logging.getLogger("triforce.serve").info("listening on %s/v1 (Ctrl-C stops)", server.url)
+    log = logging.getLogger("triforce.serve")
+    if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
+        log.warning("listening on %s without --api-key: anyone who can reach it can use the models", host)
+    log.info("listening on %s/v1 (Ctrl-C stops)", server.url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
