@@ -154,6 +154,9 @@ def _report(data: dict[str, object], as_json: bool) -> None:
         f"route accuracy {acc['route_accuracy']:.1%}, domain-set accuracy {acc['domain_set_accuracy']:.1%} "
         f"on {acc['n']} labelled requests"
     )
+    by_kind = acc["by_kind"]
+    assert isinstance(by_kind, dict)
+    _out.print("  " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in by_kind.items()))
     for err in acc["errors"]:
         _out.print(
             f"  [red]✗[/] {err['text']!r}: expected {err['expected']['model']}, got {err['got']['model']}"

@@ -37,6 +37,7 @@ class Accuracy:
     route_correct: int  # the answering model (and the route kind) was the expected one
     domains_correct: int  # the active domain set was exactly the labelled one
     errors: tuple[dict[str, Any], ...]
+    by_kind: dict[str, tuple[int, int]]  # expected route kind -> (correct, total)
 
     @property
     def route_accuracy(self) -> float:
@@ -51,6 +52,7 @@ class Accuracy:
             "n": self.n,
             "route_accuracy": round(self.route_accuracy, 4),
             "domain_set_accuracy": round(self.domain_accuracy, 4),
+            "by_kind": {k: {"correct": c, "n": n} for k, (c, n) in sorted(self.by_kind.items())},
             "errors": list(self.errors),
         }
 
@@ -100,11 +102,14 @@ def expected_route(config: RouterConfig, example: Example) -> tuple[str, str]:
 def evaluate(router: Router, examples: list[Example]) -> Accuracy:
     route_ok = domains_ok = 0
     errors = []
+    by_kind: dict[str, tuple[int, int]] = {}
     for ex in examples:
         decision = router.route(ex.text)
         want = expected_route(router.config, ex)
         hit = (decision.kind, decision.model) == want
         route_ok += hit
+        correct, total = by_kind.get(want[0], (0, 0))
+        by_kind[want[0]] = (correct + hit, total + 1)
         domains_ok += frozenset(decision.domains) == ex.domains
         if not hit:
             errors.append(
@@ -118,7 +123,7 @@ def evaluate(router: Router, examples: list[Example]) -> Accuracy:
                     },
                 }
             )
-    return Accuracy(len(examples), route_ok, domains_ok, tuple(errors))
+    return Accuracy(len(examples), route_ok, domains_ok, tuple(errors), by_kind)
 
 
 def fit(
