@@ -27,12 +27,21 @@ from typing import Any
 
 from triforce.serve.gateway import Gateway, ServedModel
 from triforce.serve.moe import ExpertAnswer, ExpertPool, synthesis_messages
+from triforce.serve.protocol import (
+    ApiError,
+    all_experts_failed,
+    bad_request,
+    from_upstream,
+    model_card,
+    route_headers,
+    unauthorized,
+    unknown_model,
+    validate_chat,
+)
 from triforce.serve.router import RouteDecision, request_text
 from triforce.serve.upstream import HOP_HEADER, Upstream, UpstreamClient, UpstreamError
 
 log = logging.getLogger("triforce.serve")
-
-_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 
 
 @dataclass(frozen=True)
@@ -43,26 +52,6 @@ class ServeOptions:
     max_in_flight: int = 32
     socket_timeout_s: float = 30.0  # reading a request from a slow client
     api_key: str | None = None  # when set, callers must send `Authorization: Bearer <key>`
-
-
-class ApiError(Exception):
-    """An error answered to the caller as OpenAI-style JSON."""
-
-    def __init__(self, status: int, message: str, *, type_: str, code: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
-
-
-def _bad(message: str, param: str | None = None, code: str = "invalid_request") -> ApiError:
-    return ApiError(400, message, type_="invalid_request_error", code=code, param=param)
-
-
-def _from_upstream(exc: UpstreamError) -> ApiError:
-    type_ = "invalid_request_error" if exc.status == 400 else "upstream_error"
-    return ApiError(exc.status, exc.message, type_=type_, code=exc.code)
 
 
 class TriforceServer(ThreadingHTTPServer):
@@ -159,19 +148,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, self._health(deep and self._authorized()))
             return
         if not self._authorized():
-            self._send_error(_unauthorized())
+            self._send_error(unauthorized())
             return
         if path == "/v1/models":
             self._send_json(
-                200, {"object": "list", "data": [_model_card(m) for m in self.server.gateway.models.values()]}
+                200, {"object": "list", "data": [model_card(m) for m in self.server.gateway.models.values()]}
             )
             return
         if path.startswith("/v1/models/"):
             served = self.server.gateway.resolve(path[len("/v1/models/") :])
             if served is None:
-                self._send_error(_unknown_model(path[len("/v1/models/") :], self.server.gateway))
+                self._send_error(unknown_model(path[len("/v1/models/") :], self.server.gateway))
             else:
-                self._send_json(200, _model_card(served))
+                self._send_json(200, model_card(served))
             return
         self._send_error(ApiError(404, f"no route for GET {path}", type_="not_found_error", code="not_found"))
 
@@ -235,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         if not self._authorized():
-            self._reject_body(_unauthorized())
+            self._reject_body(unauthorized())
             return
         if not self.server.slots.acquire(blocking=False):
             self._reject_body(
@@ -317,12 +306,12 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise _bad(f"body is not valid JSON: {exc}", code="invalid_json") from None
+            raise bad_request(f"body is not valid JSON: {exc}", code="invalid_json") from None
         if not isinstance(body, dict):
-            raise _bad("body must be a JSON object", code="invalid_json")
+            raise bad_request("body must be a JSON object", code="invalid_json")
         if default_model:
             body.setdefault("model", default_model)
-        _validate(body)
+        validate_chat(body)
         return body
 
     def _route_only(self, body: dict[str, Any], request_id: str) -> int:
@@ -330,11 +319,13 @@ class _Handler(BaseHTTPRequestHandler):
         gw = self.server.gateway
         served = gw.resolve(body["model"])
         if served is None:
-            raise _unknown_model(body["model"], gw)
+            raise unknown_model(body["model"], gw)
         if served.mode == "direct":
-            raise _bad(f"{body['model']!r} is a single model: there is nothing to route", param="model")
+            raise bad_request(
+                f"{body['model']!r} is a single model: there is nothing to route", param="model"
+            )
         if not request_text(body["messages"]).strip():
-            raise _bad("routing needs a user message with text", param="messages")
+            raise bad_request("routing needs a user message with text", param="messages")
         only = list(served.domains) if served.mode == "category" else None
         decision = gw.router.route_messages(body["messages"], only=only)
         self._note = f"route-only {body['model']} → {decision.kind} {decision.model}"
@@ -347,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
         name = body["model"]
         served = gw.resolve(name)
         if served is None:
-            raise _unknown_model(name, gw)
+            raise unknown_model(name, gw)
         stream = bool(body.get("stream", False))
         self._note = name
         if served.mode == "direct":
@@ -359,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
             return self._relay(served, body, meta, stream, request_id, started)
         if not request_text(body["messages"]).strip():
-            raise _bad("routing needs a user message with text", param="messages")
+            raise bad_request("routing needs a user message with text", param="messages")
         only = list(served.domains) if served.mode == "category" else None
         decision = gw.router.route_messages(body["messages"], only=only)
         self._note = f"{name} → {decision.kind} {decision.model}"
@@ -411,7 +402,7 @@ class _Handler(BaseHTTPRequestHandler):
         upstream = self._upstream(served)
         meta = meta | {"upstream": upstream.url}
         forward = {k: v for k, v in body.items() if k != "x_triforce"}
-        headers = _route_headers(request_id, meta["model"], decision)
+        headers = route_headers(request_id, meta["model"], decision)
         try:
             if stream:
                 chunks = self.server.client.stream(upstream, forward)
@@ -419,7 +410,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200
             answer = self.server.client.complete(upstream, forward)
         except UpstreamError as exc:
-            raise _from_upstream(exc) from None
+            raise from_upstream(exc) from None
         answer["model"] = meta["model"]
         answer["x_triforce"] = meta | {"latency_s": round(time.perf_counter() - started, 3)}
         self._send_json(200, answer, headers)
@@ -462,10 +453,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         meta = meta | {"experts": [a.to_json() for a in answers], "upstream": synth.url}
         if not any(a.ok for a in answers):
-            raise _all_experts_failed(answers)
+            raise all_experts_failed(answers)
         forward = {k: v for k, v in body.items() if k != "x_triforce"}
         forward["messages"] = synthesis_messages(gw.router.config, body["messages"], answers)
-        headers = _route_headers(request_id, decision.model, decision)
+        headers = route_headers(request_id, decision.model, decision)
         try:
             if stream:
                 chunks = self.server.client.stream(synth, forward)
@@ -473,7 +464,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200
             answer = self.server.client.complete(synth, forward)
         except UpstreamError as exc:
-            raise _from_upstream(exc) from None
+            raise from_upstream(exc) from None
         answer["model"] = decision.model
         answer["x_triforce"] = meta | {"latency_s": round(time.perf_counter() - started, 3)}
         self._send_json(200, answer, headers)
@@ -493,7 +484,7 @@ class _Handler(BaseHTTPRequestHandler):
             first = next(events, None)
         except UpstreamError as exc:
             close()
-            raise _from_upstream(exc) from None
+            raise from_upstream(exc) from None
         self._streaming = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -512,7 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._write_event(event)
         except UpstreamError as exc:
             # Headers are gone: tell the caller in-band, as OpenAI's API does, then end the stream.
-            self._write_event(_from_upstream(exc).body())
+            self._write_event(from_upstream(exc).body())
         finally:
             close()
         self._write_chunk(b"data: [DONE]\n\n")
@@ -524,96 +515,3 @@ class _Handler(BaseHTTPRequestHandler):
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
-
-
-def _validate(body: dict[str, Any]) -> None:
-    """Reject what no upstream could answer, naming the field (OpenAI's `param`)."""
-    model = body.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise _bad("'model' is required and must be a non-empty string", param="model")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise _bad("'messages' is required and must be a non-empty list", param="messages")
-    for i, m in enumerate(messages):
-        if not isinstance(m, dict):
-            raise _bad(f"messages[{i}] must be an object", param=f"messages[{i}]")
-        if m.get("role") not in _ROLES:
-            raise _bad(
-                f"messages[{i}].role must be one of {', '.join(sorted(_ROLES))}", param=f"messages[{i}].role"
-            )
-        content = m.get("content")
-        if content is not None and not isinstance(content, str | list):
-            raise _bad(
-                f"messages[{i}].content must be a string or a list of parts", param=f"messages[{i}].content"
-            )
-    if "stream" in body and not isinstance(body["stream"], bool):
-        raise _bad("'stream' must be true or false", param="stream")
-    for key in ("max_tokens", "max_completion_tokens", "n"):
-        value = body.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise _bad(f"'{key}' must be a positive integer", param=key)
-    for key, low, high in (("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)):
-        value = body.get(key)
-        if value is not None and (
-            not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high
-        ):
-            raise _bad(f"'{key}' must be a number from {low:g} to {high:g}", param=key)
-
-
-def _route_headers(request_id: str, model: str, decision: RouteDecision | None) -> dict[str, str]:
-    headers = {"X-Request-Id": request_id, "X-Triforce-Model": model}
-    if decision is not None:
-        headers["X-Triforce-Route"] = decision.kind
-        headers["X-Triforce-Scope"] = decision.scope
-        headers["X-Triforce-Domains"] = ",".join(decision.domains or tuple(d for d, _ in decision.experts))
-    else:
-        headers["X-Triforce-Route"] = "direct"
-    return headers
-
-
-def _model_card(served: ServedModel) -> dict[str, Any]:
-    e = served.entry
-    return {
-        "id": served.name,
-        "object": "model",
-        "created": 0,
-        "owned_by": "triforce",
-        "x_triforce": {
-            "kind": e.kind,
-            "mode": served.mode,
-            "alias_of": served.alias_of,
-            "description": e.description,
-            "base_model": e.base_model,
-            "domains": list(served.domains) or e.domains,
-            "upstream": served.upstream.url if served.upstream else None,
-            "upstream_loop": served.loop,
-        },
-    }
-
-
-def _unknown_model(name: str, gateway: Gateway) -> ApiError:
-    return ApiError(
-        404,
-        f"model {name!r} does not exist; GET /v1/models lists them ({', '.join(gateway.models)})",
-        type_="invalid_request_error",
-        code="model_not_found",
-        param="model",
-    )
-
-
-def _unauthorized() -> ApiError:
-    return ApiError(
-        401,
-        "missing or wrong API key (Authorization: Bearer ...)",
-        type_="authentication_error",
-        code="invalid_api_key",
-    )
-
-
-def _all_experts_failed(answers: list[ExpertAnswer]) -> ApiError:
-    detail = "; ".join(f"{a.model}: {a.error}" for a in answers)
-    if answers and all(a.timed_out for a in answers):
-        return ApiError(
-            504, f"every specialist timed out: {detail}", type_="upstream_error", code="upstream_timeout"
-        )
-    return ApiError(502, f"no specialist answered: {detail}", type_="upstream_error", code="upstream_error")
