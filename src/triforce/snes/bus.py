@@ -15,6 +15,8 @@ Simplifications, on purpose:
   CPU is halted for 8 master cycles per byte). HDMA ($420C) is recorded, not run.
 - Battery SRAM starts as $FF bytes, and its windows follow bsnes's board heuristics (see
   `_sram_offset`); real boards differ in the mirrors.
+- HVBJOY ($4212) reads alternate between "in vblank" ($80) and "not in vblank" ($00), so the
+  usual wait-for-vblank polling loops finish instead of spinning to the instruction limit.
 - Reads of readable PPU/APU/joypad registers return the values in `MMIO_READ_DEFAULTS` (0 unless
   listed); reads of write-only or unmapped addresses return the open-bus value, the last byte
   that crossed the data bus.
@@ -42,7 +44,7 @@ _PAGES = 1 << (24 - _PAGE_BITS)
 MMIO_READ_DEFAULTS: dict[int, int] = {
     0x4210: 0x02,  # RDNMI: CPU version 2, no NMI pending
     0x4211: 0x00,  # TIMEUP: no IRQ pending
-    0x4212: 0x00,  # HVBJOY: not in vblank/hblank, auto-joypad idle
+    0x4212: 0x00,  # HVBJOY: bit 7 (vblank) alternates on every read, see `_read_io`
     0x4016: 0x00,  # JOYSER0: no serial controller data
     0x4017: 0x1C,  # JOYSER1: bits 2-4 read as 1 on hardware
     0x213E: 0x01,  # STAT77: PPU1 version 1
@@ -159,6 +161,7 @@ class SnesBus:
         self._rddiv = 0
         self._rdmpy = 0
         self._dma = [_Dma() for _ in range(8)]
+        self._vblank = 0  # bit 7 of the last HVBJOY read
         self._rbuf: list[bytes | bytearray | None] = [None] * _PAGES
         self._rbase: list[int] = [0] * _PAGES
         self._wbuf: list[bytearray | None] = [None] * _PAGES
@@ -319,6 +322,9 @@ class SnesBus:
             value = self._rdmpy >> 8
         elif 0x4300 <= reg < 0x4380 and (reg & 0xF) < 0xC:
             value = self._dma_read(reg)
+        elif reg == 0x4212:
+            self._vblank ^= 0x80
+            value = self._vblank
         else:
             emulated = False
             if reg in _READABLE:

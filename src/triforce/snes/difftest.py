@@ -24,8 +24,12 @@ How each opcode class is covered:
 - TCS/TXS: the new S is kept inside the stack window the capture uses.
 - Emulation-mode S is sometimes at the ends of page 1 ($0100-$0102, $01FD-$01FF), so the page
   wrap of the 6502-era stack opcodes (and its absence for the 65816 additions) is compared.
-- STP and WAI are not run here: STP halts bsnes for good and WAI needs an interrupt. Both are
-  covered by the SingleStepTests conformance files and the core's own unit tests.
+- WAI: the setup waits for the end of a vblank, enables NMI, and the next vblank's NMI wakes the
+  CPU into an NMI capture routine (markers 8 native, 9 emulation) that disables NMI again; our
+  run delivers the NMI as soon as the core reports WAI. This checks the wake-up and the NMI
+  frame, not the timing.
+- STP is not run here: it halts bsnes for good. It is covered by the SingleStepTests
+  conformance files and the core's own unit tests.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from triforce.snes.bus import Mapper, SnesBus, canonical
 from triforce.snes.opcodes import OPCODES, Mode, operand_size
 
 # Opcodes the harness cannot run (see the module docstring).
-SKIPPED = {0xDB: "STP halts the reference CPU for good", 0xCB: "WAI needs an interrupt to resume"}
+SKIPPED = {0xDB: "STP halts the reference CPU for good"}
 
 _BANK0_CASES = 0x01  # first bank holding case blocks; bank $00 has the boot and capture code
 _BLOCK = 0x100
@@ -69,6 +73,8 @@ _CAPTURES = {  # label -> marker
     "Capture_BrkEmu": 5,
     "Capture_CopEmu": 6,
     "Capture_Other": 7,
+    "Capture_NmiNative": 8,
+    "Capture_NmiEmu": 9,
 }
 
 
@@ -382,8 +388,10 @@ def _capture_routines() -> list[str]:
             "  PHP : CLC : XCE : PHP : REP #$30",
             "  PHA : PHX : PHY : PHB : PHD",
             f"  LDA.w #${marker:04X} : STA.l ${_VAR_MARK:06X}",
-            "  JMP Capture_Common",
         ]
+        if label.startswith("Capture_Nmi"):  # NMIs were enabled for one WAI case only
+            lines.append("  SEP #$20 : LDA.b #$00 : STA.l $004200 : LDA.l $004210 : REP #$20")
+        lines.append("  JMP Capture_Common")
     lines += [
         "Capture_Common:",
         f"  TSC : STA.l ${_VAR_S:06X}",
@@ -417,6 +425,14 @@ def _case_source(case: DiffCase, next_address: int | None) -> list[str]:
     ]
     for addr, value in sorted(case.memory.items()):
         lines.append(f"  LDA.b #${value:02X} : STA.l ${addr:06X}")
+    if case.opcode == 0xCB:
+        # WAI: enable NMI just after a vblank ends (so none can fire before the WAI); the NMI
+        # at the next vblank wakes it and enters the NMI capture. Our run delivers it at once.
+        lines += [
+            "- LDA.l $004212 : BPL -",
+            "- LDA.l $004212 : BMI -",
+            "  LDA.l $004210 : LDA.b #$80 : STA.l $004200",
+        ]
     lines += [
         f"  LDA.b #${case.p:02X} : STA.l ${0x7E0000 | case.s:06X}",
         "  REP #$20",
@@ -466,9 +482,9 @@ def build_source(cases: list[DiffCase]) -> str:
         '  db "TRIFORCE CPU DIFFTEST"',  # 21-byte title
         "  db $20, $00, $09, $00, $01, $00, $00",  # LoROM, ROM only, 512 KiB, no SRAM, USA
         "org $00FFE4",
-        "  dw Capture_CopNative, Capture_BrkNative, Capture_Other, Capture_Other, Capture_Other, Capture_Other",
+        "  dw Capture_CopNative, Capture_BrkNative, Capture_Other, Capture_NmiNative, Capture_Other, Capture_Other",
         "org $00FFF4",
-        "  dw Capture_CopEmu, Capture_Other, Capture_Other, Capture_Other, Boot, Capture_BrkEmu",
+        "  dw Capture_CopEmu, Capture_Other, Capture_Other, Capture_NmiEmu, Boot, Capture_BrkEmu",
     ]
     for i, case in enumerate(cases):
         lines += _case_source(case, cases[i + 1].block if i + 1 < len(cases) else None)
@@ -497,8 +513,14 @@ def run_ours(rom: bytes, max_instructions: int = 5_000_000, mapper: Mapper = "lo
     bus = SnesBus(rom, mapper=mapper)
     cpu = CPU(bus)
     cpu.reset()
-    result = cpu.run(max_instructions=max_instructions, stop_at_return=False, stop_on_break=False)
-    return bytes(bus.wram), str(getattr(result.reason, "value", result.reason))
+    budget = max_instructions
+    while True:
+        result = cpu.run(max_instructions=budget, stop_at_return=False, stop_on_break=False)
+        budget -= result.instructions
+        reason = str(getattr(result.reason, "value", result.reason))
+        if reason != "wai" or budget <= 0:
+            return bytes(bus.wram), reason
+        cpu.nmi()  # the test ROMs only wait with NMI enabled: the next vblank's NMI wakes the CPU
 
 
 def finished(wram: bytes) -> bool:
