@@ -310,8 +310,7 @@ class SnesBus:
             return self.open_bus
         emulated = True
         if reg == 0x2180:
-            value = self.wram[self.wram_address]
-            self.wram_address = (self.wram_address + 1) & 0x1FFFF
+            value = self._port_read()
         elif reg == 0x4214:
             value = self._rddiv & 0xFF
         elif reg == 0x4215:
@@ -341,8 +340,7 @@ class SnesBus:
             return
         emulated = True
         if reg == 0x2180:
-            self.wram[self.wram_address] = value
-            self.wram_address = (self.wram_address + 1) & 0x1FFFF
+            self._port_write(value)
         elif reg == 0x2181:
             self.wram_address = (self.wram_address & 0x1FF00) | value
         elif reg == 0x2182:
@@ -375,6 +373,22 @@ class SnesBus:
         else:
             emulated = False
         self.mmio.append(MmioAccess("write", reg, value, emulated))
+
+    # -- the WRAM port ($2180): watched like direct accesses, at the WRAM address it touched ---
+
+    def _port_read(self) -> int:
+        addr = self.wram_address
+        self.wram_address = (addr + 1) & 0x1FFFF
+        if self._watching:
+            self._raw_reads.add(0x7E0000 + addr)
+        return self.wram[addr]
+
+    def _port_write(self, value: int) -> None:
+        addr = self.wram_address
+        self.wram_address = (addr + 1) & 0x1FFFF
+        self.wram[addr] = value
+        if self._watching:
+            self.writes[0x7E0000 + addr] = value
 
     # -- DMA ---------------------------------------------------------------------------------
 
@@ -434,11 +448,9 @@ class SnesBus:
                 if self._is_wram(a_addr):
                     pass  # WRAM -> WRAM through the port does not work on hardware: nothing moves
                 elif to_a:
-                    self._dma_a_write(a_addr, self.wram[self.wram_address])
-                    self.wram_address = (self.wram_address + 1) & 0x1FFFF
+                    self._dma_a_write(a_addr, self._port_read())
                 else:
-                    self.wram[self.wram_address] = self._dma_a_read(a_addr)
-                    self.wram_address = (self.wram_address + 1) & 0x1FFFF
+                    self._port_write(self._dma_a_read(a_addr))
             elif to_a:
                 self._dma_a_write(a_addr, self.open_bus)
             else:
