@@ -10,9 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm
-from triforce.cli import cpu
-from triforce.cli import doctor
+from triforce.cli import asm, corpus, cpu, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -24,6 +22,7 @@ app = typer.Typer(
 app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
+app.add_typer(corpus.app, name="corpus")
 
 
 @app.callback()
