@@ -53,7 +53,8 @@ def test_jsl_routine_returns_and_reports_reads_and_writes() -> None:
 def test_rts_where_rtl_was_due_is_caught() -> None:
     res = assemble("Routine:\n    LDA #$01\n    RTS\n", org=0x008000)
     run = run_routine(res, "Routine", convention="jsl", max_instructions=1000)
-    assert run.reason != "returned"
+    assert run.reason == "bad_return"
+    assert (run.final.pb, run.final.pc) == (0x00, 0xFFF4)  # RTS took only PCL/PCH of the JSL frame
 
 
 def test_jsr_convention_uses_a_trampoline_in_the_routine_bank() -> None:
@@ -61,7 +62,7 @@ def test_jsr_convention_uses_a_trampoline_in_the_routine_bank() -> None:
     run = run_routine(res, 0x028000, MachineState(x=4), convention="jsr")
     assert run.reason == "returned" and run.final.x == 5
     rtl = assemble("Sub:\n    INX\n    RTL\n", org=0x028000)
-    assert run_routine(rtl, 0x028000, convention="jsr", max_instructions=500).reason != "returned"
+    assert run_routine(rtl, 0x028000, convention="jsr", max_instructions=500).reason == "bad_return"
 
 
 def test_instruction_limit_and_stop_instructions() -> None:
