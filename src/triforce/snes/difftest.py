@@ -28,8 +28,12 @@ How each opcode class is covered:
   CPU into an NMI capture routine (markers 8 native, 9 emulation) that disables NMI again; our
   run delivers the NMI as soon as the core reports WAI. This checks the wake-up and the NMI
   frame, not the timing.
-- STP is not run here: it halts bsnes for good. It is covered by the SingleStepTests
-  conformance files and the core's own unit tests.
+- STP is not run here: it halts bsnes for good. It is covered by the core's unit tests
+  (tests/test_cpu_semantics.py) and the machine tests (reason "stp").
+- Known divergences of bsnes-mercury from hardware (`known_divergence`) are not generated.
+
+Two smaller ROMs check the bus itself: `run_io_check` (multiply/divide, the WRAM port, DMA) and
+`run_map_check` (LoROM/HiROM banks, mirrors, SRAM windows, open bus).
 """
 
 from __future__ import annotations
