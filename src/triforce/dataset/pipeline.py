@@ -135,6 +135,21 @@ def curate(
     return result
 
 
+def export_splits(splits: dict[str, list[Sample]], config: CurationConfig) -> CurationResult:
+    """Export splits that are already curated (no filter/dedup/mix): files, curation.json, card."""
+    leaks = check_leaks(splits)
+    sizes = {k: len(v) for k, v in splits.items()}
+    total = sum(sizes.values())
+    report = SplitReport(sizes=sizes, groups={k: len({s.group for s in v}) for k, v in splits.items()})
+    warnings = [f"{len(leaks)} leak(s) across splits, e.g. {leaks[0]}"] if leaks else []
+    result = CurationResult(
+        dict(splits), FilterReport(total, total, {}), None, None, None, report, len(leaks), warnings=warnings
+    )
+    if config.out_dir is not None:
+        _write(result, config, lambda _msg: None)
+    return result
+
+
 def _write(result: CurationResult, config: CurationConfig, say: Progress) -> None:
     out = config.out_dir
     assert out is not None

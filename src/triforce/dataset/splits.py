@@ -72,9 +72,13 @@ def split(
     """Split by group, stratified; returns {split: samples} (input order kept inside a split)."""
     cfg = config or SplitConfig()
     names = [n for n in SPLITS if cfg.fractions.get(n, 0) > 0]
+    # Upsampled copies never reach validation/test, so only originals count towards split sizes.
     groups: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(samples):
         groups[s.group].append(i)
+    size_of = {
+        g: max(1, sum(1 for i in idx if not samples[i].meta.get(UPSAMPLE_KEY))) for g, idx in groups.items()
+    }
     by_stratum: dict[str, list[str]] = defaultdict(list)
     for g, idx in groups.items():
         by_stratum[_stratum([samples[i] for i in idx])].append(g)
@@ -84,17 +88,17 @@ def split(
     for stratum in sorted(by_stratum):
         gs = sorted(by_stratum[stratum])
         rng.shuffle(gs)
-        gs.sort(key=lambda g: -len(groups[g]))  # big groups first, shuffled order within a size
-        total = sum(len(groups[g]) for g in gs)
+        gs.sort(key=lambda g: -size_of[g])  # big groups first, shuffled order within a size
+        total = sum(size_of[g] for g in gs)
         have = dict.fromkeys(names, 0)
         for g in gs:
             # the split with the largest deficit against its share of this stratum
             name = max(names, key=lambda n: (cfg.fractions[n] * total - have[n], cfg.fractions[n]))
             where[g] = name
-            have[name] += len(groups[g])
+            have[name] += size_of[g]
 
     report = SplitReport()
-    _meet_minimums(where, groups, by_stratum, cfg, report, rng)
+    _meet_minimums(where, size_of, by_stratum, cfg, report)
 
     out: dict[str, list[Sample]] = {n: [] for n in names}
     for s in samples:
@@ -115,38 +119,36 @@ def split(
 
 def _meet_minimums(
     where: dict[str, str],
-    groups: Mapping[str, list[int]],
+    size_of: Mapping[str, int],
     by_stratum: Mapping[str, list[str]],
     cfg: SplitConfig,
     report: SplitReport,
-    rng: random.Random,
 ) -> None:
     size = Counter[str]()
     for g, n in where.items():
-        size[n] += len(groups[g])
+        size[n] += size_of[g]
     for name, minimum in cfg.min_sizes.items():
         if cfg.fractions.get(name, 0) <= 0 or size[name] >= minimum:
             continue
         # move small train groups over, round-robin across strata so no stratum is emptied first
-        pools = []
-        for stratum in sorted(by_stratum):
-            gs = sorted((g for g in by_stratum[stratum] if where[g] == "train"), key=lambda g: len(groups[g]))
-            pools.append(gs)
-        train_min = 1
+        pools = [
+            sorted((g for g in by_stratum[stratum] if where[g] == "train"), key=lambda g: size_of[g])
+            for stratum in sorted(by_stratum)
+        ]
         while size[name] < minimum and any(pools):
             for pool in pools:
                 if not pool or size[name] >= minimum:
                     continue
                 g = pool.pop(0)
-                if size["train"] - len(groups[g]) < train_min:
+                if size["train"] - size_of[g] < 1:  # never empty the training split
                     continue
                 where[g] = name
-                size[name] += len(groups[g])
-                size["train"] -= len(groups[g])
+                size[name] += size_of[g]
+                size["train"] -= size_of[g]
         if size[name] < minimum:
             msg = (
                 f"split {name} has {size[name]} sample(s), below its minimum {minimum}: "
-                f"not enough groups ({len(groups)} in all)"
+                f"not enough groups ({len(size_of)} in all)"
             )
             if cfg.strict:
                 raise ConfigError(msg)
