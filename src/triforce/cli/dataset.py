@@ -80,7 +80,7 @@ def stats(files: list[Path] = _FILES, as_json: bool = _JSON, skip_bad: bool = _S
 def dedup(
     files: list[Path] = _FILES,
     out: Path = _OUT,
-    threshold: float = typer.Option(0.85, help="Near-duplicate Jaccard threshold (MinHash LSH)."),
+    threshold: float = typer.Option(0.8, help="Near-duplicate Jaccard threshold (MinHash LSH)."),
     num_perm: int = typer.Option(128, help="MinHash permutations."),
     near: bool = typer.Option(True, "--near/--no-near", help="Run the near-duplicate layer."),
     as_json: bool = _JSON,

@@ -12,6 +12,7 @@ and keeps the first of each duplicate set, so a verified copy always beats an un
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,9 +40,9 @@ class DedupConfig(BaseModel):
     code: bool = True
     bytes: bool = True
     near: bool = True
-    near_threshold: float = Field(default=0.85, gt=0.0, le=1.0)
+    near_threshold: float = Field(default=0.8, gt=0.0, le=1.0)
     num_perm: int = Field(default=128, ge=16, le=512)
-    shingle_words: int = Field(default=5, ge=1, le=32)
+    shingle_words: int = Field(default=3, ge=1, le=32)
     min_code_statements: int = Field(default=2, ge=1)  # shorter blocks (`RTL`) are too common to dedup on
     seed: int = 1
 
@@ -61,6 +62,7 @@ class DedupReport:
     input_count: int = 0
     kept_count: int = 0
     removals: list[Removal] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per layer
 
     def removed_by_layer(self) -> dict[str, int]:
         counts = Counter(r.layer for r in self.removals)
@@ -72,6 +74,7 @@ class DedupReport:
             "kept": self.kept_count,
             "removed": len(self.removals),
             "removed_by_layer": self.removed_by_layer(),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
 
@@ -170,26 +173,25 @@ def dedup(samples: Sequence[Sample], config: DedupConfig | None = None) -> tuple
     report = DedupReport(input_count=len(samples))
     alive = [True] * len(samples)
     order = _best_first(samples)
-    if cfg.exact:
-        _key_layer(
-            order,
-            samples,
-            alive,
-            "exact",
-            lambda s: normalize.stable_hash([normalize.normalize_text(normalize.sample_text(s))]),
-            report,
-        )
-    if cfg.code:
-        _key_layer(order, samples, alive, "code", _code_key_of(cfg), report)
-    if cfg.bytes:
 
-        def bytes_key(s: Sample) -> str | None:
-            hx = assembled_hex(s)
-            return f"{s.task}|{hx}" if hx else None
+    def exact_key(s: Sample) -> str:
+        return normalize.stable_hash([normalize.normalize_text(normalize.sample_text(s))])
 
-        _key_layer(order, samples, alive, "bytes", bytes_key, report)
-    if cfg.near:
-        _near_layer(order, samples, alive, cfg, report)
+    def bytes_key(s: Sample) -> str | None:
+        hx = assembled_hex(s)
+        return f"{s.task}|{hx}" if hx else None
+
+    layers: list[tuple[str, bool, Callable[[], None]]] = [
+        ("exact", cfg.exact, lambda: _key_layer(order, samples, alive, "exact", exact_key, report)),
+        ("code", cfg.code, lambda: _key_layer(order, samples, alive, "code", _code_key_of(cfg), report)),
+        ("bytes", cfg.bytes, lambda: _key_layer(order, samples, alive, "bytes", bytes_key, report)),
+        ("near", cfg.near, lambda: _near_layer(order, samples, alive, cfg, report)),
+    ]
+    for name, enabled, run in layers:
+        if enabled:
+            start = time.perf_counter()
+            run()
+            report.seconds[name] = time.perf_counter() - start
     kept = [s for s, a in zip(samples, alive, strict=True) if a]
     report.kept_count = len(kept)
     return kept, report
