@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from dataset_factory import make, prose_sample
 from triforce.cli import app
 from triforce.dataset.sample_io import read_samples, write_samples
-from triforce.errors import InputError
+from triforce.errors import ConfigError, InputError
 
 runner = CliRunner()
 
@@ -118,3 +118,44 @@ def test_malformed_input_is_an_input_error(tmp_path: Path) -> None:
     assert f"{path}:2: invalid JSON" in str(res.exception)
     res = runner.invoke(app, ["dataset", "stats", str(path), "--skip-bad", "--json"])
     assert res.exit_code == 0
+
+
+def test_curate_with_config_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "curate.yaml"
+    cfg.write_text(
+        "name: cli-set\nsuites: []\nsplit: {min_sizes: {validation: 2, test: 2}}\n"
+        "filter: {exclude_corpora: [gigaleak]}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "ds"
+    res = runner.invoke(
+        app,
+        [
+            "dataset",
+            "curate",
+            str(_input(tmp_path)),
+            "-o",
+            str(out),
+            "-c",
+            str(cfg),
+            "--format",
+            "messages,alpaca",
+            "--curriculum",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output[res.output.index("{") :])
+    assert summary["dedup"]["removed_by_layer"]["exact"] == 1
+    assert sum(summary["splits"].values()) == 31
+    assert (out / "alpaca" / "train.jsonl").exists() and (out / "README.md").exists()
+
+
+def test_bad_curation_config_names_the_field(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("split: {fractions: {train: 2}}\ndedup: {near_threshold: 3}\n", encoding="utf-8")
+    res = runner.invoke(
+        app, ["dataset", "curate", str(_input(tmp_path)), "-o", str(tmp_path / "x"), "-c", str(cfg)]
+    )
+    assert isinstance(res.exception, ConfigError)
+    assert "bad.yaml: field" in str(res.exception)

@@ -95,3 +95,18 @@ def test_no_suites_keeps_everything_and_says_so() -> None:
     kept, report = decontaminate([prose_sample(1)], [])
     assert len(kept) == 1
     assert "no evaluation items" in report.notes[0]
+
+
+def test_suite_boilerplate_and_system_prompts_do_not_contaminate(tmp_path: Path) -> None:
+    boiler = (
+        "You are an expert in 65816 assembly for the asar assembler and you answer with one routine only."
+    )
+    items = [
+        {"id": f"b{i}", "prompt": f"{boiler} Task {i}: {'x' * i}", "reference": "n/a"} for i in range(1, 5)
+    ]
+    path = tmp_path / "b.jsonl"
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    s = make(prose=f"{boiler} Write something new.", code=None)
+    kept, report = decontaminate([s], [path])
+    assert kept == [s]
+    assert any("suite boilerplate" in n for n in report.notes)

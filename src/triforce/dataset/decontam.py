@@ -37,6 +37,8 @@ class DecontamConfig(BaseModel):
     min_code_statements: int = Field(default=3, ge=1)
     min_bytes: int = Field(default=4, ge=1)
     assemble_references: bool = True  # use asar (triforce.snes.asar) for items without bytes
+    # an n-gram found in this many different items is suite boilerplate, not a fingerprint
+    boilerplate_items: int = Field(default=3, ge=2)
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,11 @@ def _assemble_references(items: list[EvalItem], report: DecontamReport) -> list[
     return out
 
 
+def _conversation(s: Sample) -> str:
+    """The text an evaluation prompt could leak into: system prompts are shared boilerplate."""
+    return "\n".join(m.content for m in s.messages if m.role != "system")
+
+
 class _Index:
     def __init__(self, items: Sequence[EvalItem], cfg: DecontamConfig) -> None:
         self.cfg = cfg
@@ -167,6 +174,7 @@ class _Index:
         self.bytes: dict[str, EvalItem] = {}
         self.grams: dict[int, EvalItem] = {}
         self.short: list[tuple[str, EvalItem]] = []
+        owners: dict[int, set[str]] = {}
         for it in items:
             for text, assume in ((it.reference, True), (it.prompt, False)):
                 for lang, code in normalize.code_blocks(text, assume_code=assume):
@@ -175,12 +183,17 @@ class _Index:
                         self.code.setdefault(norm, it)
                 toks = normalize.words(text)
                 if len(toks) >= cfg.ngram_words:
-                    for h in normalize.shingle_hashes(toks, cfg.ngram_words):
+                    for h in normalize.gram_keys(toks, cfg.ngram_words):
                         self.grams.setdefault(h, it)
+                        owners.setdefault(h, set()).add(f"{it.suite}/{it.id}")
                 elif len(toks) >= cfg.min_short_words:
                     self.short.append((" ".join(toks), it))
             if it.assembled_hex and len(it.assembled_hex) >= 2 * cfg.min_bytes:
                 self.bytes.setdefault(it.assembled_hex, it)
+        common = [h for h, who in owners.items() if len(who) >= cfg.boilerplate_items]
+        for h in common:
+            del self.grams[h]
+        self.boilerplate = len(common)
 
     def match(self, s: Sample) -> Hit | None:
         for m in s.messages:
@@ -191,10 +204,8 @@ class _Index:
         hx = assembled_hex(s)
         if hx and (it := self.bytes.get(hx)) is not None:
             return Hit(s.id, it.suite, it.id, "bytes", f"{len(hx) // 2} identical bytes")
-        toks = normalize.words(normalize.sample_text(s))
-        for h in (
-            normalize.shingle_hashes(toks, self.cfg.ngram_words) if len(toks) >= self.cfg.ngram_words else ()
-        ):
+        toks = normalize.words(_conversation(s))
+        for h in normalize.gram_keys(toks, self.cfg.ngram_words):
             if (it := self.grams.get(h)) is not None:
                 return Hit(s.id, it.suite, it.id, "ngram", f"shared {self.cfg.ngram_words}-word n-gram")
         if self.short:
@@ -226,6 +237,10 @@ def decontaminate(
         report.notes.append("no evaluation items: nothing to decontaminate against")
         return list(samples), report
     index = _Index(all_items, cfg)
+    if index.boilerplate:
+        report.notes.append(
+            f"ignored {index.boilerplate} n-gram(s) shared by {cfg.boilerplate_items}+ items (suite boilerplate)"
+        )
     kept = []
     for s in samples:
         hit = index.match(s)

@@ -264,6 +264,12 @@ def shingle_hashes(tokens: list[str], n: int) -> set[int]:
     return {zlib.crc32(" ".join(tokens[i : i + n]).encode("utf-8")) for i in range(len(tokens) - n + 1)}
 
 
+def gram_keys(tokens: list[str], n: int) -> set[int]:
+    """64-bit keys of the n-word shingles, for exact overlap tests (32-bit crc collides too often
+    when tens of thousands of samples meet tens of thousands of evaluation n-grams)."""
+    return {hash(" ".join(tokens[i : i + n])) for i in range(len(tokens) - n + 1)}
+
+
 def stable_hash(parts: Iterable[str]) -> str:
     """A short stable digest of strings (for keys that must survive a process restart)."""
     import hashlib
