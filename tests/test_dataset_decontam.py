@@ -110,3 +110,18 @@ def test_suite_boilerplate_and_system_prompts_do_not_contaminate(tmp_path: Path)
     kept, report = decontaminate([s], [path])
     assert kept == [s]
     assert any("suite boilerplate" in n for n in report.notes)
+
+
+def test_references_are_assembled_with_asar_for_the_bytes_check(tmp_path: Path) -> None:
+    from triforce.snes.asar import assemble
+
+    hexa = b"".join(c.data for c in assemble(ROUTINE, org=0x008000).chunks).hex()
+    path = tmp_path / "s.jsonl"
+    path.write_text(
+        json.dumps({"id": "r1", "prompt": "Add rupees.", "reference": ROUTINE}) + "\n", encoding="utf-8"
+    )
+    # the same bytes written as data: no code or text overlap, only the bytes match
+    s = make(prose="Emit it as data.", code="Data:\n  db $C2,$20\n  db $AF", meta={"assembled_hex": hexa})
+    kept, report = decontaminate([s], [path])
+    assert kept == []
+    assert (report.hits[0].kind, report.hits[0].item_id) == ("bytes", "r1")

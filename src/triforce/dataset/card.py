@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from triforce.dataset._atomic import write_bytes_atomic, write_text_atomic
 from triforce.errors import InputError
+from triforce.fsio import write_bytes_atomic, write_text_atomic
 
 CURATION_FILE = "curation.json"
 

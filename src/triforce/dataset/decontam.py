@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from triforce.dataset import normalize
 from triforce.dataset.dedup import ASSEMBLED_HEX, assembled_hex
 from triforce.dataset.sample import Sample
-from triforce.errors import InputError
+from triforce.errors import InputError, TriforceError
 
 
 class DecontamConfig(BaseModel):
@@ -137,15 +137,16 @@ def _assemble_references(items: list[EvalItem], report: DecontamReport) -> list[
     if not todo:
         return items
     try:
-        from triforce.snes.asar import assemble_batch  # type: ignore[attr-defined]
+        from triforce.snes.asar import assemble_batch
     except ImportError:
         report.notes.append(
             f"bytes check skipped for {len(todo)} item(s): triforce.snes.asar.assemble_batch unavailable"
         )
         return items
     try:
-        results = assemble_batch([items[i].reference for i in todo], stubs=True)
-    except Exception as exc:  # the assembler is optional here: report and go on with the other checks
+        # one asar process for all references; stubs stand in for routines the item calls
+        results = assemble_batch([items[i].reference for i in todo], org=0x008000, stubs=True)
+    except TriforceError as exc:  # no asar here: report it and go on with the other checks
         report.notes.append(f"bytes check skipped: assembling references failed: {exc}")
         return items
     out = list(items)

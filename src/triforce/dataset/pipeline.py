@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from triforce.dataset._atomic import write_text_atomic
 from triforce.dataset.card import CURATION_FILE, write_card
 from triforce.dataset.decontam import DecontamConfig, DecontamReport, bundled_suite_paths, decontaminate
 from triforce.dataset.dedup import DedupConfig, DedupReport, dedup
@@ -27,6 +26,7 @@ from triforce.dataset.sample import Sample
 from triforce.dataset.splits import SplitConfig, SplitReport, check_leaks, split
 from triforce.dataset.stats import dataset_stats
 from triforce.errors import ConfigError, InputError
+from triforce.fsio import write_text_atomic
 
 Progress = Callable[[str], None]
 

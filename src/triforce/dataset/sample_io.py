@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from triforce.dataset._atomic import write_atomic
 from triforce.dataset.sample import Sample
 from triforce.errors import InputError
+from triforce.fsio import write_bytes_atomic
 
 OnError = Literal["raise", "skip"]
 
@@ -206,15 +206,16 @@ def write_jsonl(path: Path, samples: Iterable[Sample]) -> int:
         buf.write(s.model_dump_json())
         buf.write("\n")
         n += 1
-    data = buf.getvalue().encode("utf-8")
-    write_atomic(path, lambda fh: fh.write(data) and None)
+    write_bytes_atomic(path, buf.getvalue().encode("utf-8"))
     return n
 
 
 def write_parquet(path: Path, samples: Iterable[Sample]) -> int:
     """Write samples as Parquet atomically; returns how many were written."""
     table = samples_to_table(samples)
-    write_atomic(path, lambda fh: pq.write_table(table, fh, compression="zstd"))
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    write_bytes_atomic(path, buf.getvalue())
     return table.num_rows
 
 
