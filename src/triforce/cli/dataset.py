@@ -95,7 +95,8 @@ def dedup(
     with _err.status(f"dedup: {len(samples):,} samples"):
         kept, report = run(samples, DedupConfig(near_threshold=threshold, num_perm=num_perm, near=near))
     write_samples(out, kept)
-    if _emit({**report.to_dict(), "out": str(out)}, as_json):
+    payload = {**report.to_dict(), "out": str(out), "removals": [r.__dict__ for r in report.removals]}
+    if _emit(payload, as_json):
         return
     t = Table(title=f"Dedup: {report.input_count:,} in, {report.kept_count:,} kept → {out}")
     t.add_column("layer")

@@ -120,7 +120,21 @@ def render_card(curation: dict[str, Any], charts: list[str]) -> str:
         f" split) and stratified by domain and task. Leak check: {curation.get('leaks', 0)} leak(s).\n"
     )
     if curation.get("order"):
-        out.append(f"Training order: **{curation['order']}**.\n")
+        out.append(f"Training order: **{curation['order']}**.")
+        stages = curation.get("curriculum")
+        if stages:
+            out.append(
+                f" Curriculum: {stages['pure']:,} pure-domain samples (din, nayru, farore) first,"
+                f" then {stages['cross']:,} cross-domain samples."
+            )
+        out.append("\n")
+    if "messages" in files:
+        paths = ", ".join(f'"{Path(p).stem}": "{p}"' for p in files["messages"])
+        out.append(
+            "Load with 🤗 datasets (TRL's SFTTrainer takes the `messages` column as is):\n\n"
+            "```python\nfrom datasets import load_dataset\n"
+            f'ds = load_dataset("json", data_files={{{paths}}})\n```\n'
+        )
 
     out.append("## Composition\n")
     for title, key in (("Per domain", "domains"), ("Per source", "sources"), ("Per task", "tasks")):
@@ -156,6 +170,22 @@ def render_card(curation: dict[str, Any], charts: list[str]) -> str:
         )
         + "\n"
     )
+    per_domain = [
+        [
+            d,
+            f"{st['count']:,}",
+            _pct(st["verification"]["assembled"]),
+            _pct(st["verification"]["executed"]),
+            _pct(st["verification"]["passed"]),
+        ]
+        for d, st in stats.get("domains", {}).items()
+    ]
+    if per_domain:
+        out.append(
+            "Per domain:\n\n"
+            + _table(["Domain", "Samples", "Assembled", "Executed", "Passed"], per_domain)
+            + "\n"
+        )
     tier_rows = [
         [t, *(f"{c[k]:,}" for k in ("passed", "executed", "assembled", "none"))]
         for t, c in everything["tiers_by_task"].items()

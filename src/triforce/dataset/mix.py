@@ -188,16 +188,20 @@ def load_mix_config(name_or_path: str | Path, **overrides: Any) -> MixConfig:
 
 
 def assign_rows(samples: Sequence[Sample], rows: Sequence[SourceRow]) -> list[str | None]:
-    """The row key each sample fills (None when no row takes it)."""
+    """The row key each sample fills (None when no row takes it).
+
+    A sample whose (domain, source) names a row belongs to it; otherwise the first row whose
+    domain/task/corpus rule matches. Pass the whole catalogue: a sample belongs to one row
+    whatever the preset, and a preset without that row leaves it unassigned.
+    """
     by_source: dict[tuple[str, str], str] = {}
     for r in rows:
         for name in (r.key, *r.aliases):
             by_source[(r.domain, name)] = r.key
-    known = {name for r in rows for name in (r.key, *r.aliases)}
     out: list[str | None] = []
     for s in samples:
         key = by_source.get((s.domain, s.source))
-        if key is None and s.source not in known:
+        if key is None:
             key = next((r.key for r in rows if r.matches_by_rule(s)), None)
         out.append(key)
     return out
@@ -246,12 +250,11 @@ def mix(samples: Sequence[Sample], config: MixConfig) -> tuple[list[Sample], Mix
     rows = {r.key: r for r in catalogue}
     report = MixReport(preset=config.name, domain_targets={str(k): v for k, v in config.domains.items()})
     targets = _targets(config, rows, report)
-    active = [r for r in catalogue if r.key in targets]
-    assignment = assign_rows(samples, active)
+    assignment = assign_rows(samples, catalogue)
     buckets: dict[str, list[Sample]] = defaultdict(list)
     leftovers = []
     for s, key in zip(samples, assignment, strict=True):
-        if key is None:
+        if key is None or key not in targets:
             leftovers.append(s)
         else:
             buckets[key].append(s)

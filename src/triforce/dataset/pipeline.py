@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from triforce.dataset.card import CURATION_FILE, write_card
 from triforce.dataset.decontam import DecontamConfig, DecontamReport, bundled_suite_paths, decontaminate
 from triforce.dataset.dedup import DedupConfig, DedupReport, dedup
-from triforce.dataset.export import ExportConfig, export
+from triforce.dataset.export import PURE_DOMAINS, ExportConfig, export
 from triforce.dataset.filters import FilterConfig, FilterReport, filter_samples
 from triforce.dataset.mix import MixReport, load_mix_config, mix
 from triforce.dataset.sample import Sample
@@ -167,7 +167,17 @@ def _write(result: CurationResult, config: CurationConfig, say: Progress) -> Non
         "stats": {
             "all": dataset_stats(everything),
             "splits": {k: dataset_stats(v) for k, v in result.splits.items()},
+            "domains": {
+                d: dataset_stats([s for s in everything if s.domain == d])
+                for d in sorted({s.domain for s in everything})
+            },
         },
+        "curriculum": {
+            "pure": sum(1 for s in result.splits.get("train", []) if s.domain in PURE_DOMAINS),
+            "cross": sum(1 for s in result.splits.get("train", []) if s.domain not in PURE_DOMAINS),
+        }
+        if config.export.order == "curriculum"
+        else None,
         "reports": {
             "filter": result.filter.to_dict(),
             "dedup": result.dedup.to_dict() if result.dedup else None,
