@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.dataset import normalize
@@ -29,9 +29,6 @@ from triforce.dataset.sample import Sample
 ASSEMBLED_HEX = "assembled_hex"
 Layer = str  # "exact" | "code" | "bytes" | "near"
 LAYERS: tuple[Layer, ...] = ("exact", "code", "bytes", "near")
-
-_MERSENNE = np.uint64((1 << 61) - 1)
-_MAX_HASH = np.uint64((1 << 32) - 1)
 
 
 class DedupConfig(BaseModel):
@@ -114,24 +111,30 @@ def _key_layer(
 
 
 class _MinHasher:
-    """MinHash signatures computed with numpy (datasketch's permutation scheme, crc32 shingles)."""
+    """MinHash signatures in datasketch's "affine32" scheme, computed with numpy in one shot.
+
+    The permutations are datasketch's own (``MinHash(...).permutations``); the input hashes are
+    the already-mixed 32-bit shingle hashes of `normalize.shingle_hashes`, so the per-shingle
+    Python calls of ``MinHash.update`` are avoided (the 100k benchmark depends on it).
+    """
 
     def __init__(self, num_perm: int, seed: int) -> None:
-        gen = np.random.RandomState(seed)
-        self.a = gen.randint(1, int(_MERSENNE), size=num_perm, dtype=np.uint64)
-        self.b = gen.randint(0, int(_MERSENNE), size=num_perm, dtype=np.uint64)
-        self.num_perm = num_perm
+        self.a, self.b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
         self.seed = seed
 
-    def signature(self, hashes: set[int]) -> LeanMinHash:
-        hv = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
-        phv = np.bitwise_and((hv[:, None] * self.a + self.b) % _MERSENNE, _MAX_HASH)
-        # the "legacy" scheme is exactly this permutation: (a*h + b) mod (2^61-1), low 32 bits
-        return LeanMinHash(seed=self.seed, hashvalues=phv.min(axis=0), scheme="legacy")
+    def signature(self, hashes: np.ndarray) -> LeanMinHash:
+        hv = hashes.astype(np.uint32)
+        phv = (hv[:, None] * self.a + self.b).min(axis=0)  # uint32 arithmetic wraps, as in affine32
+        return LeanMinHash(seed=self.seed, hashvalues=phv, scheme="affine32")
 
 
 def _near_layer(
-    order: list[int], samples: Sequence[Sample], alive: list[bool], cfg: DedupConfig, report: DedupReport
+    order: list[int],
+    samples: Sequence[Sample],
+    alive: list[bool],
+    cfg: DedupConfig,
+    report: DedupReport,
+    text_of: Callable[[int], str],
 ) -> None:
     hasher = _MinHasher(cfg.num_perm, cfg.seed)
     lsh = MinHashLSH(threshold=cfg.near_threshold, num_perm=cfg.num_perm)
@@ -139,9 +142,9 @@ def _near_layer(
     for i in order:
         if not alive[i]:
             continue
-        tokens = normalize.words(normalize.sample_text(samples[i]))
+        tokens = normalize.WORD.findall(text_of(i))
         shingles = normalize.shingle_hashes(tokens, cfg.shingle_words)
-        if not shingles:
+        if not len(shingles):
             continue
         sig = hasher.signature(shingles)
         best: tuple[float, int] | None = None
@@ -174,8 +177,20 @@ def dedup(samples: Sequence[Sample], config: DedupConfig | None = None) -> tuple
     alive = [True] * len(samples)
     order = _best_first(samples)
 
+    texts: dict[int, str] = {}  # normalized conversation, shared by the exact and near layers
+    position = {id(s): i for i, s in enumerate(samples)}
+
+    def text_of(i: int) -> str:
+        if i not in texts:
+            texts[i] = normalize.normalize_text(normalize.sample_text(samples[i]))
+        return texts[i]
+
+    def take_text(i: int) -> str:  # the near layer reads each text once: free it as it goes
+        text = texts.pop(i, None)
+        return text if text is not None else normalize.normalize_text(normalize.sample_text(samples[i]))
+
     def exact_key(s: Sample) -> str:
-        return normalize.stable_hash([normalize.normalize_text(normalize.sample_text(s))])
+        return normalize.stable_hash([text_of(position[id(s)])])
 
     def bytes_key(s: Sample) -> str | None:
         hx = assembled_hex(s)
@@ -185,7 +200,7 @@ def dedup(samples: Sequence[Sample], config: DedupConfig | None = None) -> tuple
         ("exact", cfg.exact, lambda: _key_layer(order, samples, alive, "exact", exact_key, report)),
         ("code", cfg.code, lambda: _key_layer(order, samples, alive, "code", _code_key_of(cfg), report)),
         ("bytes", cfg.bytes, lambda: _key_layer(order, samples, alive, "bytes", bytes_key, report)),
-        ("near", cfg.near, lambda: _near_layer(order, samples, alive, cfg, report)),
+        ("near", cfg.near, lambda: _near_layer(order, samples, alive, cfg, report, take_text)),
     ]
     for name, enabled, run in layers:
         if enabled:

@@ -15,6 +15,8 @@ import unicodedata
 import zlib
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from triforce.dataset.sample import Sample
 
 _WS = re.compile(r"\s+")
@@ -81,6 +83,8 @@ _BRANCH = re.compile(r"^(b[a-z]{2}|bra|brl|jmp|jml|jsr|jsl|per)(\.[bwl])?\b", re
 
 
 def _strip_comment(line: str) -> str:
+    if '"' not in line and "'" not in line:
+        return line.split(";", 1)[0]
     out = []
     quote = ""
     for ch in line:
@@ -112,13 +116,21 @@ def _canon_number(m: re.Match[str]) -> str:
     return "$" + format(value, "x").rjust(2 * width, "0")
 
 
+_COMMA = re.compile(r"\s*,\s*")
+_STRING = re.compile(r"(\"[^\"]*\"|'[^']*')")
+_DIGIT = re.compile(r"\d")
+
+
 def _canon_statement(stmt: str) -> str:
-    stmt = _WS.sub(" ", stmt.strip())
-    stmt = re.sub(r"\s*,\s*", ",", stmt)
+    stmt = " ".join(stmt.split())
+    if "," in stmt:
+        stmt = _COMMA.sub(",", stmt)
     # lower-case everything outside string literals
-    parts = re.split(r"(\"[^\"]*\"|'[^']*')", stmt)
-    stmt = "".join(p if p[:1] in "\"'" else p.lower() for p in parts)
-    return _NUMBER.sub(_canon_number, stmt)
+    if '"' in stmt or "'" in stmt:
+        stmt = "".join(p if p[:1] in "\"'" else p.lower() for p in _STRING.split(stmt))
+    else:
+        stmt = stmt.lower()
+    return _NUMBER.sub(_canon_number, stmt) if _DIGIT.search(stmt) else stmt
 
 
 def normalize_asm(code: str) -> str:
@@ -211,9 +223,11 @@ def _rename_refs(
     def anon(m: re.Match[str]) -> str:
         return resolve_anon(idx, m.group(1))
 
-    stmt = _LOCAL_REF.sub(local, stmt)
-    stmt = _IDENT.sub(glob, stmt)
-    if _BRANCH.match(stmt):
+    if "." in stmt:
+        stmt = _LOCAL_REF.sub(local, stmt)
+    if any(g in stmt for g in globals_seen):
+        stmt = _IDENT.sub(glob, stmt)
+    if stmt[-1] in "+-" and _BRANCH.match(stmt):
         stmt = _ANON_REF.sub(anon, stmt)
     return stmt
 
@@ -247,21 +261,46 @@ def statement_count(norm_code: str) -> int:
 
 # --- shingles -----------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[\w$#%!.]+")
+WORD = re.compile(r"[\w$#%!.]+")  # a word token of already-normalized text
 
 
 def words(text: str) -> list[str]:
     """Word tokens of normalized text; `$7ef360`, `#$01` and `lda.w` stay single tokens."""
-    return _WORD.findall(normalize_text(text))
+    return WORD.findall(normalize_text(text))
 
 
-def shingle_hashes(tokens: list[str], n: int) -> set[int]:
-    """32-bit hashes of the n-word shingles (one shingle of all tokens when there are fewer)."""
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+class _TokenHashes(dict[str, int]):
+    """crc32 of a token, memoized: vocabularies repeat, so most lookups are dict hits."""
+
+    limit = 300_000
+
+    def __missing__(self, token: str) -> int:
+        h = zlib.crc32(token.encode("utf-8"))
+        if len(self) < self.limit:
+            self[token] = h
+        return h
+
+
+_TOKEN_HASH = _TokenHashes()
+
+
+def shingle_hashes(tokens: list[str], n: int) -> np.ndarray:
+    """Distinct 32-bit hashes of the n-word shingles (one shingle of all tokens when fewer).
+
+    Each token is hashed once (crc32); a shingle's hash mixes its tokens' hashes by position
+    with numpy, so no shingle string is ever built.
+    """
     if not tokens:
-        return set()
-    if len(tokens) < n:
-        return {zlib.crc32(" ".join(tokens).encode("utf-8"))}
-    return {zlib.crc32(" ".join(tokens[i : i + n]).encode("utf-8")) for i in range(len(tokens) - n + 1)}
+        return np.empty(0, dtype=np.uint64)
+    h = np.array(list(map(_TOKEN_HASH.__getitem__, tokens)), dtype=np.uint64)
+    n = min(n, len(h))
+    acc = np.zeros(len(h) - n + 1, dtype=np.uint64)
+    for k in range(n):  # uint64 array arithmetic wraps silently (mod 2^64), as intended
+        acc = (acc ^ h[k : len(h) - n + 1 + k]) * _MIX
+    return np.unique(acc >> np.uint64(32))
 
 
 def gram_keys(tokens: list[str], n: int) -> set[int]:
