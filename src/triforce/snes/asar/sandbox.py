@@ -23,17 +23,20 @@ import re
 import resource
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
 
 
 class SandboxLimits(BaseModel):
     """Resource limits for one asar process. The defaults fit any honest snippet or patch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     timeout_s: float = Field(
         default=10.0, gt=0, description="wall-clock seconds before the process group is killed"
@@ -59,11 +62,11 @@ _PASTE_RES = (
     re.compile(r"[A-Za-z0-9_!>]<[A-Za-z_][A-Za-z0-9_]*>"),  # ident<arg>, <a><b>
     re.compile(r"<[A-Za-z_][A-Za-z0-9_]*>[A-Za-z0-9_!<]"),  # <arg>ident
 )
-_LABEL_PREFIX_RE = re.compile(r"^(?:[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\s+)")
+_LABEL_PREFIX_RE = re.compile(r"^(?:#?[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\s+)")
 _ASSIGN_RE = re.compile(r"^![A-Za-z0-9_]+\s*(?:[#?:+]?=)")
 
 
-def _strip_comment(line: str) -> str:
+def strip_comment(line: str) -> str:
     """The line without its `;` comment, respecting '...' and "..." literals."""
     quote = ""
     for i, ch in enumerate(line):
@@ -151,10 +154,10 @@ class _Scanner:
         i = 0
         while i < len(lines):
             line_no = i + 1
-            line = _strip_comment(lines[i])
+            line = strip_comment(lines[i])
             while line.rstrip().endswith("\\") and i + 1 < len(lines):  # line continuation
                 i += 1
-                line = line.rstrip()[:-1] + _strip_comment(lines[i])
+                line = line.rstrip()[:-1] + strip_comment(lines[i])
             i += 1
             self._scan_line(line, file, line_no, base_dir, depth)
 
@@ -250,8 +253,12 @@ def scan_source(
     if "\0" in text:
         scanner.diagnostics.append(sandbox_error("Tsandbox_input", "source contains a NUL byte", file=file))
     for name, value in (defines or {}).items():
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            scanner.diagnostics.append(sandbox_error("Tsandbox_define", f"invalid define name {name!r}"))
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or any(c in value for c in "\r\n\0"):
+            scanner.diagnostics.append(
+                sandbox_error(
+                    "Tsandbox_define", f"define {name!r}: invalid name or a line break in its value"
+                )
+            )
             continue
         scanner._scan_line(f"!{name} = {value}", f"-D{name}", 1, None, 0)
     scanner.scan(text, file, None, 0)
@@ -309,15 +316,23 @@ def run_asar(asar: Path, args: Sequence[str], cwd: Path, limits: SandboxLimits) 
             preexec_fn=_limit_setter(limits),
             env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
         )
-        timed_out = False
-        try:
-            returncode: int | None = proc.wait(timeout=limits.timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        # A timer kills the group; a plain blocking wait() avoids Popen.wait(timeout)'s polling
+        # sleeps, which cost more than asar itself on short snippets.
+        fired = threading.Event()
+
+        def _kill() -> None:
+            fired.set()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            returncode = None
+
+        timer = threading.Timer(limits.timeout_s, _kill)
+        timer.start()
+        try:
+            code = proc.wait()
+        finally:
+            timer.cancel()
+        timed_out = fired.is_set()
+        returncode: int | None = None if timed_out else code
     size = out_path.stat().st_size
     with open(out_path, "rb") as fh:
         raw = fh.read(limits.output_bytes)
