@@ -120,10 +120,8 @@ def load_suite(path: Path) -> list[EvalItem]:
 
 def bundled_suite_paths() -> list[Path]:
     """The package's own evaluation suites (`triforce/evaluate/suites/*.jsonl`), if any exist."""
-    try:
-        root = resources.files("triforce.evaluate").joinpath("suites")
-    except ModuleNotFoundError:
-        return []
+    # located through the top package so that dataset never imports triforce.evaluate
+    root = resources.files("triforce").joinpath("evaluate", "suites")
     if not root.is_dir():
         return []
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".jsonl"))
