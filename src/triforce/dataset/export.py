@@ -104,10 +104,13 @@ def export(
     """Write every split in every format under `out_dir/<format>/<split>.<ext>`; returns the paths.
 
     Only the training split is reordered (curriculum or shuffle); evaluation splits keep order.
+    Empty splits are not written.
     """
     cfg = config or ExportConfig()
     written: dict[str, list[Path]] = {f: [] for f in cfg.formats}
     for name, samples in splits.items():
+        if not samples:  # an empty JSONL file makes `load_dataset` fail: leave the split out
+            continue
         ordered = order_samples(samples, cfg.order if name == "train" else "input", cfg.seed)
         for fmt in cfg.formats:
             if fmt == "parquet":
