@@ -161,3 +161,4 @@ def test_curate_in_memory_without_suites(tmp_path: Path) -> None:
     result = curate(_mixed_corpus(), CurationConfig(suites=[], split=SplitConfig(min_sizes={})))
     assert sum(len(v) for v in result.splits.values()) == len(_mixed_corpus())
     assert result.files == {} and result.card is None
+    assert any("no evaluation items" in w for w in result.warnings)

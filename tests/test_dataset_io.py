@@ -61,3 +61,20 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     write_samples(path, [make(), prose_sample(2)])
     assert len(read_samples(path).samples) == 2
     assert [p.name for p in path.parent.iterdir()] == ["samples.jsonl"]
+
+
+def test_bad_parquet_row_names_row_and_field(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from triforce.dataset.sample_io import samples_to_table
+
+    table = samples_to_table([make(), prose_sample(1), prose_sample(2)])
+    domains = table.column("domain").to_pylist()
+    domains[1] = "hyrule"
+    table = table.set_column(table.schema.get_field_index("domain"), "domain", pa.array(domains))
+    path = tmp_path / "s.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InputError, match=r"s\.parquet:2: field domain:"):
+        read_samples(path)
+    assert len(read_samples(path, on_error="skip").samples) == 2
