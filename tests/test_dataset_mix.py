@@ -103,7 +103,7 @@ def test_short_bucket_upsampled_with_cap() -> None:
 
 
 def test_over_full_bucket_prefers_verified_and_is_deterministic() -> None:
-    pool = [make(prose=f"Routine {i}", routine=f"r{i}", passed=(i % 3 == 0), states=i) for i in range(30)]
+    pool = [make(prose=f"Routine {i}", routine=f"r{i}", passed=(i % 3 == 0), states=i % 2) for i in range(60)]
     cfg = MixConfig(name="t", domains={"din": 10}, sources={"alttp-asm-base": 10}, seed=7)
     a, _ = mix(pool, cfg)
     b, _ = mix(list(reversed(pool)), cfg)

@@ -233,8 +233,10 @@ def _targets(cfg: MixConfig, rows: dict[str, SourceRow], report: MixReport) -> d
 
 
 def _pick_order(items: list[Sample], rng: random.Random) -> list[Sample]:
-    """Best-verified first; within a tier, one sample per group per round, seeded order."""
-    shuffled = items[:]
+    """Best-verified first; within a tier, one sample per group per round, seeded order.
+
+    Items are sorted by id before the shuffle, so the pick does not depend on input order."""
+    shuffled = sorted(items, key=lambda s: s.id)
     rng.shuffle(shuffled)
     seen: dict[str, int] = defaultdict(int)
     keyed = []

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -42,7 +42,7 @@ class CurationConfig(BaseModel):
     decontam: DecontamConfig | None = Field(default_factory=DecontamConfig)
     suites: list[Path] | None = None  # None: the package's own suites (triforce/evaluate/suites)
     mix: str | None = None  # preset name or mix YAML path
-    short: str | None = None  # override the preset's short-row policy ("leave" | "upsample")
+    short: Literal["leave", "upsample"] | None = None  # override the preset's short-row policy
     upsample_cap: float | None = None
     split: SplitConfig = Field(default_factory=SplitConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
