@@ -89,3 +89,12 @@ def test_text_normalization_and_code_detection() -> None:
     assert code_blocks("Intro\n```asm\nLDA #$01\nRTL\n```\nOutro") == [("asm", "LDA #$01\nRTL\n")]
     assert looks_like_asm("LDA #$01\nSTA $7EF360\nRTL")
     assert not looks_like_asm("Link walks into the woods.\nHe finds a sword.")
+
+
+def test_cpp_comments_and_layout_do_not_matter() -> None:
+    from triforce.dataset.normalize import normalize_code
+
+    a = "int Decompress(uint8_t* src) {\n  // LC_LZ2 header\n  return src[0] >> 5; /* command */\n}"
+    b = "int Decompress(uint8_t* src) {\n    return src[0] >> 5;\n}\n"
+    assert normalize_code("cpp", a) == normalize_code("cpp", b)
+    assert normalize_code("cpp", a) != normalize_code("cpp", b.replace(">> 5", ">> 4"))

@@ -232,10 +232,17 @@ def _rename_refs(
     return stmt
 
 
+_C_LANGS = {"c", "cpp", "c++", "cc", "cxx", "h", "hpp", "hxx"}
+_C_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
 def normalize_code(lang: str, code: str) -> str:
-    """Assembly gets `normalize_asm`; other code (C++, YAML…) gets whitespace and case folding."""
+    """Assembly gets `normalize_asm`; C/C++ loses its comments; all other code gets whitespace
+    and case folding."""
     if is_asm_block(lang, code):
         return normalize_asm(code)
+    if lang in _C_LANGS:
+        code = _C_COMMENT.sub("", code)
     return "\n".join(_WS.sub(" ", ln.strip()).lower() for ln in code.splitlines() if ln.strip())
 
 
