@@ -119,15 +119,19 @@ def render_card(curation: dict[str, Any], charts: list[str]) -> str:
         "Splits are grouped by `Sample.group` (every sample of one routine or source item is in one"
         f" split) and stratified by domain and task. Leak check: {curation.get('leaks', 0)} leak(s).\n"
     )
+    domains = sorted({d for st in stats["splits"].values() for d in st["domains"]})
+    if domains:
+        rows = [[k, *(f"{v['domains'].get(d, 0):,}" for d in domains)] for k, v in stats["splits"].items()]
+        out.append("Per split and domain:\n\n" + _table(["Split", *domains], rows) + "\n")
     if curation.get("order"):
-        out.append(f"Training order: **{curation['order']}**.")
+        line = f"Training order: **{curation['order']}**."
         stages = curation.get("curriculum")
         if stages:
-            out.append(
+            line += (
                 f" Curriculum: {stages['pure']:,} pure-domain samples (din, nayru, farore) first,"
                 f" then {stages['cross']:,} cross-domain samples."
             )
-        out.append("\n")
+        out.append(line + "\n")
     if "messages" in files:
         paths = ", ".join(f'"{Path(p).stem}": "{p}"' for p in files["messages"])
         out.append(
