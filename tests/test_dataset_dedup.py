@@ -103,3 +103,12 @@ def test_distinct_samples_survive_all_layers() -> None:
 
 def test_prose_only_samples_have_no_code_key() -> None:
     assert code_key(prose_sample(1)) is None
+
+
+def test_progress_reaches_the_end_of_every_layer() -> None:
+    seen: dict[str, tuple[int, int]] = {}
+    dedup(
+        [prose_sample(i) for i in range(5)],
+        progress=lambda stage, done, total: seen.__setitem__(stage, (done, total)),
+    )
+    assert seen == {f"dedup {layer}": (5, 5) for layer in ("exact", "code", "bytes", "near")}

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from triforce.errors import ConfigError, InputError
@@ -29,6 +32,27 @@ def _read(files: list[Path], skip_bad: bool) -> list[Any]:
     for bad in result.errors:
         _err.print(f"[yellow]skipped[/] {bad}", highlight=False)
     return result.samples
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, one task per stage, fed by the library's tick callback."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        yield tick
 
 
 def _emit(payload: dict[str, Any], as_json: bool) -> bool:
@@ -92,8 +116,8 @@ def dedup(
     from triforce.dataset.sample_io import write_samples
 
     samples = _read(files, skip_bad)
-    with _err.status(f"dedup: {len(samples):,} samples"):
-        kept, report = run(samples, DedupConfig(near_threshold=threshold, num_perm=num_perm, near=near))
+    with _progress_bar() as tick:
+        kept, report = run(samples, DedupConfig(near_threshold=threshold, num_perm=num_perm, near=near), tick)
     write_samples(out, kept)
     payload = {**report.to_dict(), "out": str(out), "removals": [r.__dict__ for r in report.removals]}
     if _emit(payload, as_json):
@@ -123,7 +147,8 @@ def decontam(
 
     samples = _read(files, skip_bad)
     suites = suite or bundled_suite_paths()
-    kept, report = decontaminate(samples, suites, config=DecontamConfig(ngram_words=ngram))
+    with _progress_bar() as tick:
+        kept, report = decontaminate(samples, suites, config=DecontamConfig(ngram_words=ngram), progress=tick)
     write_samples(out, kept)
     payload = {**report.to_dict(), "out": str(out), "hits": [h.__dict__ for h in report.hits]}
     if _emit(payload, as_json):
@@ -323,8 +348,8 @@ def curate(
     except ValueError as exc:
         raise ConfigError(f"curate options: {exc}") from exc
     samples = _read(files, skip_bad)
-    with _err.status("curating") as status:
-        result = run(samples, cfg, progress=lambda msg: status.update(msg))
+    with _progress_bar() as tick:
+        result = run(samples, cfg, tick=tick)
     if _emit(result.summary(), as_json):
         return
     _print_curation(result)

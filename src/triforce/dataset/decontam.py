@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.dataset import normalize
-from triforce.dataset.dedup import ASSEMBLED_HEX, assembled_hex
+from triforce.dataset.dedup import ASSEMBLED_HEX, Tick, assembled_hex
 from triforce.dataset.sample import Sample
 from triforce.errors import InputError, TriforceError
 
@@ -220,6 +220,7 @@ def decontaminate(
     suites: Sequence[Path] | None = None,
     items: Sequence[EvalItem] | None = None,
     config: DecontamConfig | None = None,
+    progress: Tick | None = None,
 ) -> tuple[list[Sample], DecontamReport]:
     """Remove samples matching any item of the given suite files (or items); report each hit."""
     cfg = config or DecontamConfig()
@@ -241,11 +242,15 @@ def decontaminate(
             f"ignored {index.boilerplate} n-gram(s) shared by {cfg.boilerplate_items}+ items (suite boilerplate)"
         )
     kept = []
-    for s in samples:
+    for done, s in enumerate(samples):
+        if progress is not None and done % 2000 == 0:
+            progress("decontaminate", done, len(samples))
         hit = index.match(s)
         if hit is None:
             kept.append(s)
         else:
             report.hits.append(hit)
+    if progress is not None:
+        progress("decontaminate", len(samples), len(samples))
     report.kept_count = len(kept)
     return kept, report

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,7 @@ from triforce.dataset.sample import Sample
 # The meta key under which a generator records the bytes asar produced for the sample's code.
 ASSEMBLED_HEX = "assembled_hex"
 Layer = str  # "exact" | "code" | "bytes" | "near"
+Tick = Callable[[str, int, int], None]  # (stage, done, total): progress for long runs
 LAYERS: tuple[Layer, ...] = ("exact", "code", "bytes", "near")
 
 
@@ -88,8 +89,19 @@ def _best_first(samples: Sequence[Sample]) -> list[int]:
     return sorted(range(len(samples)), key=lambda i: (tuple(-x for x in rank(samples[i])), i))
 
 
+def _ticking(order: list[int], stage: str, tick: Tick | None) -> Iterator[int]:
+    """Iterate `order`, reporting progress every 2,000 items and at the end."""
+    total = len(order)
+    for done, i in enumerate(order):
+        if tick is not None and done % 2000 == 0:
+            tick(stage, done, total)
+        yield i
+    if tick is not None:
+        tick(stage, total, total)
+
+
 def _key_layer(
-    order: list[int],
+    order: Iterable[int],
     samples: Sequence[Sample],
     alive: list[bool],
     layer: Layer,
@@ -129,7 +141,7 @@ class _MinHasher:
 
 
 def _near_layer(
-    order: list[int],
+    order: Iterable[int],
     samples: Sequence[Sample],
     alive: list[bool],
     cfg: DedupConfig,
@@ -170,12 +182,17 @@ def _code_key_of(cfg: DedupConfig) -> Callable[[Sample], str | None]:
     return key
 
 
-def dedup(samples: Sequence[Sample], config: DedupConfig | None = None) -> tuple[list[Sample], DedupReport]:
+def dedup(
+    samples: Sequence[Sample], config: DedupConfig | None = None, progress: Tick | None = None
+) -> tuple[list[Sample], DedupReport]:
     """Remove duplicates layer by layer; returns the kept samples in input order and a report."""
     cfg = config or DedupConfig()
     report = DedupReport(input_count=len(samples))
     alive = [True] * len(samples)
     order = _best_first(samples)
+
+    def ticking(layer: str) -> Iterator[int]:
+        return _ticking(order, f"dedup {layer}", progress)
 
     texts: dict[int, str] = {}  # normalized conversation, shared by the exact and near layers
     position = {id(s): i for i, s in enumerate(samples)}
@@ -197,10 +214,22 @@ def dedup(samples: Sequence[Sample], config: DedupConfig | None = None) -> tuple
         return f"{s.task}|{hx}" if hx else None
 
     layers: list[tuple[str, bool, Callable[[], None]]] = [
-        ("exact", cfg.exact, lambda: _key_layer(order, samples, alive, "exact", exact_key, report)),
-        ("code", cfg.code, lambda: _key_layer(order, samples, alive, "code", _code_key_of(cfg), report)),
-        ("bytes", cfg.bytes, lambda: _key_layer(order, samples, alive, "bytes", bytes_key, report)),
-        ("near", cfg.near, lambda: _near_layer(order, samples, alive, cfg, report, take_text)),
+        (
+            "exact",
+            cfg.exact,
+            lambda: _key_layer(ticking("exact"), samples, alive, "exact", exact_key, report),
+        ),
+        (
+            "code",
+            cfg.code,
+            lambda: _key_layer(ticking("code"), samples, alive, "code", _code_key_of(cfg), report),
+        ),
+        (
+            "bytes",
+            cfg.bytes,
+            lambda: _key_layer(ticking("bytes"), samples, alive, "bytes", bytes_key, report),
+        ),
+        ("near", cfg.near, lambda: _near_layer(ticking("near"), samples, alive, cfg, report, take_text)),
     ]
     for name, enabled, run in layers:
         if enabled:

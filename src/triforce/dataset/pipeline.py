@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triforce.dataset.card import CURATION_FILE, write_card
 from triforce.dataset.decontam import DecontamConfig, DecontamReport, bundled_suite_paths, decontaminate
-from triforce.dataset.dedup import DedupConfig, DedupReport, dedup
+from triforce.dataset.dedup import DedupConfig, DedupReport, Tick, dedup
 from triforce.dataset.export import PURE_DOMAINS, ExportConfig, export
 from triforce.dataset.filters import FilterConfig, FilterReport, filter_samples
 from triforce.dataset.mix import MixReport, load_mix_config, mix
@@ -28,7 +28,7 @@ from triforce.dataset.stats import dataset_stats
 from triforce.errors import ConfigError, InputError
 from triforce.fsio import write_text_atomic
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], None]  # a stage starts (message)
 
 
 class CurationConfig(BaseModel):
@@ -93,9 +93,15 @@ def load_curation_config(path: Path) -> CurationConfig:
 
 
 def curate(
-    samples: Sequence[Sample], config: CurationConfig, progress: Progress | None = None
+    samples: Sequence[Sample],
+    config: CurationConfig,
+    progress: Progress | None = None,
+    tick: Tick | None = None,
 ) -> CurationResult:
-    """Run the pipeline; write data, `curation.json` and the card when `config.out_dir` is set."""
+    """Run the pipeline; write data, `curation.json` and the card when `config.out_dir` is set.
+
+    `progress` hears when each stage starts; `tick(stage, done, total)` hears progress inside
+    the long stages (dedup layers, decontamination)."""
     say = progress or (lambda _msg: None)
     warnings: list[str] = []
     say(f"filter: {len(samples):,} samples")
@@ -104,13 +110,13 @@ def curate(
     d_report = None
     if config.dedup is not None:
         say(f"dedup: {len(current):,} samples")
-        current, d_report = dedup(current, config.dedup)
+        current, d_report = dedup(current, config.dedup, progress=tick)
 
     c_report = None
     if config.decontam is not None:
         suites = config.suites if config.suites is not None else bundled_suite_paths()
         say(f"decontaminate: {len(current):,} samples against {len(suites)} suite file(s)")
-        current, c_report = decontaminate(current, suites, config=config.decontam)
+        current, c_report = decontaminate(current, suites, config=config.decontam, progress=tick)
         warnings += [f"decontam: {n}" for n in c_report.notes]
 
     m_report = None
