@@ -125,3 +125,22 @@ def test_references_are_assembled_with_asar_for_the_bytes_check(tmp_path: Path) 
     kept, report = decontaminate([s], [path])
     assert kept == []
     assert (report.hits[0].kind, report.hits[0].item_id) == ("bytes", "r1")
+
+
+def test_routine_embedded_in_a_larger_block_is_found(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    hooked = (
+        "org $0DDE5F\n  JSL Hook\n\nHook:\n  PHB\n"
+        + ROUTINE_RESTYLED.replace("give_money:", ".body")
+        + "\n  PLB\n  RTL"
+    )
+    s = make(prose="Hook the rupee routine.", code=hooked, answer_prose="Patched.")
+    kept, report = decontaminate([s], [suite], config=DecontamConfig(assemble_references=False))
+    assert kept == []
+    assert (report.hits[0].kind, report.hits[0].item_id) == ("routine", "asm-rupees-1")
+    assert "consecutive statements" in report.hits[0].detail
+    # the same hook around unrelated code is clean
+    other = make(
+        prose="Hook.", code="Hook:\n  PHB\n  LDA #$01\n  STA $7EF36D\n  PLB\n  RTL", answer_prose="ok"
+    )
+    assert decontaminate([other], [suite], config=DecontamConfig(assemble_references=False))[0] == [other]

@@ -15,6 +15,7 @@ Suites are JSONL files in the evaluation format (docs/architecture.md); any file
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ class DecontamConfig(BaseModel):
     ngram_words: int = Field(default=13, ge=4, le=64)
     min_short_words: int = Field(default=8, ge=1)  # shorter item texts are too generic to match whole
     min_code_statements: int = Field(default=3, ge=1)
+    # a run of this many consecutive normalized statements shared with an item's code counts as
+    # the item's routine embedded in a larger block (a hook around it, extra setup…)
+    code_window: int = Field(default=8, ge=3)
     min_bytes: int = Field(default=4, ge=1)
     assemble_references: bool = True  # use asar (triforce.snes.asar) for items without bytes
     # an n-gram found in this many different items is suite boilerplate, not a fingerprint
@@ -166,20 +170,35 @@ def _conversation(s: Sample) -> str:
     return "\n".join(m.content for m in s.messages if m.role != "system")
 
 
+_CANON_LABEL = re.compile(r"(?<![\w.])(?:\.l\d+|g\d+)(?![\w])")
+
+
+def _windows(norm_code: str, size: int) -> set[int]:
+    """Keys of every run of `size` consecutive statements, label names blanked (the canonical
+    names count from the start of a block, so they differ when the routine is embedded)."""
+    lines = [_CANON_LABEL.sub("@", ln) for ln in norm_code.splitlines() if ln]
+    return {hash("\n".join(lines[i : i + size])) for i in range(len(lines) - size + 1)}
+
+
 class _Index:
     def __init__(self, items: Sequence[EvalItem], cfg: DecontamConfig) -> None:
         self.cfg = cfg
         self.code: dict[str, EvalItem] = {}
+        self.windows: dict[int, EvalItem] = {}
         self.bytes: dict[str, EvalItem] = {}
         self.grams: dict[int, EvalItem] = {}
         self.short: list[tuple[str, EvalItem]] = []
         owners: dict[int, set[str]] = {}
+        window_owners: dict[int, set[str]] = {}
         for it in items:
             for text, assume in ((it.reference, True), (it.prompt, False)):
                 for lang, code in normalize.code_blocks(text, assume_code=assume):
                     norm = normalize.normalize_code(lang, code)
                     if normalize.statement_count(norm) >= cfg.min_code_statements:
                         self.code.setdefault(norm, it)
+                    for h in _windows(norm, cfg.code_window):
+                        self.windows.setdefault(h, it)
+                        window_owners.setdefault(h, set()).add(f"{it.suite}/{it.id}")
                 toks = normalize.words(text)
                 if len(toks) >= cfg.ngram_words:
                     for h in normalize.gram_keys(toks, cfg.ngram_words):
@@ -192,14 +211,23 @@ class _Index:
         common = [h for h, who in owners.items() if len(who) >= cfg.boilerplate_items]
         for h in common:
             del self.grams[h]
-        self.boilerplate = len(common)
+        common_code = [h for h, who in window_owners.items() if len(who) >= cfg.boilerplate_items]
+        for h in common_code:
+            del self.windows[h]
+        self.boilerplate = len(common) + len(common_code)
 
     def match(self, s: Sample) -> Hit | None:
         for m in s.messages:
             for lang, code in normalize.code_blocks(m.content):
-                it = self.code.get(normalize.normalize_code(lang, code))
+                norm = normalize.normalize_code(lang, code)
+                it = self.code.get(norm)
                 if it is not None:
                     return Hit(s.id, it.suite, it.id, "routine", f"code block in {m.role} message")
+                if self.windows:
+                    for h in _windows(norm, self.cfg.code_window):
+                        if (it := self.windows.get(h)) is not None:
+                            detail = f"{self.cfg.code_window} consecutive statements in {m.role} message"
+                            return Hit(s.id, it.suite, it.id, "routine", detail)
         hx = assembled_hex(s)
         if hx and (it := self.bytes.get(hx)) is not None:
             return Hit(s.id, it.suite, it.id, "bytes", f"{len(hx) // 2} identical bytes")
@@ -239,7 +267,7 @@ def decontaminate(
     index = _Index(all_items, cfg)
     if index.boilerplate:
         report.notes.append(
-            f"ignored {index.boilerplate} n-gram(s) shared by {cfg.boilerplate_items}+ items (suite boilerplate)"
+            f"ignored {index.boilerplate} n-gram(s)/code run(s) shared by {cfg.boilerplate_items}+ items (suite boilerplate)"
         )
     kept = []
     for done, s in enumerate(samples):
