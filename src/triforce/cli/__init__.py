@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm, corpus, cpu, doctor
+from triforce.cli import asm, corpus, cpu, dataset, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.add_typer(corpus.app, name="corpus")
+app.add_typer(dataset.app, name="dataset")
 
 
 @app.callback()
