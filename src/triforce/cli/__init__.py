@@ -12,6 +12,7 @@ from rich.console import Console
 
 from triforce.cli import asm, corpus, cpu, doctor
 from triforce.cli import serve
+from triforce.cli import asm, corpus, cpu, dataset, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(cpu.app, name="cpu")
 app.command("serve")(serve.serve)
 app.command("route")(serve.route)
 app.add_typer(corpus.app, name="corpus")
+app.add_typer(dataset.app, name="dataset")
 
 
 @app.callback()
