@@ -10,9 +10,8 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm, corpus, cpu, doctor
-from triforce.cli import serve
 from triforce.cli import asm, corpus, cpu, dataset, doctor
+from triforce.cli import serve
 from triforce.errors import TriforceError
 
 app = typer.Typer(
