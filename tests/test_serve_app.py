@@ -556,3 +556,29 @@ def test_cli_serve_starts_and_stops(upstreams: tuple[FakeUpstream, FakeUpstream]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
     assert "shutting down" in log.read_text()
+
+
+def test_official_openai_client(server: TriforceServer, client: httpx.Client) -> None:
+    """The `openai` package (dev extra) talks to the gateway as to OpenAI: bodies, streams, errors."""
+    openai = pytest.importorskip("openai")
+    oai = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+    assert "master-sword" in {m.id for m in oai.models.list()}
+    r = oai.chat.completions.create(model="oracle-council", messages=[{"role": "user", "content": ASM}])
+    assert r.model == "euclid-asm" and r.choices[0].message.content == f"[euclid-asm] {ASM}"
+    assert r.model_extra["x_triforce"]["route"]["kind"] == "specialist"
+    chunks = list(
+        oai.chat.completions.create(
+            model="oracle-council", messages=[{"role": "user", "content": VAGUE}], stream=True
+        )
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith("SYNTHESIS of ")
+    raw = oai.chat.completions.with_raw_response.create(
+        model="master-sword", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert raw.headers["x-triforce-model"] == "triforce-sage"
+    with pytest.raises(openai.NotFoundError) as missing:
+        oai.chat.completions.create(model="zelda-9000", messages=[{"role": "user", "content": "x"}])
+    assert missing.value.code == "model_not_found"
+    with pytest.raises(openai.BadRequestError) as bad:
+        oai.chat.completions.create(model="euclid-asm", messages=[{"role": "wizard", "content": "x"}])
+    assert bad.value.param == "messages[0].role"
