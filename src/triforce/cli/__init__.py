@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from triforce.cli import doctor
+from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -20,6 +21,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("doctor")(doctor.doctor)
+app.add_typer(train_cli.train_app, name="train")
+app.command("plan")(train_cli.plan)
+app.command("models")(train_cli.models)
 
 
 @app.callback()

@@ -193,6 +193,8 @@ class PlanReport:
     verdicts: list[GpuVerdict]
     reference_budget: dict[str, float] = field(default_factory=dict)
     comparison: list[str] = field(default_factory=list)
+    # Totals (GiB) for the same run with one setting changed: where an OOM usually comes from.
+    what_if: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         p = self.inputs
@@ -226,6 +228,7 @@ class PlanReport:
                 }
                 for v in self.verdicts
             ],
+            "what_if_gib": self.what_if,
             "reference_budget_gib": self.reference_budget,
             "comparison": self.comparison,
         }
@@ -306,16 +309,41 @@ def plan(
         verdicts=verdicts,
         reference_budget=dict(cfg.reference_budget),
     )
+    report.what_if = what_if(base)
     if cfg.reference_budget and verdicts:
         report.comparison = compare_with_reference(cfg.reference_budget, verdicts[0].estimate)
     return report
+
+
+def what_if(p: PlanInput) -> dict[str, float]:
+    variants = {
+        "materialised logits (TRL < 1.0)": replace(p, fused_lm_head=False),
+        "no CPU offload": replace(p, offload_optimizer=False, offload_params=False),
+        "no gradient checkpointing": replace(p, gradient_checkpointing=False),
+        "no DeepSpeed + materialised logits": replace(
+            p, strategy="none", offload_optimizer=False, offload_params=False, fused_lm_head=False
+        ),
+    }
+    return {name: round(estimate(v).total / GIB, 2) for name, v in variants.items() if v != p}
 
 
 def _fallback(cfg: TrainConfig, base: PlanInput, gib: float, fused: bool) -> tuple[str, str]:
     """The plan's Risk 2 ladder: the next smaller preset that fits, else a cloud A100 80GB."""
     for name in cfg.fallbacks:
         other = load_config(name)
-        p = replace(PlanInput.from_config(other), seq=base.seq, rank=base.rank, fused_lm_head=fused)
+        # Same run settings, smaller model: only the architecture and quantisation change.
+        p = replace(
+            PlanInput.from_config(other),
+            seq=base.seq,
+            rank=base.rank,
+            fused_lm_head=fused,
+            strategy=base.strategy,
+            offload_optimizer=base.offload_optimizer,
+            offload_params=base.offload_params,
+            gradient_checkpointing=base.gradient_checkpointing,
+            batch=base.batch,
+            gpus=base.gpus,
+        )
         est = estimate(p)
         if est.total <= gib * GIB:
             return (
@@ -364,9 +392,11 @@ def compare_with_reference(reference: dict[str, float], est: Estimate) -> list[s
                 else "weights stay on the GPU without ZeRO-3 parameter offload"
             )
         elif row == "lora":
+            everything = ours + gib.get("optimizer states", 0.0) + cpu.get("optimizer states", 0.0)
             why = (
-                f"{est.lora_parameters / 1e6:.0f} M adapter parameters in bf16 with their gradients; the "
-                "plan's 4 GB is about 8x that and reads like parameters + gradients + fp32 optimizer together"
+                f"{est.lora_parameters / 1e6:.0f} M adapter parameters with their gradients; adding the AdamW "
+                f"moments and fp32 master copy gives {everything:.2f} GiB, so the plan's {reference[row]:g} GB "
+                "reads like the adapter's whole training state, most of which offload keeps in CPU RAM"
             )
         elif row == "optimizer":
             why = (
