@@ -49,30 +49,30 @@ class QuantizationSection(_Section):
 
 
 class LoraSection(_Section):
-    rank: int = Field(16, ge=1, le=1024)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    rank: int = Field(default=16, ge=1, le=1024)
+    alpha: int = Field(default=32, ge=1)
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
     target_modules: list[str] = Field(default_factory=lambda: list(DEFAULT_TARGET_MODULES))
     # vLLM's multi-LoRA serving refuses adapters with modules_to_save; keep empty to serve them.
     modules_to_save: list[str] = Field(default_factory=list)
 
 
 class TrainingSection(_Section):
-    batch_size: int = Field(1, ge=1)
-    gradient_accumulation: int = Field(8, ge=1)
-    epochs: float = Field(3.0, gt=0)
-    max_steps: int | None = Field(None, ge=1)
-    learning_rate: float = Field(2e-5, gt=0)
-    warmup_steps: int = Field(100, ge=0)
+    batch_size: int = Field(default=1, ge=1)
+    gradient_accumulation: int = Field(default=8, ge=1)
+    epochs: float = Field(default=3.0, gt=0)
+    max_steps: int | None = Field(default=None, ge=1)
+    learning_rate: float = Field(default=2e-5, gt=0)
+    warmup_steps: int = Field(default=100, ge=0)
     optimizer: Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "sgd", "adafactor"] = (
         "adamw"
     )
     scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts"] = (
         "cosine"
     )
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    seq_length: int = Field(4096, ge=16)
+    weight_decay: float = Field(default=0.0, ge=0)
+    max_grad_norm: float = Field(default=1.0, gt=0)
+    seq_length: int = Field(default=4096, ge=16)
     packing: bool = False
     assistant_only_loss: bool = True
     gradient_checkpointing: bool = True
@@ -118,12 +118,12 @@ class LoggingSection(_Section):
     tensorboard: bool = True
     wandb: bool = False
     wandb_project: str = "triforce"
-    steps: int = Field(10, ge=1)
+    steps: int = Field(default=10, ge=1)
 
 
 class CheckpointSection(_Section):
-    save_steps: int = Field(200, ge=1)
-    save_total_limit: int | None = Field(3, ge=1)
+    save_steps: int = Field(default=200, ge=1)
+    save_total_limit: int | None = Field(default=3, ge=1)
     resume: bool = False
 
 
@@ -131,8 +131,8 @@ class DistributedSection(_Section):
     strategy: Literal["none", "ddp", "zero2", "zero3"] = "none"
     offload_optimizer: bool = False
     offload_params: bool = False
-    num_processes: int = Field(1, ge=1)
-    num_machines: int = Field(1, ge=1)
+    num_processes: int = Field(default=1, ge=1)
+    num_machines: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _offload_needs_zero(self) -> DistributedSection:
@@ -162,7 +162,7 @@ class TrainConfig(_Section):
     # shown beside the planner's estimate.
     reference_budget: dict[str, float] = Field(default_factory=dict)
     # Where the config came from; relative paths resolve against its folder.
-    source: str | None = Field(None, exclude=True)
+    source: str | None = Field(default=None, exclude=True)
 
     def base_dir(self) -> Path:
         return Path(self.source).parent if self.source and Path(self.source).is_file() else Path.cwd()

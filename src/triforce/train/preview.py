@@ -70,7 +70,7 @@ def preview(cfg: TrainConfig, count: int = 3) -> Preview:
         if not any(loss):
             lost += 1
         if i < count:
-            tokens = [tokenizer.decode([t]) for t in ids]
+            tokens = [str(tokenizer.decode([t])) for t in ids]
             samples.append(PreviewSample(conv.file, conv.line, ids, tokens, loss))
     return Preview(
         samples=samples,

@@ -171,8 +171,8 @@ def _sft_config(cfg: TrainConfig, out: Path, max_steps: int | None, ds_path: Pat
         packing=t.packing,
         packing_strategy="bfd",
         assistant_only_loss=t.assistant_only_loss,
-        gradient_checkpointing=t.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if t.gradient_checkpointing else None,
+        activation_checkpointing=t.gradient_checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if t.gradient_checkpointing else None,
         seed=t.seed,
         logging_steps=cfg.logging.steps,
         save_steps=cfg.checkpointing.save_steps,
@@ -217,11 +217,12 @@ def _trainer_class(ordered: bool) -> Any:
     if not ordered:
         return SFTTrainer
 
-    class _CurriculumSFTTrainer(SFTTrainer):  # type: ignore[misc]
+    class _CurriculumSFTTrainer(SFTTrainer):
         """Keeps the curriculum's order: pure-domain stages first, as the data was ordered."""
 
         def _get_train_sampler(self, train_dataset: Any = None) -> Any:
-            return SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
+            data: Any = train_dataset if train_dataset is not None else self.train_dataset
+            return SequentialSampler(data)
 
     return _CurriculumSFTTrainer
 
@@ -270,6 +271,9 @@ def train(
         peft_config=lora_config(cfg),
         callbacks=_callbacks(cfg, out, progress),
     )
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # logs go to TensorBoard, metrics.json and the progress bar
     wants_resume = cfg.checkpointing.resume if resume is None else resume
     checkpoint = last_checkpoint(out) if wants_resume else None
     started = time.monotonic()
