@@ -163,11 +163,14 @@ def test_preview_masks_exactly_the_non_assistant_tokens(workspace: Path) -> None
 def test_packing_with_curriculum_order(workspace: Path) -> None:
     cfg = yaml.safe_load(_config(workspace, "packed", packing=True, seq_length=128).read_text())
     cfg["curriculum"] = {"order": "field", "field": "domain", "stages": ["din", "nayru", "farore", "cross"]}
+    cfg["data"]["eval_paths"] = ["messages.jsonl"]
+    cfg["checkpointing"]["save_steps"] = 2
     path = workspace / "packed.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    out = _invoke("train", str(path), "--max-steps", "4", "--json")
-    metrics = json.loads(out)
+    _invoke("train", str(path), "--max-steps", "4", "--json")
+    metrics = json.loads((workspace / "runs/packed/metrics.json").read_text())
     assert metrics["global_step"] == 4 and metrics["losses"]
+    assert [r["step"] for r in metrics["log_history"] if "eval_loss" in r] == [2, 4]
 
 
 def test_packed_samples_do_not_attend_to_each_other(workspace: Path) -> None:

@@ -60,8 +60,9 @@ def run(
     if print_launch:
         _print_launch(cfg, config, as_json)
         return
-    from triforce.train.runner import train
+    from triforce.train.runner import preflight, train
 
+    preflight(cfg)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

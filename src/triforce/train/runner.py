@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from triforce.errors import ConfigError, ToolNotFoundError
+from triforce.errors import ConfigError, InputError, ToolNotFoundError
 from triforce.train.chat import load_tokenizer
 from triforce.train.config import TrainConfig
 from triforce.train.data import fingerprint, order_for_curriculum, read_conversations
@@ -76,6 +76,17 @@ def check_environment(cfg: TrainConfig) -> None:
         not cuda or importlib.util.find_spec("bitsandbytes") is None
     ):
         raise ToolNotFoundError(f"training.optimizer {cfg.training.optimizer} needs CUDA and bitsandbytes")
+
+
+def preflight(cfg: TrainConfig) -> None:
+    """Everything that can be checked before a model is loaded or a folder is created."""
+    check_environment(cfg)
+    for path in [*cfg.data_files(), *cfg.eval_files()]:
+        if not path.is_file():
+            hint = ""
+            if cfg.data.mix and path.parent.name == cfg.data.mix:
+                hint = f" (export of data.mix {cfg.data.mix}; set data.dir or $TRIFORCE_DATA_DIR)"
+            raise InputError(f"{cfg.source}: training data file {path} not found{hint}")
 
 
 def _dtype(cfg: TrainConfig) -> torch.dtype:
@@ -148,7 +159,9 @@ def lora_config(cfg: TrainConfig) -> Any:
     )
 
 
-def _sft_config(cfg: TrainConfig, out: Path, max_steps: int | None, ds_path: Path | None) -> Any:
+def _sft_config(
+    cfg: TrainConfig, out: Path, max_steps: int | None, ds_path: Path | None, has_eval: bool = False
+) -> Any:
     import torch
     from trl import SFTConfig
 
@@ -176,6 +189,8 @@ def _sft_config(cfg: TrainConfig, out: Path, max_steps: int | None, ds_path: Pat
         seed=t.seed,
         logging_steps=cfg.logging.steps,
         save_steps=cfg.checkpointing.save_steps,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=cfg.checkpointing.save_steps if has_eval else None,
         save_total_limit=cfg.checkpointing.save_total_limit,
         report_to=report_to,
         project=cfg.logging.wandb_project,
@@ -244,7 +259,7 @@ def train(
 ) -> TrainResult:
     from datasets import Dataset
 
-    check_environment(cfg)
+    preflight(cfg)
     out = cfg.output_dir()
     out.mkdir(parents=True, exist_ok=True)
     files = cfg.data_files()
@@ -260,7 +275,7 @@ def train(
     tokenizer = load_tokenizer(cfg)
     model = load_model(cfg)
     ds_path = write_deepspeed_config(cfg, out)
-    args = _sft_config(cfg, out, max_steps, ds_path)
+    args = _sft_config(cfg, out, max_steps, ds_path, has_eval=eval_dataset is not None)
     trainer_cls = _trainer_class(cfg.curriculum.order != "shuffle")
     trainer = trainer_cls(
         model=model,
