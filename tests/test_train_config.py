@@ -177,7 +177,7 @@ def test_registry_hierarchy_alias_and_override(tmp_path: Path) -> None:
 
 
 def test_qlora_without_cuda_is_a_clear_error() -> None:
-    import torch
+    torch = pytest.importorskip("torch")
 
     from triforce.train.runner import check_environment
 

@@ -23,6 +23,7 @@ from triforce.train.planner import (
 )
 
 pytestmark = pytest.mark.train
+pytest.importorskip("transformers")
 
 _TINY = {
     "hidden_size": 64,

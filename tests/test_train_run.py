@@ -14,10 +14,12 @@ import yaml
 from typer.testing import CliRunner
 
 from triforce.cli import app
+from triforce.train import tiny as _tiny
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
+pytest.importorskip("trl")
+pytest.importorskip("peft")
 
-_tiny = pytest.importorskip("_train_tiny")
 runner = CliRunner()
 
 

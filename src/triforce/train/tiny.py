@@ -1,14 +1,16 @@
-"""A tiny Qwen2-architecture model and a locally trained BPE tokenizer, for CPU training tests.
+"""A tiny Qwen2-architecture model and a locally trained BPE tokenizer: the pipeline without a GPU.
 
-Nothing is downloaded: the tokenizer is trained on the test conversations themselves and the
-model is initialised from a `Qwen2Config`, then both are saved like a Hub checkpoint so
-`triforce train` loads them by path exactly as it would load Qwen/Qwen2.5-Coder-1.5B.
+Tests and benchmarks exercise the real training stack (TRL, PEFT, transformers) on it. Nothing is
+downloaded: the tokenizer is trained on the conversations themselves and the model is initialised
+from a `Qwen2Config`, then both are saved like a Hub checkpoint so `triforce train` loads them by
+path exactly as it would load Qwen/Qwen2.5-Coder-1.5B.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
@@ -16,7 +18,7 @@ SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 _OPS = [("LDA", "load A"), ("STA", "store A"), ("INC", "increment"), ("RTS", "return"), ("JSL", "call long")]
 
 
-def conversations(n: int = 48) -> list[dict]:
+def conversations(n: int = 48) -> list[dict[str, Any]]:
     rows = []
     for i in range(n):
         op, meaning = _OPS[i % len(_OPS)]
@@ -31,12 +33,12 @@ def conversations(n: int = 48) -> list[dict]:
     return rows
 
 
-def write_messages_jsonl(path: Path, rows: list[dict]) -> Path:
+def write_messages_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps({"messages": r["messages"]}) + "\n" for r in rows), encoding="utf-8")
     return path
 
 
-def write_sample_jsonl(path: Path, rows: list[dict]) -> Path:
+def write_sample_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     """The same conversations as Triforce Sample records (metadata the trainer must ignore)."""
     from triforce.dataset.sample import Provenance, Sample, Verification
 
@@ -56,7 +58,7 @@ def write_sample_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def build_tiny_model(folder: Path, rows: list[dict], seed: int = 0) -> Path:
+def build_tiny_model(folder: Path, rows: list[dict[str, Any]], seed: int = 0) -> Path:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
