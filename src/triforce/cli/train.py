@@ -195,6 +195,12 @@ def plan(
         False, "--full-logits", help="Materialised [seq, vocab] logits (older TRL/transformers stacks)."
     ),
     no_offload: bool = typer.Option(False, "--no-offload", help="Ignore the config's DeepSpeed CPU offload."),
+    arch: str | None = typer.Option(
+        None, "--arch", help="Architecture: a local HF config.json / model folder, or a known Hub id."
+    ),
+    strategy: str | None = typer.Option(
+        None, "--strategy", help="Override distributed.strategy: none|ddp|zero2|zero3."
+    ),
     no_checkpointing: bool = typer.Option(False, "--no-gradient-checkpointing"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -205,10 +211,21 @@ def plan(
     overrides: dict[str, Any] = {}
     if no_offload:
         overrides |= {"distributed.offload_optimizer": False, "distributed.offload_params": False}
+    if strategy:
+        overrides["distributed.strategy"] = strategy
+        if strategy != "zero3":
+            overrides["distributed.offload_params"] = False
+        if strategy not in ("zero2", "zero3"):
+            overrides["distributed.offload_optimizer"] = False
     if no_checkpointing:
         overrides["training.gradient_checkpointing"] = False
     cfg = load_config(config, overrides)
-    report = make_plan(cfg, [parse_gpu(g) for g in gpu], seq=seq, rank=rank, fused_lm_head=not full_logits)
+    from triforce.train.architecture import load_architecture
+
+    architecture = load_architecture(arch) if arch else None
+    report = make_plan(
+        cfg, [parse_gpu(g) for g in gpu], seq=seq, rank=rank, arch=architecture, fused_lm_head=not full_logits
+    )
     data = report.to_json()
     if as_json:
         typer.echo(json.dumps(data, indent=2))

@@ -273,9 +273,11 @@ def train(
     )
 
     tokenizer = load_tokenizer(cfg)
-    model = load_model(cfg)
     ds_path = write_deepspeed_config(cfg, out)
+    # The training arguments come first: under ZeRO-3 they register the DeepSpeed config, so the
+    # model below is partitioned while it loads instead of materialising whole on every rank.
     args = _sft_config(cfg, out, max_steps, ds_path, has_eval=eval_dataset is not None)
+    model = load_model(cfg)
     trainer_cls = _trainer_class(cfg.curriculum.order != "shuffle")
     trainer = trainer_cls(
         model=model,
