@@ -188,3 +188,15 @@ def test_qlora_without_cuda_is_a_clear_error() -> None:
     cfg = load_config("triforce-sage-32b", {"quantization.mode": "none"})
     with pytest.raises(ToolNotFoundError, match="zero3 needs CUDA"):
         check_environment(cfg)
+
+
+def test_notes_flag_settings_that_defeat_their_purpose() -> None:
+    pytest.importorskip("torch")
+    from triforce.train.runner import notes
+
+    assert notes(load_config("euclid-asm-1.5b")) == []
+    packed_curriculum = load_config(
+        "euclid-asm-1.5b", {"curriculum.order": "field", "lora.modules_to_save": ["lm_head"]}
+    )
+    text = " ".join(notes(packed_curriculum))
+    assert "curriculum order" in text and "vLLM" in text

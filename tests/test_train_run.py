@@ -244,3 +244,27 @@ def test_models_and_plan_commands(trained: Path, workspace: Path) -> None:
     plan = json.loads(_invoke("plan", str(workspace / "tiny.yaml"), "--gpu", "1GB", "--json"))
     assert plan["parameters"] > 0 and plan["gpus"][0]["fits"] is True
     assert "fits" in _invoke("plan", "triforce-sage-32b", "--gpu", "16GB")
+
+
+def test_chat_template_resolution(workspace: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from triforce.errors import ConfigError
+    from triforce.train.chat import resolve_chat_template, template_text
+
+    tok = AutoTokenizer.from_pretrained(workspace / "tiny-qwen2")
+    assert tok.chat_template is None
+    assert resolve_chat_template(tok, "auto") == template_text("chatml")  # ChatML tokens in the vocabulary
+    marked = "{% for m in messages %}{% generation %}{{ m['content'] }}{% endgeneration %}{% endfor %}"
+    tok.chat_template = marked
+    assert resolve_chat_template(tok, "auto") == marked  # a template with markers is kept
+    assert "[INST]" in resolve_chat_template(tok, "mistral-v7")
+    tok.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    with pytest.raises(ConfigError, match="no \\{% generation %\\} markers"):
+        resolve_chat_template(tok, str(_write_template(workspace)))
+
+
+def _write_template(root: Path) -> Path:
+    path = root / "plain.jinja"
+    path.write_text("{% for m in messages %}{{ m['content'] }}{% endfor %}")
+    return path

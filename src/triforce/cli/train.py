@@ -60,9 +60,14 @@ def run(
     if print_launch:
         _print_launch(cfg, config, as_json)
         return
-    from triforce.train.runner import preflight, train
+    from triforce.train.runner import last_checkpoint, notes, preflight, train
 
     preflight(cfg)
+    err = Console(stderr=True)
+    for note in notes(cfg):
+        err.print(f"[yellow]note:[/] {escape(note)}")
+    if resume and last_checkpoint(cfg.output_dir()) is None:
+        err.print(f"[yellow]note:[/] no checkpoint in {escape(str(cfg.output_dir()))}; starting from step 0")
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -78,6 +78,21 @@ def check_environment(cfg: TrainConfig) -> None:
         raise ToolNotFoundError(f"training.optimizer {cfg.training.optimizer} needs CUDA and bitsandbytes")
 
 
+def notes(cfg: TrainConfig) -> list[str]:
+    """Settings that are valid but probably not what the user meant."""
+    out = []
+    if cfg.training.packing and cfg.curriculum.order != "shuffle":
+        out.append(
+            "packing (best-fit decreasing) groups samples by length inside each pass, so the curriculum "
+            "order is only kept at pack granularity; set training.packing: false for a strict order"
+        )
+    if cfg.lora.modules_to_save:
+        out.append("lora.modules_to_save is set: vLLM multi-LoRA will refuse this adapter")
+    if cfg.quantization.mode == "none" and cfg.distributed.offload_params:
+        out.append("parameter offload without quantisation moves bf16 weights over PCIe every step")
+    return out
+
+
 def preflight(cfg: TrainConfig) -> None:
     """Everything that can be checked before a model is loaded or a folder is created."""
     check_environment(cfg)
