@@ -186,7 +186,7 @@ def test_qlora_without_cuda_is_a_clear_error() -> None:
     with pytest.raises(ToolNotFoundError, match="needs a CUDA GPU"):
         check_environment(load_config("triforce-sage-32b"))
     cfg = load_config("triforce-sage-32b", {"quantization.mode": "none"})
-    with pytest.raises(ToolNotFoundError, match="zero3 needs CUDA"):
+    with pytest.raises(ToolNotFoundError, match="DeepSpeed offload needs CUDA"):
         check_environment(cfg)
 
 

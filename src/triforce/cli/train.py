@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +84,9 @@ def run(
             loss = f"loss {logs['loss']:.4f}" if "loss" in logs else ""
             bar.update(task, completed=step, total=total, loss=loss)
 
-        result = train(cfg, max_steps=max_steps, resume=resume or None, progress=report)
+        # Libraries (DeepSpeed, JIT op builds) print to stdout; --json keeps stdout for the result.
+        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+            result = train(cfg, max_steps=max_steps, resume=resume or None, progress=report)
     if as_json:
         typer.echo(json.dumps({k: v for k, v in result.metrics.items() if k != "log_history"}, indent=2))
         return
@@ -98,7 +102,8 @@ def run(
 def _preview(cfg: Any, samples: int, as_json: bool) -> None:
     from triforce.train.preview import preview
 
-    pv = preview(cfg, samples)
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        pv = preview(cfg, samples)
     if as_json:
         typer.echo(json.dumps(pv.to_json()))
         return
@@ -161,7 +166,8 @@ def export_cmd(
         served = served or entry.name
         adapter = entry.adapter_path() or adapter
     served = served or (adapter.parent.name if adapter.name == "adapter" else adapter.name)
-    res = export(adapter, out, served, merge=merge, strip=strip, base=base)
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        res = export(adapter, out, served, merge=merge, strip=strip, base=base)
     data = {k: str(v) if v else None for k, v in res.__dict__.items()}
     if as_json:
         typer.echo(json.dumps(data))

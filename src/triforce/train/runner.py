@@ -66,9 +66,10 @@ def check_environment(cfg: TrainConfig) -> None:
             raise ToolNotFoundError(
                 "distributed.strategy zero2/zero3 needs DeepSpeed: pip install 'triforce[train]'"
             )
-        if not cuda:
+        if not cuda and (cfg.distributed.offload_optimizer or cfg.distributed.offload_params):
             raise ToolNotFoundError(
-                f"{cfg.source}: distributed.strategy {cfg.distributed.strategy} needs CUDA GPUs; set strategy: none"
+                f"{cfg.source}: DeepSpeed offload needs CUDA GPUs (without one DeepSpeed runs on its CPU "
+                "accelerator, where there is nothing to offload from); set offload_* to false or strategy: none"
             )
     if cfg.logging.wandb and importlib.util.find_spec("wandb") is None:
         raise ToolNotFoundError("logging.wandb is on but wandb is not installed: pip install wandb")
@@ -76,6 +77,12 @@ def check_environment(cfg: TrainConfig) -> None:
         not cuda or importlib.util.find_spec("bitsandbytes") is None
     ):
         raise ToolNotFoundError(f"training.optimizer {cfg.training.optimizer} needs CUDA and bitsandbytes")
+
+
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def notes(cfg: TrainConfig) -> list[str]:
@@ -88,6 +95,10 @@ def notes(cfg: TrainConfig) -> list[str]:
         )
     if cfg.lora.modules_to_save:
         out.append("lora.modules_to_save is set: vLLM multi-LoRA will refuse this adapter")
+    if cfg.distributed.strategy in ("zero2", "zero3") and not _cuda():
+        out.append(
+            "no CUDA: DeepSpeed runs on its CPU accelerator (slow; for checking a config, not training)"
+        )
     if cfg.quantization.mode == "none" and cfg.distributed.offload_params:
         out.append("parameter offload without quantisation moves bf16 weights over PCIe every step")
     return out
@@ -102,6 +113,21 @@ def preflight(cfg: TrainConfig) -> None:
             if cfg.data.mix and path.parent.name == cfg.data.mix:
                 hint = f" (export of data.mix {cfg.data.mix}; set data.dir or $TRIFORCE_DATA_DIR)"
             raise InputError(f"{cfg.source}: training data file {path} not found{hint}")
+
+
+def _single_process_env() -> None:
+    """Let DeepSpeed run in one process without a launcher (`triforce train` on one GPU)."""
+    import os
+    import socket
+
+    if "WORLD_SIZE" in os.environ:
+        return  # accelerate launch / torchrun set the whole rendezvous
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    defaults = {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1"}
+    for key, value in (defaults | {"MASTER_PORT": str(port)}).items():
+        os.environ.setdefault(key, value)
 
 
 def _dtype(cfg: TrainConfig) -> torch.dtype:
@@ -289,6 +315,8 @@ def train(
 
     tokenizer = load_tokenizer(cfg)
     ds_path = write_deepspeed_config(cfg, out)
+    if ds_path is not None:
+        _single_process_env()
     # The training arguments come first: under ZeRO-3 they register the DeepSpeed config, so the
     # model below is partitioned while it loads instead of materialising whole on every rank.
     args = _sft_config(cfg, out, max_steps, ds_path, has_eval=eval_dataset is not None)
