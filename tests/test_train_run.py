@@ -69,14 +69,14 @@ def _invoke(*args: str) -> str:
 @pytest.fixture(scope="module")
 def trained(workspace: Path) -> Path:
     cfg = _config(workspace, "tiny")
-    _invoke("train", str(cfg), "--max-steps", "20", "--json")
+    _invoke("train", str(cfg), "--max-steps", "30", "--json")
     return workspace / "runs/tiny"
 
 
 def test_train_loss_decreases_and_everything_is_saved(trained: Path, workspace: Path) -> None:
     metrics = json.loads((trained / "metrics.json").read_text())
     losses = [loss for _, loss in metrics["losses"]]
-    assert metrics["global_step"] == 20 and len(losses) == 5
+    assert metrics["global_step"] == 30 and len(losses) == 7
     assert losses[-1] < losses[0] - 0.3, losses
     assert metrics["samples"] == 56  # 48 Sample records + 8 plain messages records
     assert metrics["tokens_seen"] > 0
@@ -85,11 +85,11 @@ def test_train_loss_decreases_and_everything_is_saved(trained: Path, workspace: 
     adapter_cfg = json.loads((trained / "adapter/adapter_config.json").read_text())
     assert adapter_cfg["r"] == 8 and not adapter_cfg.get("modules_to_save")
     resolved = yaml.safe_load((trained / "config.resolved.yaml").read_text())
-    assert resolved["training"]["max_steps"] == 20 and resolved["lora"]["rank"] == 8
+    assert resolved["training"]["max_steps"] == 30 and resolved["lora"]["rank"] == 8
     fp = json.loads((trained / "dataset.fingerprint.json").read_text())
     assert set(fp["files"]) == {str(workspace / "samples.jsonl"), str(workspace / "messages.jsonl")}
     assert list((trained / "tensorboard").glob("events.out.tfevents.*"))
-    assert (trained / "checkpoint-20").is_dir()
+    assert (trained / "checkpoint-30").is_dir()
 
 
 def test_adapter_reloads_and_generates(trained: Path, workspace: Path) -> None:
@@ -118,11 +118,21 @@ def test_adapter_reloads_and_generates(trained: Path, workspace: Path) -> None:
 
 
 def test_resume_continues_from_the_checkpoint(trained: Path, workspace: Path) -> None:
-    out = _invoke("train", str(workspace / "tiny.yaml"), "--max-steps", "24", "--resume", "--json")
+    out = _invoke("train", str(workspace / "tiny.yaml"), "--max-steps", "36", "--resume", "--json")
     metrics = json.loads(out)
-    assert metrics["resumed_from"].endswith("checkpoint-20")
-    assert metrics["global_step"] == 24
-    assert [s for s, _ in metrics["losses"]] == [4, 8, 12, 16, 20, 24]  # history restored, then continued
+    assert metrics["resumed_from"].endswith("checkpoint-30")
+    assert metrics["global_step"] == 36
+    assert [s for s, _ in metrics["losses"]] == [
+        4,
+        8,
+        12,
+        16,
+        20,
+        24,
+        28,
+        32,
+        36,
+    ]  # history restored, then continued
 
 
 def test_preview_masks_exactly_the_non_assistant_tokens(workspace: Path) -> None:

@@ -80,7 +80,6 @@ def check_servable(info: AdapterInfo) -> None:
 
 def merge_adapter(adapter: Path, out: Path, base: str | None = None) -> Path:
     """Fold the LoRA deltas into the base weights and save a plain checkpoint + tokenizer."""
-    import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -88,9 +87,9 @@ def merge_adapter(adapter: Path, out: Path, base: str | None = None) -> Path:
     base_name = base or info.base_model
     if not base_name:
         raise InputError(f"{adapter}: adapter_config.json names no base model; pass --base")
-    model = AutoModelForCausalLM.from_pretrained(
-        base_name, dtype=torch.bfloat16 if torch.cuda.is_available() else None
-    )
+    # The checkpoint's own dtype (bf16 for the preset bases): merge into full-precision weights even
+    # when the adapter was trained against a 4-bit copy (QLoRA).
+    model = AutoModelForCausalLM.from_pretrained(base_name, dtype="auto")
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(str(out))
