@@ -12,6 +12,7 @@ from rich.console import Console
 
 from triforce.cli import asm, corpus, cpu, dataset, doctor
 from triforce.cli import serve
+from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -27,6 +28,9 @@ app.command("serve")(serve.serve)
 app.command("route")(serve.route)
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(dataset.app, name="dataset")
+app.add_typer(train_cli.train_app, name="train")
+app.command("plan")(train_cli.plan)
+app.command("models")(train_cli.models)
 
 
 @app.callback()
