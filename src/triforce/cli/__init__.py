@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import doctor
+from triforce.cli import asm, corpus, cpu, doctor
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
@@ -21,6 +21,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("doctor")(doctor.doctor)
+app.add_typer(asm.app, name="asm")
+app.add_typer(cpu.app, name="cpu")
+app.add_typer(corpus.app, name="corpus")
 app.add_typer(train_cli.train_app, name="train")
 app.command("plan")(train_cli.plan)
 app.command("models")(train_cli.models)
