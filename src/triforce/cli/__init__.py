@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from triforce.cli import asm, corpus, cpu, dataset, doctor
-from triforce.cli import asm, corpus, cpu, doctor
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
