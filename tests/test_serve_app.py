@@ -582,3 +582,19 @@ def test_official_openai_client(server: TriforceServer, client: httpx.Client) ->
     with pytest.raises(openai.BadRequestError) as bad:
         oai.chat.completions.create(model="euclid-asm", messages=[{"role": "wizard", "content": "x"}])
     assert bad.value.param == "messages[0].role"
+
+
+def test_cli_serve_check(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+    from typer.testing import CliRunner
+
+    from triforce.cli import app
+
+    specialists = upstreams[0]
+    names = [n for n, e in Gateway.from_files().entries.items() if e.kind != "category"]
+    specialists.serves = [*names, "master-sword"]
+    args = ["serve", "--check", *(a for n in names for a in ("--upstream", f"{n}={specialists.base}"))]
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    specialists.serves = [n for n in names if n != "saria-voice"]
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert res.exit_code == 1 and "saria-voice" in res.output  # only the missing column names it

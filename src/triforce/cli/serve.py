@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from triforce.serve.gateway import Gateway
 
 _out = Console()
 _err = Console(stderr=True)
@@ -39,6 +43,11 @@ def serve(
         None, "--api-key", envvar="TRIFORCE_API_KEY", help="Require `Authorization: Bearer KEY` from callers."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request line."),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Ask every upstream which models it serves, print the table and exit (1 if any is missing).",
+    ),
 ) -> None:
     """Serve the registry's models behind one OpenAI-compatible endpoint, routing `oracle-council`."""
     from triforce.serve.app import ServeOptions, make_server
@@ -60,6 +69,9 @@ def serve(
         max_in_flight=max_in_flight,
         api_key=api_key,
     )
+    if check:
+        _check_upstreams(gateway, timeout)
+        return
     try:
         server = make_server(gateway, host, port, options)
     except OSError as exc:
@@ -86,6 +98,25 @@ def serve(
         _err.print("shutting down")
     finally:
         server.server_close()
+
+
+def _check_upstreams(gateway: Gateway, timeout: float) -> None:
+    from triforce.serve.upstream import UpstreamClient
+
+    client = UpstreamClient(timeout_s=min(timeout, 10.0))
+    try:
+        report = gateway.probe(client)
+    finally:
+        client.close()
+    table = Table(title="upstreams")
+    for col in ("upstream", "status", "serves", "missing"):
+        table.add_column(col)
+    for base, r in report.items():
+        status = "[green]up[/]" if r["ok"] else f"[red]{r['error']}[/]"
+        table.add_row(base, status, ", ".join(r["serves"]), f"[red]{', '.join(r['missing'])}[/]")
+    _out.print(table)
+    if any(not r["ok"] or r["missing"] for r in report.values()):
+        raise typer.Exit(1)
 
 
 def route(

@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -177,31 +176,10 @@ class _Handler(BaseHTTPRequestHandler):
             "upstream_loops": sorted(m.name for m in self.server.looped),
         }
         if deep:
-            report["upstreams"] = self._probe_upstreams()
+            report["upstreams"] = gw.probe(self.server.client)
             if any(not u["ok"] or u["missing"] for u in report["upstreams"].values()):
                 report["status"] = "degraded"
         return report
-
-    def _probe_upstreams(self) -> dict[str, dict[str, Any]]:
-        wanted: dict[str, set[str]] = {}
-        for served in self.server.gateway.models.values():
-            if served.upstream and not served.loop and served.mode in ("direct", "route"):
-                wanted.setdefault(served.upstream.base_url, set()).add(served.upstream.model)
-
-        def probe(base: str) -> dict[str, Any]:
-            try:
-                listed = set(self.server.client.served_models(base))
-            except UpstreamError as exc:
-                return {"ok": False, "error": exc.message, "serves": [], "missing": sorted(wanted[base])}
-            return {
-                "ok": True,
-                "error": None,
-                "serves": sorted(listed),
-                "missing": sorted(wanted[base] - listed),
-            }
-
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(wanted)))) as pool:
-            return dict(zip(wanted, pool.map(probe, wanted), strict=True))
 
     # -- POST -----------------------------------------------------------------------------------
 

@@ -6,14 +6,15 @@ can check resolution without sockets.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from triforce.errors import ConfigError
 from triforce.serve.router import Router, RouterConfig
-from triforce.serve.upstream import Upstream
+from triforce.serve.upstream import Upstream, UpstreamClient, UpstreamError
 from triforce.train.registry import ModelEntry, load_registry
 
 Mode = Literal["route", "category", "direct"]
@@ -96,6 +97,33 @@ class Gateway:
     def upstream_for(self, model: str) -> Upstream | None:
         served = self.models.get(model)
         return served.upstream if served else None
+
+    def probe(self, client: UpstreamClient) -> dict[str, dict[str, Any]]:
+        """Ask every upstream which models it serves (`GET /v1/models`), all at once.
+
+        Per base URL: `ok`, `error`, `serves` (its list) and `missing` (registry models routed
+        there that it does not list, e.g. a LoRA module vLLM was not started with)."""
+        wanted: dict[str, set[str]] = {}
+        for served in self.models.values():
+            if served.upstream and not served.loop and served.mode in ("direct", "route"):
+                wanted.setdefault(served.upstream.base_url, set()).add(served.upstream.model)
+
+        def one(base: str) -> dict[str, Any]:
+            try:
+                listed = set(client.served_models(base))
+            except UpstreamError as exc:
+                return {"ok": False, "error": exc.message, "serves": [], "missing": sorted(wanted[base])}
+            return {
+                "ok": True,
+                "error": None,
+                "serves": sorted(listed),
+                "missing": sorted(wanted[base] - listed),
+            }
+
+        if not wanted:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+            return dict(zip(wanted, pool.map(one, wanted), strict=True))
 
     def mark_loops(self, host: str, port: int) -> list[ServedModel]:
         """Flag upstreams that point at this server's own address (they would call themselves)."""
