@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from triforce.cli import asm, corpus, cpu, dataset, doctor
+from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -24,6 +25,9 @@ app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(dataset.app, name="dataset")
+app.add_typer(train_cli.train_app, name="train")
+app.command("plan")(train_cli.plan)
+app.command("models")(train_cli.models)
 
 
 @app.callback()
