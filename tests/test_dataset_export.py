@@ -162,3 +162,15 @@ def test_curate_in_memory_without_suites(tmp_path: Path) -> None:
     assert sum(len(v) for v in result.splits.values()) == len(_mixed_corpus())
     assert result.files == {} and result.card is None
     assert any("no evaluation items" in w for w in result.warnings)
+
+
+def test_export_is_what_triforce_train_reads(tmp_path: Path) -> None:
+    from triforce.train.data import read_conversations
+
+    samples = _mixed_corpus()
+    export(
+        {"train": samples}, tmp_path / "euclid-asm", ExportConfig(formats=["messages"], order="curriculum")
+    )
+    convs = read_conversations([tmp_path / "euclid-asm" / "train.jsonl"])
+    assert len(convs) == len(samples)
+    assert {c.record["domain"] for c in convs} == {"din", "nayru", "cross"}
