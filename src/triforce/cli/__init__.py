@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from triforce.cli import doctor
+from triforce.cli import eval as eval_cli
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("doctor")(doctor.doctor)
+app.add_typer(eval_cli.app, name="eval")
 
 
 @app.callback()

@@ -1,0 +1,248 @@
+"""ASM answers graded by execution: extract, assemble in the asar sandbox, run every test state.
+
+The answer is assembled with the item's `support` code (routines the task says exist) and with
+stub labels for anything else it calls, then `run_routine` calls the entry with the item's
+convention (a JSL trampoline catches an RTS where RTL was due) under an instruction limit. Each
+state compares registers, flags and memory; the verdict names the first mismatch exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from triforce.evaluate._hex import Num, hex_str
+from triforce.evaluate.answers import extract_asm
+from triforce.evaluate.graders import GradeContext
+from triforce.evaluate.verdict import CheckResult, Verdict
+
+FLAG_BITS = {"n": 0x80, "v": 0x40, "m": 0x20, "x": 0x10, "d": 0x08, "i": 0x04, "z": 0x02, "c": 0x01}
+# Registers an expectation may name; the "8" forms compare the low byte only.
+_REGISTERS = {
+    "a": 0xFFFF,
+    "a8": 0xFF,
+    "x": 0xFFFF,
+    "x8": 0xFF,
+    "y": 0xFFFF,
+    "y8": 0xFF,
+    "s": 0xFFFF,
+    "d": 0xFFFF,
+    "db": 0xFF,
+}
+
+
+class InitialState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    a: Num = 0
+    x: Num = 0
+    y: Num = 0
+    s: Num = 0x01FF
+    d: Num = 0
+    db: Num = 0x7E
+    p: Num = 0x30
+    e: bool = False
+    memory: dict[str, Num] = Field(default_factory=dict)
+
+
+class Expectation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    a: Num | None = None
+    a8: Num | None = None
+    x: Num | None = None
+    x8: Num | None = None
+    y: Num | None = None
+    y8: Num | None = None
+    s: Num | None = None
+    d: Num | None = None
+    db: Num | None = None
+    mem: dict[str, Num] = Field(default_factory=dict)
+    flags: dict[Literal["n", "v", "m", "x", "d", "i", "z", "c"], int] = Field(default_factory=dict)
+
+
+class TestState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    initial: InitialState
+    expect: Expectation
+
+
+class AsmSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["asm-exec"] = "asm-exec"
+    entry: str = Field(min_length=1)
+    convention: Literal["jsl", "jsr"]
+    states: list[TestState] = Field(min_length=1)
+    max_instructions: int = Field(20_000, ge=1, le=1_000_000)
+    support: str = ""  # routines the prompt says exist, assembled after the answer
+    org: Num = 0x008000
+
+
+def _addr(text: str) -> int:
+    from triforce.evaluate._hex import parse_number
+
+    return parse_number(text)
+
+
+def machine_state(initial: InitialState) -> Any:
+    from triforce.snes.machine import MachineState
+
+    return MachineState(
+        a=initial.a,
+        x=initial.x,
+        y=initial.y,
+        s=initial.s,
+        d=initial.d,
+        db=initial.db,
+        p=initial.p,
+        e=initial.e,
+        memory={_addr(k): v & 0xFF for k, v in initial.memory.items()},
+    )
+
+
+def _mirrors(addr: int) -> list[int]:
+    """WRAM's first 8 KiB also answers in banks $00-$3F/$80-$BF: a write may be logged there."""
+    if 0x7E0000 <= addr <= 0x7E1FFF:
+        low = addr & 0xFFFF
+        return [addr, low, *((bank << 16) | low for bank in (*range(0x01, 0x40), *range(0x80, 0xC0)))]
+    return [addr]
+
+
+def final_byte(run: Any, addr: int, initial: dict[int, int]) -> int:
+    """The byte at `addr` after the run: written value (at any mirror), else the initial value."""
+    written: dict[int, int] = dict(getattr(run, "writes", {}) or {})
+    final_memory: dict[int, int] = dict(getattr(run.final, "memory", {}) or {})
+    for candidate in _mirrors(addr):
+        if candidate in written:
+            return written[candidate] & 0xFF
+    for candidate in _mirrors(addr):
+        if candidate in final_memory:
+            return final_memory[candidate] & 0xFF
+    for candidate in _mirrors(addr):
+        if candidate in initial:
+            return initial[candidate]
+    return 0
+
+
+def _reason_name(reason: Any) -> str:
+    return str(getattr(reason, "name", reason)).upper()
+
+
+def check_state(run: Any, state: TestState, index: int, max_instructions: int) -> CheckResult:
+    """Compare one run with its expectation; the message names the first difference."""
+    name = f"state {index} '{state.name}'"
+    reason = _reason_name(run.reason)
+    if reason in ("INSTRUCTION_LIMIT", "CYCLE_LIMIT"):
+        return CheckResult(
+            name=name,
+            passed=False,
+            message=f"ran past the limit of {max_instructions} instructions",
+            details={"code": "instruction-limit"},
+        )
+    if reason not in ("RETURN", "SENTINEL"):
+        where = getattr(run.final, "pc", None)
+        at = f" at PC {hex_str(where, 6)}" if isinstance(where, int) else ""
+        return CheckResult(
+            name=name,
+            passed=False,
+            message=f"stopped by {reason}{at} instead of returning to the caller",
+            details={"code": "bad-stop"},
+        )
+    final = run.final
+    expect = state.expect
+    for reg, mask in _REGISTERS.items():
+        want = getattr(expect, reg)
+        if want is None:
+            continue
+        got = int(getattr(final, reg.rstrip("8"))) & mask
+        if got != want & mask:
+            digits = 2 if mask == 0xFF else 4
+            label = f"{reg[0].upper()} (low byte)" if reg.endswith("8") else reg.upper()
+            return CheckResult(
+                name=name,
+                passed=False,
+                message=f"wrong register {label}: expected {hex_str(want & mask, digits)}, got {hex_str(got, digits)}",
+                details={"code": "wrong-register", "register": reg, "expected": want & mask, "got": got},
+            )
+    for flag, want_bit in expect.flags.items():
+        got_bit = 1 if int(final.p) & FLAG_BITS[flag] else 0
+        if got_bit != want_bit:
+            return CheckResult(
+                name=name,
+                passed=False,
+                message=f"wrong flag {flag.upper()}: expected {want_bit}, got {got_bit} (P={hex_str(int(final.p))})",
+                details={"code": "wrong-flag", "flag": flag, "expected": want_bit, "got": got_bit},
+            )
+    initial = {_addr(k): v & 0xFF for k, v in state.initial.memory.items()}
+    for key, want in expect.mem.items():
+        addr = _addr(key)
+        got = final_byte(run, addr, initial)
+        if got != want & 0xFF:
+            return CheckResult(
+                name=name,
+                passed=False,
+                message=f"wrong memory {hex_str(addr, 6)}: expected {hex_str(want & 0xFF)}, got {hex_str(got)}",
+                details={"code": "wrong-memory", "address": addr, "expected": want & 0xFF, "got": got},
+            )
+    return CheckResult(name=name, passed=True, details={"instructions": int(getattr(run, "instructions", 0))})
+
+
+def _first_error(result: Any) -> str:
+    for diag in getattr(result, "diagnostics", []):
+        if str(getattr(diag, "severity", "")).lower().endswith("error"):
+            code = f"({diag.code}) " if getattr(diag, "code", None) else ""
+            return f"line {diag.line}: {code}{diag.message}"
+    return "asar reported an error"
+
+
+def source_for(spec: AsmSpec, code: str) -> str:
+    return (
+        code
+        if not spec.support
+        else f"{code}\n\n; --- support routines given by the task ---\n{spec.support}\n"
+    )
+
+
+def grade_assembled(spec: AsmSpec, result: Any, note: str = "") -> Verdict:
+    """Grade an already assembled answer (lets callers batch assembly through one asar run)."""
+    from triforce.snes.machine import run_routine
+
+    if not result.ok:
+        return Verdict.fail("assemble-error", f"did not assemble: {_first_error(result)}")
+    if spec.entry not in getattr(result, "symbols", {}):
+        return Verdict.fail("entry-missing", f"entry label '{spec.entry}' is not in the assembled symbols")
+    checks: list[CheckResult] = []
+    for index, state in enumerate(spec.states, start=1):
+        try:
+            run = run_routine(
+                result,
+                entry=spec.entry,
+                state=machine_state(state.initial),
+                convention=spec.convention,
+                max_instructions=spec.max_instructions,
+            )
+        except Exception as exc:  # an emulator fault on hostile code is a failed state, not a crash
+            checks.append(
+                CheckResult(
+                    name=f"state {index} '{state.name}'",
+                    passed=False,
+                    message=f"execution failed: {exc}",
+                    details={"code": "bad-stop"},
+                )
+            )
+            continue
+        checks.append(check_state(run, state, index, spec.max_instructions))
+    verdict = Verdict.from_checks(checks, "wrong-register")
+    if note and verdict.passed:
+        verdict.reason = f"{verdict.reason} ({note})"
+    return verdict
+
+
+def grade_asm(spec: AsmSpec, answer: str, ctx: GradeContext) -> Verdict:
+    from triforce.snes.asar import assemble
+
+    code, note = extract_asm(answer, spec.entry)
+    if code is None:
+        return Verdict.fail("no-code" if "no code" in note else "entry-missing", note)
+    result = assemble(source_for(spec, code), org=spec.org, stubs=True)
+    return grade_assembled(spec, result, note)
