@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import doctor
+from triforce.cli import asm, doctor
 from triforce.cli import eval as eval_cli
 from triforce.errors import TriforceError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("doctor")(doctor.doctor)
+app.add_typer(asm.app, name="asm")
 app.add_typer(eval_cli.app, name="eval")
 
 
