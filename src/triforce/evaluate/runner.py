@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triforce.evaluate._atomic import write_text_atomic
+from triforce.fsio import write_text_atomic
 from triforce.evaluate.backends.base import Backend, Completion, ItemRequest, messages_for
 from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.metrics import summarize
