@@ -97,7 +97,11 @@ def prompt_for(it: Item) -> str:
         else "It is called with JSR from the same bank and must return with RTS."
     )
     widths = it.entry_text or f"At entry {WIDTH_TEXT[it.width]}."
-    back = " Return with the same register widths as at entry." if it.keep_widths and it.entry_text is None else ""
+    back = (
+        " Return with the same register widths as at entry."
+        if it.keep_widths and it.entry_text is None
+        else ""
+    )
     lines = [
         "Write a 65816 routine in asar syntax.",
         f"Entry label: `{it.entry}`. {call}",
@@ -124,7 +128,14 @@ def state_json(it: Item, index: int, st: S) -> dict[str, Any]:
     a = st.a & 0xFFFF
     x = st.x & (0xFF if x8 else 0xFFFF)
     y = st.y & (0xFF if x8 else 0xFFFF)
-    initial: dict[str, Any] = {"a": _h(a, 4), "x": _h(x, 4), "y": _h(y, 4), "p": _h(p, 2), "d": _h(st.d, 4), "db": _h(st.db, 2)}
+    initial: dict[str, Any] = {
+        "a": _h(a, 4),
+        "x": _h(x, 4),
+        "y": _h(y, 4),
+        "p": _h(p, 2),
+        "d": _h(st.d, 4),
+        "db": _h(st.db, 2),
+    }
     if st.mem:
         initial["memory"] = {_h(k, 6): _h(v, 2) for k, v in sorted(st.mem.items())}
     st_for_model = S(st.name, a=a, x=x, y=y, mem=dict(st.mem), p=p, d=st.d, db=st.db)
@@ -132,7 +143,10 @@ def state_json(it: Item, index: int, st: S) -> dict[str, Any]:
     expect: dict[str, Any] = {}
     for reg in ("a", "a8", "x", "x8", "y", "y8", "s", "d", "db"):
         if reg in raw:
-            expect[reg] = _h(raw[reg] & (0xFF if reg.endswith("8") or reg == "db" else 0xFFFF), 2 if reg.endswith("8") or reg == "db" else 4)
+            expect[reg] = _h(
+                raw[reg] & (0xFF if reg.endswith("8") or reg == "db" else 0xFFFF),
+                2 if reg.endswith("8") or reg == "db" else 4,
+            )
     if "mem" in raw:
         expect["mem"] = {_h(k, 6): _h(v & 0xFF, 2) for k, v in sorted(raw["mem"].items())}
     flags = dict(raw.get("flags", {}))

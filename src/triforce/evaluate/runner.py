@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triforce.fsio import write_text_atomic
 from triforce.evaluate.backends.base import Backend, Completion, ItemRequest, messages_for
 from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.metrics import summarize
 from triforce.evaluate.suite import Suite, SuiteItem
 from triforce.evaluate.verdict import Verdict
+from triforce.fsio import write_text_atomic
 
 ProgressFn = Callable[[int, int], None]
 

@@ -36,17 +36,23 @@ class ReplayBackend:
         self._answers: dict[tuple[str, int], dict[str, object]] = {}
         if not path.exists():
             raise InputError(f"{path}: replay file does not exist")
-        with path.open(encoding="utf-8") as fh:
-            for line_no, raw in enumerate(fh, start=1):
-                if not raw.strip():
+        self.skipped: list[str] = []
+        lines = path.read_text(encoding="utf-8").splitlines()
+        last = max((i for i, raw in enumerate(lines) if raw.strip()), default=-1)
+        for index, raw in enumerate(lines):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+                key = (str(row["item_id"]), int(row.get("sample", 0)))
+                row["answer"] = str(row["answer"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                if index == last and isinstance(exc, json.JSONDecodeError):
+                    # A run interrupted mid-write leaves a cut last line: skip it, say so.
+                    self.skipped.append(f"{path}:{index + 1}: cut line skipped")
                     continue
-                try:
-                    row = json.loads(raw)
-                    key = (str(row["item_id"]), int(row.get("sample", 0)))
-                    row["answer"] = str(row["answer"])
-                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                    raise InputError(f"{path}:{line_no}: needs 'item_id' and 'answer' ({exc})") from exc
-                self._answers[key] = row
+                raise InputError(f"{path}:{index + 1}: needs 'item_id' and 'answer' ({exc})") from exc
+            self._answers[key] = row
 
     async def complete(self, request: ItemRequest) -> Completion:
         row = self._answers.get((request.item_id, request.sample)) or self._answers.get((request.item_id, 0))
