@@ -46,7 +46,7 @@ def test_endpoint_run_logs_everything_and_resumes(tmp_path: Path) -> None:
         and "http" not in html.split("<body>")[1].split("backend")[0]
     )
     # Interrupted run: drop the last record and one line cut mid-write; resume redoes just those.
-    cut = lines[:-2] + [lines[-2][:40]]
+    cut = [*lines[:-2], lines[-2][:40]]
     (tmp_path / "run" / "records.jsonl").write_text("\n".join(cut) + "\n")
     replay = ReplayBackend(tmp_path / "run" / "records.jsonl")
     with serve_references(_answers(SUITES)) as server:

@@ -86,5 +86,5 @@ def test_validation_errors_name_file_line_field(tmp_path: Path, row: object, nee
 
 
 def test_unknown_suite_name_lists_bundled() -> None:
-    with pytest.raises(InputError, match="bundled: .*asm"):
+    with pytest.raises(InputError, match=r"bundled: .*asm"):
         load_suite("no-such-suite")

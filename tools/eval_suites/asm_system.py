@@ -76,7 +76,8 @@ CopyFrom7F:
 
 def _insert_model(s: S) -> dict[str, object]:
     data = [s.mem.get(T + i, 0) for i in range(s.x)]
-    return {"db": 0x7E, "mem": bytes_at(T, [s.a & 0xFF, *data])}
+    # The byte below the list must survive (a block move one byte too long would hit it).
+    return {"db": 0x7E, "mem": {**bytes_at(T, [s.a & 0xFF, *data]), T - 1: s.mem.get(T - 1, 0)}}
 
 
 item(
@@ -155,14 +156,15 @@ FillBlock:
 def _remove_model(s: S) -> dict[str, object]:
     data = [s.mem.get(T + i, 0) for i in range(s.x)]
     del data[s.y]
-    return {"db": 0x7E, "x": s.x - 1, "mem": bytes_at(T, data)}
+    after = {T + s.x + i: s.mem.get(T + s.x + i, 0) for i in range(3)}  # bytes past the list stay
+    return {"db": 0x7E, "x": s.x - 1, "mem": {**bytes_at(T, data), **after}}
 
 
 item(
     id="remove_at",
     topic="block",
     entry="RemoveAt",
-    task="$7E2000 holds a list of X bytes (X = 1-200). Remove the byte at index Y (0 <= Y < X) by moving the following bytes down by one. Output: X = the new length. DB must be $7E on return.",
+    task="$7E2000 holds a list of X bytes (X = 1-200). Remove the byte at index Y (0 <= Y < X) by moving the following bytes down by one. Output: X = the new length. Bytes from index X on must not change. DB must be $7E on return.",
     reference="""
 RemoveAt:
     PHB
@@ -235,7 +237,7 @@ item(
     id="move_down",
     topic="block",
     entry="ShiftDown4",
-    task="Move the X bytes (X = 1-1000) at $7E2004 down to $7E2000 (the ranges overlap; the result must equal the original bytes). DB must be $7E on return.",
+    task="Move the X bytes (X = 1-1000) at $7E2004 down to $7E2000 (the ranges overlap; the result must equal the original bytes). Only the X destination bytes may change. DB must be $7E on return.",
     reference="""
 ShiftDown4:
     PHB
@@ -252,14 +254,17 @@ ShiftDown4:
         S("one", x=1, mem=bytes_at(T, [0, 0, 0, 0, 7])),
         S("long", x=20, mem=bytes_at(T, [i * 3 & 0xFF for i in range(24)])),
     ],
-    model=lambda s: {"db": 0x7E, "mem": bytes_at(T, [s.mem.get(T + 4 + i, 0) for i in range(s.x)])},
+    model=lambda s: {
+        "db": 0x7E,
+        "mem": {**{T + s.x + i: s.mem.get(T + s.x + i, 0) for i in range(4)}, **bytes_at(T, [s.mem.get(T + 4 + i, 0) for i in range(s.x)])},
+    },
 )
 
 item(
     id="move_up",
     topic="block",
     entry="ShiftUp4",
-    task="Move the X bytes (X = 1-1000) at $7E2000 up to $7E2004 (the ranges overlap; the result must equal the original bytes). DB must be $7E on return.",
+    task="Move the X bytes (X = 1-1000) at $7E2000 up to $7E2004 (the ranges overlap; the result must equal the original bytes). Only the X destination bytes may change. DB must be $7E on return.",
     reference="""
 ShiftUp4:
     PHB
@@ -282,7 +287,7 @@ ShiftUp4:
         S("one", x=1, mem=bytes_at(T, [7, 0, 0, 0, 0])),
         S("long", x=20, mem=bytes_at(T, [i * 5 & 0xFF for i in range(24)])),
     ],
-    model=lambda s: {"db": 0x7E, "mem": bytes_at(T + 4, [s.mem.get(T + i, 0) for i in range(s.x)])},
+    model=lambda s: {"db": 0x7E, "mem": {**{T - 2 + i: s.mem.get(T - 2 + i, 0) for i in range(6)}, **bytes_at(T + 4, [s.mem.get(T + i, 0) for i in range(s.x)])}},
 )
 
 # ---------------------------------------------------------------- calling conventions
@@ -583,7 +588,7 @@ RectArea:
 
 def _mul24(s: S) -> dict[str, object]:
     r = s.a * (s.x & 0xFF)
-    return {"mem": {0x7E0904: r & 0xFF, 0x7E0905: (r >> 8) & 0xFF, 0x7E0906: (r >> 16) & 0xFF}}
+    return {"mem": {0x7E0904: r & 0xFF, 0x7E0905: (r >> 8) & 0xFF, 0x7E0906: (r >> 16) & 0xFF, 0x7E0907: s.mem.get(0x7E0907, 0)}}
 
 
 item(

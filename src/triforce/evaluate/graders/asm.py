@@ -124,6 +124,16 @@ def final_byte(run: Any, addr: int, initial: dict[int, int]) -> int:
     return 0
 
 
+_STOP_TEXT = {
+    "BAD_RETURN": "returned with the wrong instruction for the calling convention (RTS vs RTL) or a corrupted stack",
+    "BRK": "hit BRK",
+    "COP": "hit COP",
+    "STP": "hit STP",
+    "WAI": "hit WAI",
+    "EXECUTED_OUTSIDE_MEMORY": "ran into I/O or open-bus space",
+}
+
+
 def _reason_name(reason: Any) -> str:
     return str(getattr(reason, "name", reason)).upper()
 
@@ -139,9 +149,11 @@ def check_state(run: Any, state: TestState, index: int, max_instructions: int) -
             message=f"ran past the limit of {max_instructions} instructions",
             details={"code": "instruction-limit"},
         )
-    if reason not in ("RETURN", "SENTINEL"):
-        where = getattr(run.final, "pc", None)
-        at = f" at PC {hex_str(where, 6)}" if isinstance(where, int) else ""
+    if reason not in ("RETURNED", "RETURN"):
+        where = getattr(run, "escaped_at", None)
+        if where is None and isinstance(getattr(run.final, "pc", None), int):
+            where = (int(getattr(run.final, "pb", 0)) << 16) | int(run.final.pc)
+        at = f" at {hex_str(where, 6)}" if isinstance(where, int) else ""
         return CheckResult(
             name=name,
             passed=False,
