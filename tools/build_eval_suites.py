@@ -15,8 +15,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from eval_suites import asm_alttp, asm_arith, asm_loops, asm_system, other_suites  # noqa: E402,F401
-from eval_suites import asm_extra  # noqa: E402,F401  (after the items it extends)
+from eval_suites import (  # noqa: E402,F401
+    asm_alttp,
+    asm_arith,
+    asm_extra,
+    asm_loops,
+    asm_system,
+    other_suites,
+)
 from eval_suites._dsl import ITEMS, to_record  # noqa: E402
 
 OUT = HERE.parent / "src" / "triforce" / "evaluate" / "suites"

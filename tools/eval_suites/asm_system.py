@@ -256,7 +256,10 @@ ShiftDown4:
     ],
     model=lambda s: {
         "db": 0x7E,
-        "mem": {**{T + s.x + i: s.mem.get(T + s.x + i, 0) for i in range(4)}, **bytes_at(T, [s.mem.get(T + 4 + i, 0) for i in range(s.x)])},
+        "mem": {
+            **{T + s.x + i: s.mem.get(T + s.x + i, 0) for i in range(4)},
+            **bytes_at(T, [s.mem.get(T + 4 + i, 0) for i in range(s.x)]),
+        },
     },
 )
 
@@ -287,7 +290,13 @@ ShiftUp4:
         S("one", x=1, mem=bytes_at(T, [7, 0, 0, 0, 0])),
         S("long", x=20, mem=bytes_at(T, [i * 5 & 0xFF for i in range(24)])),
     ],
-    model=lambda s: {"db": 0x7E, "mem": {**{T - 2 + i: s.mem.get(T - 2 + i, 0) for i in range(6)}, **bytes_at(T + 4, [s.mem.get(T + i, 0) for i in range(s.x)])}},
+    model=lambda s: {
+        "db": 0x7E,
+        "mem": {
+            **{T - 2 + i: s.mem.get(T - 2 + i, 0) for i in range(6)},
+            **bytes_at(T + 4, [s.mem.get(T + i, 0) for i in range(s.x)]),
+        },
+    },
 )
 
 # ---------------------------------------------------------------- calling conventions
@@ -588,7 +597,14 @@ RectArea:
 
 def _mul24(s: S) -> dict[str, object]:
     r = s.a * (s.x & 0xFF)
-    return {"mem": {0x7E0904: r & 0xFF, 0x7E0905: (r >> 8) & 0xFF, 0x7E0906: (r >> 16) & 0xFF, 0x7E0907: s.mem.get(0x7E0907, 0)}}
+    return {
+        "mem": {
+            0x7E0904: r & 0xFF,
+            0x7E0905: (r >> 8) & 0xFF,
+            0x7E0906: (r >> 16) & 0xFF,
+            0x7E0907: s.mem.get(0x7E0907, 0),
+        }
+    }
 
 
 item(

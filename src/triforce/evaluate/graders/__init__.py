@@ -21,6 +21,7 @@ class GradeContext:
 
     latency_s: float | None = None
     ttft_s: float | None = None
+    asm_timeout_s: float = 10.0  # wall-clock limit for one sandboxed asar run of an answer
 
 
 GradeFn = Callable[[Any, str, GradeContext], Verdict]

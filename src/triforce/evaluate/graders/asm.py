@@ -157,7 +157,7 @@ def check_state(run: Any, state: TestState, index: int, max_instructions: int) -
         return CheckResult(
             name=name,
             passed=False,
-            message=f"stopped by {reason}{at} instead of returning to the caller",
+            message=f"{_STOP_TEXT.get(reason, 'stopped by ' + reason.lower())}{at} instead of returning to the caller",
             details={"code": "bad-stop"},
         )
     final = run.final
@@ -251,10 +251,11 @@ def grade_assembled(spec: AsmSpec, result: Any, note: str = "") -> Verdict:
 
 
 def grade_asm(spec: AsmSpec, answer: str, ctx: GradeContext) -> Verdict:
-    from triforce.snes.asar import assemble
+    from triforce.snes.asar import SandboxLimits, assemble
 
     code, note = extract_asm(answer, spec.entry)
     if code is None:
         return Verdict.fail("no-code" if "no code" in note else "entry-missing", note)
-    result = assemble(source_for(spec, code), org=spec.org, stubs=True)
+    limits = SandboxLimits(timeout_s=ctx.asm_timeout_s)
+    result = assemble(source_for(spec, code), org=spec.org, stubs=True, limits=limits)
     return grade_assembled(spec, result, note)
