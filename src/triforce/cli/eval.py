@@ -270,3 +270,34 @@ def suites_cmd(as_json: bool = _JSON) -> None:
         _out.print(
             f"{name}: {sum(counts.values())} items " + ", ".join(f"{c} {n}" for c, n in counts.items())
         )
+
+
+@app.command("sensitivity")
+def sensitivity_cmd(
+    suite: list[str] = _SUITE,
+    per_item: int | None = typer.Option(None, "--per-item", min=1, help="Mutants per item (default: all)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Grade typical wrong answers (mutants of each reference): what fraction do the states reject?"""
+    from triforce.evaluate.sensitivity import measure
+    from triforce.evaluate.suite import load_suites
+
+    loaded = load_suites(suite or ["asm"])
+    report = measure(loaded.items, per_item=per_item)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    table = Table(title=f"Grader sensitivity: {loaded.name}")
+    for col in ("mistake", "rejected", "total"):
+        table.add_column(col)
+    for op, (rejected, total) in sorted(report.by_operator.items()):
+        table.add_row(op, str(rejected), str(total))
+    _out.print(table)
+    _out.print(
+        f"{report.rejected}/{report.mutants - report.equivalent} wrong answers rejected "
+        f"({100 * report.sensitivity:.2f}%) over {report.items} items; {report.equivalent} equivalent mutants excluded"
+    )
+    for m in report.survivors:
+        _out.print(f"[yellow]survived[/] {m.item_id} line {m.line}: {m.description}")
+    if report.items_without_kill:
+        _out.print(f"[red]items that reject no mutant:[/] {', '.join(report.items_without_kill)}")
