@@ -131,3 +131,27 @@ def test_hostile_answers_are_contained(name: str) -> None:
     assert not verdict.passed  # type: ignore[attr-defined]
     assert "root:" not in json.dumps(verdict.model_dump())  # type: ignore[attr-defined]
     assert verdict.code in {"assemble-error", "instruction-limit", "bad-stop"}, verdict.reason  # type: ignore[attr-defined]
+
+
+def test_batch_assembler_shares_asar_runs_between_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from triforce.evaluate.batching import BatchAssembler
+
+    batcher = BatchAssembler(window_s=0.05)
+    sources = [f"AddTen:\n    CLC\n    ADC #${i:04X}\n    RTL\n" for i in range(12)] + [
+        "AddTen:\n    STZ $7EF340\n    RTL\n"
+    ]
+    try:
+        with ThreadPoolExecutor(max_workers=13) as pool:
+            results = list(pool.map(lambda src: batcher(src, 0x008000), sources))
+    finally:
+        batcher.close()
+    assert [r.ok for r in results] == [True] * 12 + [False]  # the broken answer is isolated
+    assert batcher.snippets == 13 and batcher.batches < 13
+    shared = BatchAssembler()
+    try:
+        verdicts = [grade(SPEC, f"```asm\n{src}```", GradeContext(assembler=shared)) for src in sources[9:11]]
+    finally:
+        shared.close()
+    assert [v.passed for v in verdicts] == [False, True]  # ADC #$0009 wrong, ADC #$000A right

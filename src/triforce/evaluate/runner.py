@@ -14,11 +14,13 @@ import json
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from triforce.evaluate.backends.base import Backend, Completion, ItemRequest, messages_for
+from triforce.evaluate.batching import BatchAssembler
 from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.metrics import summarize
 from triforce.evaluate.suite import Suite, SuiteItem
@@ -37,16 +39,15 @@ class RunResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def grade_completion(item: SuiteItem, completion: Completion) -> Verdict:
+def grade_completion(
+    item: SuiteItem, completion: Completion, assembler: BatchAssembler | None = None
+) -> Verdict:
     """The verdict for one answer; a backend failure is a failed verdict with its reason."""
     if completion.error:
         return Verdict.fail("backend-error", f"backend failed: {completion.error}")
+    ctx = GradeContext(latency_s=completion.latency_s, ttft_s=completion.ttft_s, assembler=assembler)
     try:
-        return grade(
-            item.grading,
-            completion.text,
-            GradeContext(latency_s=completion.latency_s, ttft_s=completion.ttft_s),
-        )
+        return grade(item.grading, completion.text, ctx)
     except Exception as exc:  # a grader crash must not sink the run; it is recorded and counted
         return Verdict.fail("invalid-format", f"grader error: {exc.__class__.__name__}: {exc}")
 
@@ -106,6 +107,10 @@ async def run_suite(
         progress(finished, total)
     log = _RecordLog(records_path)
     semaphore = asyncio.Semaphore(max(1, concurrency))
+    # Graders run in their own threads; with several at once, their asar runs are batched.
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="triforce-grade")
+    assembler = BatchAssembler() if concurrency > 1 else None
+    loop = asyncio.get_running_loop()
     new_records: list[dict[str, Any]] = []
 
     async def one(item: SuiteItem, sample: int) -> None:
@@ -120,7 +125,7 @@ async def run_suite(
             )
             started = time.time()
             completion = await backend.complete(request)
-            verdict = await asyncio.to_thread(grade_completion, item, completion)
+            verdict = await loop.run_in_executor(pool, grade_completion, item, completion, assembler)
         record = {
             "item_id": item.id,
             "category": item.category,
@@ -146,6 +151,9 @@ async def run_suite(
         await asyncio.gather(*(one(item, s) for item, s in todo))
     finally:
         log.close()
+        pool.shutdown(wait=True)
+        if assembler is not None:
+            assembler.close()
         await backend.aclose()
     wanted = {item.id for item in suite.items}
     records = [r for r in done.values() if r["item_id"] in wanted and r["sample"] < samples] + new_records

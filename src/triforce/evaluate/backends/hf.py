@@ -38,7 +38,7 @@ class HFBackend:
     def _prompt_ids(self, messages: list[dict[str, str]]) -> Any:
         tok = self._tokenizer
         if getattr(tok, "chat_template", None):
-            encoded = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+            encoded: Any = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
             # Newer transformers return a BatchEncoding here, older ones the id tensor itself.
             return encoded["input_ids"] if hasattr(encoded, "keys") else encoded
         text = "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "

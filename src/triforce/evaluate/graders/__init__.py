@@ -22,6 +22,8 @@ class GradeContext:
     latency_s: float | None = None
     ttft_s: float | None = None
     asm_timeout_s: float = 10.0  # wall-clock limit for one sandboxed asar run of an answer
+    # (source, org) -> AssembleResult; a shared BatchAssembler when many answers are graded at once
+    assembler: Callable[[str, int], Any] | None = None
 
 
 GradeFn = Callable[[Any, str, GradeContext], Verdict]

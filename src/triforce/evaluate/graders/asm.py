@@ -256,6 +256,9 @@ def grade_asm(spec: AsmSpec, answer: str, ctx: GradeContext) -> Verdict:
     code, note = extract_asm(answer, spec.entry)
     if code is None:
         return Verdict.fail("no-code" if "no code" in note else "entry-missing", note)
-    limits = SandboxLimits(timeout_s=ctx.asm_timeout_s)
-    result = assemble(source_for(spec, code), org=spec.org, stubs=True, limits=limits)
+    source = source_for(spec, code)
+    if ctx.assembler is not None:
+        result = ctx.assembler(source, spec.org)
+    else:
+        result = assemble(source, org=spec.org, stubs=True, limits=SandboxLimits(timeout_s=ctx.asm_timeout_s))
     return grade_assembled(spec, result, note)
