@@ -10,7 +10,9 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm, doctor
+from triforce.cli import asm
+from triforce.cli import cpu
+from triforce.cli import doctor
 from triforce.cli import eval as eval_cli
 from triforce.errors import TriforceError
 
@@ -22,6 +24,7 @@ app = typer.Typer(
 )
 app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
+app.add_typer(cpu.app, name="cpu")
 app.add_typer(eval_cli.app, name="eval")
 
 
