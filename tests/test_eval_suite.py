@@ -88,3 +88,22 @@ def test_validation_errors_name_file_line_field(tmp_path: Path, row: object, nee
 def test_unknown_suite_name_lists_bundled() -> None:
     with pytest.raises(InputError, match=r"bundled: .*asm"):
         load_suite("no-such-suite")
+
+
+def test_shipped_jsonl_matches_its_source(tmp_path: Path) -> None:
+    """The bundled JSONL is exactly what tools/build_eval_suites.py writes from tools/eval_suites/."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    subprocess.run(
+        [sys.executable, str(root / "tools" / "build_eval_suites.py"), str(tmp_path)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    for built in sorted(tmp_path.glob("*.jsonl")):
+        shipped = root / "src" / "triforce" / "evaluate" / "suites" / built.name
+        assert built.read_text() == shipped.read_text(), built.name

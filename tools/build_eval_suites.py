@@ -1,6 +1,6 @@
 """Compile the evaluation suites from tools/eval_suites/ into the package's JSONL files.
 
-    PYTHONPATH=src python tools/build_eval_suites.py
+    PYTHONPATH=src python tools/build_eval_suites.py [OUT_DIR]
 
 The JSONL files under src/triforce/evaluate/suites/ are the shipped data; this script and its
 sources are how they were written (expected values come from Python models of each contract).
@@ -28,20 +28,22 @@ from eval_suites._dsl import ITEMS, to_record  # noqa: E402
 OUT = HERE.parent / "src" / "triforce" / "evaluate" / "suites"
 
 
-def _write(name: str, records: list[dict[str, object]]) -> None:
+def _write(name: str, records: list[dict[str, object]], out: Path = OUT) -> None:
     ids = [r["id"] for r in records]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
         raise SystemExit(f"duplicate ids in {name}: {sorted(dupes)}")
     text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
-    (OUT / f"{name}.jsonl").write_text(text, encoding="utf-8")
+    (out / f"{name}.jsonl").write_text(text, encoding="utf-8")
     print(f"{name}: {len(records)} items")
 
 
 def main() -> None:
-    _write("asm", [to_record(it) for it in ITEMS])
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
+    out.mkdir(parents=True, exist_ok=True)
+    _write("asm", [to_record(it) for it in ITEMS], out)
     for name, records in other_suites.SUITES.items():
-        _write(name, records)
+        _write(name, records, out)
 
 
 if __name__ == "__main__":
