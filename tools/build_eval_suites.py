@@ -41,6 +41,7 @@ def _write(name: str, records: list[dict[str, object]], out: Path = OUT) -> None
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
     out.mkdir(parents=True, exist_ok=True)
+    asm_extra.apply()
     _write("asm", [to_record(it) for it in ITEMS], out)
     for name, records in other_suites.SUITES.items():
         _write(name, records, out)

@@ -63,9 +63,7 @@ EXTRA: dict[str, list[S]] = {
 
 
 def apply() -> None:
+    """Append the extra states; call once, after every item module is imported."""
     by_id = {it.id: it for it in ITEMS if it.topic != "latency"}
     for item_id, states in EXTRA.items():
         by_id[item_id].states.extend(states)
-
-
-apply()
