@@ -88,3 +88,9 @@ def assemble_command(
         if include_root is None and any(d.code == "Tsandbox_path" for d in res.errors):
             console.print("hint: pass --include-root DIR to let incsrc/incbin read files inside DIR")
     raise typer.Exit(0 if res.ok else 1)
+
+
+# `asm run` and `asm disasm` live with the machine runner and the disassembler.
+from triforce.cli import asm_exec  # noqa: E402
+
+asm_exec.register(app)
