@@ -104,10 +104,16 @@ def summarize(records: list[dict[str, Any]], samples: int) -> dict[str, Any]:
             )
         categories[cat] = block
     reasons = Counter(r["verdict"]["code"] for r in records if not r["verdict"]["passed"])
+    by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        tags = rec.get("tags") or []
+        by_topic[f"{rec['category']}/{tags[0] if tags else '-'}"].append(rec)
     return {
         "overall": _category_block(records, ks),
         "categories": categories,
         "latency": latency_block(records),
         "failure_reasons": dict(reasons.most_common()),
+        # pass@1 per category/first tag (e.g. asm/hwmath): where a model is weak
+        "topics": {t: _category_block(rs, [1]) for t, rs in sorted(by_topic.items())},
         "ks": ks,
     }

@@ -29,7 +29,7 @@ def _secs(value: float | None) -> str:
 
 def _bar_chart(rows: Sequence[tuple[str, float, float | None]], width: int = 640, row_h: int = 26) -> str:
     """Horizontal bars (value 0..1) with an optional target tick per row."""
-    label_w, pad = 90, 8
+    label_w, pad = 150, 8
     height = pad * 2 + row_h * len(rows)
     scale = width - label_w - 60
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
@@ -136,6 +136,8 @@ def render_html(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
 <table><tr><th>category</th><th>items</th><th>samples</th>{head}<th>partial</th><th>target</th><th>status</th></tr>{"".join(rows)}</table>
 {_bar_chart(chart_rows)}
 <p class="meta">Bars: pass@1; black tick: the plan's target.</p>
+<h2>By topic</h2>
+{_bar_chart([(t, float(b.get("pass@1", 0.0)), None) for t, b in summary.get("topics", {}).items()]) if summary.get("topics") else ""}
 <h2>Latency</h2>
 <table><tr><th>requests</th><th>p50</th><th>p95</th><th>mean</th><th>max</th><th>TTFT p50</th><th>TTFT p95</th></tr>
 <tr><td>{lat["count"]}</td><td>{_secs(lat["p50_s"])}</td><td>{_secs(lat["p95_s"])}</td><td>{_secs(lat["mean_s"])}</td><td>{_secs(lat["max_s"])}</td>

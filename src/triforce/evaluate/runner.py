@@ -129,6 +129,7 @@ async def run_suite(
         record = {
             "item_id": item.id,
             "category": item.category,
+            "tags": item.tags,
             "sample": sample,
             "backend": backend.name,
             "started_at": started,
