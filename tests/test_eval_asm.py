@@ -86,6 +86,12 @@ def test_verdicts_say_why() -> None:
     assert bad.code == "assemble-error" and "did not assemble: line 2" in bad.reason  # type: ignore[attr-defined]
     missing = grade(SPEC, "```asm\nAddEleven:\n RTL\n```")
     assert missing.code == "entry-missing"
+    scribble = _grade(
+        "AddTen:\n    STA $10\n    CLC\n    ADC #$000A\n    RTL\n"
+    )  # $7E0010 is the game module
+    assert (
+        scribble.code == "wrong-memory" and "changed memory outside its contract: $7E0010" in scribble.reason
+    )  # type: ignore[attr-defined]
     calls = _grade("AddTen:\n    JSL Sprite_Unknown\n    CLC\n    ADC #$000A\n    RTL\n")
     assert calls.passed  # type: ignore[attr-defined]  # an external routine becomes a stub (RTL), not an error
 

@@ -74,6 +74,7 @@ class Item:
     max_instructions: int = 20_000
     entry_text: str | None = None  # replaces the standard width sentence
     keep_widths: bool = True  # expect the entry M/X at return
+    writable: list[str] = field(default_factory=list)  # memory ranges the routine may change
     tags: list[str] = field(default_factory=list)
 
 
@@ -110,8 +111,9 @@ def prompt_for(it: Item) -> str:
         "",
         it.task.strip(),
         "",
-        "You may use $7E0000-$7E000F as scratch RAM. Registers not named as outputs may be changed "
-        "unless the task says they must be preserved. Give the complete routine in one ```asm block.",
+        "You may use $7E0000-$7E000F as scratch RAM; any other memory the task does not name as an "
+        "output must keep its value. Registers not named as outputs may be changed unless the task "
+        "says they must be preserved. Give the complete routine in one ```asm block.",
     ]
     if it.support_text:
         lines.insert(4, it.support_text.strip() + "\n")
@@ -171,6 +173,7 @@ def to_record(it: Item) -> dict[str, Any]:
             "entry": it.entry,
             "convention": it.convention,
             "max_instructions": it.max_instructions,
+            **({"writable": it.writable} if it.writable else {}),
             "support": it.support.strip("\n") + "\n" if it.support else "",
             "states": [state_json(it, i, st) for i, st in enumerate(it.states)],
         },

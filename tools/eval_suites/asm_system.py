@@ -120,6 +120,7 @@ InsertFront:
 
 item(
     id="mvn_fill",
+    writable=["$7E4000-$7E47FF"],
     topic="block",
     entry="FillBlock",
     task="Fill the X bytes (X = 2-2048) starting at $7E4000 with the low byte of A, using the MVN overlap trick (store the first byte, then copy it forward). DB must be $7E on return.",

@@ -76,6 +76,17 @@ class AsmSpec(BaseModel):
     max_instructions: int = Field(20_000, ge=1, le=1_000_000)
     support: str = ""  # routines the prompt says exist, assembled after the answer
     org: Num = 0x008000
+    # Memory the routine may change besides the expected bytes, scratch $7E0000-$7E000F and the
+    # stack page: ranges "$7E2000-$7E20FF". Any other byte left changed fails the state.
+    writable: list[str] = Field(default_factory=list)
+    guard_writes: bool = True
+
+    def writable_ranges(self) -> list[tuple[int, int]]:
+        ranges = [(0x7E0000, 0x7E000F), (0x7E0100, 0x7E01FF)]
+        for text in self.writable:
+            lo, _, hi = text.partition("-")
+            ranges.append((_addr(lo), _addr(hi or lo)))
+        return ranges
 
 
 def _addr(text: str) -> int:
@@ -134,11 +145,41 @@ _STOP_TEXT = {
 }
 
 
+def _is_io(addr: int) -> bool:
+    """PPU/CPU registers ($2100-$21FF, $4200-$43FF in the system banks) are not memory."""
+    bank, low = addr >> 16, addr & 0xFFFF
+    return (bank & 0x7F) < 0x40 and 0x2000 <= low < 0x6000
+
+
+def stray_writes(run: Any, spec: AsmSpec, state: TestState) -> list[int]:
+    """Bytes the routine changed that the contract does not let it change (canonical addresses)."""
+    initial = {_canonical(_addr(k)): v & 0xFF for k, v in state.initial.memory.items()}
+    allowed = spec.writable_ranges()
+    expected = {_canonical(_addr(k)) for k in state.expect.mem}
+    stray = []
+    for addr, value in sorted((getattr(run, "writes", {}) or {}).items()):
+        addr = _canonical(addr)
+        if addr in expected or _is_io(addr) or any(lo <= addr <= hi for lo, hi in allowed):
+            continue
+        if (value & 0xFF) != initial.get(addr, 0):
+            stray.append(addr)
+    return stray
+
+
+def _canonical(addr: int) -> int:
+    bank = (addr >> 16) & 0xFF
+    if (addr & 0xE000) == 0 and (bank & 0x7F) < 0x40:
+        return 0x7E0000 | (addr & 0x1FFF)
+    return addr & 0xFFFFFF
+
+
 def _reason_name(reason: Any) -> str:
     return str(getattr(reason, "name", reason)).upper()
 
 
-def check_state(run: Any, state: TestState, index: int, max_instructions: int) -> CheckResult:
+def check_state(
+    run: Any, state: TestState, index: int, max_instructions: int, spec: AsmSpec | None = None
+) -> CheckResult:
     """Compare one run with its expectation; the message names the first difference."""
     name = f"state {index} '{state.name}'"
     reason = _reason_name(run.reason)
@@ -196,6 +237,16 @@ def check_state(run: Any, state: TestState, index: int, max_instructions: int) -
                 message=f"wrong memory {hex_str(addr, 6)}: expected {hex_str(want & 0xFF)}, got {hex_str(got)}",
                 details={"code": "wrong-memory", "address": addr, "expected": want & 0xFF, "got": got},
             )
+    if spec is not None and spec.guard_writes:
+        stray = stray_writes(run, spec, state)
+        if stray:
+            shown = ", ".join(hex_str(a, 6) for a in stray[:4]) + (" ..." if len(stray) > 4 else "")
+            return CheckResult(
+                name=name,
+                passed=False,
+                message=f"changed memory outside its contract: {shown} ({len(stray)} byte(s))",
+                details={"code": "wrong-memory", "addresses": stray[:32]},
+            )
     return CheckResult(name=name, passed=True, details={"instructions": int(getattr(run, "instructions", 0))})
 
 
@@ -243,7 +294,7 @@ def grade_assembled(spec: AsmSpec, result: Any, note: str = "") -> Verdict:
                 )
             )
             continue
-        checks.append(check_state(run, state, index, spec.max_instructions))
+        checks.append(check_state(run, state, index, spec.max_instructions, spec))
     verdict = Verdict.from_checks(checks, "wrong-register")
     if note and verdict.passed:
         verdict.reason = f"{verdict.reason} ({note})"
