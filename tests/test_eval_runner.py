@@ -140,3 +140,19 @@ def test_cli_errors_are_clean(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2 and "--backend" in proc.stderr
+
+
+def test_cli_help_pages_render() -> None:
+    runner = CliRunner()
+    for args in (
+        ["eval"],
+        ["eval", "--help"],
+        ["eval", "run", "--help"],
+        ["eval", "compare", "--help"],
+        ["eval", "sensitivity", "--help"],
+    ):
+        out = runner.invoke(app, args)
+        assert out.exit_code == 0, (args, out.output)
+        assert "Usage: " in out.output
+    listed = runner.invoke(app, ["eval", "suites", "--json"])
+    assert json.loads(listed.output)["asm"]["asm"] >= 120

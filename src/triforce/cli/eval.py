@@ -23,7 +23,10 @@ _SUITE = typer.Option(
     None, "--suite", "-s", help="Bundled suite name (asm, latency, ...) or a .jsonl path; repeatable."
 )
 _BACKEND = typer.Option(
-    "reference", "--backend", "-b", help="reference | replay:FILE | hf:PATH | http(s)://host:port[/v1]"
+    "reference",
+    "--backend",
+    "-b",
+    help="reference, replay:FILE, hf:PATH or an OpenAI-compatible URL such as http://host:8000/v1",
 )
 _SAMPLES = typer.Option(1, "--samples", "-n", min=1, help="Answers per item (pass@k for k <= n).")
 _CONC = typer.Option(8, "--concurrency", "-c", min=1, help="Requests in flight at once.")
