@@ -157,8 +157,6 @@ def state_json(it: Item, index: int, st: S) -> dict[str, Any]:
         flags.setdefault("x", 1 if x8 else 0)
     flags.setdefault("d", 0)
     expect["flags"] = {k: int(v) for k, v in flags.items()}
-    if not m8 and "a8" in expect and "a" not in expect:
-        pass
     return {"name": st.name, "initial": initial, "expect": expect}
 
 

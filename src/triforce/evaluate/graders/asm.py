@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from triforce.evaluate._hex import Num, hex_str
+from triforce.evaluate._hex import Num, hex_str, parse_number
 from triforce.evaluate.answers import extract_asm
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
@@ -90,8 +90,6 @@ class AsmSpec(BaseModel):
 
 
 def _addr(text: str) -> int:
-    from triforce.evaluate._hex import parse_number
-
     return parse_number(text)
 
 
