@@ -107,3 +107,18 @@ def test_shipped_jsonl_matches_its_source(tmp_path: Path) -> None:
     for built in sorted(tmp_path.glob("*.jsonl")):
         shipped = root / "src" / "triforce" / "evaluate" / "suites" / built.name
         assert built.read_text() == shipped.read_text(), built.name
+
+
+def test_bad_memory_address_is_caught_at_load(tmp_path: Path) -> None:
+    row = {
+        **GOOD,
+        "id": "x.3",
+        "grading": {
+            "kind": "asm-exec",
+            "entry": "E",
+            "convention": "jsl",
+            "states": [{"name": "s", "initial": {"memory": {"$7EZZ00": 1}}, "expect": {}}],
+        },
+    }
+    with pytest.raises(InputError, match=r"field 'grading.states.0.initial.memory'.*not an address"):
+        load_suite(_write(tmp_path, [GOOD, row]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Reason codes a report groups by. "ok" is the only passing code.
 REASON_CODES = (
@@ -49,6 +49,13 @@ class Verdict(BaseModel):
     code: str = "ok"
     reason: str = ""
     checks: list[CheckResult] = Field(default_factory=list)
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, value: str) -> str:
+        if value not in REASON_CODES:
+            raise ValueError(f"unknown reason code {value!r}")
+        return value
 
     @classmethod
     def fail(cls, code: str, reason: str, checks: list[CheckResult] | None = None) -> Verdict:

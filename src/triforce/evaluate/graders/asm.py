@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from triforce.evaluate._hex import Num, hex_str, parse_number
+from triforce.errors import TriforceError
+from triforce.evaluate._hex import Num, hex_str
 from triforce.evaluate.answers import extract_asm
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
+from triforce.snes.addresses import parse_address
 
 FLAG_BITS = {"n": 0x80, "v": 0x40, "m": 0x20, "x": 0x10, "d": 0x08, "i": 0x04, "z": 0x02, "c": 0x01}
 # Registers an expectation may name; the "8" forms compare the low byte only.
@@ -44,6 +46,11 @@ class InitialState(BaseModel):
     e: bool = False
     memory: dict[str, Num] = Field(default_factory=dict)
 
+    @field_validator("memory")
+    @classmethod
+    def _addresses(cls, value: dict[str, int]) -> dict[str, int]:
+        return _check_addresses(value)
+
 
 class Expectation(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -57,6 +64,12 @@ class Expectation(BaseModel):
     d: Num | None = None
     db: Num | None = None
     mem: dict[str, Num] = Field(default_factory=dict)
+
+    @field_validator("mem")
+    @classmethod
+    def _addresses(cls, value: dict[str, int]) -> dict[str, int]:
+        return _check_addresses(value)
+
     flags: dict[Literal["n", "v", "m", "x", "d", "i", "z", "c"], int] = Field(default_factory=dict)
 
 
@@ -90,7 +103,16 @@ class AsmSpec(BaseModel):
 
 
 def _addr(text: str) -> int:
-    return parse_number(text)
+    return parse_address(text, field="memory address")
+
+
+def _check_addresses(value: dict[str, int]) -> dict[str, int]:
+    for key in value:
+        try:
+            _addr(key)
+        except TriforceError as exc:
+            raise ValueError(str(exc)) from exc
+    return value
 
 
 def machine_state(initial: InitialState) -> Any:
