@@ -14,6 +14,8 @@ from triforce.cli import asm
 from triforce.cli import cpu
 from triforce.cli import doctor
 from triforce.cli import eval as eval_cli
+from triforce.cli import asm, corpus, cpu, dataset, doctor
+from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -26,6 +28,11 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.add_typer(eval_cli.app, name="eval")
+app.add_typer(corpus.app, name="corpus")
+app.add_typer(dataset.app, name="dataset")
+app.add_typer(train_cli.train_app, name="train")
+app.command("plan")(train_cli.plan)
+app.command("models")(train_cli.models)
 
 
 @app.callback()
