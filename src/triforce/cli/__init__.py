@@ -10,11 +10,8 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm
-from triforce.cli import cpu
-from triforce.cli import doctor
-from triforce.cli import eval as eval_cli
 from triforce.cli import asm, corpus, cpu, dataset, doctor
+from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
