@@ -78,3 +78,14 @@ def test_hf_backend_rejects_missing_dir(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="does not exist"):
         make_backend(f"hf:{tmp_path / 'nope'}")
+
+
+@pytest.mark.slow
+def test_hf_backend_with_the_training_tiny_model(tmp_path: Path) -> None:
+    """The training package's tiny model has no chat template: the plain transcript path runs."""
+    tiny = pytest.importorskip("triforce.train.tiny")
+    model_dir = tiny.build_tiny_model(tmp_path / "tiny", tiny.conversations(16))
+    suite = load_suite("quest")
+    result = asyncio.run(run_suite(suite, make_backend(f"hf:{model_dir}", max_tokens=6), tmp_path / "run"))
+    assert [r["error"] for r in result.records] == [None] * len(suite.items)
+    assert all(r["verdict"]["code"] in {"parse-error", "structure"} for r in result.records)
