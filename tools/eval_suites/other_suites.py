@@ -30,7 +30,7 @@ def _tile_item(
             }[bpp]
             + f"). The tile: {what}. Answer with `db` lines in an ```asm block."
         ),
-        "reference": "```asm\n" + "\n".join(ref_lines) + "\n```\n",
+        "reference": "\n".join(ref_lines) + "\n",
         "grading": grading,
         "tags": ["graphics", f"{bpp}bpp"],
     }
@@ -47,11 +47,7 @@ def _palette_item(
             expects.append({"index": i, "rgb": [r, g, b], "tolerance": 1})
     for i in range(len(colours), count):
         words[i] = 0x0421 * (i & 0x1F) & 0x7FFF
-    ref = (
-        "```asm\n"
-        + "\n".join(f"    dw {', '.join(f'${v:04X}' for v in words[i : i + 8])}" for i in range(0, count, 8))
-        + "\n```\n"
-    )
+    ref = "\n".join(f"    dw {', '.join(f'${v:04X}' for v in words[i : i + 8])}" for i in range(0, count, 8)) + "\n"
     return {
         "id": f"gfx.palette.{iid}",
         "category": "graphics",
