@@ -47,7 +47,10 @@ def _palette_item(
             expects.append({"index": i, "rgb": [r, g, b], "tolerance": 1})
     for i in range(len(colours), count):
         words[i] = 0x0421 * (i & 0x1F) & 0x7FFF
-    ref = "\n".join(f"    dw {', '.join(f'${v:04X}' for v in words[i : i + 8])}" for i in range(0, count, 8)) + "\n"
+    ref = (
+        "\n".join(f"    dw {', '.join(f'${v:04X}' for v in words[i : i + 8])}" for i in range(0, count, 8))
+        + "\n"
+    )
     return {
         "id": f"gfx.palette.{iid}",
         "category": "graphics",
