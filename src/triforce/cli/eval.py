@@ -39,6 +39,12 @@ _TIMEOUT = typer.Option(120.0, "--timeout", help="Seconds per request before it 
 _RETRIES = typer.Option(3, "--retries", min=0, help="Retries after 5xx, timeouts and malformed bodies.")
 _STREAM = typer.Option(True, "--stream/--no-stream", help="Stream responses (measures time to first token).")
 _MAXTOK = typer.Option(1024, "--max-tokens", help="Generation limit per answer.")
+_TEMP = typer.Option(
+    None,
+    "--temperature",
+    min=0.0,
+    help="Sampling temperature for every sample (default 0 for one sample, 0.8 for several).",
+)
 _JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
 
 
@@ -55,6 +61,7 @@ def _run(
     stream: bool,
     max_tokens: int,
     as_json: bool,
+    temperature: float | None = None,
 ) -> None:
     from triforce.evaluate.backends import make_backend
     from triforce.evaluate.runner import run_suite
@@ -73,6 +80,7 @@ def _run(
         retries=retries,
         stream=stream,
         max_tokens=max_tokens,
+        temperature=temperature if temperature is not None else (0.0 if samples == 1 else 0.8),
     )
     with Progress(
         TextColumn("[bold]eval"),
@@ -155,6 +163,7 @@ def eval_main(
     retries: int = _RETRIES,
     stream: bool = _STREAM,
     max_tokens: int = _MAXTOK,
+    temperature: float | None = _TEMP,
     as_json: bool = _JSON,
 ) -> None:
     """Run a suite (`triforce eval --suite asm --backend reference`) or use a subcommand."""
@@ -176,6 +185,7 @@ def eval_main(
         stream,
         max_tokens,
         as_json,
+        temperature,
     )
 
 
@@ -192,6 +202,7 @@ def run_cmd(
     retries: int = _RETRIES,
     stream: bool = _STREAM,
     max_tokens: int = _MAXTOK,
+    temperature: float | None = _TEMP,
     as_json: bool = _JSON,
 ) -> None:
     """Run one or more suites against a backend; writes records.jsonl, summary.json, report.html."""
@@ -208,6 +219,7 @@ def run_cmd(
         stream,
         max_tokens,
         as_json,
+        temperature,
     )
 
 

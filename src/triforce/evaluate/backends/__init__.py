@@ -35,8 +35,9 @@ def make_backend(
     retries: int = 3,
     stream: bool = True,
     max_tokens: int = 1024,
+    temperature: float = 0.0,
 ) -> Backend:
-    """Build the backend a `--backend` string names."""
+    """Build the backend a `--backend` string names (`temperature` applies to every sample)."""
     if spec == "reference":
         return ReferenceBackend()
     if spec.startswith("replay:"):
@@ -44,7 +45,7 @@ def make_backend(
     if spec.startswith("hf:"):
         from triforce.evaluate.backends.hf import HFBackend
 
-        return HFBackend(Path(spec[len("hf:") :]), max_new_tokens=max_tokens)
+        return HFBackend(Path(spec[len("hf:") :]), max_new_tokens=max_tokens, temperature=temperature)
     if spec.startswith(("http://", "https://")):
         config = OpenAIConfig(
             base_url=spec,
@@ -54,6 +55,7 @@ def make_backend(
             retries=retries,
             stream=stream,
             max_tokens=max_tokens,
+            temperature=temperature,
         )
         return OpenAIBackend(config, concurrency=concurrency)
     raise ConfigError(f"--backend {spec!r}: expected reference, replay:FILE, hf:PATH or an http(s):// URL")

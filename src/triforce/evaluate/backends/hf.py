@@ -17,7 +17,9 @@ from triforce.evaluate.backends.base import Completion, ItemRequest
 
 
 class HFBackend:
-    def __init__(self, path: Path, max_new_tokens: int = 256, device: str | None = None) -> None:
+    def __init__(
+        self, path: Path, max_new_tokens: int = 256, device: str | None = None, temperature: float = 0.0
+    ) -> None:
         if not path.is_dir():
             raise InputError(f"{path}: hf model directory does not exist")
         try:
@@ -33,6 +35,7 @@ class HFBackend:
         self._model = model.to(self._device)
         self._model.eval()
         self._max_new_tokens = max_new_tokens
+        self._temperature = temperature
         self._lock = threading.Lock()
 
     def _prompt_ids(self, messages: list[dict[str, str]]) -> Any:
@@ -48,7 +51,7 @@ class HFBackend:
         with self._lock:
             start = time.perf_counter()
             ids = self._prompt_ids(request.messages).to(self._device)
-            do_sample = request.sample > 0
+            do_sample = self._temperature > 0  # the same for every sample, as pass@k assumes
             if do_sample:
                 self._torch.manual_seed(request.sample)
             pad = (
@@ -62,7 +65,7 @@ class HFBackend:
                     attention_mask=self._torch.ones_like(ids),
                     max_new_tokens=self._max_new_tokens,
                     do_sample=do_sample,
-                    temperature=0.8 if do_sample else None,
+                    temperature=self._temperature if do_sample else None,
                     top_p=None,
                     top_k=None,
                     pad_token_id=pad,

@@ -66,13 +66,12 @@ class OpenAIBackend:
         body: dict[str, Any] = {
             "model": self.config.model,
             "messages": request.messages,
-            "temperature": self.config.temperature
-            if request.sample == 0
-            else max(self.config.temperature, 0.8),
+            # One temperature for every sample: pass@k assumes the n samples are drawn alike.
+            "temperature": self.config.temperature,
             "max_tokens": self.config.max_tokens,
             "stream": self.config.stream,
         }
-        if request.sample:
+        if self.config.temperature > 0:
             body["seed"] = request.sample
         return body
 
