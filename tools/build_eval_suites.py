@@ -20,6 +20,7 @@ from eval_suites import (  # noqa: E402,F401
     asm_arith,
     asm_extra,
     asm_loops,
+    asm_slots,
     asm_system,
     other_suites,
 )

@@ -58,6 +58,12 @@ EXTRA: dict[str, list[S]] = {
         S("guarded", x=3, mem=bytes_at(T, [0x10, 0x11, 0x12, 0x13, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26]))
     ],
     "move_up": [S("guarded", x=3, mem=bytes_at(T - 2, [0x77, 0x88, 1, 2, 3, 0x40, 0x41, 0x42, 0x43]))],
+    "count_active": [S("dirty Y", y=5, mem={**bytes_at(0x7E0DD0, [1, 0] * 8), 0x7E0DE0: 9})],
+    # the slot after the table is zero here, so scanning from 16 instead of 15 would be seen
+    "find_free_slot": [
+        S("zero after table", mem={**bytes_at(0x7E0DD0, [0] * 15 + [1]), 0x7E0DE0: 0}),
+        S("full, stale carry", mem={**bytes_at(0x7E0DD0, [1] * 16), 0x7E0DE0: 0}, stale=True),
+    ],
     "mul16x8": [S("neighbour kept", a=0x0102, x=3, mem={0x7E0907: 0x5C})],
 }
 
