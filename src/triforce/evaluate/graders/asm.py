@@ -18,6 +18,7 @@ from triforce.evaluate.answers import extract_asm
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
 from triforce.snes.addresses import parse_address
+from triforce.snes.bus import canonical
 
 FLAG_BITS = {"n": 0x80, "v": 0x40, "m": 0x20, "x": 0x10, "d": 0x08, "i": 0x04, "z": 0x02, "c": 0x01}
 # Registers an expectation may name; the "8" forms compare the low byte only.
@@ -64,13 +65,12 @@ class Expectation(BaseModel):
     d: Num | None = None
     db: Num | None = None
     mem: dict[str, Num] = Field(default_factory=dict)
+    flags: dict[Literal["n", "v", "m", "x", "d", "i", "z", "c"], int] = Field(default_factory=dict)
 
     @field_validator("mem")
     @classmethod
     def _addresses(cls, value: dict[str, int]) -> dict[str, int]:
         return _check_addresses(value)
-
-    flags: dict[Literal["n", "v", "m", "x", "d", "i", "z", "c"], int] = Field(default_factory=dict)
 
 
 class TestState(BaseModel):
@@ -93,6 +93,14 @@ class AsmSpec(BaseModel):
     # stack page: ranges "$7E2000-$7E20FF". Any other byte left changed fails the state.
     writable: list[str] = Field(default_factory=list)
     guard_writes: bool = True
+
+    @field_validator("writable")
+    @classmethod
+    def _ranges(cls, value: list[str]) -> list[str]:
+        for text in value:
+            lo, _, hi = text.partition("-")
+            _check_addresses({lo: 0, (hi or lo): 0})
+        return value
 
     def writable_ranges(self) -> list[tuple[int, int]]:
         ranges = [(0x7E0000, 0x7E000F), (0x7E0100, 0x7E01FF)]
@@ -131,28 +139,18 @@ def machine_state(initial: InitialState) -> Any:
     )
 
 
-def _mirrors(addr: int) -> list[int]:
-    """WRAM's first 8 KiB also answers in banks $00-$3F/$80-$BF: a write may be logged there."""
-    if 0x7E0000 <= addr <= 0x7E1FFF:
-        low = addr & 0xFFFF
-        return [addr, low, *((bank << 16) | low for bank in (*range(0x01, 0x40), *range(0x80, 0xC0)))]
-    return [addr]
-
-
 def final_byte(run: Any, addr: int, initial: dict[int, int]) -> int:
-    """The byte at `addr` after the run: written value (at any mirror), else the initial value."""
+    """The byte at `addr` after the run: the last value written, else the initial value.
+
+    The machine logs WRAM's low-bank mirrors at their canonical $7E address, and so do we."""
+    addr = canonical(addr)
     written: dict[int, int] = dict(getattr(run, "writes", {}) or {})
+    if addr in written:
+        return written[addr] & 0xFF
     final_memory: dict[int, int] = dict(getattr(run.final, "memory", {}) or {})
-    for candidate in _mirrors(addr):
-        if candidate in written:
-            return written[candidate] & 0xFF
-    for candidate in _mirrors(addr):
-        if candidate in final_memory:
-            return final_memory[candidate] & 0xFF
-    for candidate in _mirrors(addr):
-        if candidate in initial:
-            return initial[candidate]
-    return 0
+    if addr in final_memory:
+        return final_memory[addr] & 0xFF
+    return initial.get(addr, 0)
 
 
 _STOP_TEXT = {
@@ -173,24 +171,17 @@ def _is_io(addr: int) -> bool:
 
 def stray_writes(run: Any, spec: AsmSpec, state: TestState) -> list[int]:
     """Bytes the routine changed that the contract does not let it change (canonical addresses)."""
-    initial = {_canonical(_addr(k)): v & 0xFF for k, v in state.initial.memory.items()}
+    initial = {canonical(_addr(k)): v & 0xFF for k, v in state.initial.memory.items()}
     allowed = spec.writable_ranges()
-    expected = {_canonical(_addr(k)) for k in state.expect.mem}
+    expected = {canonical(_addr(k)) for k in state.expect.mem}
     stray = []
     for addr, value in sorted((getattr(run, "writes", {}) or {}).items()):
-        addr = _canonical(addr)
+        addr = canonical(addr)
         if addr in expected or _is_io(addr) or any(lo <= addr <= hi for lo, hi in allowed):
             continue
         if (value & 0xFF) != initial.get(addr, 0):
             stray.append(addr)
     return stray
-
-
-def _canonical(addr: int) -> int:
-    bank = (addr >> 16) & 0xFF
-    if (addr & 0xE000) == 0 and (bank & 0x7F) < 0x40:
-        return 0x7E0000 | (addr & 0x1FFF)
-    return addr & 0xFFFFFF
 
 
 def _reason_name(reason: Any) -> str:
@@ -246,7 +237,7 @@ def check_state(
                 message=f"wrong flag {flag.upper()}: expected {want_bit}, got {got_bit} (P={hex_str(int(final.p))})",
                 details={"code": "wrong-flag", "flag": flag, "expected": want_bit, "got": got_bit},
             )
-    initial = {_addr(k): v & 0xFF for k, v in state.initial.memory.items()}
+    initial = {canonical(_addr(k)): v & 0xFF for k, v in state.initial.memory.items()}
     for key, want in expect.mem.items():
         addr = _addr(key)
         got = final_byte(run, addr, initial)
