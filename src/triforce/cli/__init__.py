@@ -12,6 +12,7 @@ from rich.console import Console
 
 from triforce.cli import asm, corpus, cpu, dataset, doctor
 from triforce.cli import serve
+from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
@@ -26,6 +27,7 @@ app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.command("serve")(serve.serve)
 app.command("route")(serve.route)
+app.add_typer(eval_cli.app, name="eval")
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(train_cli.train_app, name="train")
