@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 
 import httpx
-from triforce.evaluate.reference_server import serve_references
 
+from triforce.evaluate.reference_server import serve_references
 from triforce.serve.app import ServeOptions, make_server
 from triforce.serve.calibrate import bundled_examples
 from triforce.serve.gateway import Gateway
