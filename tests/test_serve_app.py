@@ -473,8 +473,7 @@ def test_unreachable_upstream_loop_and_api_key(upstreams: tuple[FakeUpstream, Fa
             c.headers.update(auth)
             r = _chat(c, "euclid-asm", "x")
             assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_unreachable"
-            # oracle-council's packaged endpoint is localhost:8000; a server on that address
-            # would call itself for the synthesis: detected, not looped.
+            # This test server does not sit on oracle-council's endpoint: no loop is flagged.
             assert c.get("/v1/models/oracle-council").json()["x_triforce"]["upstream_loop"] is False
     finally:
         srv.shutdown()

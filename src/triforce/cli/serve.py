@@ -21,7 +21,7 @@ _err = Console(stderr=True)
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
+    port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port to listen on."),
     registry: Path | None = typer.Option(
         None, "--registry", help="Model registry TOML (default: packaged models.toml, or $TRIFORCE_MODELS)."
     ),

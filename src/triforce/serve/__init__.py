@@ -3,7 +3,7 @@
 ```python
 from triforce.serve import Router, Gateway, make_server
 decision = Router().route("Hook the item-get routine with a JSL")   # → euclid-asm, with reasons
-server = make_server(Gateway.from_files(), "127.0.0.1", 8000)       # POST /v1/chat/completions
+server = make_server(Gateway.from_files(), "127.0.0.1", 8080)       # POST /v1/chat/completions
 server.serve_forever()
 ```
 """

@@ -97,7 +97,7 @@ class TriforceServer(ThreadingHTTPServer):
 
 
 def make_server(
-    gateway: Gateway, host: str = "127.0.0.1", port: int = 8000, options: ServeOptions | None = None
+    gateway: Gateway, host: str = "127.0.0.1", port: int = 8080, options: ServeOptions | None = None
 ) -> TriforceServer:
     return TriforceServer((host, port), gateway, options or ServeOptions())
 
