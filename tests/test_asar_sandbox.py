@@ -180,6 +180,6 @@ def test_defines_that_hide_a_file_command_are_still_refused(source: str) -> None
 
 
 def test_a_define_with_the_word_table_from_the_caller_is_accepted() -> None:
-    res = assemble("db !name\n", defines={"name": '"table"'})
+    res = assemble('db "!name"\n', defines={"name": "the item table"})
     assert res.ok, res.diagnostics
-    assert res.code == b"table"
+    assert res.code == b"the item table"
