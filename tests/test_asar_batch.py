@@ -131,3 +131,21 @@ def test_a_snippet_with_its_own_org_cannot_overwrite_its_neighbours() -> None:
     assert results[1].chunks[0].address == 0x008000 and results[1].code == b"\xff\xff\xff"
     assert results[3].code == b"\xa9\x04"
     assert results[2].symbols == {"Other_Foo": results[2].chunks[0].address}
+
+
+def test_placed_snippets_get_their_own_run_at_their_own_address() -> None:
+    snippets = ["LDA #$01\nRTL\n", "lorom\norg $0AB000\nMain:\nLDA #$02\nRTS\n", "LDA #$03\nRTL\n"]
+    results = assemble_batch(snippets)
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert results[1].chunks[0].address == 0x0AB000 and results[1].code == b"\xa9\x02\x60"
+    assert results[1].symbols == {"Main": 0x0AB000}
+    assert results[2].code == b"\xa9\x03\x6b"
+
+
+def test_placed_snippet_far_from_the_slots_with_stubs() -> None:
+    snippets = ["NOP\n", "org $0AB000\nJSR Helper\nLDA Table,x\nRTS\n", "org $8C9000\nJMP Near\n"]
+    results = assemble_batch(snippets, stubs=True)
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert results[1].stubs["Helper"] >> 16 == 0x0A
+    assert results[1].stubs["Table"] >> 16 == 0x0A
+    assert results[2].stubs["Near"] >> 16 == 0x8C

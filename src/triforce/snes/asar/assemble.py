@@ -84,7 +84,10 @@ def result_from_run(
 ) -> AssembleResult:
     ok = rom is not None and not any(d.severity == "error" for d in diagnostics)
     if not ok or rom is None:
-        return AssembleResult(False, diagnostics, [], {}, dict(unit.stubs), mapper, unit.index, _base=base)
+        notes = [n.model_copy(update={"snippet": unit.index}) for n in unit.notes]
+        return AssembleResult(
+            False, diagnostics + notes, [], {}, dict(unit.stubs), mapper, unit.index, _base=base
+        )
     symbols = unit_symbols(unit, labels, solo)
     chunks = make_chunks(rom, ranges, mapper, prefer_bank)
     return AssembleResult(

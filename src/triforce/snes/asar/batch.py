@@ -116,7 +116,7 @@ class _Batch:
         return replace(self.template, base=bytes(image))
 
     def _fail(self, unit: Unit, diags: list[Diagnostic]) -> None:
-        diags = [d.model_copy(update={"snippet": unit.index}) for d in diags]
+        diags = [d.model_copy(update={"snippet": unit.index}) for d in diags + unit.notes]
         self.results[unit.index] = AssembleResult(
             False, diags, [], {}, dict(unit.stubs), self.mapper, unit.index, _base=self.base
         )
@@ -126,7 +126,7 @@ class _Batch:
         if not outcome.failed(unit.index):
             return False
         diags = outcome.by_unit.get(unit.index, [])
-        prefix = f"{unit.namespace}_"
+        prefix = f"{unit.namespace}_" if unit.namespace else ""
         if self.stubs and add_stubs(unit, stub_requests(diags), self.allocator, prefix):
             return False
         self._fail(unit, diags)
@@ -241,6 +241,10 @@ def assemble_batch(
             continue
         includes.update(scan.includes)
         address = addresses[index]
+        # A snippet that places itself gets an asar run of its own: no slot to stay inside (its
+        # `org` decides where it goes) and no namespace, so its stubs are global labels that
+        # any `namespace` it opens still finds. Its slot address is only the starting PC.
+        placed = _places_itself(source)
         units.append(
             Unit(
                 index,
@@ -248,15 +252,15 @@ def assemble_batch(
                 display,
                 address,
                 address >> 16,
-                _namespace(index),
-                address + slot_size,
+                None if placed else _namespace(index),
+                None if placed else address + slot_size,
                 includes=frozenset(scan.includes),
             )
         )
     template = RunConfig(checked, base, root, frozenset(includes), defines, limits)
     batch = _Batch(template, stubs)
-    shared = [u for u in units if not _places_itself(u.source)]
-    alone = [u for u in units if _places_itself(u.source)]
+    shared = [u for u in units if u.slot_end is not None]
+    alone = [u for u in units if u.slot_end is None]
     if units:
         with private_dir() as workdir:
             write_units(workdir, units)
