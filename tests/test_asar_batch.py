@@ -149,3 +149,46 @@ def test_placed_snippet_far_from_the_slots_with_stubs() -> None:
     assert results[1].stubs["Helper"] >> 16 == 0x0A
     assert results[1].stubs["Table"] >> 16 == 0x0A
     assert results[2].stubs["Near"] >> 16 == 0x8C
+
+
+_MACRO = "macro add_capped(value)\n  CLC : ADC #<value>\nendmacro\n"
+
+
+def test_snippets_may_define_the_same_macro() -> None:
+    other = "macro add_capped(value)\n  SEC : SBC #<value>\nendmacro\n"
+    snippets = [
+        _MACRO + "Main:\n%add_capped($01)\nRTL\n",
+        _MACRO + "Main:\n%add_capped($02)\nRTL\n",
+        other + "Main:\n%add_capped($03)\nRTL\n",
+        "NOP\n",
+    ]
+    results = assemble_batch(snippets)
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert [r.code for r in results] == [
+        b"\x18\x69\x01\x6b",
+        b"\x18\x69\x02\x6b",
+        b"\x38\xe9\x03\x6b",
+        b"\xea",
+    ]
+
+
+def test_errors_inside_a_renamed_macro_name_it_as_written() -> None:
+    bad = "macro add_capped(value)\n  CLC : ADC #<value>\n  STZ $7EF340\nendmacro\n%add_capped($01)\n"
+    results = assemble_batch([_MACRO + "%add_capped($01)\n", bad])
+    assert [r.ok for r in results] == [True, False]
+    [diag] = results[1].errors
+    assert (diag.file, diag.line, diag.called_from) == ("snippet1.asm", 3, "snippet1.asm:5")
+    assert "TFm" not in diag.format()
+
+
+def test_snippets_with_the_same_struct_go_to_separate_runs() -> None:
+    struct = "struct Item $7E0400\n  .id: skip 1\nendstruct\n"
+    results = assemble_batch([struct + "LDA.w Item.id\n", struct + "LDX.w Item.id\n"])
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert [r.code for r in results] == [b"\xad\x00\x04", b"\xae\x00\x04"]
+
+
+def test_a_renamed_macro_call_is_echoed_as_written() -> None:
+    results = assemble_batch([_MACRO + "%add_capped(1)\n", _MACRO + "%add_capped(1, 2)\n"])
+    assert [r.ok for r in results] == [True, False]
+    assert results[1].errors[0].text == "%add_capped(1,2)"

@@ -30,12 +30,14 @@ from triforce.snes.asar.engine import (
     write_units,
     written_ranges,
 )
+from triforce.snes.asar.globalnames import clashing, global_names, macro_prefix, rename_macros, separate
 from triforce.snes.asar.result import AssembleResult
 from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
 from triforce.snes.asar.sandbox import SandboxLimits, scan_source, strip_comment
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
 
 DEFAULT_SLOT_SIZE = 0x400
+_MACRO_CALL_RE = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 #: Rounds of "drop the failures, define stubs, rerun" before splitting the group.
 MAX_ROUNDS = 6
 
@@ -64,6 +66,34 @@ def _slot_addresses(count: int, org: int, mapper: Mapper, slot_size: int) -> lis
         raise InputError(f"org: ${org:06X} leaves no room for a {slot_size:#x}-byte slot below the stub area")
     per_bank = (STUB_AREA_START - first) // slot_size
     return [((bank + i // per_bank) << 16) | (first + (i % per_bank) * slot_size) for i in range(count)]
+
+
+def _separate_global_names(units: list[Unit]) -> list[list[Unit]]:
+    """Groups of units that can share one asar run although macros, structs and functions are
+    global: clashing macros a snippet defines itself are renamed for that snippet (unless a
+    file it includes calls them); what still clashes goes to another group."""
+    sets = [global_names(u.source, u.includes) for u in units]
+    clash = clashing(sets)
+    if not clash:
+        return [units] if units else []
+    for unit, names in zip(units, sets, strict=True):
+        own = {n for kind, n in global_names(unit.source) if kind == "macro" and (kind, n) in clash}
+        own -= _macros_called_in(unit.includes)
+        if own:
+            unit.macro_prefix = macro_prefix(unit.index)
+            unit.source = rename_macros(unit.source, own, unit.macro_prefix)
+            names -= {("macro", n) for n in own}
+    return [[units[i] for i in group] for group in separate(sets)]
+
+
+def _macros_called_in(paths: frozenset[Path]) -> set[str]:
+    called: set[str] = set()
+    for path in paths:
+        try:
+            called.update(_MACRO_CALL_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            continue
+    return called
 
 
 class _Ownership:
@@ -263,9 +293,10 @@ def assemble_batch(
     alone = [u for u in units if u.slot_end is None]
     if units:
         with private_dir() as workdir:
+            groups = _separate_global_names(shared)
             write_units(workdir, units)
-            if shared:
-                batch.solve(workdir, shared)
+            for group in groups:
+                batch.solve(workdir, group)
             for unit in alone:
                 batch.solve(workdir, [unit])
     results.update(batch.results)

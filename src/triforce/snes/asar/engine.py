@@ -51,6 +51,9 @@ class Unit:
     stubs: dict[str, int] = field(default_factory=dict)
     #: Triforce's own explanations, reported with asar's errors when the unit fails.
     notes: list[Diagnostic] = field(default_factory=list)
+    #: Set when the batch renamed this snippet's macros (see `globalnames`): taken out of
+    #: diagnostics again so they name the macros as the snippet does.
+    macro_prefix: str = ""
 
     @property
     def filename(self) -> str:
@@ -209,7 +212,12 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
         if unit is None:
             unattributed.append(diag)
             continue
-        by_unit.setdefault(unit.index, []).append(diag.model_copy(update={"snippet": unit.index}))
+        update: dict[str, object] = {"snippet": unit.index}
+        if unit.macro_prefix:
+            update["message"] = diag.message.replace(unit.macro_prefix, "")
+            if diag.text:
+                update["text"] = diag.text.replace(unit.macro_prefix, "")
+        by_unit.setdefault(unit.index, []).append(diag.model_copy(update=update))
 
     rom: bytes | None = None
     has_error = any(d.severity == "error" for d in diagnostics) or limit_diags or run.returncode != 0
