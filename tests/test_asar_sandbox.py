@@ -183,3 +183,11 @@ def test_a_define_with_the_word_table_from_the_caller_is_accepted() -> None:
     res = assemble('db "!name"\n', defines={"name": "the item table"})
     assert res.ok, res.diagnostics
     assert res.code == b"the item table"
+
+
+def test_a_missing_file_inside_include_root_is_named_as_missing(tmp_path: Path) -> None:
+    res = assemble('incbin "bin/room.bin"', include_root=tmp_path)
+    assert not res.ok and res.errors[0].code == "Tsandbox_path"
+    assert "no such file" in res.errors[0].message
+    escape = assemble('incbin "../x.bin"', include_root=tmp_path)
+    assert "no such file" not in escape.errors[0].message

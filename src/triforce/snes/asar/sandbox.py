@@ -157,6 +157,16 @@ class _Scanner:
                 return candidate
         return None
 
+    def _missing(self, path: str, base_dir: Path | None) -> bool:
+        """An allowed path (relative, inside the root) that names no existing file: the tree
+        lacks it (extracted assets, say), which is worth telling apart from an escape."""
+        assert self.root is not None
+        if path.startswith(("/", "\\", "~")) or ".." in re.split(r"[\\/]", path):
+            return False
+        if any(ch in path for ch in "!<>{}\0") or re.match(r"^[A-Za-z]:", path):
+            return False
+        return not any((b / path).exists() for b in (base_dir, self.root) if b is not None)
+
     def _check_path(
         self, path: str | None, what: str, file: str, line: int, base_dir: Path | None
     ) -> Path | None:
@@ -165,9 +175,12 @@ class _Scanner:
             return None
         found = self.resolve(path, base_dir)
         if found is None:
-            where = (
-                "no include_root was given" if self.root is None else f"it is not a file inside {self.root}"
-            )
+            if self.root is None:
+                where = "no include_root was given"
+            elif self._missing(path, base_dir):
+                where = f"no such file in {self.root}"
+            else:
+                where = f"it is not a file inside {self.root}"
             self._refuse(
                 file,
                 line,
