@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from triforce.corpus import bundled_corpus
 from triforce.snes.asar import SandboxLimits, assemble, assemble_batch, snes_to_offset
 
 
@@ -192,3 +195,16 @@ def test_a_renamed_macro_call_is_echoed_as_written() -> None:
     results = assemble_batch([_MACRO + "%add_capped(1)\n", _MACRO + "%add_capped(1, 2)\n"])
     assert [r.ok for r in results] == [True, False]
     assert results[1].errors[0].text == "%add_capped(1,2)"
+
+
+@pytest.mark.slow
+def test_every_bundled_routine_assembles_in_one_batch_placed_or_not() -> None:
+    """The corpus's own check: routines sharing macros in one batch, and placed at their home."""
+    routines = bundled_corpus().routines
+    unplaced = assemble_batch([r.standalone(placed=False) for r in routines], stubs=True)
+    placed = assemble_batch([r.standalone() for r in routines], stubs=True)
+    failed = [r.name for r, a, b in zip(routines, unplaced, placed, strict=True) if not (a.ok and b.ok)]
+    assert not failed
+    for routine, result in zip(routines, placed, strict=True):
+        if routine.address is not None:
+            assert result.symbols[routine.qualified_name] == routine.address
