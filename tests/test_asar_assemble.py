@@ -257,3 +257,10 @@ def test_a_near_label_called_from_two_banks_is_reported_clearly() -> None:
     assert not res.ok
     [note] = [d for d in res.errors if d.code == "Tstub_bank"]
     assert "'Shared'" in note.message and "$0A, $0B" in note.message
+
+
+def test_a_jsr_to_a_label_in_another_bank_is_explained() -> None:
+    res = assemble("org $0AB000\nMain: JSR Far\nRTS\nFar = $0C8000\n", org=None)
+    [diag] = res.errors
+    assert diag.code == "Eunknown_command" and "another bank" in diag.message
+    assert "another bank" not in assemble("STZ $7EF340\n").errors[0].message

@@ -33,6 +33,9 @@ _ROM_FILE = "rom.sfc"
 _SYM_FILE = "out.sym"
 _LABEL_NOT_FOUND_RE = re.compile(r"^Label '(.+)' wasn't found")
 _MAX_STATEMENT_SPAN = 64
+_NEAR_LABEL_CALL_RE = re.compile(
+    r"^(?:#?[.A-Za-z_][A-Za-z0-9_.]*:\s*)*(?:JSR|JMP)(?:\.w)?\s+\(?[.A-Za-z_]", re.IGNORECASE
+)
 _AMBIGUOUS_MODES = {Mode.IMM_M, Mode.IMM_X}
 
 
@@ -283,7 +286,17 @@ def _attribute(
 
 
 def _explain(diag: Diagnostic, limits: SandboxLimits) -> Diagnostic:
-    """asar cannot open the ROM we just wrote only when it cannot allocate its 16 MiB ROM buffer."""
+    """asar's own words where they mislead: it cannot open the ROM we just wrote only when it
+    cannot allocate its 16 MiB ROM buffer, and it calls a JSR/JMP to a label in another bank an
+    unknown command."""
+    if diag.code == "Eunknown_command" and diag.text and _NEAR_LABEL_CALL_RE.match(diag.text):
+        return diag.model_copy(
+            update={
+                "message": f"{diag.message} (asar says this when a JSR/JMP target label is in another "
+                "bank than the instruction: they carry 16 bits of address; use JSL/JML or place "
+                "the code in the target's bank)"
+            }
+        )
     if diag.code == "Eopen_rom_failed":
         return sandbox_error(
             "Tmemory",
