@@ -208,3 +208,10 @@ def test_every_bundled_routine_assembles_in_one_batch_placed_or_not() -> None:
     for routine, result in zip(routines, placed, strict=True):
         if routine.address is not None:
             assert result.symbols[routine.qualified_name] == routine.address
+
+
+def test_placed_snippets_each_have_the_whole_stub_area_of_their_bank() -> None:
+    table = "org $02F000\n" + "".join(f"dw Screen{i}\n" for i in range(300)) + "LDA Last,x\n"
+    results = assemble_batch([table, table.replace("Screen", "Map")], stubs=True)
+    assert all(r.ok for r in results), [r.errors[:2] for r in results]
+    assert all(len(r.stubs) == 301 and {a >> 16 for a in r.stubs.values()} == {0x02} for r in results)

@@ -298,6 +298,9 @@ def assemble_batch(
             for group in groups:
                 batch.solve(workdir, group)
             for unit in alone:
-                batch.solve(workdir, [unit])
+                # a run of its own: its stubs need not share their banks' room with others'
+                solo = _Batch(template, stubs)
+                solo.solve(workdir, [unit])
+                batch.results.update(solo.results)
     results.update(batch.results)
     return [results[i] for i in range(len(snippets))]

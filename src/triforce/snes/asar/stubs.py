@@ -8,8 +8,9 @@ on how the label is used, so that executing the snippet still works:
 - `JSL`/`JML` targets: a one-byte `RTL` at $D000+ of the stub bank (the image's last bank);
 - `JSR`/`JMP`/branch targets: a one-byte `RTS` in the caller's bank ($F000-$FEFF), because
   these instructions only carry 16 bits of address;
-- anything else (data, `LDA Table,x`): 16 zero bytes in the caller's bank ($E000-$EFFF), so that
-  absolute and indexed modes both exist.
+- anything else (data, `LDA Table,x`): 16 zero bytes in the caller's bank ($E000-$EFFF, then
+  $D000-$DFFF unless that bank holds the long stubs), so that absolute and indexed modes both
+  exist.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class StubAllocator:
     rom_size: int
     _next_long: int = 0
     _next_near: dict[int, int] = field(default_factory=dict)
-    _next_data: dict[int, int] = field(default_factory=dict)
+    _data_count: dict[int, int] = field(default_factory=dict)
     patches: dict[int, int] = field(default_factory=dict)  # file offset -> byte
 
     @property
@@ -88,11 +89,15 @@ class StubAllocator:
             address = (caller_bank << 16) | n
             self._patch(address, RTS)
             return address
-        n = self._next_data.get(caller_bank, _DATA_START)
-        if n >= _DATA_END:
+        # $E000-$EFFF first; a table of many labels goes on in $D000-$DFFF, which is free in
+        # every bank but the one holding the long stubs
+        count = self._data_count.get(caller_bank, 0)
+        areas = [_DATA_START] if caller_bank == self.long_bank_base >> 16 else [_DATA_START, _LONG_START]
+        area, k = divmod(count, (_DATA_END - _DATA_START) // _DATA_STRIDE)
+        if area >= len(areas):
             return None
-        self._next_data[caller_bank] = n + _DATA_STRIDE
-        return (caller_bank << 16) | n
+        self._data_count[caller_bank] = count + 1
+        return (caller_bank << 16) | (areas[area] + k * _DATA_STRIDE)
 
     def _patch(self, address: int, value: int) -> None:
         offset = snes_to_offset(address, self.mapper)
