@@ -264,3 +264,14 @@ def test_a_jsr_to_a_label_in_another_bank_is_explained() -> None:
     [diag] = res.errors
     assert diag.code == "Eunknown_command" and "another bank" in diag.message
     assert "another bank" not in assemble("STZ $7EF340\n").errors[0].message
+
+
+def test_stubs_never_land_on_the_snippets_own_code() -> None:
+    # code from $0AEFF0 to past $0AF100 covers the bank's first near and data stub addresses
+    src = "org $0AEFF0\nMain:\nJSR Helper\nLDA Table,x\n" + "NOP\n" * 0x120 + "RTS\n"
+    for res in (assemble(src, org=None, stubs=True), assemble_batch([src], stubs=True)[0]):
+        assert res.ok, res.diagnostics
+        code = range(0x0AEFF0, 0x0AEFF0 + len(res.code))
+        assert res.stubs["Helper"] not in code and res.stubs["Helper"] >> 16 == 0x0A
+        assert res.rom[snes_to_offset(res.stubs["Helper"])] == 0x60
+        assert res.code[:3] == bytes([0x20, res.stubs["Helper"] & 0xFF, res.stubs["Helper"] >> 8 & 0xFF])

@@ -24,6 +24,7 @@ from triforce.snes.asar.engine import (
     RunOutcome,
     Unit,
     add_stubs,
+    move_covered_stubs,
     private_dir,
     run_units,
     stub_requests,
@@ -171,6 +172,8 @@ class _Batch:
             cfg = self._config()
             outcome = run_units(workdir, active, cfg)
             if outcome.rom is not None:
+                if _round < MAX_ROUNDS - 1 and self._move_covered_stubs(active, outcome, cfg):
+                    continue
                 self._succeed(active, outcome, cfg)
                 return
             if outcome.sandbox_violation or not any(outcome.failed(u.index) for u in active):
@@ -185,6 +188,15 @@ class _Batch:
         middle = len(active) // 2
         self.solve(workdir, active[:middle])
         self.solve(workdir, active[middle:])
+
+    def _move_covered_stubs(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> bool:
+        """A placed snippet (alone in its run) may have put code over its own stubs."""
+        if len(units) != 1 or units[0].slot_end is not None or not units[0].stubs or outcome.rom is None:
+            return False
+        unit = units[0]
+        end = unit.end_address(outcome.symbols.labels)
+        ranges = written_ranges(cfg.base, outcome.rom, outcome.symbols, self.mapper, [end] if end else [])
+        return move_covered_stubs(unit, self.allocator, ranges, self.mapper)
 
     def _succeed(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> None:
         assert outcome.rom is not None

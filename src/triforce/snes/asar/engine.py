@@ -24,7 +24,7 @@ from triforce.snes.asar.placement import line_banks
 from triforce.snes.asar.result import Chunk
 from triforce.snes.asar.rom import Mapper, offset_to_snes, snes_to_offset
 from triforce.snes.asar.sandbox import SandboxLimits, run_asar
-from triforce.snes.asar.stubs import StubAllocator, classify, stubbable
+from triforce.snes.asar.stubs import STUB_SIZE, StubAllocator, StubKind, classify, stubbable
 from triforce.snes.asar.symbols import SymbolFile, parse_wla_symbols
 from triforce.snes.opcodes import OPCODES, Mode, operand_size
 
@@ -52,6 +52,8 @@ class Unit:
     slot_end: int | None = None  # the snippet must end at or before this address
     includes: frozenset[Path] = frozenset()  # include_root files this snippet reads
     stubs: dict[str, int] = field(default_factory=dict)
+    #: How each stub was asked for: (kind, bank), so that it can be moved.
+    stub_kinds: dict[str, tuple[StubKind, int]] = field(default_factory=dict)
     #: Triforce's own explanations, reported with asar's errors when the unit fails.
     notes: list[Diagnostic] = field(default_factory=list)
     #: Set when the batch renamed this snippet's macros (see `globalnames`): taken out of
@@ -380,8 +382,39 @@ def add_stubs(
         if address is None:
             continue
         unit.stubs[name] = address
+        unit.stub_kinds[name] = (kind, bank)
         added = True
     return added
+
+
+def move_covered_stubs(
+    unit: Unit, allocator: StubAllocator, ranges: list[tuple[int, int]], mapper: Mapper
+) -> bool:
+    """Move the stubs a placed snippet's own bytes (`ranges`, file offsets) landed on: its
+    `org` may put code in the bank's stub area, and a stub there would be the snippet's code.
+    True when a stub moved (the caller assembles again)."""
+    covered = [
+        name
+        for name, address in unit.stubs.items()
+        if (offset := snes_to_offset(address, mapper)) is not None
+        and any(
+            start < offset + STUB_SIZE[unit.stub_kinds.get(name, ("near", 0))[0]] and offset < end
+            for start, end in ranges
+        )
+    ]
+    if not covered:
+        return False
+    allocator.avoid(ranges)
+    moved = False
+    for name in covered:
+        kind, bank = unit.stub_kinds.get(name, ("near", unit.caller_bank))
+        address = allocator.allocate(kind, bank)
+        if address is None:
+            continue
+        allocator.release(unit.stubs[name])
+        unit.stubs[name] = address
+        moved = True
+    return moved
 
 
 def written_ranges(

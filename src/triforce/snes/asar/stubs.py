@@ -31,6 +31,9 @@ _NEAR_MNEMONICS = {"JSR", "JMP", "BRA", "BRL", "BEQ", "BNE", "BCC", "BCS", "BPL"
 _LONG_MNEMONICS = {"JSL", "JML"}
 _VALID_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+#: Bytes a stub of each kind takes.
+STUB_SIZE: dict[StubKind, int] = {"long": 1, "near": 1, "data": _DATA_STRIDE}
+
 #: Batch slots end here in each bank: from here up is the stub area.
 STUB_AREA_START = _LONG_START
 
@@ -63,6 +66,7 @@ class StubAllocator:
     _next_near: dict[int, int] = field(default_factory=dict)
     _data_count: dict[int, int] = field(default_factory=dict)
     patches: dict[int, int] = field(default_factory=dict)  # file offset -> byte
+    avoided: list[tuple[int, int]] = field(default_factory=list)  # file-offset ranges
 
     @property
     def long_bank_base(self) -> int:
@@ -73,13 +77,37 @@ class StubAllocator:
         return (bank << 16) | _LONG_START
 
     def allocate(self, kind: StubKind, caller_bank: int) -> int | None:
-        """A fresh address for a stub of this kind, or None when that stub area is full."""
+        """A fresh address for a stub of this kind, clear of `avoid`ed bytes, or None when that
+        stub area is full."""
+        while True:
+            address = self._next(kind, caller_bank)
+            if address is None:
+                return None
+            offset = snes_to_offset(address, self.mapper)
+            if offset is None or not any(
+                start < offset + STUB_SIZE[kind] and offset < end for start, end in self.avoided
+            ):
+                break
+        if kind != "data":
+            self._patch(address, RTL if kind == "long" else RTS)
+        return address
+
+    def avoid(self, ranges: list[tuple[int, int]]) -> None:
+        """Never hand out stubs in these file-offset ranges (a placed snippet's own bytes)."""
+        self.avoided.extend(ranges)
+
+    def release(self, address: int) -> None:
+        """Forget the byte a stub that is being moved had written."""
+        offset = snes_to_offset(address, self.mapper)
+        if offset is not None:
+            self.patches.pop(offset, None)
+
+    def _next(self, kind: StubKind, caller_bank: int) -> int | None:
         if kind == "long":
             if _LONG_START + self._next_long >= _DATA_START:
                 return None
             address = self.long_bank_base + self._next_long
             self._next_long += _LONG_STRIDE
-            self._patch(address, RTL)
             return address
         if kind == "near":
             n = self._next_near.get(caller_bank, _NEAR_START)
@@ -87,7 +115,6 @@ class StubAllocator:
                 return None
             self._next_near[caller_bank] = n + 1
             address = (caller_bank << 16) | n
-            self._patch(address, RTS)
             return address
         # $E000-$EFFF first; a table of many labels goes on in $D000-$DFFF, which is free in
         # every bank but the one holding the long stubs
