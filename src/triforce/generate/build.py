@@ -1,0 +1,251 @@
+"""`triforce build` as a library call: corpus -> generators -> verified samples on disk.
+
+Resumable and deterministic: the unit log (store.UnitLog) records every finished routine, a
+rerun skips them, and the final files are assembled from the log in corpus order, so an
+interrupted-then-resumed build writes exactly what an uninterrupted one would. Steps that
+curate the result (the dataset pipeline) plug in through `post_build`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from triforce.errors import InputError
+from triforce.generate.store import UnitLog, atomic_write_lines, atomic_write_text
+from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, callee_index, routine_key
+
+FORMAT_VERSION = 1
+CHUNK = 4  # routines per worker task: two asar processes per chunk
+
+
+@dataclass
+class LoadedCorpus:
+    routines: list[Any]
+    files_read: int = 0
+    files_skipped: list[tuple[str, str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+def load_routines(sources: Sequence[Path], origin: str = "original") -> LoadedCorpus:
+    """The bundled corpus when no source is given, else every source tree (unreadable ones skipped).
+
+    Raises InputError only when nothing at all yields a routine."""
+    from triforce.corpus import bundled_corpus, read_corpus
+
+    out = LoadedCorpus(routines=[])
+    reports: list[tuple[str, Any]] = []
+    if not sources:
+        reports.append(("bundled", bundled_corpus()))
+    for src in sources:
+        path = Path(src)
+        if not path.exists():
+            out.files_skipped.append((str(path), "does not exist"))
+            continue
+        reports.append((str(path), read_corpus([path], name=path.resolve().name, origin=origin)))
+    for name, rep in reports:
+        out.sources.append(name)
+        out.routines.extend(rep.routines)
+        files_read = rep.files_read
+        out.files_read += files_read if isinstance(files_read, int) else len(files_read)
+        out.files_skipped.extend((str(p), str(reason)) for p, reason in getattr(rep, "files_skipped", []))
+    if not out.routines:
+        skipped = "; ".join(f"{p}: {r}" for p, r in out.files_skipped[:5])
+        raise InputError(
+            f"no routines found in {', '.join(str(s) for s in sources) or 'the bundled corpus'} "
+            f"({out.files_read} files read, {len(out.files_skipped)} skipped{': ' + skipped if skipped else ''})"
+        )
+    return out
+
+
+@dataclass
+class BuildOptions:
+    generators: Sequence[str] = tuple(GENERATORS)
+    limit_per_type: int | None = None
+    seed: int = 0
+    workers: int | None = None
+    batch_asar: bool = True
+    n_random: int = N_RANDOM
+    chunk: int = CHUNK
+
+
+class PostBuildStep(Protocol):
+    """A step run on the finished build directory (e.g. dataset curation); returns a report entry."""
+
+    __name__: str
+
+    def __call__(self, out_dir: Path, report: dict[str, Any]) -> dict[str, Any]: ...
+
+
+Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+def _fingerprint(routines: Sequence[Any]) -> str:
+    h = hashlib.sha256()
+    for r in routines:
+        h.update(routine_key(r).encode())
+        h.update(r.body.encode())
+    return h.hexdigest()[:16]
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_build(
+    corpus: LoadedCorpus,
+    out_dir: Path,
+    opts: BuildOptions,
+    progress: Progress | None = None,
+    post_build: Sequence[PostBuildStep] = (),
+) -> dict[str, Any]:
+    """Build (or resume) into out_dir and return the report (also written to report.json)."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    generators = [g for g in GENERATORS if g in opts.generators]
+    routines = list(corpus.routines)
+    keys = [routine_key(r) for r in routines]
+    order = {k: i for i, k in reversed(list(enumerate(keys)))}
+    manifest = {
+        "format": FORMAT_VERSION,
+        "seed": opts.seed,
+        "corpus": _fingerprint(routines),
+        "n_random": opts.n_random,
+    }
+    log = UnitLog(out_dir, manifest)
+    resumed_units = len(log.units)
+    done = log.done()
+    counts: Counter[str] = Counter()
+    for u in log.units:
+        counts.update(s["meta"]["generator"] for s in u["samples"])
+    limit = opts.limit_per_type
+    workers = opts.workers or _cpu_count()
+    index = callee_index(routines)
+    work_opts = WorkOptions(seed=opts.seed, batch_asar=opts.batch_asar, n_random=opts.n_random)
+    pending: list[tuple[Any, list[str]]] = []
+    for i, (r, k) in enumerate(zip(routines, keys, strict=True)):
+        gens = [g for g in generators if (k, g) not in done]
+        if gens and order[k] == i:  # a key defined twice is built once, from its first definition
+            pending.append((r, gens))
+    if progress:
+        progress("generate", len(routines) - len(pending), len(routines))
+    pool = WorkerPool(workers, index, work_opts)
+    try:
+        wave_size = max(1, workers * 2) * opts.chunk
+        pos = 0
+        while pos < len(pending):
+            if limit is not None and all(counts[g] >= limit for g in generators):
+                break
+            wave = []
+            for r, gens in pending[pos : pos + wave_size]:
+                gens = [g for g in gens if limit is None or counts[g] < limit]
+                if gens:
+                    wave.append((r, gens))
+            pos += wave_size
+            chunks = [wave[i : i + opts.chunk] for i in range(0, len(wave), opts.chunk)]
+            for units in pool.map(chunks):
+                for unit in units:
+                    log.append(unit)
+                    counts.update(s["meta"]["generator"] for s in unit["samples"])
+                if progress:
+                    progress("generate", len(units), len(routines))
+    finally:
+        pool.close()
+        log.close()
+    if progress:
+        progress("finalize", 0, 1)
+    report = finalize(out_dir, log.units, order, generators, limit, corpus)
+    report.update(
+        {
+            "seed": opts.seed,
+            "workers": workers,
+            "batch_asar": opts.batch_asar,
+            "limit_per_type": limit,
+            "resumed_units": resumed_units,
+            "restarted": log.restarted,
+            "elapsed_s": round(time.perf_counter() - started, 3),
+        }
+    )
+    report["verified_per_s"] = round(report["totals"]["verified"] / max(report["elapsed_s"], 1e-9), 2)
+    report["post_build"] = {}
+    for step in post_build:
+        report["post_build"][step.__name__] = step(out_dir, report)
+    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, sort_keys=True))
+    if progress:
+        progress("finalize", 1, 1)
+    return report
+
+
+def finalize(
+    out_dir: Path,
+    units: list[dict[str, Any]],
+    order: dict[str, int],
+    generators: Sequence[str],
+    limit: int | None,
+    corpus: LoadedCorpus,
+) -> dict[str, Any]:
+    """Write samples.jsonl and rejects.jsonl from the unit log, in corpus order, and report."""
+    ordered = sorted((u for u in units if u["routine"] in order), key=lambda u: order[u["routine"]])
+    per_gen: dict[str, dict[str, Any]] = {
+        g: {"candidates": 0, "verified": 0, "kept": 0, "rejected": Counter()} for g in generators
+    }
+    routine_rejects: Counter[str] = Counter()
+    kept: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    seen_ids: set[str] = set()
+    seen_units: set[tuple[str, str]] = set()
+    asar_calls = 0
+    for u in ordered:
+        gens = [g for g in u["generators"] if g in per_gen and (u["routine"], g) not in seen_units]
+        seen_units.update((u["routine"], g) for g in gens)
+        asar_calls += u.get("asar_calls", 0)
+        for g in gens:
+            per_gen[g]["candidates"] += u["candidates"].get(g, 0)
+        for rej in u["rejects"]:
+            if rej["generator"] == "*":
+                routine_rejects[rej["reason"]] += 1
+                rejects.append({**rej, "routine_key": u["routine"]})
+            elif rej["generator"] in gens:
+                per_gen[rej["generator"]]["rejected"][rej["reason"]] += 1
+                rejects.append({**rej, "routine_key": u["routine"]})
+        for s in u["samples"]:
+            g = s["meta"]["generator"]
+            if g not in gens:
+                continue
+            per_gen[g]["verified"] += 1
+            if (limit is not None and per_gen[g]["kept"] >= limit) or s["id"] in seen_ids:
+                continue
+            seen_ids.add(s["id"])
+            per_gen[g]["kept"] += 1
+            kept.append(s)
+    atomic_write_lines(out_dir / "samples.jsonl", kept)
+    atomic_write_lines(out_dir / "rejects.jsonl", rejects)
+    return {
+        "format": FORMAT_VERSION,
+        "generators": list(generators),
+        "corpus": {
+            "sources": corpus.sources,
+            "routines_read": len(corpus.routines),
+            "files_read": corpus.files_read,
+            "files_skipped": [list(x) for x in corpus.files_skipped],
+        },
+        "routines_processed": len({u["routine"] for u in ordered}),
+        "routines_rejected": dict(routine_rejects),
+        "per_generator": {g: {**v, "rejected": dict(v["rejected"])} for g, v in per_gen.items()},
+        "totals": {
+            "candidates": sum(v["candidates"] for v in per_gen.values()),
+            "verified": sum(v["verified"] for v in per_gen.values()),
+            "kept": len(kept),
+            "rejected": sum(sum(v["rejected"].values()) for v in per_gen.values()),
+        },
+        "asar_calls": asar_calls,
+        "outputs": {"samples": "samples.jsonl", "rejects": "rejects.jsonl", "report": "report.json"},
+    }

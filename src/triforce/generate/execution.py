@@ -1,0 +1,187 @@
+"""Assembling and executing candidates: the proof behind every sample.
+
+Everything a generator claims comes from here: asar's verdict (with its diagnostic) and the
+outcome of running the assembled bytes on concrete states. Outcomes are compared after two
+normalizations that do not hide behaviour: low-WRAM mirrors fold onto bank $7E, and stack bytes
+below the final stack pointer (dead once the routine has returned) are ignored, so `JSR x : RTS`
+and `JMP x` can be proven equivalent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from triforce.generate.states import StateSpec, machine_state, normalize_address
+
+ORG = 0x008000
+MAX_INSTRUCTIONS = 20_000
+_REGS = ("a", "x", "y", "s", "d", "db", "p")
+
+
+@dataclass
+class Outcome:
+    """What one run of a routine did, in comparable form."""
+
+    state: str
+    reason: str
+    regs: dict[str, int]
+    e: bool
+    writes: dict[int, int]
+    reads: frozenset[int]
+    cycles: int
+    instructions: int
+    mmio: list[Any] = field(default_factory=list)
+
+    @property
+    def returned(self) -> bool:
+        return self.reason == "RETURN"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            **self.regs,
+            "e": self.e,
+            "writes": {f"${k:06X}": v for k, v in sorted(self.writes.items())},
+            "cycles": self.cycles,
+        }
+
+
+def _reason_name(reason: Any) -> str:
+    return str(getattr(reason, "name", reason)).split(".")[-1].upper()
+
+
+def _live_writes(writes: dict[int, int], final_s: int) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for addr, val in writes.items():
+        n = normalize_address(addr)
+        low = n & 0xFFFF
+        if n >> 16 == 0x7E and final_s - 0x100 < low <= final_s:
+            continue  # below the stack pointer after return: dead scratch
+        out[n] = val
+    return out
+
+
+def outcome_of(run: Any, state_name: str) -> Outcome:
+    final = run.final
+    regs = {k: int(getattr(final, k)) for k in _REGS}
+    return Outcome(
+        state=state_name,
+        reason=_reason_name(run.reason),
+        regs=regs,
+        e=bool(final.e),
+        writes=_live_writes(dict(run.writes), regs["s"]),
+        reads=frozenset(normalize_address(a) for a in run.reads),
+        cycles=int(run.cycles),
+        instructions=int(run.instructions),
+        mmio=list(getattr(run, "mmio", []) or []),
+    )
+
+
+def run_states(
+    image: Any,
+    entry: int,
+    convention: str,
+    specs: Sequence[StateSpec],
+    max_instructions: int = MAX_INSTRUCTIONS,
+) -> list[Outcome]:
+    """Run the assembled image from `entry` once per state."""
+    from triforce.snes.machine import run_routine
+
+    outs: list[Outcome] = []
+    for spec in specs:
+        run = run_routine(
+            image,
+            entry=entry,
+            state=machine_state(spec),
+            convention=convention,
+            max_instructions=max_instructions,
+        )
+        outs.append(outcome_of(run, spec.name))
+    return outs
+
+
+def differences(
+    expected: Outcome, actual: Outcome, ignore: frozenset[int] = frozenset(), flags: bool = True
+) -> list[str]:
+    """Human-readable differences between two outcomes (empty when equivalent)."""
+    diffs: list[str] = []
+    if expected.reason != actual.reason:
+        diffs.append(f"stopped by {actual.reason} instead of {expected.reason}")
+        return diffs
+    for k in _REGS:
+        if k == "p" and not flags:
+            continue
+        if expected.regs[k] != actual.regs[k]:
+            width = 2 if k in ("db", "p") else 4
+            diffs.append(f"{k.upper()}=${actual.regs[k]:0{width}X} (expected ${expected.regs[k]:0{width}X})")
+    if expected.e != actual.e:
+        diffs.append(f"E={int(actual.e)} (expected {int(expected.e)})")
+    for addr in sorted(set(expected.writes) | set(actual.writes)):
+        if addr in ignore:
+            continue
+        ev, av = expected.writes.get(addr), actual.writes.get(addr)
+        if ev != av:
+            e_txt = "unwritten" if ev is None else f"${ev:02X}"
+            a_txt = "unwritten" if av is None else f"${av:02X}"
+            diffs.append(f"[${addr:06X}]={a_txt} (expected {e_txt})")
+    return diffs
+
+
+def describe_state(spec: StateSpec, interesting: Sequence[int] = ()) -> str:
+    """A compact description of an input state for a symptom report."""
+    parts = [
+        f"A=${spec.a:04X}",
+        f"X=${spec.x:04X}",
+        f"Y=${spec.y:04X}",
+        f"P=${spec.p:02X}",
+        f"DB=${spec.db:02X}",
+    ]
+    for addr in interesting:
+        if addr in spec.memory:
+            parts.append(f"[${addr:06X}]=${spec.memory[addr]:02X}")
+    return " ".join(parts)
+
+
+def exec_record(
+    entry_name: str, entry: int, convention: str, specs: Sequence[StateSpec], outcomes: Sequence[Outcome]
+) -> dict[str, Any]:
+    """The re-checkable evidence stored in a sample's meta: inputs and the observed results."""
+    return {
+        "org": f"${ORG:06X}",
+        "entry": entry_name,
+        "entry_address": f"${entry:06X}",
+        "convention": convention,
+        "states": [
+            {"initial": s.to_json(), "final": o.to_json()} for s, o in zip(specs, outcomes, strict=True)
+        ],
+    }
+
+
+def first_error(res: Any) -> str:
+    """asar's first error as `line: message`, the quotable diagnostic of a rejected source."""
+    for d in getattr(res, "diagnostics", []):
+        if str(getattr(d, "severity", "error")).lower().endswith("error"):
+            code = f"({d.code}) " if getattr(d, "code", None) else ""
+            return f"error: {code}{d.message}"
+    return "asar reported an error"
+
+
+class Assembler:
+    """asar access for generators: one process per batch, or one per source for the baseline."""
+
+    def __init__(self, batch: bool = True) -> None:
+        self.batch = batch
+        self.calls = 0
+
+    def assemble_many(self, sources: Sequence[str]) -> list[Any]:
+        from triforce.snes.asar import assemble, assemble_batch
+
+        if not sources:
+            return []
+        if self.batch:
+            self.calls += 1
+            return list(assemble_batch(list(sources), org=ORG, stubs=True))
+        self.calls += len(sources)
+        return [assemble(s, org=ORG, stubs=True) for s in sources]

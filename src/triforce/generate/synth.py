@@ -1,0 +1,209 @@
+"""Running generators over routines: per-routine pipeline, worker pool, and AsmSynthesizer.
+
+For a chunk of routines a worker assembles every original in one asar batch, runs the baseline
+states, collects every generator's candidates and assembles them all in a second batch, then
+judges them. Two asar processes per chunk instead of one per candidate is where the
+throughput comes from; routines are independent, so chunks spread over cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from triforce.dataset.sample import Sample
+from triforce.generate.base import BaseGenerator
+from triforce.generate.candidate import Candidate, Generator
+from triforce.generate.context import Context, Reject, Subject, build_context, make_subject
+from triforce.generate.debug import DebugGenerator
+from triforce.generate.doc import DocGenerator
+from triforce.generate.execution import Assembler
+from triforce.generate.hook import HookGenerator
+from triforce.generate.optimize import OptimizeGenerator
+
+GENERATORS: dict[str, Callable[[], Generator]] = {
+    "base": BaseGenerator,
+    "debug": DebugGenerator,
+    "optimize": OptimizeGenerator,
+    "hook": HookGenerator,
+    "doc": DocGenerator,
+}
+N_RANDOM = 12
+
+
+@dataclass(frozen=True)
+class WorkOptions:
+    seed: int = 0
+    batch_asar: bool = True
+    n_random: int = N_RANDOM
+
+
+def routine_key(routine: Any) -> str:
+    return f"{routine.provenance.corpus}:{routine.file}:{routine.qualified_name}"
+
+
+def callee_index(routines: Sequence[Any]) -> dict[str, Any]:
+    """Routines by name and qualified name (first definition wins), for attaching callees."""
+    index: dict[str, Any] = {}
+    for r in routines:
+        index.setdefault(r.qualified_name, r)
+        index.setdefault(r.name, r)
+    return index
+
+
+def process_routines(
+    items: Sequence[tuple[Any, Sequence[str]]],
+    index: Mapping[str, Any],
+    opts: WorkOptions,
+    assembler: Assembler | None = None,
+) -> list[dict[str, Any]]:
+    """Run the requested generators on each routine; one result unit per routine, in order."""
+    asm = assembler or Assembler(batch=opts.batch_asar)
+    units = [
+        {"routine": routine_key(r), "generators": list(gens), "samples": [], "rejects": [], "candidates": {}}
+        for r, gens in items
+    ]
+    subjects: list[tuple[int, Subject]] = []
+    for k, (r, _) in enumerate(items):
+        subj = make_subject(r, index)
+        if isinstance(subj, Reject):
+            units[k]["rejects"].append(subj.to_json())
+        else:
+            subjects.append((k, subj))
+    originals = asm.assemble_many([s.source for _, s in subjects])
+    contexts: list[tuple[int, Context]] = []
+    for (k, subj), res in zip(subjects, originals, strict=True):
+        try:
+            ctx = build_context(subj, res, opts.seed, n_random=opts.n_random)
+        except Exception as exc:  # the CPU or machine layer failing on one routine must not stop a build
+            ctx = Reject("*", subj.inputs.name, "internal-error", _short(exc))
+        if isinstance(ctx, Reject):
+            units[k]["rejects"].append(ctx.to_json())
+        else:
+            contexts.append((k, ctx))
+    work: list[tuple[int, Context, Generator, Candidate]] = []
+    for k, ctx in contexts:
+        for gname in items[k][1]:
+            gen = GENERATORS[gname]()
+            try:
+                for cand in gen.propose(ctx):
+                    work.append((k, ctx, gen, cand))
+            except Exception as exc:
+                units[k]["rejects"].append(
+                    Reject(gname, ctx.subject.inputs.name, "internal-error", _short(exc)).to_json()
+                )
+    to_asm = [i for i, (_, _, _, c) in enumerate(work) if c.source is not None]
+    assembled_list = asm.assemble_many([work[i][3].source or "" for i in to_asm])
+    assembled: dict[int, Any] = dict(zip(to_asm, assembled_list, strict=True))
+    for i, (k, ctx, gen, cand) in enumerate(work):
+        try:
+            result = gen.judge(ctx, cand, assembled.get(i))
+        except Exception as exc:
+            result = Reject(gen.name, ctx.subject.inputs.name, "internal-error", _short(exc))
+        if result is None:
+            continue
+        unit = units[k]
+        unit["candidates"][gen.name] = unit["candidates"].get(gen.name, 0) + 1
+        if isinstance(result, Sample):
+            unit["samples"].append(result.model_dump(mode="json"))
+        else:
+            unit["rejects"].append(result.to_json())
+    for unit in units:
+        unit["asar_calls"] = 0
+    if units:
+        units[0]["asar_calls"] = asm.calls
+    return units
+
+
+def _short(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"[:300]
+
+
+_WORKER_INDEX: dict[str, Any] = {}
+_WORKER_OPTS = WorkOptions()
+
+
+def _init_worker(index: dict[str, Any], opts: WorkOptions) -> None:
+    global _WORKER_OPTS
+    _WORKER_INDEX.clear()
+    _WORKER_INDEX.update(index)
+    _WORKER_OPTS = opts
+
+
+def _work_chunk(chunk: list[tuple[Any, list[str]]]) -> list[dict[str, Any]]:
+    return process_routines(chunk, _WORKER_INDEX, _WORKER_OPTS)
+
+
+class WorkerPool:
+    """Chunks of routines spread over processes (or run inline with one worker)."""
+
+    def __init__(self, workers: int, index: dict[str, Any], opts: WorkOptions) -> None:
+        self.workers = max(1, workers)
+        self.index, self.opts = index, opts
+        self._pool: Any = None
+        if self.workers > 1:
+            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            self._pool = mp.get_context(method).Pool(self.workers, _init_worker, (index, opts))
+
+    def map(self, chunks: list[list[tuple[Any, list[str]]]]) -> Any:
+        """Yield each chunk's units in submission order as they complete."""
+        if self._pool is None:
+            for chunk in chunks:
+                yield process_routines(chunk, self.index, self.opts)
+        else:
+            yield from self._pool.imap(_work_chunk, chunks)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
+class AsmSynthesizer:
+    """The plan's entry point: chosen generators over a corpus, verified, into one dataset.
+
+    `AsmSynthesizer(generator_types=["base", "debug"]).generate_unified_dataset("out", 100)`
+    reads the bundled corpus (or `sources`), runs the build, and returns its report.
+    """
+
+    def __init__(
+        self,
+        generator_types: Sequence[str] = tuple(GENERATORS),
+        seed: int = 0,
+        workers: int | None = None,
+        sources: Sequence[Path] = (),
+    ) -> None:
+        unknown = [g for g in generator_types if g not in GENERATORS]
+        if unknown:
+            from triforce.errors import ConfigError
+
+            raise ConfigError(f"unknown generator(s) {unknown}; choose from {sorted(GENERATORS)}")
+        self.generator_types = list(generator_types)
+        self.seed = seed
+        self.workers = workers
+        self.sources = list(sources)
+
+    def generate_unified_dataset(self, output_dir: str | Path, limit_per_type: int | None = None) -> Any:
+        from triforce.generate.build import BuildOptions, load_routines, run_build
+
+        corpus = load_routines(self.sources)
+        opts = BuildOptions(
+            generators=self.generator_types,
+            limit_per_type=limit_per_type,
+            seed=self.seed,
+            workers=self.workers,
+        )
+        return run_build(corpus, Path(output_dir), opts)
+
+    async def agenerate_unified_dataset(
+        self, output_dir: str | Path, limit_per_type: int | None = None
+    ) -> Any:
+        """The same in a thread, for callers that live in an event loop."""
+        return await asyncio.to_thread(self.generate_unified_dataset, output_dir, limit_per_type)
