@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import build, doctor
+from triforce.cli import asm, build, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("doctor")(doctor.doctor)
+app.add_typer(asm.app, name="asm")
 app.command("build")(build.build)
 
 

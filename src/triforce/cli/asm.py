@@ -1,0 +1,87 @@
+"""`triforce asm ...`: assemble (and, from other modules, run and disassemble) 65816 code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from triforce.errors import InputError
+from triforce.snes.addresses import format_address, parse_address
+from triforce.snes.asar import AssembleResult, assemble
+
+app = typer.Typer(help="Assemble 65816 code with the sandboxed asar.", no_args_is_help=True)
+
+_BYTES_PER_LINE = 16
+
+
+def _read_source(file: str) -> tuple[str, str]:
+    if file == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(file)
+    try:
+        return path.read_text(encoding="utf-8", errors="replace"), path.name
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read: {exc.strerror}") from exc
+
+
+def _print_result(res: AssembleResult, console: Console) -> None:
+    for diag in res.diagnostics:
+        colour = "red" if diag.severity == "error" else "yellow"
+        console.print(f"[{colour}]{escape(diag.format())}[/]", soft_wrap=True)
+    if not res.ok:
+        return
+    for chunk in res.chunks:
+        for start in range(0, len(chunk.data), _BYTES_PER_LINE):
+            part = chunk.data[start : start + _BYTES_PER_LINE]
+            console.print(
+                f"{format_address(chunk.address + start)}  {part.hex(' ').upper()}", highlight=False
+            )
+    for name, address in res.stubs.items():
+        console.print(f"[cyan]stub[/] {escape(name)} = {format_address(address)}", highlight=False)
+
+
+@app.command("assemble")
+def assemble_command(
+    file: str = typer.Argument(..., help="Source file, or - for standard input."),
+    org: str = typer.Option(
+        "$008000",
+        "--org",
+        help="Start address ($008000, 0x8000 or 8000); 'none' to let the source place itself.",
+    ),
+    hirom: bool = typer.Option(False, "--hirom", help="Assemble into a HiROM image instead of LoROM."),
+    stubs: bool = typer.Option(
+        False, "--stubs", help="Define stub labels for every label the source uses but does not define."
+    ),
+    base_rom: Path | None = typer.Option(
+        None, "--rom", help="Assemble onto a copy of this ROM (the file is never modified)."
+    ),
+    include_root: Path | None = typer.Option(
+        None, "--include-root", help="Directory incsrc/incbin may read from."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Assemble FILE and print the bytes written (hex with SNES addresses) or asar's diagnostics.
+
+    Exit code 0 only when the source assembled.
+    """
+    source, name = _read_source(file)
+    start = None if org.strip().lower() == "none" else parse_address(org, field="--org")
+    res = assemble(
+        source,
+        org=start,
+        mapper="hirom" if hirom else "lorom",
+        base_rom=base_rom,
+        stubs=stubs,
+        include_root=include_root,
+        filename=name,
+    )
+    if json_out:
+        typer.echo(json.dumps(res.to_json(), indent=2))
+    else:
+        _print_result(res, Console(stderr=False))
+    raise typer.Exit(0 if res.ok else 1)

@@ -1,0 +1,245 @@
+"""`assemble_batch()`: many independent snippets in one asar process — the throughput path.
+
+Spawning asar costs about 20 ms; verifying a generated dataset means tens of thousands of
+snippets. Each snippet gets its own file (so asar's `file:line` is the snippet's own line), its
+own namespace (so `Main:` in two snippets does not clash) and its own slot of ROM (checked with
+`assert pc() <= end`). asar writes nothing when any error occurs, so a failing snippet is dropped
+and the rest rerun; errors no snippet can be blamed for (a timeout, a fatal error) split the group
+in halves until the culprit is alone. Results come back in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from triforce.errors import InputError
+from triforce.snes.asar.assemble import DEFAULT_ROM_SIZE, load_base, result_from_run
+from triforce.snes.asar.diagnostics import Diagnostic
+from triforce.snes.asar.engine import (
+    RunConfig,
+    RunOutcome,
+    Unit,
+    add_stubs,
+    private_dir,
+    run_units,
+    stub_requests,
+    write_units,
+    written_ranges,
+)
+from triforce.snes.asar.result import AssembleResult
+from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
+from triforce.snes.asar.sandbox import SandboxLimits, scan_source
+from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
+
+DEFAULT_SLOT_SIZE = 0x400
+#: Rounds of "drop the failures, define stubs, rerun" before splitting the group.
+MAX_ROUNDS = 6
+
+
+def _namespace(index: int) -> str:
+    return f"TFsnip{index:05d}"
+
+
+def _slot_addresses(count: int, org: int, mapper: Mapper, slot_size: int) -> list[int]:
+    """Start address of each slot: consecutive in a bank below the stub area, then the next bank."""
+    bank, first = org >> 16, org & 0xFFFF
+    if first + slot_size > STUB_AREA_START:
+        raise InputError(f"org: ${org:06X} leaves no room for a {slot_size:#x}-byte slot below the stub area")
+    per_bank = (STUB_AREA_START - first) // slot_size
+    return [((bank + i // per_bank) << 16) | (first + (i % per_bank) * slot_size) for i in range(count)]
+
+
+class _Batch:
+    def __init__(
+        self, units: list[Unit], base: bytes, mapper: Mapper, cfg_args: dict[str, object], stubs: bool
+    ):
+        self.units = units
+        self.base = base
+        self.mapper = mapper
+        self.cfg_args = cfg_args
+        self.stubs = stubs
+        self.allocator = StubAllocator(mapper, len(base))
+        self.results: dict[int, AssembleResult] = {}
+
+    def _config(self) -> RunConfig:
+        image = bytearray(self.base)
+        self.allocator.apply(image)
+        return RunConfig(mapper=self.mapper, base=bytes(image), **self.cfg_args)  # type: ignore[arg-type]
+
+    def _fail(self, unit: Unit, diags: list[Diagnostic]) -> None:
+        diags = [d.model_copy(update={"snippet": unit.index}) for d in diags]
+        self.results[unit.index] = AssembleResult(
+            False, diags, [], {}, dict(unit.stubs), self.mapper, unit.index, _base=self.base
+        )
+
+    def solve(self, workdir: Path, units: list[Unit]) -> None:
+        active = list(units)
+        for _round in range(MAX_ROUNDS):
+            if not active:
+                return
+            cfg = self._config()
+            outcome = run_units(workdir, active, cfg)
+            if outcome.rom is not None:
+                self._succeed(active, outcome, cfg)
+                return
+            if outcome.sandbox_violation or not any(outcome.failed(u.index) for u in active):
+                break  # nobody to blame: split below
+            still: list[Unit] = []
+            for unit in active:
+                diags = outcome.by_unit.get(unit.index, [])
+                if not outcome.failed(unit.index) or (
+                    self.stubs
+                    and self._only_missing_labels(diags)
+                    and add_stubs(unit, stub_requests(diags), self.allocator, f"{unit.namespace}_")
+                ):
+                    still.append(unit)
+                else:
+                    self._fail(unit, diags)
+            active = still
+        if not active:
+            return
+        if len(active) == 1:
+            outcome = run_units(workdir, active, self._config())
+            diags = outcome.unattributed + outcome.by_unit.get(active[0].index, [])
+            if outcome.rom is not None:
+                self._succeed(active, outcome, self._config())
+            else:
+                self._fail(active[0], diags or outcome.unattributed)
+            return
+        middle = len(active) // 2
+        self.solve(workdir, active[:middle])
+        self.solve(workdir, active[middle:])
+
+    @staticmethod
+    def _only_missing_labels(diags: list[Diagnostic]) -> bool:
+        return all(d.code == "Elabel_not_found" for d in diags if d.severity == "error")
+
+    def _succeed(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> None:
+        assert outcome.rom is not None
+        labels = outcome.symbols.labels
+        ends = [e for u in units if (e := u.end_address(labels)) is not None]
+        ranges = written_ranges(cfg.base, outcome.rom, outcome.symbols, self.mapper, ends)
+        owner = self._owners(units, outcome)
+        per_unit: dict[int, list[tuple[int, int]]] = {u.index: [] for u in units}
+        for start, end in ranges:
+            pos = start
+            while pos < end:
+                unit_index, stop = owner(pos)
+                stop = min(stop, end)
+                if unit_index is not None:
+                    per_unit[unit_index].append((pos, stop))
+                pos = stop
+        for unit in units:
+            result = result_from_run(
+                unit,
+                outcome.by_unit.get(unit.index, []),
+                outcome.rom,
+                cfg.base,
+                per_unit[unit.index],
+                outcome.symbols.labels,
+                self.mapper,
+                None,
+            )
+            result._rom = None  # built lazily from the shared base and this unit's own chunks
+            self.results[unit.index] = result
+
+    def _owners(self, units: list[Unit], outcome: RunOutcome):  # type: ignore[no-untyped-def]
+        """A function: file offset -> (unit index or None, end of that unit's claim)."""
+        slots: list[tuple[int, int, int]] = []
+        for unit in units:
+            if unit.org is None or unit.slot_end is None:
+                continue
+            start = snes_to_offset(unit.org, self.mapper)
+            if start is not None:
+                slots.append((start, start + (unit.slot_end - unit.org), unit.index))
+        slots.sort()
+        by_file = {u.filename: u.index for u in units}
+        statements = sorted(
+            (offset, by_file.get(outcome.symbols.sources[f]) if f < len(outcome.symbols.sources) else None)
+            for address, f, _line in outcome.symbols.lines
+            if (offset := snes_to_offset(address, self.mapper)) is not None
+        )
+        import bisect
+
+        starts = [s[0] for s in slots]
+        stmt_offsets = [s[0] for s in statements]
+
+        def owner(pos: int) -> tuple[int | None, int]:
+            i = bisect.bisect_right(starts, pos) - 1
+            if i >= 0 and slots[i][0] <= pos < slots[i][1]:
+                return slots[i][2], slots[i][1]
+            nxt = starts[i + 1] if i + 1 < len(starts) else 1 << 30
+            j = bisect.bisect_right(stmt_offsets, pos) - 1
+            return (statements[j][1] if j >= 0 else None), nxt
+
+        return owner
+
+
+def assemble_batch(
+    snippets: Sequence[str],
+    *,
+    org: int | None = None,
+    mapper: str = "lorom",
+    rom_size: int | None = None,
+    base_rom: str | Path | bytes | None = None,
+    stubs: bool = False,
+    include_root: str | Path | None = None,
+    defines: dict[str, str] | None = None,
+    limits: SandboxLimits | None = None,
+    slot_size: int = DEFAULT_SLOT_SIZE,
+) -> list[AssembleResult]:
+    """Assemble independent snippets in as few asar processes as possible; results in input order.
+
+    Snippet i is placed at its own slot (`org` onwards, `slot_size` bytes each, default $008000 in
+    LoROM and $C00000 in HiROM) inside namespace `TFsnip<i>`; its result reports addresses where
+    it actually landed, symbols without the namespace prefix, and diagnostics with its own file
+    name (`snippet<i>.asm`) and line numbers.
+    """
+    checked: Mapper = check_mapper(mapper)
+    limits = limits or SandboxLimits()
+    root = Path(include_root).resolve() if include_root is not None else None
+    defines = dict(defines or {})
+    first = org if org is not None else (0x008000 if checked == "lorom" else 0xC00000)
+    addresses = _slot_addresses(len(snippets), first, checked, slot_size)
+    unit_bank = bank_size(checked)
+    if addresses:
+        last_offset = snes_to_offset(addresses[-1], checked) or 0
+        needed = (last_offset // unit_bank + 2) * unit_bank  # +1 bank for long stubs
+    else:
+        needed = unit_bank
+    size = max(rom_size or DEFAULT_ROM_SIZE, needed)
+    if size > MAX_ROM_SIZE:
+        raise InputError(f"{len(snippets)} snippets of {slot_size:#x} bytes do not fit in a 4 MiB image")
+    base = load_base(base_rom, checked, size)
+    if len(base) < size:
+        base = base + bytes(size - len(base))
+
+    results: dict[int, AssembleResult] = {}
+    units: list[Unit] = []
+    includes: set[Path] = set()
+    for index, source in enumerate(snippets):
+        display = f"snippet{index}.asm"
+        scan = scan_source(source, file=display, include_root=root, defines=defines, limits=limits)
+        if scan.diagnostics:
+            diags = [d.model_copy(update={"snippet": index}) for d in scan.diagnostics]
+            results[index] = AssembleResult(False, diags, [], {}, {}, checked, index, _base=base)
+            continue
+        includes.update(scan.includes)
+        address = addresses[index]
+        units.append(
+            Unit(index, source, display, address, address >> 16, _namespace(index), address + slot_size)
+        )
+    cfg_args: dict[str, object] = {
+        "include_root": root,
+        "include_files": frozenset(includes),
+        "defines": defines,
+        "limits": limits,
+    }
+    batch = _Batch(units, base, checked, cfg_args, stubs)
+    if units:
+        with private_dir() as workdir:
+            write_units(workdir, units)
+            batch.solve(workdir, units)
+    results.update(batch.results)
+    return [results[i] for i in range(len(snippets))]

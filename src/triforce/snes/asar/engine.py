@@ -1,0 +1,313 @@
+"""One sandboxed asar run over one or more snippets, each in its own file, then read back per snippet.
+
+`assemble` uses a single unit; `assemble_batch` many. Each snippet is written to its own file in a
+private temp dir and included by a generated `main.asm`, so asar's `file:line` already names the
+snippet and its own line numbers: no line arithmetic, nothing to get off by one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from triforce.snes.addresses import format_address
+from triforce.snes.asar.diagnostics import Diagnostic, parse_asar_output, sandbox_error
+from triforce.snes.asar.locate import find_asar
+from triforce.snes.asar.result import Chunk
+from triforce.snes.asar.rom import Mapper, offset_to_snes, snes_to_offset
+from triforce.snes.asar.sandbox import SandboxLimits, run_asar
+from triforce.snes.asar.stubs import StubAllocator, classify, stubbable
+from triforce.snes.asar.symbols import SymbolFile, parse_wla_symbols
+from triforce.snes.opcodes import OPCODES, Mode, operand_size
+
+MAIN_FILE = "main.asm"
+_ROM_FILE = "rom.sfc"
+_SYM_FILE = "out.sym"
+_LABEL_NOT_FOUND_RE = re.compile(r"^Label '(.+)' wasn't found")
+_MAX_STATEMENT_SPAN = 64
+_AMBIGUOUS_MODES = {Mode.IMM_M, Mode.IMM_X}
+
+
+@dataclass
+class Unit:
+    """One snippet inside a run."""
+
+    index: int
+    source: str
+    display: str  # file name shown to the user in diagnostics
+    org: int | None
+    caller_bank: int
+    namespace: str | None = None
+    slot_end: int | None = None  # the snippet must end at or before this address
+    stubs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def filename(self) -> str:
+        return f"s{self.index:05d}.asm"
+
+    @property
+    def end_label(self) -> str:
+        """A label placed right after the snippet: where its last statement ends."""
+        return f"TFend{self.index:05d}"
+
+    def end_address(self, labels: dict[str, int]) -> int | None:
+        plain = labels.get(self.end_label)
+        return labels.get(f"{self.namespace}_{self.end_label}", plain) if self.namespace else plain
+
+
+@dataclass
+class RunOutcome:
+    """What one asar run said about each unit, and the image when it succeeded."""
+
+    by_unit: dict[int, list[Diagnostic]]
+    unattributed: list[Diagnostic]
+    rom: bytes | None
+    symbols: SymbolFile
+    sandbox_violation: bool = False
+
+    def failed(self, index: int) -> bool:
+        return any(d.severity == "error" for d in self.by_unit.get(index, []))
+
+
+@dataclass
+class RunConfig:
+    mapper: Mapper
+    base: bytes  # the image before assembly, stub bytes included
+    include_root: Path | None
+    include_files: frozenset[Path]
+    defines: dict[str, str]
+    limits: SandboxLimits
+
+
+@contextmanager
+def private_dir() -> Iterator[Path]:
+    """A fresh 0700 directory, removed afterwards whatever happens."""
+    path = Path(tempfile.mkdtemp(prefix="triforce-asar-"))
+    try:
+        os.chmod(path, 0o700)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def write_units(workdir: Path, units: list[Unit]) -> None:
+    for unit in units:
+        (workdir / unit.filename).write_text(unit.source, encoding="utf-8")
+
+
+def _wrapper(units: list[Unit], mapper: Mapper) -> tuple[str, dict[int, int]]:
+    """main.asm and, for each of its lines that belongs to a unit, that unit's index."""
+    lines: list[str] = [mapper]
+    owner: dict[int, int] = {}
+
+    def add(text: str, unit: Unit) -> None:
+        lines.append(text)
+        owner[len(lines)] = unit.index
+
+    for unit in units:
+        if unit.org is not None:
+            add(f"org {format_address(unit.org)}", unit)
+        if unit.namespace:
+            add(f"namespace {unit.namespace}", unit)
+        add(f'incsrc "{unit.filename}"', unit)
+        add(f"{unit.end_label}:", unit)
+        if unit.slot_end is not None:
+            add(f'assert pc() <= {format_address(unit.slot_end)}, "Tslot_overflow"', unit)
+        if not unit.namespace:
+            add("namespace off", unit)
+        for name, address in unit.stubs.items():
+            add(f"{name} = {format_address(address)}", unit)
+        if unit.namespace:
+            add("namespace off", unit)
+    return "\n".join(lines) + "\n", owner
+
+
+def _allowed_source(name: str, workdir: Path, cfg: RunConfig) -> bool:
+    """Whether a file asar names is ours (in workdir) or one the scan approved in include_root."""
+    path = Path(name)
+    candidates = [path] if path.is_absolute() else [workdir / path]
+    if cfg.include_root is not None and not path.is_absolute():
+        candidates.append(cfg.include_root / path)
+    for candidate in candidates:
+        try:
+            resolved = candidate.resolve()
+        except OSError:
+            continue
+        if resolved.parent == workdir.resolve() or resolved in cfg.include_files:
+            return True
+    return False
+
+
+def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
+    """Assemble `units` (already written to workdir) in one sandboxed asar process."""
+    wrapper, owner = _wrapper(units, cfg.mapper)
+    (workdir / MAIN_FILE).write_text(wrapper, encoding="utf-8")
+    (workdir / _ROM_FILE).write_bytes(cfg.base)
+    sym_path = workdir / _SYM_FILE
+    sym_path.unlink(missing_ok=True)
+    args = [
+        "--no-title-check",
+        "--fix-checksum=off",
+        "--symbols=wla",
+        f"--symbols-path={_SYM_FILE}",
+        f"--error-limit={cfg.limits.max_errors}",
+    ]
+    if cfg.include_root is not None:
+        args.append(f"-I{cfg.include_root}")
+    args += [f"-D{name}={value}" for name, value in cfg.defines.items()]
+    args += [MAIN_FILE, _ROM_FILE]
+    run = run_asar(find_asar().path, args, workdir, cfg.limits)
+
+    limit_diags = run.limit_diagnostics(cfg.limits)
+    diagnostics = parse_asar_output(run.output)
+    symbols = parse_wla_symbols(sym_path.read_text(errors="replace")) if sym_path.exists() else SymbolFile()
+    named = {d.file for d in diagnostics if d.file} | set(symbols.sources)
+    if any(not _allowed_source(name, workdir, cfg) for name in named):
+        violation = sandbox_error(
+            "Tsandbox_path", "asar read a file outside the sandbox; its output was withheld"
+        )
+        return RunOutcome({}, [violation], None, SymbolFile(), sandbox_violation=True)
+
+    by_file = {unit.filename: unit for unit in units}
+    by_unit: dict[int, list[Diagnostic]] = {}
+    unattributed: list[Diagnostic] = list(limit_diags)
+    if run.truncated:
+        unattributed.append(
+            sandbox_error("Toutput_limit", f"asar printed more than {cfg.limits.output_bytes} bytes")
+        )
+    for diag in diagnostics:
+        unit = by_file.get(diag.file or "")
+        if unit is None and len(units) == 1:
+            unit = units[0]
+        if diag.file == MAIN_FILE and diag.line in owner:
+            unit = next(u for u in units if u.index == owner[diag.line or 0])
+            if "Tslot_overflow" in diag.message:
+                diag = sandbox_error(
+                    "Tslot_overflow",
+                    f"the snippet does not fit its slot (ends past {format_address(unit.slot_end or 0)})",
+                )
+            else:
+                diag = diag.model_copy(update={"file": None, "line": None})
+        elif unit is not None and diag.file == unit.filename:
+            diag = diag.model_copy(update={"file": unit.display})
+        if unit is None:
+            unattributed.append(diag)
+            continue
+        by_unit.setdefault(unit.index, []).append(diag.model_copy(update={"snippet": unit.index}))
+
+    rom: bytes | None = None
+    has_error = any(d.severity == "error" for d in diagnostics) or limit_diags or run.returncode != 0
+    if not has_error:
+        rom = (workdir / _ROM_FILE).read_bytes()
+    return RunOutcome(by_unit, unattributed, rom, symbols)
+
+
+def stub_requests(diags: list[Diagnostic]) -> dict[str, str | None]:
+    """Missing labels named by `Elabel_not_found`, with the statement that used each first."""
+    wanted: dict[str, str | None] = {}
+    for diag in diags:
+        if diag.code != "Elabel_not_found":
+            continue
+        match = _LABEL_NOT_FOUND_RE.match(diag.message)
+        if match is None:
+            continue
+        label = match.group(1)
+        if stubbable(label) and label not in wanted:
+            wanted[label] = diag.text
+    return wanted
+
+
+def add_stubs(
+    unit: Unit, wanted: dict[str, str | None], allocator: StubAllocator, namespace_prefix: str
+) -> bool:
+    """Define a stub for each wanted label; False when nothing new could be defined."""
+    added = False
+    for label, statement in wanted.items():
+        name = (
+            label[len(namespace_prefix) :]
+            if namespace_prefix and label.startswith(namespace_prefix)
+            else label
+        )
+        if name in unit.stubs:
+            continue
+        address = allocator.allocate(classify(statement), unit.caller_bank)
+        if address is None:
+            continue
+        unit.stubs[name] = address
+        added = True
+    return added
+
+
+def written_ranges(
+    base: bytes, rom: bytes, symbols: SymbolFile, mapper: Mapper, ends: list[int] | None = None
+) -> list[tuple[int, int]]:
+    """File-offset ranges [start, end) the assembly wrote.
+
+    Bytes that differ from the base, plus the bytes of each statement asar reports in its
+    addr-to-line map: a statement runs to the next statement or snippet end (`ends`, SNES
+    addresses) when that is close, else for the length its opcode fixes. So `LDA #$00` or
+    `BRK #$00` on a zero-filled image is not lost.
+    """
+    size = len(rom)
+    written = bytearray(size)
+    limit = min(len(base), size)
+    if base[:limit] != rom[:limit]:
+        view_base, view_rom = memoryview(base), memoryview(rom)
+        step = 4096
+        for block in range(0, limit, step):
+            if view_base[block : block + step] != view_rom[block : block + step]:
+                for i in range(block, min(block + step, limit)):
+                    if base[i] != rom[i]:
+                        written[i] = 1
+    written[limit:size] = b"\x01" * (size - limit)
+    starts = sorted(
+        {
+            o
+            for address, _f, _l in symbols.lines
+            if (o := snes_to_offset(address, mapper)) is not None and o < size
+        }
+    )
+    end_offsets = {o for a in ends or [] if (o := snes_to_offset(a, mapper)) is not None}
+    boundaries = sorted(set(starts) | end_offsets)
+    for offset in starts:
+        k = bisect.bisect_right(boundaries, offset)
+        nxt = boundaries[k] if k < len(boundaries) else None
+        if nxt is not None and nxt - offset <= _MAX_STATEMENT_SPAN:
+            stop = nxt
+        else:
+            op = OPCODES[rom[offset]]
+            stop = offset + (1 if op.mode in _AMBIGUOUS_MODES else 1 + operand_size(op.mode))
+        written[offset : min(stop, size)] = b"\x01" * (min(stop, size) - offset)
+    ranges: list[tuple[int, int]] = []
+    i = written.find(1)
+    while i != -1:
+        end = written.find(0, i)
+        end = size if end == -1 else end
+        ranges.append((i, end))
+        i = written.find(1, end)
+    return ranges
+
+
+def make_chunks(
+    rom: bytes, ranges: list[tuple[int, int]], mapper: Mapper, prefer_bank: int | None
+) -> list[Chunk]:
+    """Chunks for the ranges, split where a range crosses a bank, addressed in the caller's mirror."""
+    unit = 0x8000 if mapper == "lorom" else 0x10000
+    chunks: list[Chunk] = []
+    for start, end in ranges:
+        pos = start
+        while pos < end:
+            stop = min(end, (pos // unit + 1) * unit)
+            address = offset_to_snes(pos, mapper)
+            if prefer_bank is not None and mapper == "lorom" and prefer_bank & 0x80 and address < 0x400000:
+                address |= 0x800000
+            chunks.append(Chunk(address=address, offset=pos, data=bytes(rom[pos:stop])))
+            pos = stop
+    return chunks

@@ -1,0 +1,331 @@
+"""Run asar on untrusted source: path confinement before the run, hard limits during it.
+
+Two layers, because asar itself will happily `incsrc "/etc/passwd"` and echo every line back:
+
+1. A static scan (`scan_source`) refuses anything that reads a file (`incsrc`, `incbin`, `table`,
+   `readfile*`, `canreadfile*`, `filesize`, `getfilestatus`) unless the path is a literal,
+   relative, `..`-free path that resolves inside the caller's `include_root`. It also refuses the
+   tricks that would build such a directive or path at assembly time: a define or macro argument
+   in command position, and token pasting (`!a!b`, `inc!x`, `<a>src`, `!{...}`).
+2. `run_asar` runs the process in a private directory, in its own process group, with a
+   wall-clock timeout (the whole group is killed), RLIMIT_AS, RLIMIT_FSIZE and RLIMIT_CPU, and
+   reads back at most `output_bytes` of its output.
+
+The caller (`assemble`) adds a third check after the run: every source file asar reports having
+read must be one we gave it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import resource
+import signal
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
+
+
+class SandboxLimits(BaseModel):
+    """Resource limits for one asar process. The defaults fit any honest snippet or patch."""
+
+    timeout_s: float = Field(
+        default=10.0, gt=0, description="wall-clock seconds before the process group is killed"
+    )
+    memory_bytes: int = Field(default=1 << 30, gt=0, description="RLIMIT_AS for asar (address space)")
+    file_bytes: int = Field(default=32 << 20, gt=0, description="RLIMIT_FSIZE: largest file asar may write")
+    output_bytes: int = Field(
+        default=256 << 10, gt=0, description="bytes of asar's stdout/stderr we read back"
+    )
+    max_source_bytes: int = Field(default=4 << 20, gt=0, description="largest source text accepted")
+    max_include_depth: int = Field(default=16, ge=0, description="nesting of incsrc inside include_root")
+    max_errors: int = Field(default=10_000, gt=0, description="asar --error-limit")
+
+
+_FILE_COMMANDS = ("incsrc", "incbin", "table")
+_FILE_FUNCTION_RE = re.compile(r"\b(readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus)\b", re.I)
+_LITERAL_FUNCTION_RE = re.compile(r"\s*\(\s*\"([^\"]*)\"")
+_INCLUDE_WORD_RE = re.compile(r"\b(incsrc|incbin)\b", re.I)
+_PASTE_RES = (
+    re.compile(r"[A-Za-z0-9_]![A-Za-z_]"),  # ident!define
+    re.compile(r"![A-Za-z0-9_]+<[A-Za-z_.]"),  # !define<arg>
+    re.compile(r"!\{"),  # !{define}
+    re.compile(r"[A-Za-z0-9_!>]<[A-Za-z_][A-Za-z0-9_]*>"),  # ident<arg>, <a><b>
+    re.compile(r"<[A-Za-z_][A-Za-z0-9_]*>[A-Za-z0-9_!<]"),  # <arg>ident
+)
+_LABEL_PREFIX_RE = re.compile(r"^(?:[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\s+)")
+_ASSIGN_RE = re.compile(r"^![A-Za-z0-9_]+\s*(?:[#?:+]?=)")
+
+
+def _strip_comment(line: str) -> str:
+    """The line without its `;` comment, respecting '...' and "..." literals."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ";":
+            return line[:i]
+    return line
+
+
+def _statements(line: str) -> list[str]:
+    """asar allows several statements on a line separated by ` : `."""
+    return [part.strip() for part in line.split(" : ") if part.strip()]
+
+
+def _command_path(rest: str) -> str | None:
+    """The path operand of incsrc/incbin/table: a quoted literal or the first bare word."""
+    rest = rest.strip()
+    if rest.startswith('"'):
+        end = rest.find('"', 1)
+        return rest[1:end] if end > 0 else None
+    if not rest:
+        return None
+    word = rest.split()[0].split(",")[0]
+    # incbin file.bin:0-10 -> drop a trailing range
+    return re.sub(r":[0-9A-Fa-f$x-]+$", "", word)
+
+
+@dataclass
+class ScanResult:
+    diagnostics: list[Diagnostic]
+    #: Files inside include_root that the source (transitively) includes as source.
+    includes: list[Path]
+
+
+class _Scanner:
+    def __init__(self, include_root: Path | None, limits: SandboxLimits) -> None:
+        self.root = include_root.resolve() if include_root is not None else None
+        self.limits = limits
+        self.diagnostics: list[Diagnostic] = []
+        self.includes: list[Path] = []
+
+    def _refuse(self, file: str, line: int, message: str) -> None:
+        self.diagnostics.append(sandbox_error("Tsandbox_path", message, file=file, line=line))
+
+    def resolve(self, path: str, base_dir: Path | None) -> Path | None:
+        """The file a path names inside include_root, or None when it is not allowed there."""
+        if self.root is None:
+            return None
+        if not path or path.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", path):
+            return None
+        if ".." in re.split(r"[\\/]", path) or any(ch in path for ch in "!<>{}\0"):
+            return None
+        for base in (base_dir, self.root):
+            if base is None:
+                continue
+            candidate = (base / path).resolve()
+            if candidate.is_relative_to(self.root) and candidate.is_file():
+                return candidate
+        return None
+
+    def _check_path(
+        self, path: str | None, what: str, file: str, line: int, base_dir: Path | None
+    ) -> Path | None:
+        if path is None:
+            self._refuse(file, line, f"{what}: the path must be a literal string")
+            return None
+        found = self.resolve(path, base_dir)
+        if found is None:
+            where = (
+                "no include_root was given" if self.root is None else f"it is not a file inside {self.root}"
+            )
+            self._refuse(
+                file,
+                line,
+                f"{what} {path!r} refused: {where} (absolute paths, '..' and defines are never allowed)",
+            )
+        return found
+
+    def scan(self, text: str, file: str, base_dir: Path | None, depth: int) -> None:
+        lines = text.split("\n")
+        i = 0
+        while i < len(lines):
+            line_no = i + 1
+            line = _strip_comment(lines[i])
+            while line.rstrip().endswith("\\") and i + 1 < len(lines):  # line continuation
+                i += 1
+                line = line.rstrip()[:-1] + _strip_comment(lines[i])
+            i += 1
+            self._scan_line(line, file, line_no, base_dir, depth)
+
+    def _scan_line(self, line: str, file: str, line_no: int, base_dir: Path | None, depth: int) -> None:
+        for pattern in _PASTE_RES:
+            if pattern.search(line):
+                self.diagnostics.append(
+                    sandbox_error(
+                        "Tsandbox_paste",
+                        "token pasting with defines or macro arguments is not allowed in sandboxed code",
+                        file=file,
+                        line=line_no,
+                    )
+                )
+                return
+        for match in _FILE_FUNCTION_RE.finditer(line):
+            literal = _LITERAL_FUNCTION_RE.match(line, match.end())
+            self._check_path(literal.group(1) if literal else None, match.group(1), file, line_no, base_dir)
+        handled_includes = 0
+        for statement in _statements(line):
+            body = statement
+            while (label := _LABEL_PREFIX_RE.match(body)) is not None and label.end() > 0:
+                body = body[label.end() :]
+            if not body:
+                continue
+            if body.startswith("!") and not _ASSIGN_RE.match(body):
+                self.diagnostics.append(
+                    sandbox_error(
+                        "Tsandbox_define",
+                        "a define used as a command is not allowed in sandboxed code",
+                        file=file,
+                        line=line_no,
+                    )
+                )
+                continue
+            if body.startswith("<"):
+                self.diagnostics.append(
+                    sandbox_error(
+                        "Tsandbox_define",
+                        "a macro argument used as a command is not allowed in sandboxed code",
+                        file=file,
+                        line=line_no,
+                    )
+                )
+                continue
+            if _ASSIGN_RE.match(body) and re.search(r"\btable\b", body, re.I):
+                self._refuse(file, line_no, "a define containing the word 'table' is not allowed")
+                continue
+            word, _, rest = body.partition(" ")
+            command = word.lower()
+            if command not in _FILE_COMMANDS:
+                continue
+            if command == "incsrc" or command == "incbin":
+                handled_includes += 1
+            found = self._check_path(_command_path(rest), command, file, line_no, base_dir)
+            if found is not None and command == "incsrc":
+                self._include(found, file, line_no, depth)
+        if len(_INCLUDE_WORD_RE.findall(line)) > handled_includes:
+            self._refuse(file, line_no, "incsrc/incbin may only appear as a command with a literal path")
+
+    def _include(self, path: Path, file: str, line_no: int, depth: int) -> None:
+        if depth >= self.limits.max_include_depth:
+            self._refuse(file, line_no, f"incsrc nesting deeper than {self.limits.max_include_depth}")
+            return
+        if path in self.includes:
+            return
+        self.includes.append(path)
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self._refuse(file, line_no, f"cannot read {path.name}: {exc.strerror}")
+            return
+        assert self.root is not None
+        self.scan(text, str(path.relative_to(self.root)), path.parent, depth + 1)
+
+
+def scan_source(
+    text: str,
+    *,
+    file: str = "<source>",
+    include_root: Path | None = None,
+    defines: dict[str, str] | None = None,
+    limits: SandboxLimits | None = None,
+) -> ScanResult:
+    """Refuse everything in `text` (and the files it includes) that could read outside include_root."""
+    limits = limits or SandboxLimits()
+    scanner = _Scanner(include_root, limits)
+    if len(text.encode("utf-8", errors="replace")) > limits.max_source_bytes:
+        scanner.diagnostics.append(
+            sandbox_error("Tsource_size", f"source larger than {limits.max_source_bytes} bytes", file=file)
+        )
+        return ScanResult(scanner.diagnostics, [])
+    if "\0" in text:
+        scanner.diagnostics.append(sandbox_error("Tsandbox_input", "source contains a NUL byte", file=file))
+    for name, value in (defines or {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            scanner.diagnostics.append(sandbox_error("Tsandbox_define", f"invalid define name {name!r}"))
+            continue
+        scanner._scan_line(f"!{name} = {value}", f"-D{name}", 1, None, 0)
+    scanner.scan(text, file, None, 0)
+    return ScanResult(scanner.diagnostics, scanner.includes)
+
+
+@dataclass
+class AsarRun:
+    returncode: int | None
+    output: str
+    timed_out: bool
+    signal: int | None
+    truncated: bool
+
+    def limit_diagnostics(self, limits: SandboxLimits) -> list[Diagnostic]:
+        """Diagnostics for a run the sandbox cut short (timeout, memory, file size)."""
+        if self.timed_out:
+            return [sandbox_error("Ttimeout", f"asar ran longer than {limits.timeout_s:g} s and was killed")]
+        if self.signal == signal.SIGXFSZ:
+            return [sandbox_error("Tfile_size", f"asar tried to write more than {limits.file_bytes} bytes")]
+        if self.signal == signal.SIGXCPU:
+            return [sandbox_error("Ttimeout", "asar used its CPU time limit and was killed")]
+        if self.signal is not None or "bad_alloc" in self.output:
+            return [
+                sandbox_error(
+                    "Tmemory",
+                    f"asar died (signal {self.signal}); most likely it hit the {limits.memory_bytes >> 20} MiB memory limit",
+                )
+            ]
+        return []
+
+
+def _limit_setter(limits: SandboxLimits) -> Callable[[], None]:
+    def apply() -> None:  # runs in the child between fork and exec: keep it minimal
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        cpu = int(limits.timeout_s) + 2
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def run_asar(asar: Path, args: Sequence[str], cwd: Path, limits: SandboxLimits) -> AsarRun:
+    """Run asar in `cwd` under `limits`; stdout and stderr go to one file we read back bounded."""
+    out_path = cwd / ".asar-output"
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(
+            [str(asar), *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            preexec_fn=_limit_setter(limits),
+            env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+        )
+        timed_out = False
+        try:
+            returncode: int | None = proc.wait(timeout=limits.timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            returncode = None
+    size = out_path.stat().st_size
+    with open(out_path, "rb") as fh:
+        raw = fh.read(limits.output_bytes)
+    sig = -returncode if returncode is not None and returncode < 0 else None
+    return AsarRun(
+        returncode=returncode,
+        output=raw.decode("utf-8", errors="replace"),
+        timed_out=timed_out,
+        signal=sig,
+        truncated=size > limits.output_bytes,
+    )

@@ -1,0 +1,102 @@
+"""Stub labels: give every label a snippet uses but does not define a harmless, distinct address.
+
+A snippet such as `JSL Sprite_Move : RTL` cannot be checked alone: asar stops at
+`Elabel_not_found`. With stubs on, Triforce defines each missing label and reports it in
+`AssembleResult.stubs`, so the caller sees exactly what was assumed. Where the stub lives depends
+on how the label is used, so that executing the snippet still works:
+
+- `JSL`/`JML` targets: a one-byte `RTL` in the stub bank (the last bank of the image);
+- `JSR`/`JMP`/branch targets: a one-byte `RTS` in the caller's bank ($F000-$FEFF), because
+  these instructions only carry 16 bits of address;
+- anything else (data, `LDA Table,x`): 16 zero bytes in the caller's bank ($E000-$EFFF), so that
+  absolute and indexed modes both exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from triforce.snes.asar.rom import Mapper, bank_size, snes_to_offset
+
+StubKind = Literal["long", "near", "data"]
+
+RTL, RTS = 0x6B, 0x60
+_NEAR_START, _NEAR_END = 0xF000, 0xFF00
+_DATA_START, _DATA_END, _DATA_STRIDE = 0xE000, 0xF000, 0x10
+_LONG_STRIDE = 2
+_NEAR_MNEMONICS = {"JSR", "JMP", "BRA", "BRL", "BEQ", "BNE", "BCC", "BCS", "BPL", "BMI", "BVC", "BVS", "PER"}
+_LONG_MNEMONICS = {"JSL", "JML"}
+_VALID_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: The lowest address slots may use in each bank: everything from here up is the stub area.
+STUB_AREA_START = _DATA_START
+
+
+def stubbable(label: str) -> bool:
+    """asar can define this label with `Name = $addr` (no +/- labels, no `Foo.Bar` struct fields)."""
+    return bool(_VALID_LABEL_RE.match(label))
+
+
+def classify(statement: str | None) -> StubKind:
+    """How a statement uses the label it names: called long, called near, or read as data."""
+    if not statement:
+        return "data"
+    words = re.sub(r"^(?:[.A-Za-z_][A-Za-z0-9_.]*:\s*)+", "", statement.strip()).split()
+    mnemonic = words[0].split(".")[0].upper() if words else ""
+    if mnemonic in _LONG_MNEMONICS:
+        return "long"
+    if mnemonic in _NEAR_MNEMONICS:
+        return "near"
+    return "data"
+
+
+@dataclass
+class StubAllocator:
+    """Hands out distinct stub addresses for one ROM image and records the bytes they need."""
+
+    mapper: Mapper
+    rom_size: int
+    _next_long: int = 0
+    _next_near: dict[int, int] = field(default_factory=dict)
+    _next_data: dict[int, int] = field(default_factory=dict)
+    patches: dict[int, int] = field(default_factory=dict)  # file offset -> byte
+
+    @property
+    def long_bank_base(self) -> int:
+        last = self.rom_size // bank_size(self.mapper) - 1
+        return (last << 16) | 0x8000 if self.mapper == "lorom" else (0xC0 + last) << 16
+
+    def allocate(self, kind: StubKind, caller_bank: int) -> int | None:
+        """A fresh address for a stub of this kind, or None when that stub area is full."""
+        if kind == "long":
+            limit = bank_size(self.mapper) - (0x50 if self.mapper == "hirom" else 0)
+            if self._next_long >= limit:
+                return None
+            address = self.long_bank_base + self._next_long
+            self._next_long += _LONG_STRIDE
+            self._patch(address, RTL)
+            return address
+        if kind == "near":
+            n = self._next_near.get(caller_bank, _NEAR_START)
+            if n >= _NEAR_END:
+                return None
+            self._next_near[caller_bank] = n + 1
+            address = (caller_bank << 16) | n
+            self._patch(address, RTS)
+            return address
+        n = self._next_data.get(caller_bank, _DATA_START)
+        if n >= _DATA_END:
+            return None
+        self._next_data[caller_bank] = n + _DATA_STRIDE
+        return (caller_bank << 16) | n
+
+    def _patch(self, address: int, value: int) -> None:
+        offset = snes_to_offset(address, self.mapper)
+        if offset is not None and offset < self.rom_size:
+            self.patches[offset] = value
+
+    def apply(self, image: bytearray) -> None:
+        for offset, value in self.patches.items():
+            image[offset] = value
