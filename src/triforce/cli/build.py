@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from triforce.generate.build import BuildOptions, PostBuildStep, load_routines, run_build
@@ -55,7 +56,7 @@ def build(
     ) as bar:
         read = bar.add_task("read corpus", total=1)
         bar.update(read, completed=1, description=f"read corpus ({len(corpus.routines)} routines)")
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, advance: int, total: int | None) -> None:
             if stage not in tasks:
@@ -73,7 +74,7 @@ def build(
     _summary(console, report, out)
 
 
-def _summary(console: Console, report: dict, out: Path) -> None:  # type: ignore[type-arg]
+def _summary(console: Console, report: dict[str, Any], out: Path) -> None:
     c = report["corpus"]
     console.print(
         f"routines read: {c['routines_read']} from {c['files_read']} files "

@@ -75,7 +75,7 @@ class BaseGenerator:
     def propose(self, ctx: Context) -> list[Candidate]:
         return [Candidate(self.name, None)]
 
-    def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject:
+    def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         r = ctx.subject.routine
         prose, tags = doc_parts(r.doc)
         ew = r.entry_width
@@ -95,7 +95,7 @@ class BaseGenerator:
             )
         spec, out = pick_example(ctx)
         lines.append(f"Example (executed): {example_text(spec, out)}.")
-        answer_code = r.standalone()
+        answer_code = ctx.subject.code
         good = ctx.good
         specs = [s for s, _ in good]
         outs = [o for _, o in good]

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from triforce.generate.asmtext import parse, render
 from triforce.generate.execution import Outcome, first_error, run_states
 from triforce.generate.states import StateInputs, StateSpec, generate_states, inputs_of
 
@@ -44,6 +45,7 @@ class Subject:
     convention: str
     inputs: StateInputs
     support: str = ""  # callee bodies appended so calls run real code
+    code: str = ""  # the routine as generators show it: standalone() in one-statement-per-line form
 
     @property
     def name(self) -> str:
@@ -92,8 +94,9 @@ def make_subject(routine: Any, index: Mapping[str, Any]) -> Subject | Reject:
     if convention is None:
         return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
     support = "\n".join(callee.body for callee in _callee_closure(routine, index))
-    source = routine.standalone() + ("\n" + support if support else "")
-    return Subject(routine, source, convention, inputs_of(routine), support)
+    code = render(parse(routine.standalone()))
+    source = code + ("\n" + support if support else "")
+    return Subject(routine, source, convention, inputs_of(routine), support, code)
 
 
 def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 12) -> Context | Reject:

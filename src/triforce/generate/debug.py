@@ -207,34 +207,19 @@ class DebugGenerator:
     task = "asm.debug"
 
     def propose(self, ctx: Context) -> list[Candidate]:
-        original = ctx.subject.routine.standalone()
+        original = ctx.subject.code
         support = ctx.subject.support
-        rendered = render(parse(original))
-        cands = [
-            Candidate(
-                self.name, rendered + ("\n" + support if support else ""), {"check": True, "code": rendered}
-            )
-        ]
+        cands: list[Candidate] = []
         for bc in bug_classes():
             for buggy, info in inject(original, bc):
                 src = buggy + ("\n" + support if support else "")
                 cands.append(
-                    Candidate(self.name, src, {"class": bc, "info": info, "buggy": buggy, "fixed": rendered})
+                    Candidate(self.name, src, {"class": bc, "info": info, "buggy": buggy, "fixed": original})
                 )
         return cands
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         name = ctx.subject.inputs.name
-        if cand.payload.get("check"):
-            ok = assembled.ok and assembled.rom == ctx.image.rom
-            ctx.extra["debug_render_ok"] = ok
-            if not ok:
-                return Reject(
-                    self.name, name, "render-mismatch", "re-rendered source does not assemble identically"
-                )
-            return None
-        if not ctx.extra.get("debug_render_ok"):
-            return None
         bc, info = cand.payload["class"], cand.payload["info"]
         proof: dict[str, Any]
         if not assembled.ok:

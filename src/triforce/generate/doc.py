@@ -92,7 +92,7 @@ class DocGenerator:
     def propose(self, ctx: Context) -> list[Candidate]:
         return [Candidate(self.name, None)]
 
-    def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject:
+    def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         r = ctx.subject.routine
         f = facts(ctx)
         prose, tags = doc_parts(r.doc)
@@ -152,7 +152,7 @@ class DocGenerator:
             "facts": f,
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
-                "code": r.standalone(),
+                "code": ctx.subject.code,
                 "support": ctx.subject.support,
             },
         }

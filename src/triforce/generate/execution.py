@@ -161,10 +161,11 @@ def exec_record(
 
 def first_error(res: Any) -> str:
     """asar's first error as `line: message`, the quotable diagnostic of a rejected source."""
-    for d in getattr(res, "diagnostics", []):
-        if str(getattr(d, "severity", "error")).lower().endswith("error"):
-            code = f"({d.code}) " if getattr(d, "code", None) else ""
-            return f"error: {code}{d.message}"
+    for d in res.diagnostics:
+        if d.severity == "error":
+            code = f"({d.code}): " if d.code else ""
+            text = f" [{d.text.strip()}]" if getattr(d, "text", None) else ""
+            return f"line {d.line}: error: {code}{d.message}{text}"
     return "asar reported an error"
 
 

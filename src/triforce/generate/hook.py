@@ -115,17 +115,20 @@ def displaced(
     return moved, lengths
 
 
-def patch_text(
-    name: str, entry: int, moved: list[Stmt], lengths: list[int], behaviour: dict[str, Any], free: int
-) -> str:
+def patch_text(name: str, moved: list[Stmt], lengths: list[int], behaviour: dict[str, Any]) -> str:
+    """The hook: new routine in the free space after the code, then the JSL written over the entry.
+
+    `org <label>` inside pushpc/pullpc addresses the routine by name, so the patch is correct
+    wherever the routine was assembled."""
     hook = f"{name}_Hook"
     pad = sum(lengths) - JSL_SIZE
-    lines = [f"org ${entry:06X}", f"    JSL {hook}"]
-    lines += ["    NOP"] * pad
-    lines += ["", f"org ${free:06X}", f"{hook}:"]
+    lines = [f"{hook}:"]
     lines += [f"    {s.text}" for s in moved]
     lines += [f"    {ln}" for ln in str(behaviour["code"]).strip().splitlines()]
     lines.append("    RTL")
+    lines += ["", "pushpc", f"org {name}", f"    JSL {hook}"]
+    lines += ["    NOP"] * pad
+    lines.append("pullpc")
     return "\n".join(lines) + "\n"
 
 
@@ -144,14 +147,14 @@ class HookGenerator:
     def propose(self, ctx: Context) -> list[Candidate]:
         r = ctx.subject.routine
         cat = catalog("hooks.yaml")
-        stmts = parse(r.body)
+        stmts = parse(ctx.subject.code)
         found = displaced(stmts, ctx.image.rom, ctx.entry, r.name, r.entry_width.m, r.entry_width.x)
         if isinstance(found, str):
             return [Candidate(self.name, None, {"unhookable": found})]
         moved, lengths = found
         behaviours = cat["behaviours"]
         behaviour = behaviours[seed_for(ctx.seed, r.qualified_name, "hook") % len(behaviours)]
-        patch = patch_text(r.name, ctx.entry, moved, lengths, behaviour, int(cat["free_space"]))
+        patch = patch_text(r.name, moved, lengths, behaviour)
         payload = {
             "patch": patch,
             "behaviour": behaviour,
@@ -192,11 +195,10 @@ class HookGenerator:
         r = ctx.subject.routine
         p = cand.payload
         behaviour = p["behaviour"]
-        free = int(catalog("hooks.yaml")["free_space"])
         user = (
-            f"`{r.name}` is assembled at ${ctx.entry:06X} ({call_text(ctx.subject.convention)}). Using a JSL hook at "
-            f"its first instruction and free space at ${free:06X}, make it also {behaviour['task']}, "
-            f"without changing anything else it does.\n\n{fence(r.body)}"
+            f"`{r.name}` is {call_text(ctx.subject.convention)}. Using a JSL hook written over its first "
+            f"instructions (the new code goes in the free space right after it), make it also "
+            f"{behaviour['task']}, without changing anything else it does.\n\n{fence(ctx.subject.code)}"
         )
         total = sum(p["lengths"])
         moved = ", ".join(

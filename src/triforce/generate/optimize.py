@@ -252,10 +252,10 @@ class OptimizeGenerator:
         support = ctx.subject.support
         tail = "\n" + support if support else ""
         cands: list[Candidate] = []
-        original = render(parse(r.standalone()))
-        cands.append(Candidate(self.name, original + tail, {"check": True}))
         for rw in rewrites():
-            found = variants(r.standalone(), rw, r.entry_width.m, r.entry_width.x, r.name, frozenset(r.calls))
+            found = variants(
+                ctx.subject.code, rw, r.entry_width.m, r.entry_width.x, r.name, frozenset(r.calls)
+            )
             for direction, slow, fast, info in found:
                 # The side that differs from the original is the one that needs assembling and running.
                 other = fast if direction == "forward" else slow
@@ -265,13 +265,6 @@ class OptimizeGenerator:
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         name = ctx.subject.inputs.name
-        if cand.payload.get("check"):
-            ok = assembled.ok and assembled.rom == ctx.image.rom
-            ctx.extra["opt_render_ok"] = ok
-            ctx.extra["opt_size"] = code_size(ctx.image)
-            return None if ok else Reject(self.name, name, "render-mismatch", "re-rendered source differs")
-        if not ctx.extra.get("opt_render_ok"):
-            return None
         rw, direction = cand.payload["rewrite"], cand.payload["direction"]
         if not assembled.ok:
             return Reject(
@@ -290,7 +283,7 @@ class OptimizeGenerator:
                     self.name, name, "not-equivalent", f"{rw['id']} ({direction}) on {spec.name}: {diffs[0]}"
                 )
         slow_out, fast_out = (base, other) if direction == "forward" else (other, base)
-        size_orig, size_other = ctx.extra["opt_size"], code_size(assembled)
+        size_orig, size_other = code_size(ctx.image), code_size(assembled)
         slow_size, fast_size = (size_orig, size_other) if direction == "forward" else (size_other, size_orig)
         saved_cycles = [s.cycles - f.cycles for s, f in zip(slow_out, fast_out, strict=True)]
         saved_bytes = slow_size - fast_size

@@ -64,7 +64,7 @@ def process_routines(
 ) -> list[dict[str, Any]]:
     """Run the requested generators on each routine; one result unit per routine, in order."""
     asm = assembler or Assembler(batch=opts.batch_asar)
-    units = [
+    units: list[dict[str, Any]] = [
         {"routine": routine_key(r), "generators": list(gens), "samples": [], "rejects": [], "candidates": {}}
         for r, gens in items
     ]
