@@ -117,7 +117,6 @@ class BaseGenerator:
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
                 "code": answer_code,
-                "support": ctx.subject.support,
             }
         }
         return make_sample(ctx, self.name, self.task, "\n".join(lines), assistant, verification, meta)

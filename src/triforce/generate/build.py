@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from triforce.errors import InputError
 from triforce.generate.store import UnitLog, atomic_write_lines, atomic_write_text
-from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, callee_index, routine_key
+from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
 
 FORMAT_VERSION = 1
 CHUNK = 4  # routines per worker task: two asar processes per chunk
@@ -128,7 +128,6 @@ def run_build(
         counts.update(s["meta"]["generator"] for s in u["samples"])
     limit = opts.limit_per_type
     workers = opts.workers or _cpu_count()
-    index = callee_index(routines)
     work_opts = WorkOptions(seed=opts.seed, batch_asar=opts.batch_asar, n_random=opts.n_random)
     pending: list[tuple[Any, list[str]]] = []
     for i, (r, k) in enumerate(zip(routines, keys, strict=True)):
@@ -137,7 +136,7 @@ def run_build(
             pending.append((r, gens))
     if progress:
         progress("generate", len(routines) - len(pending), len(routines))
-    pool = WorkerPool(workers, index, work_opts)
+    pool = WorkerPool(workers, work_opts)
     try:
         wave_size = max(1, workers * 2) * opts.chunk
         pos = 0

@@ -6,12 +6,12 @@ debug or optimize candidate is judged against the same states the original was r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from triforce.generate.asmtext import parse, render
-from triforce.generate.execution import Outcome, first_error, run_states
+from triforce.generate.execution import ORG, Outcome, first_error, run_states
 from triforce.generate.states import StateInputs, StateSpec, generate_states, inputs_of
 
 CONVENTIONS = {"rtl": "jsl", "rts": "jsr"}
@@ -38,23 +38,43 @@ class Reject:
 
 @dataclass
 class Subject:
-    """A routine made executable: the source that assembles alone and how to call it."""
+    """A routine made executable: the source that assembles alone and how to call it.
+
+    The text is split in three so generators edit only the routine itself: `prefix` (mapper,
+    defines, macros the routine needs), `body` (the routine, one statement per line) and
+    `suffix` (the corpus routines and data it references, appended by the corpus reader)."""
 
     routine: Any
-    source: str
+    prefix: str
+    body: str
+    suffix: str
     convention: str
     inputs: StateInputs
-    support: str = ""  # callee bodies appended so calls run real code
-    code: str = ""  # the routine as generators show it: standalone() in one-statement-per-line form
 
     @property
     def name(self) -> str:
         return str(self.routine.name)
 
     @property
-    def key(self) -> str:
+    def code(self) -> str:
+        return self.with_body(self.body)
+
+    def with_body(self, body: str) -> str:
+        """The full source with another body (a buggy, optimized or hooked variant)."""
+        return self.prefix + body + self.suffix
+
+    @property
+    def body_line(self) -> int:
+        """Line number (1-based) of the body's first line within `code`."""
+        return self.prefix.count("\n") + 1
+
+    def entry_of(self, assembled: Any) -> int | None:
+        """The routine's address in an assembled result (namespaced labels included)."""
         r = self.routine
-        return f"{r.provenance.corpus}:{r.file}:{r.qualified_name}"
+        for label in (r.name, r.qualified_name, f"{getattr(r, 'namespace', '')}_{r.name}"):
+            if label in assembled.symbols:
+                return int(assembled.symbols[label])
+        return None
 
 
 @dataclass
@@ -75,37 +95,34 @@ class Context:
         return [(s, o) for s, o in zip(self.states, self.outcomes, strict=True) if o.returned]
 
 
-def _callee_closure(routine: Any, index: Mapping[str, Any]) -> list[Any]:
-    seen: dict[str, Any] = {}
-    todo = list(routine.calls)
-    while todo:
-        name = todo.pop(0)
-        callee = index.get(name)
-        if callee is None or name in seen or callee is routine:
-            continue
-        seen[name] = callee
-        todo.extend(callee.calls)
-    return list(seen.values())
+def split_standalone(routine: Any) -> tuple[str, str, str]:
+    """(prefix, body, suffix) of the routine's standalone source, without its `org` line.
+
+    Dropping the `org` makes the text position-independent: asar batches place each snippet in
+    its own slot, and `assemble(..., org=...)` places a single one."""
+    text = routine.standalone(org=ORG)
+    text = text.replace(f"org ${ORG:06X}\n", "", 1)
+    body = routine.body.rstrip("\n")
+    at = text.find(body)
+    if at < 0:
+        return "", text, ""
+    return text[:at], text[at : at + len(body)] + "\n", text[at + len(body) :].lstrip("\n")
 
 
-def make_subject(routine: Any, index: Mapping[str, Any]) -> Subject | Reject:
-    """Attach callees from the same corpus so calls run real code; stubs cover the rest."""
+def make_subject(routine: Any) -> Subject | Reject:
+    """The routine with its prerequisites (the corpus reader appends what it calls)."""
     convention = CONVENTIONS.get(routine.returns or "")
     if convention is None:
         return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
-    support = "\n".join(callee.body for callee in _callee_closure(routine, index))
-    code = render(parse(routine.standalone()))
-    source = code + ("\n" + support if support else "")
-    return Subject(routine, source, convention, inputs_of(routine), support, code)
+    prefix, body, suffix = split_standalone(routine)
+    return Subject(routine, prefix, render(parse(body)), suffix, convention, inputs_of(routine))
 
 
 def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 12) -> Context | Reject:
     """Probe run on seeds and edge states to learn what the routine reads, then the full run."""
     if not assembled.ok:
         return Reject("*", subject.inputs.name, "original-rejected", first_error(assembled))
-    entry = assembled.symbols.get(subject.name)
-    if entry is None:
-        entry = assembled.symbols.get(subject.routine.qualified_name)
+    entry = subject.entry_of(assembled)
     if entry is None:
         return Reject(
             "*", subject.inputs.name, "no-entry-symbol", f"label {subject.name} not in asar symbols"

@@ -33,6 +33,8 @@ from triforce.snes.opcodes import Mode, modes_of
 MAX_SITES = 2  # per bug class and routine: variety across routines beats many near-copies
 Edit = tuple[list[Stmt], dict[str, Any]]
 _REASONS = {
+    "BAD_RETURN": "returns to the wrong address (the stack is unbalanced or the return is of the wrong kind)",
+    "EXECUTED_OUTSIDE_MEMORY": "runs off into I/O or open-bus space",
     "INSTRUCTION_LIMIT": "never returns (stopped after the instruction limit)",
     "CYCLE_LIMIT": "never returns (stopped at the cycle limit)",
     "BRK": "hits a BRK (executes data or zeroed memory)",
@@ -207,14 +209,16 @@ class DebugGenerator:
     task = "asm.debug"
 
     def propose(self, ctx: Context) -> list[Candidate]:
-        original = ctx.subject.code
-        support = ctx.subject.support
+        subj = ctx.subject
         cands: list[Candidate] = []
         for bc in bug_classes():
-            for buggy, info in inject(original, bc):
-                src = buggy + ("\n" + support if support else "")
+            for buggy_body, info in inject(subj.body, bc):
+                buggy = subj.with_body(buggy_body)
+                info["line_no"] += subj.body_line - 1
                 cands.append(
-                    Candidate(self.name, src, {"class": bc, "info": info, "buggy": buggy, "fixed": original})
+                    Candidate(
+                        self.name, buggy, {"class": bc, "info": info, "buggy": buggy, "fixed": subj.code}
+                    )
                 )
         return cands
 
@@ -227,7 +231,7 @@ class DebugGenerator:
             symptom = f"asar rejects it: `{diag}`"
             proof = {"kind": "asar", "diagnostic": diag}
         else:
-            entry = assembled.symbols.get(ctx.subject.name)
+            entry = ctx.subject.entry_of(assembled)
             if entry is None:
                 return Reject(self.name, name, "no-entry-symbol", bc["id"])
             specs = [s for s, _ in ctx.good]
@@ -305,7 +309,6 @@ class DebugGenerator:
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
                 "code": cand.payload["fixed"],
-                "support": ctx.subject.support,
             },
         }
         return make_sample(ctx, self.name, self.task, user, assistant, verification, meta)

@@ -96,7 +96,7 @@ class DocGenerator:
         r = ctx.subject.routine
         f = facts(ctx)
         prose, tags = doc_parts(r.doc)
-        code = strip_leading_comments(r.body)
+        code = strip_leading_comments(ctx.subject.body)
         user = (
             f"Document this ALTTP routine: inputs, outputs, registers and memory it reads and writes, "
             f"width requirements, side effects and cycle cost.\n\n{fence(code)}"
@@ -136,7 +136,9 @@ class DocGenerator:
         i_min, i_max = f["instructions"]
         cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
         ins = f"{i_min}" if i_min == i_max else f"{i_min}-{i_max}"
-        lines.append(f"- Cost: {cost}, {ins} instructions, including the call and return.")
+        lines.append(
+            f"- Cost: {cost}, {ins} instructions per call, from its first instruction through its return."
+        )
         lines.append(f"\n(Measured by executing it on {f['states']} test states.)")
         specs = [s for s, _ in ctx.good]
         outs = [o for _, o in ctx.good]
@@ -153,7 +155,6 @@ class DocGenerator:
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
                 "code": ctx.subject.code,
-                "support": ctx.subject.support,
             },
         }
         return make_sample(ctx, self.name, self.task, user, "\n".join(lines), verification, meta)

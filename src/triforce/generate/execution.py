@@ -17,7 +17,9 @@ from triforce.generate.states import StateSpec, machine_state, normalize_address
 
 ORG = 0x008000
 MAX_INSTRUCTIONS = 20_000
+SLOT_SIZE = 0x800  # bytes per snippet in a batch: a routine plus what the corpus appends
 _REGS = ("a", "x", "y", "s", "d", "db", "p")
+RETURNED = "RETURNED"  # run_routine's reason "returned", upper-cased by _reason_name
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Outcome:
 
     @property
     def returned(self) -> bool:
-        return self.reason == "RETURN"
+        return self.reason == RETURNED
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +185,6 @@ class Assembler:
             return []
         if self.batch:
             self.calls += 1
-            return list(assemble_batch(list(sources), org=ORG, stubs=True))
+            return list(assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE))
         self.calls += len(sources)
         return [assemble(s, org=ORG, stubs=True) for s in sources]

@@ -11,18 +11,20 @@ the behaviour's byte, which changes exactly as the catalogue says.
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from triforce.dataset.sample import Sample, Verification
 from triforce.generate.asmtext import Stmt, parse
 from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample
 from triforce.generate.context import Context, Reject
-from triforce.generate.execution import differences, exec_record, run_states
+from triforce.generate.execution import differences, exec_record, first_error, run_states
 from triforce.generate.states import StateSpec, seed_for
 from triforce.generate.widths import track
 from triforce.snes.opcodes import OPCODES, Mode
 
 JSL_SIZE = 4
+_LOCAL_LABEL = re.compile(r"(^|[^\w$])(\.+[A-Za-z_]|[+-]+$)")
 # Instructions that cannot move into another bank and stack frame unchanged.
 _UNMOVABLE = frozenset(
     [
@@ -101,6 +103,8 @@ def displaced(
         op = OPCODES[rom[lorom_offset(pc)]]
         if op.mnemonic != s.mnemonic:
             return f"byte ${op.code:02X} at ${pc:06X} decodes as {op.mnemonic}, source says {s.mnemonic}"
+        if _LOCAL_LABEL.search(s.operand):
+            return f"`{s.text}` refers to a local label, which would resolve differently in the hook"
         if op.mnemonic in _UNMOVABLE or op.mode in (Mode.SR, Mode.SR_IND_Y, Mode.REL8, Mode.REL16):
             return f"`{s.text}` cannot move into the hook routine"
         m, x = widths[i]
@@ -147,7 +151,7 @@ class HookGenerator:
     def propose(self, ctx: Context) -> list[Candidate]:
         r = ctx.subject.routine
         cat = catalog("hooks.yaml")
-        stmts = parse(ctx.subject.code)
+        stmts = parse(ctx.subject.body)
         found = displaced(stmts, ctx.image.rom, ctx.entry, r.name, r.entry_width.m, r.entry_width.x)
         if isinstance(found, str):
             return [Candidate(self.name, None, {"unhookable": found})]
@@ -161,14 +165,16 @@ class HookGenerator:
             "moved": [s.text for s in moved],
             "lengths": lengths,
         }
-        return [Candidate(self.name, ctx.subject.source + "\n" + patch, payload)]
+        return [Candidate(self.name, ctx.subject.code + "\n" + patch, payload)]
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         name = ctx.subject.inputs.name
         if "unhookable" in cand.payload:
             return Reject(self.name, name, "unhookable", cand.payload["unhookable"])
         if not assembled.ok:
-            return Reject(self.name, name, "patch-rejected-by-asar", str(assembled.diagnostics[:1]))
+            return Reject(self.name, name, "patch-rejected-by-asar", first_error(assembled))
+        if assembled.stubs != ctx.image.stubs:
+            return Reject(self.name, name, "new-unresolved-labels", ", ".join(sorted(assembled.stubs)))
         behaviour = cand.payload["behaviour"]
         addr = int(behaviour["address"])
         if any(addr in o.reads or addr in o.writes for _, o in ctx.good):
@@ -179,7 +185,10 @@ class HookGenerator:
             mem = dict(s.memory)
             mem[addr] = rng.randrange(0x100)
             specs.append(StateSpec(s.name, s.a, s.x, s.y, s.s, s.d, s.db, s.p, s.e, mem))
-        hooked = run_states(assembled, ctx.entry, ctx.subject.convention, specs)
+        entry = ctx.subject.entry_of(assembled)
+        if entry is None:
+            return Reject(self.name, name, "no-entry-symbol", "hooked image lost the entry label")
+        hooked = run_states(assembled, entry, ctx.subject.convention, specs)
         for spec, (_, orig), got in zip(specs, ctx.good, hooked, strict=True):
             diffs = differences(orig, got, ignore=frozenset({addr}))
             if diffs:
@@ -198,7 +207,7 @@ class HookGenerator:
         user = (
             f"`{r.name}` is {call_text(ctx.subject.convention)}. Using a JSL hook written over its first "
             f"instructions (the new code goes in the free space right after it), make it also "
-            f"{behaviour['task']}, without changing anything else it does.\n\n{fence(ctx.subject.code)}"
+            f"{behaviour['task']}, without changing anything else it does.\n\n{fence(ctx.subject.body)}"
         )
         total = sum(p["lengths"])
         moved = ", ".join(
@@ -241,8 +250,7 @@ class HookGenerator:
             "split": split,
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, hooked),
-                "code": ctx.subject.source + "\n" + p["patch"],
-                "support": "",
+                "code": ctx.subject.code + "\n" + p["patch"],
             },
         }
         return make_sample(ctx, self.name, self.task, user, assistant, verification, meta)

@@ -249,18 +249,16 @@ class OptimizeGenerator:
 
     def propose(self, ctx: Context) -> list[Candidate]:
         r = ctx.subject.routine
-        support = ctx.subject.support
-        tail = "\n" + support if support else ""
         cands: list[Candidate] = []
         for rw in rewrites():
-            found = variants(
-                ctx.subject.code, rw, r.entry_width.m, r.entry_width.x, r.name, frozenset(r.calls)
-            )
-            for direction, slow, fast, info in found:
+            subj = ctx.subject
+            found = variants(subj.body, rw, r.entry_width.m, r.entry_width.x, r.name, frozenset(r.calls))
+            for direction, slow_body, fast_body, info in found:
+                slow, fast = subj.with_body(slow_body), subj.with_body(fast_body)
                 # The side that differs from the original is the one that needs assembling and running.
                 other = fast if direction == "forward" else slow
                 payload = {"rewrite": rw, "direction": direction, "slow": slow, "fast": fast, "info": info}
-                cands.append(Candidate(self.name, other + tail, payload))
+                cands.append(Candidate(self.name, other, payload))
         return cands
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
@@ -270,7 +268,7 @@ class OptimizeGenerator:
             return Reject(
                 self.name, name, "rewrite-rejected-by-asar", f"{rw['id']}: {first_error(assembled)}"
             )
-        entry = assembled.symbols.get(ctx.subject.name)
+        entry = ctx.subject.entry_of(assembled)
         if entry is None:
             return Reject(self.name, name, "no-entry-symbol", rw["id"])
         specs = [s for s, _ in ctx.good]
@@ -339,7 +337,6 @@ class OptimizeGenerator:
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, fast_out),
                 "code": cand.payload["fast"],
-                "support": ctx.subject.support,
             },
         }
         return make_sample(ctx, self.name, self.task, user, assistant, verification, meta)

@@ -194,15 +194,21 @@ def inputs_of(routine: Any) -> StateInputs:
     m = getattr(ew, "m", None)
     x = getattr(ew, "x", None)
     ram = tuple(sorted({normalize_address(r.address) for r in routine.ram if r.address is not None}))
-    text = (routine.doc or "") + "\n" + routine.body
+    seeds = getattr(getattr(routine, "tags", None), "tests", None)
+    if seeds:
+        tags = tuple(_seed_tag(t) for t in seeds)
+    else:
+        tags = tuple(parse_test_tags((routine.doc or "") + "\n" + routine.body))
     return StateInputs(
-        name=routine.qualified_name,
-        m=m,
-        x=x,
-        ram=ram,
-        constants=tuple(constants(routine.body)),
-        tags=tuple(parse_test_tags(text)),
+        name=routine.qualified_name, m=m, x=x, ram=ram, constants=tuple(constants(routine.body)), tags=tags
     )
+
+
+def _seed_tag(seed: Any) -> dict[str, int]:
+    """A corpus TestSeed (registers by upper-case name, memory bytes) in this module's tag form."""
+    tag = {k.lower(): int(v) for k, v in seed.registers.items() if k.lower() != "pb"}
+    tag.update({f"[{addr:06X}]b": int(v) for addr, v in seed.memory.items()})
+    return tag
 
 
 def generate_states(

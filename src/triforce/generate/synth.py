@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,18 +47,8 @@ def routine_key(routine: Any) -> str:
     return f"{routine.provenance.corpus}:{routine.file}:{routine.qualified_name}"
 
 
-def callee_index(routines: Sequence[Any]) -> dict[str, Any]:
-    """Routines by name and qualified name (first definition wins), for attaching callees."""
-    index: dict[str, Any] = {}
-    for r in routines:
-        index.setdefault(r.qualified_name, r)
-        index.setdefault(r.name, r)
-    return index
-
-
 def process_routines(
     items: Sequence[tuple[Any, Sequence[str]]],
-    index: Mapping[str, Any],
     opts: WorkOptions,
     assembler: Assembler | None = None,
 ) -> list[dict[str, Any]]:
@@ -70,12 +60,12 @@ def process_routines(
     ]
     subjects: list[tuple[int, Subject]] = []
     for k, (r, _) in enumerate(items):
-        subj = make_subject(r, index)
+        subj = make_subject(r)
         if isinstance(subj, Reject):
             units[k]["rejects"].append(subj.to_json())
         else:
             subjects.append((k, subj))
-    originals = asm.assemble_many([s.source for _, s in subjects])
+    originals = asm.assemble_many([s.code for _, s in subjects])
     contexts: list[tuple[int, Context]] = []
     for (k, subj), res in zip(subjects, originals, strict=True):
         try:
@@ -126,37 +116,34 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"[:300]
 
 
-_WORKER_INDEX: dict[str, Any] = {}
 _WORKER_OPTS = WorkOptions()
 
 
-def _init_worker(index: dict[str, Any], opts: WorkOptions) -> None:
+def _init_worker(opts: WorkOptions) -> None:
     global _WORKER_OPTS
-    _WORKER_INDEX.clear()
-    _WORKER_INDEX.update(index)
     _WORKER_OPTS = opts
 
 
 def _work_chunk(chunk: list[tuple[Any, list[str]]]) -> list[dict[str, Any]]:
-    return process_routines(chunk, _WORKER_INDEX, _WORKER_OPTS)
+    return process_routines(chunk, _WORKER_OPTS)
 
 
 class WorkerPool:
     """Chunks of routines spread over processes (or run inline with one worker)."""
 
-    def __init__(self, workers: int, index: dict[str, Any], opts: WorkOptions) -> None:
+    def __init__(self, workers: int, opts: WorkOptions) -> None:
         self.workers = max(1, workers)
-        self.index, self.opts = index, opts
+        self.opts = opts
         self._pool: Any = None
         if self.workers > 1:
             method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-            self._pool = mp.get_context(method).Pool(self.workers, _init_worker, (index, opts))
+            self._pool = mp.get_context(method).Pool(self.workers, _init_worker, (opts,))
 
     def map(self, chunks: list[list[tuple[Any, list[str]]]]) -> Any:
         """Yield each chunk's units in submission order as they complete."""
         if self._pool is None:
             for chunk in chunks:
-                yield process_routines(chunk, self.index, self.opts)
+                yield process_routines(chunk, self.opts)
         else:
             yield from self._pool.imap(_work_chunk, chunks)
 
