@@ -123,37 +123,47 @@ def run_build(
     log = UnitLog(out_dir, manifest)
     resumed_units = len(log.units)
     done = log.done()
-    counts: Counter[str] = Counter()
+    per_unit: dict[tuple[str, str], int] = {}
+
+    def _count(unit: dict[str, Any]) -> None:
+        for g in unit["generators"]:
+            n = sum(1 for s in unit["samples"] if s["meta"]["generator"] == g)
+            per_unit.setdefault((unit["routine"], g), n)
+
     for u in log.units:
-        counts.update(s["meta"]["generator"] for s in u["samples"])
+        _count(u)
     limit = opts.limit_per_type
     workers = opts.workers or _cpu_count()
     work_opts = WorkOptions(seed=opts.seed, batch_asar=opts.batch_asar, n_random=opts.n_random)
-    pending: list[tuple[Any, list[str]]] = []
-    for i, (r, k) in enumerate(zip(routines, keys, strict=True)):
-        gens = [g for g in generators if (k, g) not in done]
-        if gens and order[k] == i:  # a key defined twice is built once, from its first definition
-            pending.append((r, gens))
+    # Chunks are fixed slices of the corpus with every requested generator, whatever was done
+    # before: a chunk's asar batch (and so where each candidate lands) is the same in a fresh
+    # build and in a resumed one. A chunk cut short by a crash is rerun whole; finalize keeps
+    # the first copy of each unit.
+    unique = [i for i, k in enumerate(keys) if order[k] == i]
+    chunks_all = [unique[i : i + opts.chunk] for i in range(0, len(unique), opts.chunk)]
+    pending = [c for c in chunks_all if any((keys[i], g) not in done for i in c for g in generators)]
     if progress:
-        progress("generate", len(routines) - len(pending), len(routines))
-    pool = WorkerPool(workers, work_opts)
+        progress("generate", len(routines) - sum(len(c) for c in pending), len(routines))
+
+    def _reached() -> bool:
+        if limit is None:
+            return False
+        totals = Counter({g: 0 for g in generators})
+        for (_, g), n in per_unit.items():
+            totals[g] += n
+        return all(totals[g] >= limit for g in generators)
+
+    pool = WorkerPool(workers, work_opts, routines)
     try:
-        wave_size = max(1, workers * 2) * opts.chunk
-        pos = 0
-        while pos < len(pending):
-            if limit is not None and all(counts[g] >= limit for g in generators):
+        wave = max(1, workers * 2)
+        for pos in range(0, len(pending), wave):
+            if _reached():
                 break
-            wave = []
-            for r, gens in pending[pos : pos + wave_size]:
-                gens = [g for g in gens if limit is None or counts[g] < limit]
-                if gens:
-                    wave.append((r, gens))
-            pos += wave_size
-            chunks = [wave[i : i + opts.chunk] for i in range(0, len(wave), opts.chunk)]
-            for units in pool.map(chunks):
+            batch = [[(i, list(generators)) for i in c] for c in pending[pos : pos + wave]]
+            for units in pool.map(batch):
                 for unit in units:
                     log.append(unit)
-                    counts.update(s["meta"]["generator"] for s in unit["samples"])
+                    _count(unit)
                 if progress:
                     progress("generate", len(units), len(routines))
     finally:

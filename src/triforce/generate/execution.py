@@ -81,20 +81,85 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
     )
 
 
+class _SharedImages:
+    """One bus per asar batch: the snippets of a batch sit in disjoint slots of one image.
+
+    Building a bus maps all 256 banks, which costs more than running a small routine; a batch's
+    results share their base image (with every stub) and differ only in their own chunks, so
+    the union of all chunks is one image that runs every candidate of the batch at its own
+    address. Registered by Assembler, dropped when the batch's routines are done."""
+
+    def __init__(self) -> None:
+        self._group_of: dict[int, int] = {}
+        self._members: dict[int, list[Any]] = {}
+        self._bus: dict[int, Any] = {}
+
+    def register(self, results: Sequence[Any]) -> None:
+        ok = [r for r in results if r.ok]
+        if len(ok) < 2:
+            return
+        gid = id(ok[0])
+        self._members[gid] = ok
+        for r in ok:
+            self._group_of[id(r)] = gid
+
+    def bus_for(self, image: Any) -> Any:
+        from triforce.snes.bus import SnesBus
+
+        gid = self._group_of.get(id(image))
+        if gid is None:
+            return None
+        if gid not in self._bus:
+            members = self._members[gid]
+            rom = bytearray(members[0].rom)
+            for r in members[1:]:
+                for c in r.chunks:
+                    end = c.offset + len(c.data)
+                    if end > len(rom):
+                        rom.extend(bytes(end - len(rom)))
+                    rom[c.offset : end] = c.data
+            self._bus[gid] = SnesBus(bytes(rom), mapper="lorom")
+        return self._bus[gid]
+
+    def clear(self) -> None:
+        self._group_of.clear()
+        self._members.clear()
+        self._bus.clear()
+
+
+SHARED = _SharedImages()
+
+
 def run_states(
     image: Any,
     entry: int,
     convention: str,
     specs: Sequence[StateSpec],
     max_instructions: int = MAX_INSTRUCTIONS,
+    fresh_bus: bool = False,
 ) -> list[Outcome]:
-    """Run the assembled image from `entry` once per state."""
+    """Run the assembled image from `entry` once per state.
+
+    One bus serves every state (WRAM and SRAM are zeroed in place before each run, then the
+    state pokes its bytes), and within an asar batch one bus serves every snippet (see
+    _SharedImages). Routines that use I/O registers (multiply/divide latches, DMA, the WRAM
+    port) keep state there, so for them `fresh_bus` builds a new bus per run."""
+    from triforce.snes.bus import SnesBus
     from triforce.snes.machine import run_routine
 
     outs: list[Outcome] = []
+    shared = None if fresh_bus else SHARED.bus_for(image)
+    bus = shared
     for spec in specs:
+        if bus is None or fresh_bus:
+            bus = SnesBus(image.rom, mapper="lorom")
+        else:
+            bus.wram[:] = bytes(len(bus.wram))
+            bus.sram[:] = bytes(len(bus.sram))
+            bus.open_bus = 0
+            bus.ignored_writes.clear()
         run = run_routine(
-            image,
+            bus,
             entry=entry,
             state=machine_state(spec),
             convention=convention,
@@ -185,6 +250,8 @@ class Assembler:
             return []
         if self.batch:
             self.calls += 1
-            return list(assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE))
+            results = list(assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE))
+            SHARED.register(results)
+            return results
         self.calls += len(sources)
         return [assemble(s, org=ORG, stubs=True) for s in sources]

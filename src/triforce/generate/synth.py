@@ -22,7 +22,7 @@ from triforce.generate.candidate import Candidate, Generator
 from triforce.generate.context import Context, Reject, Subject, build_context, make_subject
 from triforce.generate.debug import DebugGenerator
 from triforce.generate.doc import DocGenerator
-from triforce.generate.execution import Assembler
+from triforce.generate.execution import SHARED, Assembler
 from triforce.generate.hook import HookGenerator
 from triforce.generate.optimize import OptimizeGenerator
 
@@ -103,6 +103,7 @@ def process_routines(
             unit["samples"].append(result.model_dump(mode="json"))
         else:
             unit["rejects"].append(result.to_json())
+    SHARED.clear()
     for unit in units:
         unit["asar_calls"] = 0
     if units:
@@ -117,33 +118,36 @@ def _short(exc: BaseException) -> str:
 
 
 _WORKER_OPTS = WorkOptions()
+# Routines are handed to forked workers by inheritance: they hold reader closures that do not
+# pickle, and sending indices is cheaper than sending source text anyway.
+_WORKER_ROUTINES: list[Any] = []
 
 
-def _init_worker(opts: WorkOptions) -> None:
-    global _WORKER_OPTS
-    _WORKER_OPTS = opts
-
-
-def _work_chunk(chunk: list[tuple[Any, list[str]]]) -> list[dict[str, Any]]:
-    return process_routines(chunk, _WORKER_OPTS)
+def _work_chunk(chunk: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+    return process_routines([(_WORKER_ROUTINES[i], gens) for i, gens in chunk], _WORKER_OPTS)
 
 
 class WorkerPool:
-    """Chunks of routines spread over processes (or run inline with one worker)."""
+    """Chunks of routines spread over forked processes (or run inline with one worker).
 
-    def __init__(self, workers: int, opts: WorkOptions) -> None:
-        self.workers = max(1, workers)
+    Chunks name routines by their index in `routines`."""
+
+    def __init__(self, workers: int, opts: WorkOptions, routines: Sequence[Any]) -> None:
+        global _WORKER_OPTS
+        self.workers = max(1, workers) if "fork" in mp.get_all_start_methods() else 1
         self.opts = opts
+        self.routines = list(routines)
         self._pool: Any = None
         if self.workers > 1:
-            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-            self._pool = mp.get_context(method).Pool(self.workers, _init_worker, (opts,))
+            _WORKER_OPTS = opts
+            _WORKER_ROUTINES[:] = self.routines
+            self._pool = mp.get_context("fork").Pool(self.workers)
 
-    def map(self, chunks: list[list[tuple[Any, list[str]]]]) -> Any:
+    def map(self, chunks: list[list[tuple[int, list[str]]]]) -> Any:
         """Yield each chunk's units in submission order as they complete."""
         if self._pool is None:
             for chunk in chunks:
-                yield process_routines(chunk, self.opts)
+                yield process_routines([(self.routines[i], gens) for i, gens in chunk], self.opts)
         else:
             yield from self._pool.imap(_work_chunk, chunks)
 
@@ -151,6 +155,7 @@ class WorkerPool:
         if self._pool is not None:
             self._pool.terminate()
             self._pool.join()
+        _WORKER_ROUTINES.clear()
 
 
 class AsmSynthesizer:
