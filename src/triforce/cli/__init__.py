@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm, build, doctor
+from triforce.cli import asm, build, cpu, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
+app.add_typer(cpu.app, name="cpu")
 app.command("build")(build.build)
 
 

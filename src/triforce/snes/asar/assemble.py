@@ -52,6 +52,25 @@ def default_bank(org: int | None, mapper: Mapper) -> int:
     return 0x00 if mapper == "lorom" else 0xC0
 
 
+def unit_symbols(unit: Unit, labels: dict[str, int], solo: bool) -> dict[str, int]:
+    """The unit's labels without its namespace prefix; Triforce's own labels and stubs left out.
+
+    Labels outside the unit's namespace (the snippet switched namespace itself) count only when
+    the unit had the asar run to itself.
+    """
+    prefix = f"{unit.namespace}_" if unit.namespace else ""
+    symbols: dict[str, int] = {}
+    for name, address in labels.items():
+        if prefix and name.startswith(prefix):
+            name = name[len(prefix) :]
+        elif prefix and not solo:
+            continue
+        if name in unit.stubs or name.endswith(unit.end_label):
+            continue
+        symbols[name] = address
+    return symbols
+
+
 def result_from_run(
     unit: Unit,
     diagnostics: list[Diagnostic],
@@ -61,18 +80,12 @@ def result_from_run(
     labels: dict[str, int],
     mapper: Mapper,
     prefer_bank: int | None,
+    solo: bool = True,
 ) -> AssembleResult:
     ok = rom is not None and not any(d.severity == "error" for d in diagnostics)
     if not ok or rom is None:
         return AssembleResult(False, diagnostics, [], {}, dict(unit.stubs), mapper, unit.index, _base=base)
-    prefix = f"{unit.namespace}_" if unit.namespace else ""
-    symbols = {
-        name[len(prefix) :]: address
-        for name, address in labels.items()
-        if name.startswith(prefix)
-        and name[len(prefix) :] not in unit.stubs
-        and not name.endswith(unit.end_label)
-    }
+    symbols = unit_symbols(unit, labels, solo)
     chunks = make_chunks(rom, ranges, mapper, prefer_bank)
     return AssembleResult(
         True, diagnostics, chunks, symbols, dict(unit.stubs), mapper, unit.index, _base=base
@@ -107,7 +120,7 @@ def assemble(
     if scan.diagnostics:
         return AssembleResult(False, scan.diagnostics, [], {}, {}, checked, _base=base)
 
-    unit = Unit(0, source, filename, org, default_bank(org, checked))
+    unit = Unit(0, source, filename, org, default_bank(org, checked), includes=frozenset(scan.includes))
     allocator = StubAllocator(checked, len(base))
     with private_dir() as workdir:
         write_units(workdir, [unit])

@@ -10,12 +10,15 @@ in halves until the culprit is alone. Results come back in input order.
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from triforce.errors import InputError
 from triforce.snes.asar.assemble import DEFAULT_ROM_SIZE, load_base, result_from_run
-from triforce.snes.asar.diagnostics import Diagnostic
+from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
 from triforce.snes.asar.engine import (
     RunConfig,
     RunOutcome,
@@ -29,12 +32,25 @@ from triforce.snes.asar.engine import (
 )
 from triforce.snes.asar.result import AssembleResult
 from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
-from triforce.snes.asar.sandbox import SandboxLimits, scan_source
+from triforce.snes.asar.sandbox import SandboxLimits, scan_source, strip_comment
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
 
 DEFAULT_SLOT_SIZE = 0x400
 #: Rounds of "drop the failures, define stubs, rerun" before splitting the group.
 MAX_ROUNDS = 6
+
+
+_PLACEMENT_RE = re.compile(
+    r"(?<![\w!.])(org|base|freecode|freespace|freedata|pushpc|pullpc|namespace|lorom|hirom|exlorom|"
+    r"exhirom|sa1rom|fullsa1rom|sfxrom|norom)(?![\w(])",
+    re.IGNORECASE,
+)
+
+
+def _places_itself(source: str) -> bool:
+    """Snippets that move the PC, change the mapper or namespace could write over their
+    neighbours' slots without asar noticing: they get an asar run of their own."""
+    return any(_PLACEMENT_RE.search(strip_comment(line)) for line in source.splitlines())
 
 
 def _namespace(index: int) -> str:
@@ -50,22 +66,54 @@ def _slot_addresses(count: int, org: int, mapper: Mapper, slot_size: int) -> lis
     return [((bank + i // per_bank) << 16) | (first + (i % per_bank) * slot_size) for i in range(count)]
 
 
+class _Ownership:
+    """Which snippet wrote a file offset: its slot, else the snippet whose statement precedes it."""
+
+    def __init__(self, units: list[Unit], outcome: RunOutcome, mapper: Mapper) -> None:
+        slots: list[tuple[int, int, int]] = []
+        for unit in units:
+            if unit.org is None or unit.slot_end is None:
+                continue
+            start = snes_to_offset(unit.org, mapper)
+            if start is not None:
+                slots.append((start, start + (unit.slot_end - unit.org), unit.index))
+        self.slots = sorted(slots)
+        self.slot_starts = [s[0] for s in self.slots]
+        by_file = {u.filename: u.index for u in units}
+        sources = outcome.symbols.sources
+        statements = sorted(
+            (offset, by_file.get(sources[f]) if f < len(sources) else None)
+            for address, f, _line in outcome.symbols.lines
+            if (offset := snes_to_offset(address, mapper)) is not None
+        )
+        self.statements = statements
+        self.statement_offsets = [s[0] for s in statements]
+
+    def owner(self, pos: int) -> tuple[int | None, int]:
+        """(snippet index or None, first offset where that answer may change)."""
+        i = bisect.bisect_right(self.slot_starts, pos) - 1
+        if i >= 0 and pos < self.slots[i][1]:
+            return self.slots[i][2], self.slots[i][1]
+        nxt = self.slot_starts[i + 1] if i + 1 < len(self.slot_starts) else 1 << 30
+        j = bisect.bisect_right(self.statement_offsets, pos) - 1
+        return (self.statements[j][1] if j >= 0 else None), nxt
+
+
 class _Batch:
-    def __init__(
-        self, units: list[Unit], base: bytes, mapper: Mapper, cfg_args: dict[str, object], stubs: bool
-    ):
-        self.units = units
-        self.base = base
-        self.mapper = mapper
-        self.cfg_args = cfg_args
+    """The state of one assemble_batch call: shared stub allocator, results so far."""
+
+    def __init__(self, template: RunConfig, stubs: bool) -> None:
+        self.template = template
+        self.mapper = template.mapper
+        self.base = template.base
         self.stubs = stubs
-        self.allocator = StubAllocator(mapper, len(base))
+        self.allocator = StubAllocator(template.mapper, len(template.base))
         self.results: dict[int, AssembleResult] = {}
 
     def _config(self) -> RunConfig:
         image = bytearray(self.base)
         self.allocator.apply(image)
-        return RunConfig(mapper=self.mapper, base=bytes(image), **self.cfg_args)  # type: ignore[arg-type]
+        return replace(self.template, base=bytes(image))
 
     def _fail(self, unit: Unit, diags: list[Diagnostic]) -> None:
         diags = [d.model_copy(update={"snippet": unit.index}) for d in diags]
@@ -73,8 +121,20 @@ class _Batch:
             False, diags, [], {}, dict(unit.stubs), self.mapper, unit.index, _base=self.base
         )
 
+    def _retire(self, unit: Unit, outcome: RunOutcome) -> bool:
+        """Record a snippet that failed for good; False keeps it (clean, or given new stubs)."""
+        if not outcome.failed(unit.index):
+            return False
+        diags = outcome.by_unit.get(unit.index, [])
+        prefix = f"{unit.namespace}_"
+        if self.stubs and add_stubs(unit, stub_requests(diags), self.allocator, prefix):
+            return False
+        self._fail(unit, diags)
+        return True
+
     def solve(self, workdir: Path, units: list[Unit]) -> None:
         active = list(units)
+        outcome: RunOutcome | None = None
         for _round in range(MAX_ROUNDS):
             if not active:
                 return
@@ -84,48 +144,32 @@ class _Batch:
                 self._succeed(active, outcome, cfg)
                 return
             if outcome.sandbox_violation or not any(outcome.failed(u.index) for u in active):
-                break  # nobody to blame: split below
-            still: list[Unit] = []
-            for unit in active:
-                diags = outcome.by_unit.get(unit.index, [])
-                if not outcome.failed(unit.index) or (
-                    self.stubs
-                    and self._only_missing_labels(diags)
-                    and add_stubs(unit, stub_requests(diags), self.allocator, f"{unit.namespace}_")
-                ):
-                    still.append(unit)
-                else:
-                    self._fail(unit, diags)
-            active = still
+                break  # nobody to blame (timeout, fatal error outside a snippet): split below
+            active = [u for u in active if not self._retire(u, outcome)]
         if not active:
             return
         if len(active) == 1:
-            outcome = run_units(workdir, active, self._config())
-            diags = outcome.unattributed + outcome.by_unit.get(active[0].index, [])
-            if outcome.rom is not None:
-                self._succeed(active, outcome, self._config())
-            else:
-                self._fail(active[0], diags or outcome.unattributed)
+            diags = outcome.unattributed + outcome.by_unit.get(active[0].index, []) if outcome else []
+            self._fail(active[0], diags or [sandbox_error("Tbatch", "the snippet did not assemble")])
             return
         middle = len(active) // 2
         self.solve(workdir, active[:middle])
         self.solve(workdir, active[middle:])
-
-    @staticmethod
-    def _only_missing_labels(diags: list[Diagnostic]) -> bool:
-        return all(d.code == "Elabel_not_found" for d in diags if d.severity == "error")
 
     def _succeed(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> None:
         assert outcome.rom is not None
         labels = outcome.symbols.labels
         ends = [e for u in units if (e := u.end_address(labels)) is not None]
         ranges = written_ranges(cfg.base, outcome.rom, outcome.symbols, self.mapper, ends)
-        owner = self._owners(units, outcome)
+        ownership = _Ownership(units, outcome, self.mapper)
+        by_namespace: dict[str, dict[str, int]] = {}
+        for name, address in labels.items():
+            by_namespace.setdefault(name.partition("_")[0], {})[name] = address
         per_unit: dict[int, list[tuple[int, int]]] = {u.index: [] for u in units}
         for start, end in ranges:
             pos = start
             while pos < end:
-                unit_index, stop = owner(pos)
+                unit_index, stop = ownership.owner(pos)
                 stop = min(stop, end)
                 if unit_index is not None:
                     per_unit[unit_index].append((pos, stop))
@@ -137,43 +181,13 @@ class _Batch:
                 outcome.rom,
                 cfg.base,
                 per_unit[unit.index],
-                outcome.symbols.labels,
+                labels if len(units) == 1 else by_namespace.get(unit.namespace or "", {}),
                 self.mapper,
                 None,
+                solo=len(units) == 1,
             )
             result._rom = None  # built lazily from the shared base and this unit's own chunks
             self.results[unit.index] = result
-
-    def _owners(self, units: list[Unit], outcome: RunOutcome):  # type: ignore[no-untyped-def]
-        """A function: file offset -> (unit index or None, end of that unit's claim)."""
-        slots: list[tuple[int, int, int]] = []
-        for unit in units:
-            if unit.org is None or unit.slot_end is None:
-                continue
-            start = snes_to_offset(unit.org, self.mapper)
-            if start is not None:
-                slots.append((start, start + (unit.slot_end - unit.org), unit.index))
-        slots.sort()
-        by_file = {u.filename: u.index for u in units}
-        statements = sorted(
-            (offset, by_file.get(outcome.symbols.sources[f]) if f < len(outcome.symbols.sources) else None)
-            for address, f, _line in outcome.symbols.lines
-            if (offset := snes_to_offset(address, self.mapper)) is not None
-        )
-        import bisect
-
-        starts = [s[0] for s in slots]
-        stmt_offsets = [s[0] for s in statements]
-
-        def owner(pos: int) -> tuple[int | None, int]:
-            i = bisect.bisect_right(starts, pos) - 1
-            if i >= 0 and slots[i][0] <= pos < slots[i][1]:
-                return slots[i][2], slots[i][1]
-            nxt = starts[i + 1] if i + 1 < len(starts) else 1 << 30
-            j = bisect.bisect_right(stmt_offsets, pos) - 1
-            return (statements[j][1] if j >= 0 else None), nxt
-
-        return owner
 
 
 def assemble_batch(
@@ -228,18 +242,27 @@ def assemble_batch(
         includes.update(scan.includes)
         address = addresses[index]
         units.append(
-            Unit(index, source, display, address, address >> 16, _namespace(index), address + slot_size)
+            Unit(
+                index,
+                source,
+                display,
+                address,
+                address >> 16,
+                _namespace(index),
+                address + slot_size,
+                includes=frozenset(scan.includes),
+            )
         )
-    cfg_args: dict[str, object] = {
-        "include_root": root,
-        "include_files": frozenset(includes),
-        "defines": defines,
-        "limits": limits,
-    }
-    batch = _Batch(units, base, checked, cfg_args, stubs)
+    template = RunConfig(checked, base, root, frozenset(includes), defines, limits)
+    batch = _Batch(template, stubs)
+    shared = [u for u in units if not _places_itself(u.source)]
+    alone = [u for u in units if _places_itself(u.source)]
     if units:
         with private_dir() as workdir:
             write_units(workdir, units)
-            batch.solve(workdir, units)
+            if shared:
+                batch.solve(workdir, shared)
+            for unit in alone:
+                batch.solve(workdir, [unit])
     results.update(batch.results)
     return [results[i] for i in range(len(snippets))]

@@ -43,10 +43,11 @@ class Diagnostic(BaseModel):
     called_from: str | None = None
 
     def format(self) -> str:
-        """`file:line: error: (Ecode): message [text]`, the shape asar itself uses."""
+        """`file:line (called from f:l): error: (Ecode): message [text]`, the shape asar uses."""
         where = ""
         if self.file is not None:
-            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+            where = f"{self.file}:{self.line}" if self.line is not None else f"{self.file}"
+            where += f" (called from {self.called_from}): " if self.called_from else ": "
         tail = f" [{self.text}]" if self.text else ""
         return f"{where}{self.severity}: ({self.code}): {self.message}{tail}"
 

@@ -46,6 +46,7 @@ class Unit:
     caller_bank: int
     namespace: str | None = None
     slot_end: int | None = None  # the snippet must end at or before this address
+    includes: frozenset[Path] = frozenset()  # include_root files this snippet reads
     stubs: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -58,8 +59,11 @@ class Unit:
         return f"TFend{self.index:05d}"
 
     def end_address(self, labels: dict[str, int]) -> int | None:
-        plain = labels.get(self.end_label)
-        return labels.get(f"{self.namespace}_{self.end_label}", plain) if self.namespace else plain
+        # the snippet may have switched namespace, so the label may carry any prefix
+        for name in (f"{self.namespace}_{self.end_label}", self.end_label):
+            if name in labels:
+                return labels[name]
+        return next((a for n, a in labels.items() if n.endswith(f"_{self.end_label}")), None)
 
 
 @dataclass
@@ -86,10 +90,25 @@ class RunConfig:
     limits: SandboxLimits
 
 
+def _scratch_parent() -> str | None:
+    """Where private dirs go: $TRIFORCE_TMPDIR, else /dev/shm (tmpfs), else the system default.
+
+    Every asar run writes its sources and a whole ROM image and reads them back; on this kind of
+    VM a disk-backed /tmp costs about 1 ms per file, tmpfs a few microseconds.
+    """
+    chosen = os.environ.get("TRIFORCE_TMPDIR")
+    if chosen:
+        return chosen
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return None
+
+
 @contextmanager
 def private_dir() -> Iterator[Path]:
     """A fresh 0700 directory, removed afterwards whatever happens."""
-    path = Path(tempfile.mkdtemp(prefix="triforce-asar-"))
+    path = Path(tempfile.mkdtemp(prefix="triforce-asar-", dir=_scratch_parent()))
     try:
         os.chmod(path, 0o700)
         yield path
@@ -166,7 +185,7 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
     run = run_asar(find_asar().path, args, workdir, cfg.limits)
 
     limit_diags = run.limit_diagnostics(cfg.limits)
-    diagnostics = parse_asar_output(run.output)
+    diagnostics = [_explain(d, cfg.limits) for d in parse_asar_output(run.output)]
     symbols = parse_wla_symbols(sym_path.read_text(errors="replace")) if sym_path.exists() else SymbolFile()
     named = {d.file for d in diagnostics if d.file} | set(symbols.sources)
     if any(not _allowed_source(name, workdir, cfg) for name in named):
@@ -183,20 +202,7 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
             sandbox_error("Toutput_limit", f"asar printed more than {cfg.limits.output_bytes} bytes")
         )
     for diag in diagnostics:
-        unit = by_file.get(diag.file or "")
-        if unit is None and len(units) == 1:
-            unit = units[0]
-        if diag.file == MAIN_FILE and diag.line in owner:
-            unit = next(u for u in units if u.index == owner[diag.line or 0])
-            if "Tslot_overflow" in diag.message:
-                diag = sandbox_error(
-                    "Tslot_overflow",
-                    f"the snippet does not fit its slot (ends past {format_address(unit.slot_end or 0)})",
-                )
-            else:
-                diag = diag.model_copy(update={"file": None, "line": None})
-        elif unit is not None and diag.file == unit.filename:
-            diag = diag.model_copy(update={"file": unit.display})
+        unit, diag = _attribute(diag, units, by_file, owner, workdir, cfg)
         if unit is None:
             unattributed.append(diag)
             continue
@@ -207,6 +213,72 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
     if not has_error:
         rom = (workdir / _ROM_FILE).read_bytes()
     return RunOutcome(by_unit, unattributed, rom, symbols)
+
+
+def _display_location(location: str, by_file: dict[str, Unit], workdir: Path, cfg: RunConfig) -> str:
+    """`s00003.asm:12` -> `snippet3.asm:12`; include_root files relative to the root."""
+    name, sep, line = location.rpartition(":")
+    if not sep:
+        return location
+    if name in by_file:
+        return f"{by_file[name].display}:{line}"
+    return f"{_display_file(name, cfg)}:{line}"
+
+
+def _display_file(name: str, cfg: RunConfig) -> str:
+    path = Path(name)
+    if cfg.include_root is not None and path.is_absolute() and path.is_relative_to(cfg.include_root):
+        return str(path.relative_to(cfg.include_root))
+    return name
+
+
+def _attribute(
+    diag: Diagnostic,
+    units: list[Unit],
+    by_file: dict[str, Unit],
+    owner: dict[int, int],
+    workdir: Path,
+    cfg: RunConfig,
+) -> tuple[Unit | None, Diagnostic]:
+    """The snippet a diagnostic belongs to, and the diagnostic in the user's terms.
+
+    asar 1.91 reports a line inside a macro body one less than its line in the file (verified:
+    `foo` on line 5 of a macro body prints as line 4, with `(called from file:8)`), so lines
+    that come with a call chain are shifted back.
+    """
+    caller_file = diag.called_from.rpartition(":")[0] if diag.called_from else None
+    unit = by_file.get(diag.file or "") or by_file.get(caller_file or "")
+    if unit is None and diag.file == MAIN_FILE and diag.line in owner:
+        owning = next(u for u in units if u.index == owner[diag.line or 0])
+        if "Tslot_overflow" in diag.message:
+            end = format_address(owning.slot_end or 0)
+            return owning, sandbox_error(
+                "Tslot_overflow", f"the snippet does not fit its slot (ends past {end})"
+            )
+        return owning, diag.model_copy(update={"file": None, "line": None})
+    if unit is None and diag.file:
+        resolved = (workdir / diag.file).resolve() if not Path(diag.file).is_absolute() else Path(diag.file)
+        unit = next((u for u in units if resolved in u.includes), None)
+    if unit is None and len(units) == 1:
+        unit = units[0]
+    update: dict[str, object] = {}
+    if diag.file:
+        update["file"] = by_file[diag.file].display if diag.file in by_file else _display_file(diag.file, cfg)
+    if diag.called_from:
+        update["called_from"] = _display_location(diag.called_from, by_file, workdir, cfg)
+        if diag.line is not None:
+            update["line"] = diag.line + 1
+    return unit, diag.model_copy(update=update)
+
+
+def _explain(diag: Diagnostic, limits: SandboxLimits) -> Diagnostic:
+    """asar cannot open the ROM we just wrote only when it cannot allocate its 16 MiB ROM buffer."""
+    if diag.code == "Eopen_rom_failed":
+        return sandbox_error(
+            "Tmemory",
+            f"asar could not allocate its ROM buffer under the {limits.memory_bytes >> 20} MiB memory limit",
+        )
+    return diag
 
 
 def stub_requests(diags: list[Diagnostic]) -> dict[str, str | None]:
@@ -266,7 +338,9 @@ def written_ranges(
                 for i in range(block, min(block + step, limit)):
                     if base[i] != rom[i]:
                         written[i] = 1
-    written[limit:size] = b"\x01" * (size - limit)
+    for i in range(limit, size):  # asar grew the image: padding is not a write
+        if rom[i]:
+            written[i] = 1
     starts = sorted(
         {
             o

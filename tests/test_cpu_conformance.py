@@ -1,0 +1,69 @@
+"""The CPU core against the SingleStepTests 65816 subset (84 files): every test must pass."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from triforce.cli import app
+from triforce.snes.conformance import Runner, find_test_files, run_file
+
+
+def _find_sst() -> Path:
+    """The data lives beside the checkout in ../shared (or any parent's shared/)."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "conformance" / "65816-sst"
+        if candidate.is_dir():
+            return candidate
+    return Path("shared/conformance/65816-sst")
+
+
+SST = _find_sst()
+
+pytestmark = pytest.mark.skipif(not SST.is_dir(), reason=f"conformance data not found at {SST}")
+
+
+def test_all_conformance_files_pass() -> None:
+    files = find_test_files([SST])
+    assert len(files) == 84
+    runner = Runner()
+    failed = {}
+    total = 0
+    cycle_mismatches = 0
+    for path in files:
+        result = run_file(path, runner)
+        total += result.total
+        cycle_mismatches += result.cycle_mismatches
+        if not result.ok:
+            failed[path.name] = [(f.name, f.differences) for f in result.failures[:3]]
+    assert not failed, failed
+    assert total == 84_000
+    assert cycle_mismatches == 0
+
+
+def test_cli_reports_json_and_exit_code(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["cpu", "conformance", str(SST / "eb.n.json.gz"), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["passed"] == payload["total"] == 1000
+
+    # A corrupted expectation must fail with exit code 1 and name the register.
+    tests = json.loads(gzip.decompress((SST / "eb.n.json.gz").read_bytes()))[:5]
+    tests[0]["final"]["a"] ^= 0x0101
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(tests))
+    result = runner.invoke(app, ["cpu", "conformance", str(broken), "--json"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["failed"] == 1
+    assert payload["files"][0]["failures"][0]["differences"][0].startswith("a:")
+
+
+def test_cli_rejects_missing_path(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["cpu", "conformance", str(tmp_path / "nope.json")])
+    assert result.exit_code != 0
