@@ -16,6 +16,7 @@ from triforce.generate.states import StateInputs, StateSpec, generate_states, in
 
 CONVENTIONS = {"rtl": "jsl", "rts": "jsr"}
 MIN_STATES = 4
+PROBE_STATES = 6
 
 
 @dataclass
@@ -87,7 +88,6 @@ class Context:
     states: list[StateSpec]
     outcomes: list[Outcome]
     seed: int
-    fresh_bus: bool = False  # the routine touches I/O registers: one bus per run
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,16 +128,15 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
         return Reject(
             "*", subject.inputs.name, "no-entry-symbol", f"label {subject.name} not in asar symbols"
         )
-    probe_states = generate_states(subject.inputs, seed, n_random=0)
-    fresh = bool(getattr(subject.routine, "hardware", None))
-    probe = run_states(assembled, entry, subject.convention, probe_states, fresh_bus=fresh)
-    fresh = fresh or any(o.mmio for o in probe)
+    # A few states are enough to learn which addresses the routine reads.
+    probe_states = generate_states(subject.inputs, seed, n_random=0)[:PROBE_STATES]
+    probe = run_states(assembled, entry, subject.convention, probe_states)
     reads: set[int] = set()
     for o in probe:
         reads |= o.reads
     states = generate_states(subject.inputs, seed, n_random=n_random, read_addresses=reads)
-    outcomes = run_states(assembled, entry, subject.convention, states, fresh_bus=fresh)
-    ctx = Context(subject, assembled, entry, states, outcomes, seed, fresh_bus=fresh)
+    outcomes = run_states(assembled, entry, subject.convention, states)
+    ctx = Context(subject, assembled, entry, states, outcomes, seed)
     if len(ctx.good) < MIN_STATES:
         bad = next((o for o in outcomes if not o.returned), None)
         detail = f"returned on {len(ctx.good)}/{len(states)} states"

@@ -238,9 +238,7 @@ class DebugGenerator:
             expected = [o for _, o in ctx.good]
             if info.get("db_variants"):
                 extra = _db_variants(specs)
-                extra_out = run_states(
-                    ctx.image, ctx.entry, ctx.subject.convention, extra, fresh_bus=ctx.fresh_bus
-                )
+                extra_out = run_states(ctx.image, ctx.entry, ctx.subject.convention, extra)
                 keep = [(s, o) for s, o in zip(extra, extra_out, strict=True) if o.returned]
                 specs = [s for s, _ in keep] + specs
                 expected = [o for _, o in keep] + expected
@@ -248,9 +246,7 @@ class DebugGenerator:
             # Most bugs show on the first few states: run in small groups and stop at the first proof.
             for at in range(0, len(specs), 8):
                 group = specs[at : at + 8]
-                got_group = run_states(
-                    assembled, entry, ctx.subject.convention, group, fresh_bus=ctx.fresh_bus
-                )
+                got_group = run_states(assembled, entry, ctx.subject.convention, group)
                 for spec, exp, got in zip(group, expected[at : at + 8], got_group, strict=True):
                     diffs = differences(exp, got)
                     if diffs:

@@ -9,6 +9,7 @@ and `JMP x` can be proven equivalent.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,17 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
     )
 
 
+def _small(value: Any) -> bool:
+    """Scalars, short lists/sets/dicts and small objects: bus registers and logs, not buffers or the page map."""
+    if value is None or isinstance(value, (int, float, str)):
+        return True
+    if isinstance(value, (bytes, bytearray, memoryview)) or callable(value):
+        return False
+    if isinstance(value, (list, tuple, set, dict)):
+        return len(value) <= 64
+    return False
+
+
 class _SharedImages:
     """One bus per asar batch: the snippets of a batch sit in disjoint slots of one image.
 
@@ -93,6 +105,7 @@ class _SharedImages:
         self._group_of: dict[int, int] = {}
         self._members: dict[int, list[Any]] = {}
         self._bus: dict[int, Any] = {}
+        self._pristine: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     def register(self, results: Sequence[Any]) -> None:
         ok = [r for r in results if r.ok]
@@ -119,12 +132,37 @@ class _SharedImages:
                         rom.extend(bytes(end - len(rom)))
                     rom[c.offset : end] = c.data
             self._bus[gid] = SnesBus(bytes(rom), mapper="lorom")
+            self.remember(self._bus[gid])
         return self._bus[gid]
+
+    def remember(self, bus: Any) -> None:
+        """Note the bus's power-on register state (every small attribute) for `reset`."""
+        self._pristine[id(bus)] = (
+            bus,
+            {k: copy.deepcopy(v) for k, v in vars(bus).items() if _small(v)},
+        )
+
+    def reset(self, bus: Any, io_touched: bool) -> None:
+        """Back to power-on: WRAM/SRAM zeroed in place (the page map points at these buffers) and
+        the small attributes restored. The I/O latches (multiply/divide, DMA, WRAM port) are
+        objects that are costly to copy, so they are restored only after a run that did I/O."""
+        _, pristine = self._pristine[id(bus)]
+        bus.wram[:] = bytes(len(bus.wram))
+        bus.sram[:] = bytes(len(bus.sram))
+        for k, v in pristine.items():
+            if isinstance(v, (set, dict, list)) and v and not all(isinstance(x, int) for x in v):
+                if io_touched:
+                    setattr(bus, k, copy.deepcopy(v))
+            elif isinstance(v, (set, dict, list)):
+                setattr(bus, k, v.copy())
+            else:
+                setattr(bus, k, v)
 
     def clear(self) -> None:
         self._group_of.clear()
         self._members.clear()
         self._bus.clear()
+        self._pristine.clear()
 
 
 SHARED = _SharedImages()
@@ -136,28 +174,23 @@ def run_states(
     convention: str,
     specs: Sequence[StateSpec],
     max_instructions: int = MAX_INSTRUCTIONS,
-    fresh_bus: bool = False,
 ) -> list[Outcome]:
     """Run the assembled image from `entry` once per state.
 
-    One bus serves every state (WRAM and SRAM are zeroed in place before each run, then the
-    state pokes its bytes), and within an asar batch one bus serves every snippet (see
-    _SharedImages). Routines that use I/O registers (multiply/divide latches, DMA, the WRAM
-    port) keep state there, so for them `fresh_bus` builds a new bus per run."""
+    One bus serves every state, reset to its power-on state before each run (the state then
+    pokes its bytes), and within an asar batch one bus serves every snippet (see _SharedImages)."""
     from triforce.snes.bus import SnesBus
     from triforce.snes.machine import run_routine
 
     outs: list[Outcome] = []
-    shared = None if fresh_bus else SHARED.bus_for(image)
-    bus = shared
+    bus = SHARED.bus_for(image)
+    io_touched = True
     for spec in specs:
-        if bus is None or fresh_bus:
+        if bus is None:
             bus = SnesBus(image.rom, mapper="lorom")
+            SHARED.remember(bus)
         else:
-            bus.wram[:] = bytes(len(bus.wram))
-            bus.sram[:] = bytes(len(bus.sram))
-            bus.open_bus = 0
-            bus.ignored_writes.clear()
+            SHARED.reset(bus, io_touched)
         run = run_routine(
             bus,
             entry=entry,
@@ -165,6 +198,7 @@ def run_states(
             convention=convention,
             max_instructions=max_instructions,
         )
+        io_touched = bool(run.mmio)
         outs.append(outcome_of(run, spec.name))
     return outs
 

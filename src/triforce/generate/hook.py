@@ -188,7 +188,7 @@ class HookGenerator:
         entry = ctx.subject.entry_of(assembled)
         if entry is None:
             return Reject(self.name, name, "no-entry-symbol", "hooked image lost the entry label")
-        hooked = run_states(assembled, entry, ctx.subject.convention, specs, fresh_bus=ctx.fresh_bus)
+        hooked = run_states(assembled, entry, ctx.subject.convention, specs)
         for spec, (_, orig), got in zip(specs, ctx.good, hooked, strict=True):
             diffs = differences(orig, got, ignore=frozenset({addr}))
             if diffs:

@@ -273,7 +273,7 @@ class OptimizeGenerator:
             return Reject(self.name, name, "no-entry-symbol", rw["id"])
         specs = [s for s, _ in ctx.good]
         base = [o for _, o in ctx.good]
-        other = run_states(assembled, entry, ctx.subject.convention, specs, fresh_bus=ctx.fresh_bus)
+        other = run_states(assembled, entry, ctx.subject.convention, specs)
         for spec, a, b in zip(specs, base, other, strict=True):
             diffs = differences(a, b)
             if diffs:
