@@ -18,6 +18,7 @@ from triforce.generate.states import StateSpec, machine_state, normalize_address
 
 ORG = 0x008000
 MAX_INSTRUCTIONS = 20_000
+_BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined"})
 SLOT_SIZE = 0x800  # bytes per snippet in a batch: a routine plus what the corpus appends
 _REGS = ("a", "x", "y", "s", "d", "db", "p")
 RETURNED = "RETURNED"  # run_routine's reason "returned", upper-cased by _reason_name
@@ -285,6 +286,12 @@ class Assembler:
         if self.batch:
             self.calls += 1
             results = list(assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE))
+            # asar macros are global, so two snippets defining the same macro clash inside one
+            # batch even though each is fine alone: those few are assembled on their own.
+            for i, res in enumerate(results):
+                if not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
+                    self.calls += 1
+                    results[i] = assemble(sources[i], org=ORG, stubs=True)
             SHARED.register(results)
             return results
         self.calls += len(sources)

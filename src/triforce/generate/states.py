@@ -255,7 +255,9 @@ def generate_states(
     if decimal:
         edge("decimal", 0x0009, 0x09, 0x09, p0 | FLAG_D, 0x09)
         edge("decimal+carry", 0x0099, 0x99, 0x99, p0 | FLAG_D | FLAG_C, 0x99)
-    boundaries = sorted({c + d for c in (*inp.constants, *_DOMAIN_EDGES) for d in (-1, 0, 1)})
+    # ALTTP caps only matter to routines on the save data ($7EF000-$7EF4FF).
+    domain = _DOMAIN_EDGES if any(0x7EF000 <= a <= 0x7EF4FF for a in inp.ram) else ()
+    boundaries = sorted({c + d for c in (*inp.constants, *domain) for d in (-1, 0, 1)})
     for v in boundaries:
         if v < 0 or v > 0xFFFF:
             continue
