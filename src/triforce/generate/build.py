@@ -9,7 +9,6 @@ curate the result (the dataset pipeline) plug in through `post_build`.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,7 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from triforce.errors import InputError
-from triforce.generate.store import UnitLog, atomic_write_lines, atomic_write_text
+from triforce.fsio import write_json_atomic
+from triforce.generate.store import UnitLog, write_jsonl_atomic
 from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
 
 FORMAT_VERSION = 1
@@ -187,7 +187,7 @@ def run_build(
     report["post_build"] = {}
     for step in post_build:
         report["post_build"][step.__name__] = step(out_dir, report)
-    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, sort_keys=True))
+    write_json_atomic(out_dir / "report.json", report)
     if progress:
         progress("finalize", 1, 1)
     return report
@@ -235,8 +235,8 @@ def finalize(
             seen_ids.add(s["id"])
             per_gen[g]["kept"] += 1
             kept.append(s)
-    atomic_write_lines(out_dir / "samples.jsonl", kept)
-    atomic_write_lines(out_dir / "rejects.jsonl", rejects)
+    write_jsonl_atomic(out_dir / "samples.jsonl", kept)
+    write_jsonl_atomic(out_dir / "rejects.jsonl", rejects)
     return {
         "format": FORMAT_VERSION,
         "generators": list(generators),

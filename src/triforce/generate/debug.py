@@ -227,6 +227,11 @@ class DebugGenerator:
         bc, info = cand.payload["class"], cand.payload["info"]
         proof: dict[str, Any]
         if not assembled.ok:
+            # Only an error on the edited line is proof: anything else is not this bug's doing.
+            if not any(d.line == info["line_no"] for d in assembled.errors):
+                return Reject(
+                    self.name, name, "unrelated-asar-error", f"{bc['id']}: {first_error(assembled)}"
+                )
             diag = first_error(assembled)
             symptom = f"asar rejects it: `{diag}`"
             proof = {"kind": "asar", "diagnostic": diag}

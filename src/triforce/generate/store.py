@@ -14,31 +14,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from triforce.fsio import write_json_atomic, write_text_atomic
+
 WORK_DIR = ".work"
 UNITS = "units.jsonl"
 MANIFEST = "manifest.json"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_lines(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-            n += 1
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return n
+def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    """All rows as one JSON object per line, written atomically; returns the row count."""
+    lines = [json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows]
+    write_text_atomic(path, "".join(lines))
+    return len(lines)
 
 
 class UnitLog:
@@ -57,7 +44,7 @@ class UnitLog:
             self.restarted = old is not None
             if self.path.exists():
                 self.path.unlink()
-            atomic_write_text(mpath, json.dumps(manifest, sort_keys=True, indent=2))
+            write_json_atomic(mpath, manifest)
         self._load()
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the build's lifetime
 
