@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from triforce.errors import TriforceError
 from triforce.generate.states import StateSpec, machine_state, normalize_address
 
 ORG = 0x008000
@@ -109,7 +110,7 @@ class _SharedImages:
         self._pristine: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     def register(self, results: Sequence[Any]) -> None:
-        ok = [r for r in results if r.ok]
+        ok = [r for r in results if r is not None and r.ok]
         if len(ok) < 2:
             return
         gid = id(ok[0])
@@ -279,20 +280,35 @@ class Assembler:
         self.calls = 0
 
     def assemble_many(self, sources: Sequence[str]) -> list[Any]:
-        from triforce.snes.asar import assemble, assemble_batch
+        """Results in order; an entry is None when asar could not run at all on that source."""
+        from triforce.snes.asar import assemble_batch
 
         if not sources:
             return []
         if self.batch:
             self.calls += 1
-            results = list(assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE))
+            try:
+                results: list[Any] = list(
+                    assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE)
+                )
+            except TriforceError:
+                # The batch as a whole failed (e.g. it does not fit one image): one by one instead.
+                return [self._single(s) for s in sources]
             # asar macros are global, so two snippets defining the same macro clash inside one
             # batch even though each is fine alone: those few are assembled on their own.
             for i, res in enumerate(results):
-                if not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
-                    self.calls += 1
-                    results[i] = assemble(sources[i], org=ORG, stubs=True)
+                if res is not None and not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
+                    results[i] = self._single(sources[i])
             SHARED.register(results)
             return results
-        self.calls += len(sources)
-        return [assemble(s, org=ORG, stubs=True) for s in sources]
+        return [self._single(s) for s in sources]
+
+    def _single(self, source: str) -> Any:
+        """One asar process; None when asar itself could not run on this source."""
+        from triforce.snes.asar import assemble
+
+        self.calls += 1
+        try:
+            return assemble(source, org=ORG, stubs=True)
+        except TriforceError:
+            return None

@@ -60,7 +60,10 @@ def process_routines(
     ]
     subjects: list[tuple[int, Subject]] = []
     for k, (r, _) in enumerate(items):
-        subj = make_subject(r)
+        try:
+            subj = make_subject(r)
+        except Exception as exc:  # a routine the reader could not make standalone
+            subj = Reject("*", r.qualified_name, "internal-error", _short(exc))
         if isinstance(subj, Reject):
             units[k]["rejects"].append(subj.to_json())
         else:
@@ -68,6 +71,11 @@ def process_routines(
     originals = asm.assemble_many([s.code for _, s in subjects])
     contexts: list[tuple[int, Context]] = []
     for (k, subj), res in zip(subjects, originals, strict=True):
+        if res is None:
+            units[k]["rejects"].append(
+                Reject("*", subj.inputs.name, "assembler-error", "asar could not run").to_json()
+            )
+            continue
         try:
             ctx = build_context(subj, res, opts.seed, n_random=opts.n_random)
         except Exception as exc:  # the CPU or machine layer failing on one routine must not stop a build
@@ -91,10 +99,15 @@ def process_routines(
     assembled_list = asm.assemble_many([work[i][3].source or "" for i in to_asm])
     assembled: dict[int, Any] = dict(zip(to_asm, assembled_list, strict=True))
     for i, (k, ctx, gen, cand) in enumerate(work):
-        try:
-            result = gen.judge(ctx, cand, assembled.get(i))
-        except Exception as exc:
-            result = Reject(gen.name, ctx.subject.inputs.name, "internal-error", _short(exc))
+        if i in assembled and assembled[i] is None:
+            result: Sample | Reject | None = Reject(
+                gen.name, ctx.subject.inputs.name, "assembler-error", "asar could not run"
+            )
+        else:
+            try:
+                result = gen.judge(ctx, cand, assembled.get(i))
+            except Exception as exc:
+                result = Reject(gen.name, ctx.subject.inputs.name, "internal-error", _short(exc))
         if result is None:
             continue
         unit = units[k]
