@@ -22,7 +22,7 @@ _NUM_RE = re.compile(r"^(?:\$(?P<hex>[0-9A-Fa-f]+)|(?P<dec>\d+)|%(?P<bin>[01]+))
 class Stmt:
     """One statement: a label, an instruction, or anything else (kept verbatim)."""
 
-    kind: str  # "label" | "insn" | "other" | "blank"
+    kind: str  # "label" | "insn" | "other" | "blank" | "brace" (asar's `{`/`}` grouping: no code)
     text: str  # the code without comment (label text with its colon, or the instruction)
     comment: str = ""  # trailing comment including ';', attached to the line's last statement
     mnemonic: str = ""  # upper case, for instructions
@@ -83,6 +83,9 @@ def parse(body: str) -> list[Stmt]:
         if not code.strip():
             stmts.append(Stmt("blank", "", comment.strip()))
             continue
+        if code.strip() in ("{", "}"):
+            stmts.append(Stmt("brace", code.strip(), comment))
+            continue
         # Macro/define/directive lines are kept whole: `:` may be part of their syntax.
         first = code.strip().split()[0]
         if first.startswith(("!", "%", "macro", "endmacro", "if", "else", "endif", "db", "dw", "dl", "dd")):
@@ -121,6 +124,8 @@ def next_insn(stmts: list[Stmt], i: int) -> int | None:
         k = stmts[j].kind
         if k == "insn":
             return j
+        if k == "brace":
+            continue
         if k in ("label", "other"):
             return None
     return None

@@ -10,6 +10,7 @@ and `JMP x` can be proven equivalent.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,10 @@ from triforce.generate.states import StateSpec, machine_state, normalize_address
 
 ORG = 0x008000
 MAX_INSTRUCTIONS = 20_000
-_BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined"})
-SLOT_SIZE = 0x800  # bytes per snippet in a batch: a routine plus what the corpus appends
+# Errors a source gets only because of its batch: global macros clashing between snippets, or a
+# snippet (a routine plus everything the corpus appends) larger than its slot.
+_BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined", "Tslot_overflow"})
+SLOT_SIZE = 0x1000  # bytes per snippet in a batch: a routine plus what the corpus appends
 _REGS = ("a", "x", "y", "s", "d", "db", "p")
 RETURNED = "RETURNED"  # run_routine's reason "returned", upper-cased by _reason_name
 
@@ -82,6 +85,11 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
         instructions=int(run.instructions),
         mmio=list(getattr(run, "mmio", []) or []),
     )
+
+
+@functools.cache
+def _zeros(n: int) -> bytes:
+    return bytes(n)
 
 
 def _small(value: Any) -> bool:
@@ -149,8 +157,8 @@ class _SharedImages:
         the small attributes restored. The I/O latches (multiply/divide, DMA, WRAM port) are
         objects that are costly to copy, so they are restored only after a run that did I/O."""
         _, pristine = self._pristine[id(bus)]
-        bus.wram[:] = bytes(len(bus.wram))
-        bus.sram[:] = bytes(len(bus.sram))
+        bus.wram[:] = _zeros(len(bus.wram))
+        bus.sram[:] = _zeros(len(bus.sram))
         for k, v in pristine.items():
             if isinstance(v, (set, dict, list)) and v and not all(isinstance(x, int) for x in v):
                 if io_touched:
@@ -294,12 +302,12 @@ class Assembler:
             except TriforceError:
                 # The batch as a whole failed (e.g. it does not fit one image): one by one instead.
                 return [self._single(s) for s in sources]
-            # asar macros are global, so two snippets defining the same macro clash inside one
-            # batch even though each is fine alone: those few are assembled on their own.
+            # Sources that fail only because of the batch are assembled on their own.
+            # Only snippets placed by this batch share its image; a retried one has its own.
+            SHARED.register(results)
             for i, res in enumerate(results):
                 if res is not None and not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
                     results[i] = self._single(sources[i])
-            SHARED.register(results)
             return results
         return [self._single(s) for s in sources]
 

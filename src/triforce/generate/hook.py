@@ -96,7 +96,7 @@ def displaced(
         if sum(lengths) >= JSL_SIZE:
             break
         s = stmts[i]
-        if s.kind == "blank":
+        if s.kind in ("blank", "brace"):
             continue
         if s.kind != "insn":
             return f"`{s.text}` inside the first {JSL_SIZE} bytes"
@@ -158,7 +158,9 @@ class HookGenerator:
         moved, lengths = found
         behaviours = cat["behaviours"]
         behaviour = behaviours[seed_for(ctx.seed, r.qualified_name, "hook") % len(behaviours)]
-        patch = patch_text(r.name, moved, lengths, behaviour)
+        # The patch follows the routine's text, outside any `namespace` it was written in.
+        label = f"{r.namespace}_{r.name}" if getattr(r, "namespace", "") else r.name
+        patch = patch_text(label, moved, lengths, behaviour)
         payload = {
             "patch": patch,
             "behaviour": behaviour,
