@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from triforce.snes.asar import assemble, assemble_batch, snes_to_offset
+from triforce.snes.opcodes import MODE_SYNTAX, OPCODES, Mode, Opcode, operand_size
 
 # (source, bytes) — one row per 65816 addressing mode, as asar 1.91 encodes them.
 ADDRESSING_MODES: list[tuple[str, str]] = [
@@ -198,3 +199,41 @@ def test_include_root_allows_files_inside_it(tmp_path: object) -> None:
     res = assemble('JSR Helper\nincsrc "lib/helpers.asm"\nincbin "data.bin"\n', include_root=root)
     assert res.ok, res.diagnostics
     assert res.code.hex(" ") == "20 03 80 60 01 02 03"
+
+
+def test_stubs_fit_a_single_bank_image_without_touching_the_code() -> None:
+    res = assemble("JSL Far\nJSR Near\nLDA Table,x\nRTL\n", rom_size=0x8000, stubs=True)
+    assert res.ok, res.diagnostics
+    code_end = res.chunks[0].address + len(res.chunks[0].data)
+    assert all(0x008000 <= a <= 0x00FFFF and a >= code_end for a in res.stubs.values())
+    assert res.rom[snes_to_offset(res.stubs["Far"])] == 0x6B
+    assert res.rom[snes_to_offset(res.stubs["Near"])] == 0x60
+    assert len(res.rom) == 0x8000
+
+
+# Width suffixes that pin asar to the mode the opcode table names.
+_SUFFIX = {Mode.DP: ".b", Mode.DP_X: ".b", Mode.DP_Y: ".b", Mode.ABS: ".w", Mode.ABS_X: ".w",
+           Mode.ABS_Y: ".w", Mode.LONG: ".l", Mode.LONG_X: ".l"}  # fmt: skip
+
+
+def _opcode_source(op: Opcode) -> str:
+    if op.mode in (Mode.REL8, Mode.REL16):
+        return f"Here:\n{op.mnemonic} Here"
+    if op.mode is Mode.MOVE:
+        return f"{op.mnemonic} $12,$34"
+    if op.mode is Mode.IMM16:
+        return f"{op.mnemonic} $1234"
+    if op.mode is Mode.IMP:
+        return op.mnemonic
+    if op.mode is Mode.ACC:
+        return f"{op.mnemonic} A"
+    value = {1: "$12", 2: "$1234", 3: "$123456"}[operand_size(op.mode)]
+    return f"{op.mnemonic}{_SUFFIX.get(op.mode, '')} " + MODE_SYNTAX[op.mode].format(value)
+
+
+def test_all_256_opcodes_agree_with_the_opcode_table() -> None:
+    """asar and triforce.snes.opcodes agree on every opcode byte and length (8-bit immediates)."""
+    results = assemble_batch([_opcode_source(op) for op in OPCODES])
+    assert all(r.ok for r in results), [r.diagnostics for r in results if not r.ok]
+    assert [r.code[0] for r in results] == list(range(256))
+    assert [len(r.code) for r in results] == [1 + operand_size(op.mode) for op in OPCODES]

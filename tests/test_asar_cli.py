@@ -20,8 +20,8 @@ def test_assemble_prints_bytes_with_addresses(tmp_path: Path) -> None:
     src.write_text("Main:\n  LDA #$12\n  JSL Sprite_Move\n  RTL\n")
     result = runner.invoke(app, ["asm", "assemble", str(src), "--stubs"])
     assert result.exit_code == 0, result.output
-    assert "$008000  A9 12 22 00 80 0F 6B" in result.output
-    assert "Sprite_Move = $0F8000" in result.output
+    assert "$008000  A9 12 22 00 D0 0F 6B" in result.output
+    assert "Sprite_Move = $0FD000" in result.output
 
 
 def test_assemble_error_exits_1_with_the_diagnostic(tmp_path: Path) -> None:
@@ -84,3 +84,18 @@ def test_parse_address_rejects(text: str) -> None:
 
 def test_format_address() -> None:
     assert format_address(0x7EF340) == "$7EF340"
+
+
+def test_rom_option_patches_a_copy_and_include_root(tmp_path: Path) -> None:
+    rom = tmp_path / "game.sfc"
+    rom.write_bytes(bytes([0xFF]) * 0x80000)
+    (tmp_path / "lib.asm").write_text("Helper:\n  RTS\n")
+    src = tmp_path / "patch.asm"
+    src.write_text('org $018000\nJSR Helper\nincsrc "lib.asm"\n')
+    refused = runner.invoke(app, ["asm", "assemble", str(src), "--org", "none", "--rom", str(rom)])
+    assert refused.exit_code == 1 and "--include-root" in refused.output
+    args = ["asm", "assemble", str(src), "--org", "none", "--rom", str(rom), "--include-root", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "$018000  20 03 80 60" in result.output
+    assert rom.read_bytes() == bytes([0xFF]) * 0x80000

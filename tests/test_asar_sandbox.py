@@ -76,6 +76,8 @@ def test_included_files_are_scanned_too(tmp_path: Path) -> None:
 def test_defines_from_the_caller_are_checked() -> None:
     res = assemble("NOP\n", defines={"path": f'readfile1("{SECRET}", 0)'})
     assert not res.ok and res.errors[0].code == "Tsandbox_path"
+    res = assemble("NOP\n", defines={"x": f'1\nincsrc "{SECRET}"'})
+    assert not res.ok and res.errors[0].code == "Tsandbox_define"
 
 
 def test_the_post_run_check_withholds_output_of_foreign_files() -> None:

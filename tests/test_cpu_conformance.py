@@ -67,3 +67,30 @@ def test_cli_reports_json_and_exit_code(tmp_path: Path) -> None:
 def test_cli_rejects_missing_path(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["cpu", "conformance", str(tmp_path / "nope.json")])
     assert result.exit_code != 0
+
+
+def _mvn_case(a: int, listed_cycles: int, iterations: int) -> dict:
+    """A SingleStepTests-shaped MVN case: native, 16-bit index, $7F:1000 -> $7E:2000."""
+    ram = [[0x008000, 0x54], [0x008001, 0x7E], [0x008002, 0x7F]]
+    ram += [[0x7F1000 + k, 0x10 + k] for k in range(iterations)]
+    final_ram = ram + [[0x7E2000 + k, 0x10 + k] for k in range(iterations)]
+    regs = {"s": 0x01FF, "p": 0x00, "y": 0x2000, "dbr": 0, "d": 0, "pbr": 0, "e": 0}
+    done = iterations == a + 1
+    return {
+        "name": "54 n synthetic",
+        "initial": {**regs, "pc": 0x8000, "a": a, "x": 0x1000, "dbr": 0, "ram": ram},
+        "final": {
+            **regs, "pc": 0x8003 if done else 0x8000, "a": (a - iterations) & 0xFFFF,
+            "x": 0x1000 + iterations, "y": 0x2000 + iterations, "dbr": 0x7E, "ram": final_ram,
+        },
+        "cycles": [[0, 0, "----"]] * listed_cycles,
+    }  # fmt: skip
+
+
+def test_runner_repeats_block_moves_for_the_listed_cycles() -> None:
+    runner = Runner()
+    complete = _mvn_case(a=2, listed_cycles=21, iterations=3)
+    assert runner.run_test(complete) == ([], True)
+    cut = _mvn_case(a=0x100, listed_cycles=100, iterations=14)  # upstream stops after 100 cycles
+    diffs, _ = runner.run_test(cut)
+    assert diffs == []

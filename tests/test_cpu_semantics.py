@@ -323,3 +323,13 @@ def test_flat_and_bus_paths_agree_on_random_code() -> None:
             runs.append((result, cpu.registers(), bytes(mem)))
         assert runs[0][:2] == runs[1][:2]
         assert runs[0][2] == runs[1][2]
+
+
+def test_step_reports_to_trace_hook_too() -> None:
+    entries: list[TraceEntry] = []
+    cpu, _ = make(bytes.fromhex("C2 30 A9 34 12"), **NATIVE8)
+    cpu.trace_hook = entries.append
+    cpu.step()
+    cpu.step()
+    assert [(t.mnemonic, t.operand) for t in entries] == [("REP", "#$30"), ("LDA", "#$1234")]
+    assert entries[1].bytes == b"\xa9\x34\x12" and entries[1].registers.p == 0x00

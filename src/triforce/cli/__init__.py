@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from triforce.cli import asm, build, cpu, doctor
+from triforce.cli import asm, corpus, cpu, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.command("build")(build.build)
+app.add_typer(corpus.app, name="corpus")
 
 
 @app.callback()

@@ -83,5 +83,14 @@ def assemble_command(
     if json_out:
         typer.echo(json.dumps(res.to_json(), indent=2))
     else:
-        _print_result(res, Console(stderr=False))
+        console = Console()
+        _print_result(res, console)
+        if include_root is None and any(d.code == "Tsandbox_path" for d in res.errors):
+            console.print("hint: pass --include-root DIR to let incsrc/incbin read files inside DIR")
     raise typer.Exit(0 if res.ok else 1)
+
+
+# `asm run` and `asm disasm` live with the machine runner and the disassembler.
+from triforce.cli import asm_exec  # noqa: E402
+
+asm_exec.register(app)

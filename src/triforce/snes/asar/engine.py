@@ -2,7 +2,7 @@
 
 `assemble` uses a single unit; `assemble_batch` many. Each snippet is written to its own file in a
 private temp dir and included by a generated `main.asm`, so asar's `file:line` already names the
-snippet and its own line numbers: no line arithmetic, nothing to get off by one.
+snippet and its own line numbers (only asar's macro-body lines need a fix-up, see `_attribute`).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _wrapper(units: list[Unit], mapper: Mapper) -> tuple[str, dict[int, int]]:
         if unit.namespace:
             add(f"namespace {unit.namespace}", unit)
         add(f'incsrc "{unit.filename}"', unit)
-        add(f"{unit.end_label}:", unit)
+        add(f"#{unit.end_label}:", unit)  # "#": does not become the parent of sublabels
         if unit.slot_end is not None:
             add(f'assert pc() <= {format_address(unit.slot_end)}, "Tslot_overflow"', unit)
         if not unit.namespace:

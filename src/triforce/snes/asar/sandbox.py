@@ -28,13 +28,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
 
 
 class SandboxLimits(BaseModel):
     """Resource limits for one asar process. The defaults fit any honest snippet or patch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     timeout_s: float = Field(
         default=10.0, gt=0, description="wall-clock seconds before the process group is killed"
@@ -251,8 +253,12 @@ def scan_source(
     if "\0" in text:
         scanner.diagnostics.append(sandbox_error("Tsandbox_input", "source contains a NUL byte", file=file))
     for name, value in (defines or {}).items():
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            scanner.diagnostics.append(sandbox_error("Tsandbox_define", f"invalid define name {name!r}"))
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or any(c in value for c in "\r\n\0"):
+            scanner.diagnostics.append(
+                sandbox_error(
+                    "Tsandbox_define", f"define {name!r}: invalid name or a line break in its value"
+                )
+            )
             continue
         scanner._scan_line(f"!{name} = {value}", f"-D{name}", 1, None, 0)
     scanner.scan(text, file, None, 0)

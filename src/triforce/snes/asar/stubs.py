@@ -5,7 +5,7 @@ A snippet such as `JSL Sprite_Move : RTL` cannot be checked alone: asar stops at
 `AssembleResult.stubs`, so the caller sees exactly what was assumed. Where the stub lives depends
 on how the label is used, so that executing the snippet still works:
 
-- `JSL`/`JML` targets: a one-byte `RTL` in the stub bank (the last bank of the image);
+- `JSL`/`JML` targets: a one-byte `RTL` at $D000+ of the stub bank (the image's last bank);
 - `JSR`/`JMP`/branch targets: a one-byte `RTS` in the caller's bank ($F000-$FEFF), because
   these instructions only carry 16 bits of address;
 - anything else (data, `LDA Table,x`): 16 zero bytes in the caller's bank ($E000-$EFFF), so that
@@ -25,13 +25,13 @@ StubKind = Literal["long", "near", "data"]
 RTL, RTS = 0x6B, 0x60
 _NEAR_START, _NEAR_END = 0xF000, 0xFF00
 _DATA_START, _DATA_END, _DATA_STRIDE = 0xE000, 0xF000, 0x10
-_LONG_STRIDE = 2
+_LONG_START, _LONG_STRIDE = 0xD000, 2
 _NEAR_MNEMONICS = {"JSR", "JMP", "BRA", "BRL", "BEQ", "BNE", "BCC", "BCS", "BPL", "BMI", "BVC", "BVS", "PER"}
 _LONG_MNEMONICS = {"JSL", "JML"}
 _VALID_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-#: The lowest address slots may use in each bank: everything from here up is the stub area.
-STUB_AREA_START = _DATA_START
+#: Batch slots end here in each bank: from here up is the stub area.
+STUB_AREA_START = _LONG_START
 
 
 def stubbable(label: str) -> bool:
@@ -65,14 +65,16 @@ class StubAllocator:
 
     @property
     def long_bank_base(self) -> int:
+        """$D000 of the image's last bank: clear of code at the bank start and of the other
+        stub areas, even when the image is a single bank."""
         last = self.rom_size // bank_size(self.mapper) - 1
-        return (last << 16) | 0x8000 if self.mapper == "lorom" else (0xC0 + last) << 16
+        bank = last if self.mapper == "lorom" else 0xC0 + last
+        return (bank << 16) | _LONG_START
 
     def allocate(self, kind: StubKind, caller_bank: int) -> int | None:
         """A fresh address for a stub of this kind, or None when that stub area is full."""
         if kind == "long":
-            limit = bank_size(self.mapper) - (0x50 if self.mapper == "hirom" else 0)
-            if self._next_long >= limit:
+            if _LONG_START + self._next_long >= _DATA_START:
                 return None
             address = self.long_bank_base + self._next_long
             self._next_long += _LONG_STRIDE

@@ -31,6 +31,7 @@ _EXIT_REASONS = {
 
 _LoopFn = Callable[..., tuple[int, int, int]]
 _LOOPS: dict[_codegen.Variant, _LoopFn] = {}
+_LOOPS_BY_KEY: dict[tuple[int | bool, ...], _LoopFn] = {}  # (e, m, x, fast, cycles, sentinel)
 
 
 class Bus(Protocol):
@@ -227,6 +228,8 @@ class CPU:
         """
         if self._stopped or self._waiting:
             return 0
+        if self.trace_hook is not None:
+            return self._traced_one(_NEVER, -1, False, 0, False)[2]
         return self._execute(1, _NEVER, -1, False, 0, False)[2]
 
     def run(
@@ -272,11 +275,14 @@ class CPU:
         checks = (cyc_limit < _NEVER, stop_addr >= 0)
         while True:
             fast = self._fast and self._pc <= 0xFFFB
-            variant = _codegen.Variant(bool(self._e), bool(self._mf), bool(self._xf), fast, *checks)
+            key = (self._e, self._mf, self._xf, fast, *checks)
+            loop = _LOOPS_BY_KEY.get(key)
+            if loop is None:
+                loop = _LOOPS_BY_KEY[key] = _loop(_codegen.Variant(*map(bool, key)))
             budget = limit - total_n
             if self._fast and not fast:
                 budget = min(budget, 1)
-            exit_code, count, cyc = _loop(variant)(
+            exit_code, count, cyc = loop(
                 self, self._mem, read, write, budget, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk
             )
             total_n += count
@@ -307,22 +313,29 @@ class CPU:
     def _run_traced(
         self, limit: int, cyc_limit: int, stop_addr: int, stop_ret: bool, s0: int, stop_brk: bool
     ) -> RunResult:
-        hook = self.trace_hook
-        assert hook is not None
         total_n = total_c = 0
         while total_n < limit:
-            before = self.registers()
-            entry_bytes = self._instruction_bytes()
-            exit_code, count, cyc = self._execute(1, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk)
+            exit_code, count, cyc = self._traced_one(cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk)
             total_n += count
             total_c += cyc
-            if count:
-                op = OPCODES[entry_bytes[0]]
-                text = operand_text(op.mode, entry_bytes[1:], before.pb, before.pc)
-                hook(TraceEntry(before.address, entry_bytes, op.mnemonic, text, before, cyc))
             if exit_code != _codegen.EXIT_LIMIT:
                 return RunResult(_EXIT_REASONS[exit_code], total_n, total_c)
         return RunResult(StopReason.INSTRUCTION_LIMIT, total_n, total_c)
+
+    def _traced_one(
+        self, cyc_limit: int, stop_addr: int, stop_ret: bool, s0: int, stop_brk: bool
+    ) -> tuple[int, int, int]:
+        """Execute one instruction and report it to the trace hook (if it executed)."""
+        hook = self.trace_hook
+        assert hook is not None
+        before = self.registers()
+        entry_bytes = self._instruction_bytes()
+        exit_code, count, cyc = self._execute(1, cyc_limit, stop_addr, stop_ret, s0, stop_brk)
+        if count:
+            op = OPCODES[entry_bytes[0]]
+            text = operand_text(op.mode, entry_bytes[1:], before.pb, before.pc)
+            hook(TraceEntry(before.address, entry_bytes, op.mnemonic, text, before, cyc))
+        return exit_code, count, cyc
 
     def _instruction_bytes(self) -> bytes:
         read = self.bus.read

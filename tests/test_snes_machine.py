@@ -1,0 +1,123 @@
+"""machine.run_routine: calling conventions, stop reasons, watches and the state model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from triforce.errors import InputError
+from triforce.snes.asar import assemble
+from triforce.snes.machine import MachineState, run_routine
+
+pytest.importorskip("triforce.snes.cpu")
+
+ADD_RUPEES = """
+AddRupees:
+    PHP
+    REP #$20
+    LDA $7EF360
+    CLC
+    ADC #$0010
+    STA $7EF360
+    PLP
+    RTL
+"""
+
+
+def test_state_accepts_hex_strings_and_round_trips_json() -> None:
+    state = MachineState.model_validate(
+        {"a": "$1234", "x": "0x10", "p": "$30", "memory": {"$7EF360": "$12", "0x000010": 5, "4096": 1}}
+    )
+    assert state.a == 0x1234 and state.x == 0x10
+    assert state.memory == {0x7EF360: 0x12, 0x7E0010: 5, 0x7E1000: 1}
+    again = MachineState.model_validate(json.loads(state.model_dump_json()))
+    assert again == state
+    with pytest.raises(ValueError):
+        MachineState(memory={0x7E0000: 0x100})
+
+
+def test_jsl_routine_returns_and_reports_reads_and_writes() -> None:
+    res = assemble(ADD_RUPEES, org=0x008000)
+    state = MachineState(memory={0x7EF360: 0xF8, 0x7EF361: 0x00})
+    run = run_routine(res, "AddRupees", state, convention="jsl")
+    assert run.reason == "returned"
+    assert run.final.word(0x7EF360) == 0x0108
+    assert run.writes[0x7EF360] == 0x08 and run.writes[0x7EF361] == 0x01
+    assert {0x7EF360, 0x7EF361} <= run.reads
+    assert run.final.p == 0x30  # PLP restored the widths
+    assert run.instructions == 8 and run.cycles > 0
+    assert 0x7FFFF0 not in run.reads  # the trampoline is not the routine's business
+
+
+def test_rts_where_rtl_was_due_is_caught() -> None:
+    res = assemble("Routine:\n    LDA #$01\n    RTS\n", org=0x008000)
+    run = run_routine(res, "Routine", convention="jsl", max_instructions=1000)
+    assert run.reason != "returned"
+
+
+def test_jsr_convention_uses_a_trampoline_in_the_routine_bank() -> None:
+    res = assemble("Sub:\n    INX\n    RTS\n", org=0x028000)
+    run = run_routine(res, 0x028000, MachineState(x=4), convention="jsr")
+    assert run.reason == "returned" and run.final.x == 5
+    rtl = assemble("Sub:\n    INX\n    RTL\n", org=0x028000)
+    assert run_routine(rtl, 0x028000, convention="jsr", max_instructions=500).reason != "returned"
+
+
+def test_instruction_limit_and_stop_instructions() -> None:
+    loop = assemble("Spin:\n    BRA Spin\n", org=0x008000)
+    run = run_routine(loop, "Spin", max_instructions=50)
+    assert run.reason == "instruction_limit" and run.instructions == 50
+    assert run_routine(assemble("B:\n    BRK #$00\n", org=0x008000), "B").reason == "brk"
+    assert run_routine(assemble("S:\n    STP\n", org=0x008000), "S").reason == "stp"
+    assert run_routine(assemble("W:\n    WAI\n", org=0x008000), "W").reason == "wai"
+
+
+def test_jumping_into_io_space_is_flagged() -> None:
+    res = assemble("Go:\n    JML $004000\n", org=0x008000)
+    run = run_routine(res, "Go", max_instructions=200)
+    assert run.reason == "executed_outside_memory"
+    assert run.escaped_at is not None and (run.escaped_at & 0xFFFF) >= 0x4000
+
+
+def test_none_convention_stops_at_the_return() -> None:
+    res = assemble("R:\n    LDY #$07\n    RTS\n", org=0x008000)
+    state = MachineState(s=0x01F0, memory={0x7E01F1: 0x00, 0x7E01F2: 0x90})
+    run = run_routine(res, "R", state, convention="none")
+    assert run.reason == "returned" and run.final.y == 7 and run.final.pc == 0x9001
+
+
+def test_mmio_and_hardware_multiply_from_code() -> None:
+    src = """
+Mul:
+    SEP #$20
+    LDA #$0C
+    STA $4202
+    LDA #$0B
+    STA $4203
+    LDA $4216
+    STA $7E0000
+    LDA #$80
+    STA $2100
+    RTL
+"""
+    run = run_routine(assemble(src, org=0x008000), "Mul")
+    assert run.reason == "returned" and run.writes[0x7E0000] == 132
+    assert any(m.address == 0x2100 and not m.emulated for m in run.mmio)
+
+
+def test_unknown_label_and_bad_assembly_are_input_errors() -> None:
+    res = assemble(ADD_RUPEES, org=0x008000)
+    with pytest.raises(InputError, match="Nope"):
+        run_routine(res, "Nope")
+    with pytest.raises(InputError):
+        run_routine(assemble("LDA $7E0000,y\n", org=0x008000), 0x008000)
+
+
+def test_trace_and_json_summary() -> None:
+    run = run_routine(assemble(ADD_RUPEES, org=0x008000), "AddRupees", trace=True)
+    assert run.trace is not None and len(run.trace) == run.instructions
+    data = run.to_json()
+    assert data["reason"] == "returned" and "$7EF360" in data["writes"]
+    assert data["trace"][0]["mnemonic"] == "PHP" and data["trace"][0]["address"] == "$008000"
+    json.dumps(data)
