@@ -10,8 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm, build, cpu, doctor
-from triforce.cli import asm, corpus, cpu, doctor
+from triforce.cli import asm, build, corpus, cpu, doctor
 from triforce.errors import TriforceError
 
 app = typer.Typer(
