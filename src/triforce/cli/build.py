@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from triforce.dataset.sample import Origin
 from triforce.generate.build import BuildOptions, PostBuildStep, load_routines, run_build
 from triforce.generate.synth import GENERATORS
 
@@ -43,8 +44,11 @@ def build(
     unknown = [g for g in gens if g not in GENERATORS]
     if unknown:
         raise typer.BadParameter(f"unknown generator(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    origins = get_args(Origin)
+    if origin not in origins:
+        raise typer.BadParameter(f"--origin must be one of {', '.join(origins)}")
     console = Console(stderr=json_out)
-    corpus = load_routines(source, origin=origin)
+    corpus = load_routines(source, origin=cast(Origin, origin))
     opts = BuildOptions(generators=gens, limit_per_type=limit_per_type, seed=seed, workers=workers)
     with Progress(
         TextColumn("{task.description}"),

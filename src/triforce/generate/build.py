@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from triforce.dataset.sample import Origin
 from triforce.errors import InputError
 from triforce.fsio import write_json_atomic
 from triforce.generate.store import UnitLog, write_jsonl_atomic
@@ -33,7 +34,7 @@ class LoadedCorpus:
     sources: list[str] = field(default_factory=list)
 
 
-def load_routines(sources: Sequence[Path], origin: str = "original") -> LoadedCorpus:
+def load_routines(sources: Sequence[Path], origin: Origin = "original") -> LoadedCorpus:
     """The bundled corpus when no source is given, else every source tree (unreadable ones skipped).
 
     Raises InputError only when nothing at all yields a routine."""

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triforce.generate.asmtext import parse, render
-from triforce.generate.execution import ORG, Outcome, first_error, run_states
+from triforce.generate.execution import ORG, Convention, Outcome, first_error, run_states
 from triforce.generate.states import StateInputs, StateSpec, generate_states, inputs_of
 
-CONVENTIONS = {"rtl": "jsl", "rts": "jsr"}
+CONVENTIONS: dict[str, Convention] = {"rtl": "jsl", "rts": "jsr"}
 MIN_STATES = 4
 PROBE_STATES = 6
 
@@ -49,7 +49,7 @@ class Subject:
     prefix: str
     body: str
     suffix: str
-    convention: str
+    convention: Convention
     inputs: StateInputs
 
     @property

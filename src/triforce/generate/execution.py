@@ -13,11 +13,12 @@ import copy
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from triforce.errors import TriforceError
 from triforce.generate.states import StateSpec, machine_state, normalize_address
 
+Convention = Literal["jsl", "jsr"]
 ORG = 0x008000
 MAX_INSTRUCTIONS = 20_000
 # Errors a source gets only because of its batch: global macros clashing between snippets, or a
@@ -181,7 +182,7 @@ SHARED = _SharedImages()
 def run_states(
     image: Any,
     entry: int,
-    convention: str,
+    convention: Convention,
     specs: Sequence[StateSpec],
     max_instructions: int = MAX_INSTRUCTIONS,
 ) -> list[Outcome]:
