@@ -90,9 +90,11 @@ class BaseGenerator:
         if ram:
             lines.append("Memory it works on: " + ", ".join(ram) + ".")
         if r.calls:
-            lines.append(
-                "It calls: " + ", ".join(f"`{c}`" for c in r.calls) + " (already defined elsewhere)."
-            )
+            callees = ", ".join(f"`{c}`" for c in r.calls)
+            if ctx.subject.suffix.strip():
+                lines.append(f"It calls {callees}; write the routines it needs after it.")
+            else:
+                lines.append(f"It calls {callees} (defined elsewhere in the ROM).")
         spec, out = pick_example(ctx)
         lines.append(f"Example (executed): {example_text(spec, out)}.")
         answer_code = ctx.subject.code

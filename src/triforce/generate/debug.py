@@ -296,7 +296,8 @@ class DebugGenerator:
         )
         fields = {k: info.get(k, "") for k in ("was", "now", "next", "pull", "mnemonic")}
         fields["bank"] = info.get("bank", 0x7E)
-        diagnosis = " ".join(str(bc["diagnosis"]).split()).format(**fields)
+        template = bc.get("diagnosis_removed") if info["now"] == "(removed)" else None
+        diagnosis = " ".join(str(template or bc["diagnosis"]).split()).format(**fields)
         assistant = (
             f"**Bug: {bc['title']}** (line {info['line_no']}: `{info['now'] if info['now'] != '(removed)' else info['was']}`"
             f"{' removed' if info['now'] == '(removed)' else ''}).\n\n{diagnosis}\n\nFixed routine:\n\n"
