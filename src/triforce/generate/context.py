@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triforce.generate.asmtext import parse, render
-from triforce.generate.execution import ORG, Convention, Outcome, first_error, run_states
+from triforce.generate.execution import Convention, Outcome, first_error, run_states
 from triforce.generate.states import StateInputs, StateSpec, generate_states, inputs_of
 
 CONVENTIONS: dict[str, Convention] = {"rtl": "jsl", "rts": "jsr"}
@@ -97,15 +97,14 @@ class Context:
 
 
 def split_standalone(routine: Any) -> tuple[str, str, str]:
-    """(prefix, body, suffix) of the routine's standalone source, without its `org` line.
+    """(prefix, body, suffix) of the routine's position-independent standalone source.
 
-    Dropping the `org` makes the text position-independent: asar batches place each snippet in
-    its own slot, and `assemble(..., org=...)` places a single one."""
-    text = routine.standalone(org=ORG)
-    text = text.replace(f"org ${ORG:06X}\n", "", 1)
+    `standalone(placed=False)` leaves placement to the assembler (asar batches put each snippet
+    in its own slot) and appends the corpus blocks the routine references after the body."""
+    text = routine.standalone(placed=False)
     body = routine.body.rstrip("\n")
     at = text.find(body)
-    if at < 0:
+    if at < 0:  # the reader adjusted the body (e.g. balanced an if/endif): edit the whole text
         return "", text, ""
     return text[:at], text[at : at + len(body)] + "\n", text[at + len(body) :].lstrip("\n")
 

@@ -13,6 +13,7 @@ import copy
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from triforce.errors import TriforceError
@@ -287,6 +288,8 @@ class Assembler:
     def __init__(self, batch: bool = True) -> None:
         self.batch = batch
         self.calls = 0
+        # The source tree's directory, so incbin/incsrc inside it resolve (set per chunk).
+        self.include_root: Path | None = None
 
     def assemble_many(self, sources: Sequence[str]) -> list[Any]:
         """Results in order; an entry is None when asar could not run at all on that source."""
@@ -318,6 +321,6 @@ class Assembler:
 
         self.calls += 1
         try:
-            return assemble(source, org=ORG, stubs=True)
+            return assemble(source, org=ORG, stubs=True, include_root=self.include_root)
         except TriforceError:
             return None

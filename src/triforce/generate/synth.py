@@ -54,6 +54,8 @@ def process_routines(
 ) -> list[dict[str, Any]]:
     """Run the requested generators on each routine; one result unit per routine, in order."""
     asm = assembler or Assembler(batch=opts.batch_asar)
+    roots = {getattr(r, "root", None) for r, _ in items}
+    asm.include_root = roots.pop() if len(roots) == 1 else None
     units: list[dict[str, Any]] = [
         {"routine": routine_key(r), "generators": list(gens), "samples": [], "rejects": [], "candidates": {}}
         for r, gens in items
