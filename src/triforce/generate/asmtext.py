@@ -8,6 +8,7 @@ Only instructions are interpreted; defines, macros and directives pass through u
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -77,6 +78,16 @@ def _statements_of(code: str) -> list[Stmt]:
 
 def parse(body: str) -> list[Stmt]:
     """Split routine text into statements, one per rendered line."""
+    return list(_parse_cached(body))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(body: str) -> tuple[Stmt, ...]:
+    # Every bug class and rewrite starts from the same body: parse it once (Stmt is frozen).
+    return tuple(_parse(body))
+
+
+def _parse(body: str) -> list[Stmt]:
     stmts: list[Stmt] = []
     for raw in body.splitlines():
         code, comment = _split_comment(raw)
