@@ -75,3 +75,14 @@ def test_inverse_sizes_immediates_by_width() -> None:
     text = "Foo:\n    REP #$20\n    STZ $12\n    RTL\n"
     inverse = next(v for v in variants(text, stz, 8, 8, "Foo") if v[0] == "inverse")
     assert "LDA #$0000" in inverse[1]
+
+
+def test_jump_and_carry_rewrites_are_proposed() -> None:
+    by_id = {rw["id"]: rw for rw in rewrites()}
+    text = "Foo:\n    CMP #$10\n    BCS .big\n    CLC\n    ADC #$02\n    JMP .done\n.big\n    LDA #$00\n.done\n    RTL\n"
+    bra = variants(text, by_id["jmp-to-bra"], 8, 8, "Foo")
+    assert [d for d, *_ in bra] == ["forward"] and "BRA .done" in bra[0][2]
+    clc = variants(text, by_id["redundant-clc"], 8, 8, "Foo")
+    assert len(clc) == 1 and "CLC" not in clc[0][2]  # BCS fell through: C is certainly clear
+    unsure = text.replace("BCS .big\n    CLC", "BCS .big\n    LSR A\n    CLC")
+    assert not variants(unsure, by_id["redundant-clc"], 8, 8, "Foo")  # LSR sets C: no proposal

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from triforce.dataset.sample import Sample, Verification
-from triforce.generate.asmtext import Stmt, parse
+from triforce.generate.asmtext import Stmt, hex_digits, parse
 from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, run_states
@@ -107,16 +107,33 @@ def displaced(
             return f"`{s.text}` refers to a local label, which would resolve differently in the hook"
         if op.mnemonic in _UNMOVABLE or op.mode in (Mode.SR, Mode.SR_IND_Y, Mode.REL8, Mode.REL16):
             return f"`{s.text}` cannot move into the hook routine"
-        m, x = widths[i]
-        if (op.mode is Mode.IMM_M and m is None) or (op.mode is Mode.IMM_X and x is None):
+        n = _emitted_length(op, s, widths[i])
+        if n is None:
             return f"width unknown at `{s.text}`"
-        n = op.length(m8=m != 16, x8=x != 16)
         moved.append(s)
         lengths.append(n)
         pc += n
     if sum(lengths) < JSL_SIZE:
         return "routine shorter than a JSL"
     return moved, lengths
+
+
+def _emitted_length(op: Any, s: Stmt, width: tuple[int | None, int | None]) -> int | None:
+    """Bytes asar emitted for the statement. asar sizes an immediate by its `.b`/`.w` suffix or its
+    digit count, not by M/X, so that decides when the tracked width is unknown (the opcode of the
+    next statement is checked against the bytes either way)."""
+    if op.mode not in (Mode.IMM_M, Mode.IMM_X):
+        return int(op.length())
+    m, x = width
+    known = m if op.mode is Mode.IMM_M else x
+    if known is not None:
+        return 2 if known == 8 else 3
+    if s.suffix in (".b", ".w"):
+        return 2 if s.suffix == ".b" else 3
+    digits = hex_digits(s.operand[1:])
+    if digits is not None:
+        return 2 if digits <= 2 else 3
+    return None
 
 
 def patch_text(name: str, moved: list[Stmt], lengths: list[int], behaviour: dict[str, Any]) -> str:

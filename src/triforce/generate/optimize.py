@@ -187,6 +187,85 @@ def _cmp_zero_inv(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
                 )
 
 
+def _jmp_to_bra(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
+    labels = {s.text.rstrip(":") for s in stmts if s.kind == "label"}
+    for i in insn_indices(stmts):
+        s = stmts[i]
+        if s.mnemonic == "JMP" and not s.suffix and s.operand in labels:
+            yield _replace(stmts, i, i, [s.with_insn("BRA")]), {"slow": [s.text]}
+
+
+def _bra_to_jmp(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
+    for i in insn_indices(stmts):
+        s = stmts[i]
+        if s.mnemonic == "BRA" and not s.operand.startswith(("+", "-")):
+            yield _replace(stmts, i, i, [s.with_insn("JMP")]), {"fast": [s.text]}
+
+
+_CARRY_WRITERS = frozenset(
+    [
+        "ADC",
+        "SBC",
+        "CMP",
+        "CPX",
+        "CPY",
+        "ASL",
+        "LSR",
+        "ROL",
+        "ROR",
+        "CLC",
+        "SEC",
+        "REP",
+        "SEP",
+        "PLP",
+        "XCE",
+        "RTI",
+        "BRK",
+        "COP",
+    ]
+)
+
+
+def _carry_known(stmts: list[Stmt], i: int) -> int | None:
+    """The carry before stmts[i] when straight-line code makes it certain, else None.
+
+    Walks back over instructions that leave C alone (no label may intervene: a jump could
+    arrive there with any carry) to a CLC/SEC, or to a BCS/BCC that fell through."""
+    for j in range(i - 1, -1, -1):
+        s = stmts[j]
+        if s.kind in ("blank", "brace"):
+            continue
+        if s.kind != "insn":
+            return None
+        if s.mnemonic in ("CLC", "BCS"):
+            return 0
+        if s.mnemonic in ("SEC", "BCC"):
+            return 1
+        if s.mnemonic in _CARRY_WRITERS or s.mnemonic in (
+            "JSR",
+            "JSL",
+            "JMP",
+            "JML",
+            "RTS",
+            "RTL",
+            "BRA",
+            "BRL",
+        ):
+            return None
+    return None
+
+
+def _drop(mnemonic: str) -> Callable[[list[Stmt], list[Width]], Iterator[Edit]]:
+    value = 0 if mnemonic == "CLC" else 1
+
+    def drop(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
+        for i in insn_indices(stmts):
+            if stmts[i].mnemonic == mnemonic and _carry_known(stmts, i) == value:
+                yield stmts[:i] + stmts[i + 1 :], {"slow": [stmts[i].text]}
+
+    return drop
+
+
 Transform = Callable[[list[Stmt], list[Width]], Iterator[Edit]]
 TRANSFORMS: dict[str, tuple[Transform, Transform | None]] = {
     "lda0_sta_to_stz": (_stz_fwd, _stz_inv),
@@ -198,6 +277,9 @@ TRANSFORMS: dict[str, tuple[Transform, Transform | None]] = {
     "cancel_width": (_cancel_width, None),
     "redundant_load": (_redundant_load, None),
     "cmp_zero": (_cmp_zero_fwd, _cmp_zero_inv),
+    "jmp_to_bra": (_jmp_to_bra, _bra_to_jmp),
+    "drop_clc": (_drop("CLC"), None),
+    "drop_sec": (_drop("SEC"), None),
 }
 
 
