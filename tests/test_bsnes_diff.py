@@ -36,13 +36,13 @@ def test_every_opcode_in_both_modes_agrees_with_bsnes() -> None:
 
 def test_a_wrong_result_is_detected() -> None:
     """The comparison is not vacuous: a flipped byte in one captured slot is reported."""
-    from triforce.snes.difftest import build_rom, compare, generate_cases, run_ours
+    from triforce.snes.difftest import build_rom, compare, finished, generate_cases, run_ours
     from triforce.snes.reference import run_on_bsnes
 
     cases, _ = generate_cases(random.Random(5), [0x69, 0xE9], per_opcode=2)
     rom = build_rom(cases)
     ours, reason = run_ours(rom)
-    theirs = run_on_bsnes(rom, done=lambda w: w[0x17FFF] == 0xA5, frames=60).wram
+    theirs = run_on_bsnes(rom, done=finished, frames=60).wram
     assert reason == "stp" and compare(cases, ours, theirs) == []
     tampered = bytearray(ours)
     tampered[cases[1].slot - 0x7E0000 + 7] ^= 1  # A's low byte in the second case

@@ -73,7 +73,8 @@ def test_open_bus_returns_the_last_value_on_the_bus() -> None:
     bus.read(0x7E0000)
     assert bus.read(0x405000) == 0xAB  # unmapped
     assert bus.read(0x002100) == 0xAB  # write-only PPU register
-    assert bus.read(0x004212) == 0x00  # readable register: documented default
+    assert bus.read(0x004210) == 0x02  # readable register: documented default
+    assert [bus.read(0x004212) & 0x80 for _ in range(3)] == [0x80, 0, 0x80]  # vblank polls finish
 
 
 def test_multiply_and_divide_results_are_immediate() -> None:
@@ -167,9 +168,9 @@ def test_dma_to_ppu_is_recorded_not_emulated() -> None:
 def test_other_mmio_is_logged() -> None:
     bus = SnesBus()
     bus.write(0x2100, 0x80)
-    bus.read(0x4212)
+    bus.read(0x4211)
     ops = [(m.op, m.address, m.value, m.emulated) for m in bus.mmio]
-    assert ops == [("write", 0x2100, 0x80, False), ("read", 0x4212, 0, False)]
+    assert ops == [("write", 0x2100, 0x80, False), ("read", 0x4211, 0, False)]
 
 
 def test_watches_record_canonical_addresses_and_final_values() -> None:

@@ -53,7 +53,8 @@ def test_jsl_routine_returns_and_reports_reads_and_writes() -> None:
 def test_rts_where_rtl_was_due_is_caught() -> None:
     res = assemble("Routine:\n    LDA #$01\n    RTS\n", org=0x008000)
     run = run_routine(res, "Routine", convention="jsl", max_instructions=1000)
-    assert run.reason != "returned"
+    assert run.reason == "bad_return"
+    assert (run.final.pb, run.final.pc) == (0x00, 0xFFF4)  # RTS took only PCL/PCH of the JSL frame
 
 
 def test_jsr_convention_uses_a_trampoline_in_the_routine_bank() -> None:
@@ -61,7 +62,7 @@ def test_jsr_convention_uses_a_trampoline_in_the_routine_bank() -> None:
     run = run_routine(res, 0x028000, MachineState(x=4), convention="jsr")
     assert run.reason == "returned" and run.final.x == 5
     rtl = assemble("Sub:\n    INX\n    RTL\n", org=0x028000)
-    assert run_routine(rtl, 0x028000, convention="jsr", max_instructions=500).reason != "returned"
+    assert run_routine(rtl, 0x028000, convention="jsr", max_instructions=500).reason == "bad_return"
 
 
 def test_instruction_limit_and_stop_instructions() -> None:
@@ -121,3 +122,42 @@ def test_trace_and_json_summary() -> None:
     assert data["reason"] == "returned" and "$7EF360" in data["writes"]
     assert data["trace"][0]["mnemonic"] == "PHP" and data["trace"][0]["address"] == "$008000"
     json.dumps(data)
+
+
+def test_dma_from_code_shows_in_the_writes() -> None:
+    src = """
+Copy:
+    SEP #$20
+    STZ $2181
+    LDA #$30
+    STA $2182
+    STZ $2183
+    STZ $4300
+    LDA #$80
+    STA $4301
+    LDA.b #Table : STA $4302
+    LDA.b #Table>>8 : STA $4303
+    LDA.b #Table>>16 : STA $4304
+    LDA #$04
+    STA $4305
+    STZ $4306
+    LDA #$01
+    STA $420B
+    RTL
+Table:
+    db $DE, $AD, $BE, $EF
+"""
+    run = run_routine(assemble(src, org=0x008000), "Copy")
+    assert run.reason == "returned"
+    assert {a: run.writes[a] for a in range(0x7E3000, 0x7E3004)} == dict(
+        zip(range(0x7E3000, 0x7E3004), [0xDE, 0xAD, 0xBE, 0xEF], strict=True)
+    )
+    assert any(m.op == "dma" and m.address == 0x2180 for m in run.mmio)
+
+
+def test_hirom_program_runs_with_its_own_mapper() -> None:
+    src = "hirom\norg $C18000\nHi:\n    LDA.l Data\n    STA $7E0000\n    RTL\nData:\n    db $5A\n"
+    res = assemble(src, org=None, mapper="hirom")
+    assert res.ok, res.diagnostics
+    run = run_routine(res, "Hi")
+    assert run.reason == "returned" and run.writes == {0x7E0000: 0x5A}

@@ -10,7 +10,8 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm, build, corpus, cpu, doctor
+from triforce.cli import asm, build, corpus, cpu, dataset, doctor
+from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
 app = typer.Typer(
@@ -24,6 +25,10 @@ app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.command("build")(build.build)
 app.add_typer(corpus.app, name="corpus")
+app.add_typer(dataset.app, name="dataset")
+app.add_typer(train_cli.train_app, name="train")
+app.command("plan")(train_cli.plan)
+app.command("models")(train_cli.models)
 
 
 @app.callback()

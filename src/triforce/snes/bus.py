@@ -15,6 +15,8 @@ Simplifications, on purpose:
   CPU is halted for 8 master cycles per byte). HDMA ($420C) is recorded, not run.
 - Battery SRAM starts as $FF bytes, and its windows follow bsnes's board heuristics (see
   `_sram_offset`); real boards differ in the mirrors.
+- HVBJOY ($4212) reads alternate between "in vblank" ($80) and "not in vblank" ($00), so the
+  usual wait-for-vblank polling loops finish instead of spinning to the instruction limit.
 - Reads of readable PPU/APU/joypad registers return the values in `MMIO_READ_DEFAULTS` (0 unless
   listed); reads of write-only or unmapped addresses return the open-bus value, the last byte
   that crossed the data bus.
@@ -42,7 +44,7 @@ _PAGES = 1 << (24 - _PAGE_BITS)
 MMIO_READ_DEFAULTS: dict[int, int] = {
     0x4210: 0x02,  # RDNMI: CPU version 2, no NMI pending
     0x4211: 0x00,  # TIMEUP: no IRQ pending
-    0x4212: 0x00,  # HVBJOY: not in vblank/hblank, auto-joypad idle
+    0x4212: 0x00,  # HVBJOY: bit 7 (vblank) alternates on every read, see `_read_io`
     0x4016: 0x00,  # JOYSER0: no serial controller data
     0x4017: 0x1C,  # JOYSER1: bits 2-4 read as 1 on hardware
     0x213E: 0x01,  # STAT77: PPU1 version 1
@@ -159,6 +161,7 @@ class SnesBus:
         self._rddiv = 0
         self._rdmpy = 0
         self._dma = [_Dma() for _ in range(8)]
+        self._vblank = 0  # bit 7 of the last HVBJOY read
         self._rbuf: list[bytes | bytearray | None] = [None] * _PAGES
         self._rbase: list[int] = [0] * _PAGES
         self._wbuf: list[bytearray | None] = [None] * _PAGES
@@ -307,8 +310,7 @@ class SnesBus:
             return self.open_bus
         emulated = True
         if reg == 0x2180:
-            value = self.wram[self.wram_address]
-            self.wram_address = (self.wram_address + 1) & 0x1FFFF
+            value = self._port_read()
         elif reg == 0x4214:
             value = self._rddiv & 0xFF
         elif reg == 0x4215:
@@ -319,6 +321,9 @@ class SnesBus:
             value = self._rdmpy >> 8
         elif 0x4300 <= reg < 0x4380 and (reg & 0xF) < 0xC:
             value = self._dma_read(reg)
+        elif reg == 0x4212:
+            self._vblank ^= 0x80
+            value = self._vblank
         else:
             emulated = False
             if reg in _READABLE:
@@ -335,8 +340,7 @@ class SnesBus:
             return
         emulated = True
         if reg == 0x2180:
-            self.wram[self.wram_address] = value
-            self.wram_address = (self.wram_address + 1) & 0x1FFFF
+            self._port_write(value)
         elif reg == 0x2181:
             self.wram_address = (self.wram_address & 0x1FF00) | value
         elif reg == 0x2182:
@@ -369,6 +373,22 @@ class SnesBus:
         else:
             emulated = False
         self.mmio.append(MmioAccess("write", reg, value, emulated))
+
+    # -- the WRAM port ($2180): watched like direct accesses, at the WRAM address it touched ---
+
+    def _port_read(self) -> int:
+        addr = self.wram_address
+        self.wram_address = (addr + 1) & 0x1FFFF
+        if self._watching:
+            self._raw_reads.add(0x7E0000 + addr)
+        return self.wram[addr]
+
+    def _port_write(self, value: int) -> None:
+        addr = self.wram_address
+        self.wram_address = (addr + 1) & 0x1FFFF
+        self.wram[addr] = value
+        if self._watching:
+            self.writes[0x7E0000 + addr] = value
 
     # -- DMA ---------------------------------------------------------------------------------
 
@@ -428,11 +448,9 @@ class SnesBus:
                 if self._is_wram(a_addr):
                     pass  # WRAM -> WRAM through the port does not work on hardware: nothing moves
                 elif to_a:
-                    self._dma_a_write(a_addr, self.wram[self.wram_address])
-                    self.wram_address = (self.wram_address + 1) & 0x1FFFF
+                    self._dma_a_write(a_addr, self._port_read())
                 else:
-                    self.wram[self.wram_address] = self._dma_a_read(a_addr)
-                    self.wram_address = (self.wram_address + 1) & 0x1FFFF
+                    self._port_write(self._dma_a_read(a_addr))
             elif to_a:
                 self._dma_a_write(a_addr, self.open_bus)
             else:

@@ -24,8 +24,16 @@ How each opcode class is covered:
 - TCS/TXS: the new S is kept inside the stack window the capture uses.
 - Emulation-mode S is sometimes at the ends of page 1 ($0100-$0102, $01FD-$01FF), so the page
   wrap of the 6502-era stack opcodes (and its absence for the 65816 additions) is compared.
-- STP and WAI are not run here: STP halts bsnes for good and WAI needs an interrupt. Both are
-  covered by the SingleStepTests conformance files and the core's own unit tests.
+- WAI: the setup waits for the end of a vblank, enables NMI, and the next vblank's NMI wakes the
+  CPU into an NMI capture routine (markers 8 native, 9 emulation) that disables NMI again; our
+  run delivers the NMI as soon as the core reports WAI. This checks the wake-up and the NMI
+  frame, not the timing.
+- STP is not run here: it halts bsnes for good. It is covered by the core's unit tests
+  (tests/test_cpu_semantics.py) and the machine tests (reason "stp").
+- Known divergences of bsnes-mercury from hardware (`known_divergence`) are not generated.
+
+Two smaller ROMs check the bus itself: `run_io_check` (multiply/divide, the WRAM port, DMA) and
+`run_map_check` (LoROM/HiROM banks, mirrors, SRAM windows, open bus).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from triforce.snes.bus import Mapper, SnesBus, canonical
 from triforce.snes.opcodes import OPCODES, Mode, operand_size
 
 # Opcodes the harness cannot run (see the module docstring).
-SKIPPED = {0xDB: "STP halts the reference CPU for good", 0xCB: "WAI needs an interrupt to resume"}
+SKIPPED = {0xDB: "STP halts the reference CPU for good"}
 
 _BANK0_CASES = 0x01  # first bank holding case blocks; bank $00 has the boot and capture code
 _BLOCK = 0x100
@@ -50,7 +58,13 @@ _SLOT_BASE = 0x7F8000
 _SLOT = 32
 _SETUP_STACK = 0x1FE0
 _VAR_S, _VAR_MARK, _VAR_SLOT, _VAR_NEXT = 0x1FF6, 0x1FF8, 0x1FFA, 0x1FFC
-_DONE_FLAG = 0x7F7FFF
+# Written by every test ROM when it finishes. Four bytes: bsnes powers WRAM on with random bytes
+# and the first frame can end before the ROM has cleared them, so one byte would match by chance.
+_DONE_FLAG = 0x7F7FFC
+_DONE_MAGIC = b"TFOK"
+_DONE_CODE = "  SEP #$20 : " + " : ".join(
+    f"LDA.b #${b:02X} : STA.l ${_DONE_FLAG + i:06X}" for i, b in enumerate(_DONE_MAGIC)
+)
 _MAX_MEMORY = 16
 ROM_SIZE = 0x80000
 
@@ -63,6 +77,8 @@ _CAPTURES = {  # label -> marker
     "Capture_BrkEmu": 5,
     "Capture_CopEmu": 6,
     "Capture_Other": 7,
+    "Capture_NmiNative": 8,
+    "Capture_NmiEmu": 9,
 }
 
 
@@ -170,7 +186,7 @@ class DiffReport:
 
 def _reserved(addr: int) -> bool:
     a = canonical(addr)
-    return 0x7E1F00 <= a <= 0x7E1FFF or a >= _SLOT_BASE or a == _DONE_FLAG
+    return 0x7E1F00 <= a <= 0x7E1FFF or a >= _DONE_FLAG
 
 
 def _stack_pointer(rng: random.Random, emulation: bool, edges: bool = False) -> int:
@@ -376,8 +392,10 @@ def _capture_routines() -> list[str]:
             "  PHP : CLC : XCE : PHP : REP #$30",
             "  PHA : PHX : PHY : PHB : PHD",
             f"  LDA.w #${marker:04X} : STA.l ${_VAR_MARK:06X}",
-            "  JMP Capture_Common",
         ]
+        if label.startswith("Capture_Nmi"):  # NMIs were enabled for one WAI case only
+            lines.append("  SEP #$20 : LDA.b #$00 : STA.l $004200 : LDA.l $004210 : REP #$20")
+        lines.append("  JMP Capture_Common")
     lines += [
         "Capture_Common:",
         f"  TSC : STA.l ${_VAR_S:06X}",
@@ -411,6 +429,14 @@ def _case_source(case: DiffCase, next_address: int | None) -> list[str]:
     ]
     for addr, value in sorted(case.memory.items()):
         lines.append(f"  LDA.b #${value:02X} : STA.l ${addr:06X}")
+    if case.opcode == 0xCB:
+        # WAI: enable NMI just after a vblank ends (so none can fire before the WAI); the NMI
+        # at the next vblank wakes it and enters the NMI capture. Our run delivers it at once.
+        lines += [
+            "- LDA.l $004212 : BPL -",
+            "- LDA.l $004212 : BMI -",
+            "  LDA.l $004210 : LDA.b #$80 : STA.l $004200",
+        ]
     lines += [
         f"  LDA.b #${case.p:02X} : STA.l ${0x7E0000 | case.s:06X}",
         "  REP #$20",
@@ -451,7 +477,7 @@ def build_source(cases: list[DiffCase]) -> str:
         "  REP #$30",
         f"  JML ${cases[0].block if cases else 0x008000:06X}" if cases else "  JML Done",
         "Done:",
-        f"  SEP #$20 : LDA.b #$A5 : STA.l ${_DONE_FLAG:06X}",
+        _DONE_CODE,
         "  STP",
         "Zero:",
         "  db $00",
@@ -460,9 +486,9 @@ def build_source(cases: list[DiffCase]) -> str:
         '  db "TRIFORCE CPU DIFFTEST"',  # 21-byte title
         "  db $20, $00, $09, $00, $01, $00, $00",  # LoROM, ROM only, 512 KiB, no SRAM, USA
         "org $00FFE4",
-        "  dw Capture_CopNative, Capture_BrkNative, Capture_Other, Capture_Other, Capture_Other, Capture_Other",
+        "  dw Capture_CopNative, Capture_BrkNative, Capture_Other, Capture_NmiNative, Capture_Other, Capture_Other",
         "org $00FFF4",
-        "  dw Capture_CopEmu, Capture_Other, Capture_Other, Capture_Other, Boot, Capture_BrkEmu",
+        "  dw Capture_CopEmu, Capture_Other, Capture_Other, Capture_NmiEmu, Boot, Capture_BrkEmu",
     ]
     for i, case in enumerate(cases):
         lines += _case_source(case, cases[i + 1].block if i + 1 < len(cases) else None)
@@ -491,20 +517,28 @@ def run_ours(rom: bytes, max_instructions: int = 5_000_000, mapper: Mapper = "lo
     bus = SnesBus(rom, mapper=mapper)
     cpu = CPU(bus)
     cpu.reset()
-    result = cpu.run(max_instructions=max_instructions, stop_at_return=False, stop_on_break=False)
-    return bytes(bus.wram), str(getattr(result.reason, "value", result.reason))
+    budget = max_instructions
+    while True:
+        result = cpu.run(max_instructions=budget, stop_at_return=False, stop_on_break=False)
+        budget -= result.instructions
+        reason = str(getattr(result.reason, "value", result.reason))
+        if reason != "wai" or budget <= 0:
+            return bytes(bus.wram), reason
+        cpu.nmi()  # the test ROMs only wait with NMI enabled: the next vblank's NMI wakes the CPU
 
 
-def _done(wram: bytes) -> bool:
-    return wram[_DONE_FLAG - 0x7E0000] == 0xA5
+def finished(wram: bytes) -> bool:
+    """True when a test ROM has written its end marker."""
+    at = _DONE_FLAG - 0x7E0000
+    return wram[at : at + len(_DONE_MAGIC)] == _DONE_MAGIC
 
 
 def compare(cases: list[DiffCase], ours: bytes, theirs: bytes) -> list[Mismatch]:
     """Attribute every differing WRAM byte to the case whose slot or writes it belongs to."""
     out: list[Mismatch] = []
-    if ours[_DONE_FLAG - 0x7E0000] != 0xA5:
+    if not finished(ours):
         out.append(Mismatch(None, "our core did not reach the end of the test ROM"))
-    if theirs[_DONE_FLAG - 0x7E0000] != 0xA5:
+    if not finished(theirs):
         out.append(Mismatch(None, "bsnes did not reach the end of the test ROM"))
     for case in cases:  # every case must have been captured, on both machines
         off = case.slot - 0x7E0000 + 18
@@ -574,7 +608,7 @@ def run_differential(
         chunk = all_cases[start : start + MAX_CASES_PER_ROM]
         rom = build_rom(chunk)
         ours, _reason = run_ours(rom)
-        ref = run_on_bsnes(rom, done=_done, frames=600)
+        ref = run_on_bsnes(rom, done=finished, frames=600)
         frames += ref.frames
         roms += 1
         mismatches += compare(chunk, ours, ref.wram)
@@ -627,7 +661,7 @@ def io_check_source(rng: random.Random, products: int = 64) -> str:
         "  LDA.b #$08 : STA $4320 : LDA.b #$20 : STA $4325 : LDA.b #$04 : STA $420B",
         "  LDA.b #$3F : STA $2181 : LDA.b #$60 : STA $2182 : STZ $2183 : LDA $2180 : STA.l $7F5013",
         "Done:",
-        f"  LDA.b #$A5 : STA.l ${_DONE_FLAG:06X}",
+        _DONE_CODE,
         "  STP",
         "Table:",
         "  db " + ",".join(f"${rng.randrange(256):02X}" for _ in range(0x40)),
@@ -653,15 +687,17 @@ def run_io_check(seed: int = 0, products: int = 64) -> list[str]:
         raise InputError(f"I/O check ROM did not assemble: {result.diagnostics[:3]}")
     rom = bytes(result.rom)
     ours, _ = run_ours(rom)
-    ref = run_on_bsnes(rom, done=_done, frames=60).wram
+    ref = run_on_bsnes(rom, done=finished, frames=60).wram
     done = _DONE_FLAG - 0x7E0000
+    if not finished(ref) or not finished(ours):
+        return [f"did not finish (ours {finished(ours)}, bsnes {finished(ref)})"]
     regions = [
         (0x10000, 0x10000 + products * 8),  # multiply and divide results
         (0x13FFE, 0x14001),  # bytes written through the port
         (0x15000, 0x15002),  # bytes read back through the port
         (0x15010, 0x15014),  # DMA registers after the transfer, port read after the fill
         (0x6000, 0x6060),  # DMA copy and fill
-        (done, done + 1),
+        (done, done + len(_DONE_MAGIC)),
     ]
     out = []
     for lo, hi in regions:
@@ -744,7 +780,7 @@ def map_check_source(mapper: Mapper) -> str:
         "  SEI : CLC : XCE : SEP #$30",
         *(f"  LDA.b #${v:02X} : STA.l ${a:06X}" for a, v in _MAP_WRITES[mapper]),
         *(f"  LDA.l ${a:06X} : STA.l ${0x7F0000 + i:06X}" for i, a in enumerate(MAP_READS[mapper])),
-        f"  LDA.b #$A5 : STA.l ${_DONE_FLAG:06X}",
+        _DONE_CODE,
         "  STP",
     ]
     lines += code
@@ -783,10 +819,10 @@ def run_map_check(mapper: Mapper) -> list[str]:
         raise InputError(f"map check ROM did not assemble: {result.diagnostics[:3]}")
     rom = bytes(result.rom)
     ours, _ = run_ours(rom, mapper=mapper)
-    ref = run_on_bsnes(rom, done=_done, frames=30).wram
+    ref = run_on_bsnes(rom, done=finished, frames=30).wram
     out = []
-    if not _done(ref) or not _done(ours):
-        out.append(f"did not finish (ours {_done(ours)}, bsnes {_done(ref)})")
+    if not finished(ref) or not finished(ours):
+        out.append(f"did not finish (ours {finished(ours)}, bsnes {finished(ref)})")
     for i, addr in enumerate(MAP_READS[mapper]):
         o, t = ours[0x10000 + i], ref[0x10000 + i]
         if o != t:

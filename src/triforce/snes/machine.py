@@ -57,7 +57,8 @@ class MachineState(BaseModel):
     """CPU registers plus memory bytes (24-bit address -> byte); JSON-friendly.
 
     JSON keys of `memory` may be "$7EF360", "0x7EF360" or decimal; numbers may be written the
-    same ways. WRAM mirror addresses are folded onto $7E0000-$7E1FFF."""
+    same ways. WRAM mirror addresses are folded onto $7E0000-$7E1FFF. Preset bytes at ROM
+    addresses patch the run's private copy of the ROM; I/O addresses cannot be preset."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 

@@ -1,0 +1,46 @@
+"""Counts a curator wants to see: per domain, source, task, origin, verification tier."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from triforce.dataset.quality import TIERS, tier
+from triforce.dataset.sample import Sample
+
+
+def _sorted(c: Counter[str]) -> dict[str, int]:
+    return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def verification_rates(samples: Sequence[Sample]) -> dict[str, float]:
+    """Share of samples assembled, executed and passed (0..1)."""
+    n = len(samples) or 1
+    v = [s.verification for s in samples]
+    return {
+        "assembled": sum(1 for x in v if x and x.assembled) / n,
+        "executed": sum(1 for x in v if x and x.executed) / n,
+        "passed": sum(1 for x in v if x and x.passed) / n,
+        "unverified": sum(1 for x in v if x is None) / n,
+    }
+
+
+def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
+    """A JSON-able summary of a list of samples."""
+    by_task_tier: dict[str, Counter[str]] = {}
+    for s in samples:
+        by_task_tier.setdefault(s.task, Counter())[tier(s)] += 1
+    return {
+        "count": len(samples),
+        "groups": len({s.group for s in samples}),
+        "domains": _sorted(Counter(s.domain for s in samples)),
+        "sources": _sorted(Counter(s.source for s in samples)),
+        "tasks": _sorted(Counter(s.task for s in samples)),
+        "origins": _sorted(Counter(s.provenance.origin for s in samples)),
+        "corpora": _sorted(Counter(s.provenance.corpus for s in samples)),
+        "licenses": _sorted(Counter(s.provenance.license or "unspecified" for s in samples)),
+        "verification": verification_rates(samples),
+        "tiers": {t: sum(1 for s in samples if tier(s) == t) for t in TIERS},
+        "tiers_by_task": {k: {t: c.get(t, 0) for t in TIERS} for k, c in sorted(by_task_tier.items())},
+    }
