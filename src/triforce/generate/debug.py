@@ -215,11 +215,9 @@ class DebugGenerator:
             for buggy_body, info in inject(subj.body, bc):
                 buggy = subj.with_body(buggy_body)
                 info["line_no"] += subj.body_line - 1
-                cands.append(
-                    Candidate(
-                        self.name, buggy, {"class": bc, "info": info, "buggy": buggy, "fixed": subj.code}
-                    )
-                )
+                payload: dict[str, Any] = {"class": bc, "info": info, "buggy": buggy, "fixed": subj.code}
+                payload["expect_error"] = bool(bc.get("expect_asar_error"))
+                cands.append(Candidate(self.name, buggy, payload))
         return cands
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:

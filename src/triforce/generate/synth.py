@@ -97,9 +97,18 @@ def process_routines(
                 units[k]["rejects"].append(
                     Reject(gname, ctx.subject.inputs.name, "internal-error", _short(exc)).to_json()
                 )
-    to_asm = [i for i, (_, _, _, c) in enumerate(work) if c.source is not None]
-    assembled_list = asm.assemble_many([work[i][3].source or "" for i in to_asm])
-    assembled: dict[int, Any] = dict(zip(to_asm, assembled_list, strict=True))
+    # asar writes nothing when any snippet of a run fails, so a batch with failures runs again
+    # without them: candidates expected to be rejected (a bug meant to trip asar) get their own
+    # batch and the main batch usually assembles in one run.
+    assembled: dict[int, Any] = {}
+    for expect_error in (False, True):
+        group = [
+            i
+            for i, (_, _, _, c) in enumerate(work)
+            if c.source is not None and bool(c.payload.get("expect_error")) == expect_error
+        ]
+        results = asm.assemble_many([work[i][3].source or "" for i in group])
+        assembled.update(zip(group, results, strict=True))
     for i, (k, ctx, gen, cand) in enumerate(work):
         if i in assembled and assembled[i] is None:
             result: Sample | Reject | None = Reject(
