@@ -156,7 +156,9 @@ def run_build(
 
     pool = WorkerPool(workers, work_opts, routines)
     try:
-        wave = max(1, workers * 2)
+        # Without a limit every chunk is queued at once (no idle worker between waves); with one,
+        # waves of a few chunks per worker let the build stop soon after the limit is reached.
+        wave = max(1, len(pending)) if limit is None else max(1, workers * 4)
         for pos in range(0, len(pending), wave):
             if _reached():
                 break
