@@ -8,6 +8,7 @@ differing registers and memory are the symptom).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -247,10 +248,11 @@ class DebugGenerator:
                 expected = [o for _, o in keep] + expected
             found = None
             # Most bugs show on the first few states: run in small groups and stop at the first proof.
-            for at in range(0, len(specs), 8):
-                group = specs[at : at + 8]
+            bounds = [0, 2, 10, len(specs)]
+            for at, end in itertools.pairwise(bounds):
+                group = specs[at:end]
                 got_group = run_states(assembled, entry, ctx.subject.convention, group)
-                for spec, exp, got in zip(group, expected[at : at + 8], got_group, strict=True):
+                for spec, exp, got in zip(group, expected[at:end], got_group, strict=True):
                     diffs = differences(exp, got)
                     if diffs:
                         found = (spec, exp, got, diffs)
