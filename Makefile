@@ -32,8 +32,8 @@ build: env
 	$(BIN)/triforce build
 
 lint: env
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts tools
+	$(BIN)/ruff format --check src tests benchmarks scripts tools
 
 typecheck: env
 	$(BIN)/mypy

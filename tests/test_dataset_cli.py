@@ -64,7 +64,9 @@ def test_dedup_then_split_then_export_then_card(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "ds" / "messages" / "train.jsonl").exists()
+    assert (tmp_path / "ds" / "train.jsonl").exists() and (
+        tmp_path / "ds" / "sharegpt" / "train.jsonl"
+    ).exists()
     (tmp_path / "ds" / "README.md").unlink()
     res = runner.invoke(app, ["dataset", "card", str(tmp_path / "ds")])
     assert res.exit_code == 0, res.output

@@ -162,3 +162,29 @@ def test_curate_in_memory_without_suites(tmp_path: Path) -> None:
     assert sum(len(v) for v in result.splits.values()) == len(_mixed_corpus())
     assert result.files == {} and result.card is None
     assert any("no evaluation items" in w for w in result.warnings)
+
+
+def test_export_is_what_triforce_train_reads(tmp_path: Path) -> None:
+    from triforce.train.data import read_conversations
+
+    samples = _mixed_corpus()
+    export(
+        {"train": samples}, tmp_path / "euclid-asm", ExportConfig(formats=["messages"], order="curriculum")
+    )
+    convs = read_conversations([tmp_path / "euclid-asm" / "train.jsonl"])
+    assert len(convs) == len(samples)
+    assert {c.record["domain"] for c in convs} == {"din", "nayru", "cross"}
+
+
+def test_build_step_curates_a_build_folder(tmp_path: Path) -> None:
+    from triforce.dataset.pipeline import curate_build
+    from triforce.dataset.sample_io import write_samples
+
+    write_samples(tmp_path / "samples.jsonl", _mixed_corpus())
+    with (tmp_path / "samples.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write("{broken\n")
+    summary = curate_build(tmp_path, {})
+    assert curate_build.__name__ == "curate_build"
+    assert sum(summary["splits"].values()) == len(_mixed_corpus())
+    assert summary["skipped_lines"] and ":57: invalid JSON" in summary["skipped_lines"][0]
+    assert (tmp_path / "dataset" / "train.jsonl").exists() and (tmp_path / "dataset" / "README.md").exists()

@@ -58,6 +58,7 @@ def test_rows_are_found_by_source_key_task_and_corpus() -> None:
         make(source="yaze-cpp", task="cpp.explain"),
         make(source="whatever", task="gfx.tile4bpp"),
         make(source="whatever", task="unknown.task"),
+        make(source="alttp-asm-base", task="asm.base", corpus="Oracle_of_Secrets", origin="rom-hack"),
     ]
     assert assign_rows(samples, rows) == [
         "alttp-asm-base",
@@ -66,6 +67,7 @@ def test_rows_are_found_by_source_key_task_and_corpus() -> None:
         "yaze-cpp",
         "graphics-tiles",
         None,
+        "oracle-of-secrets",
     ]
 
 

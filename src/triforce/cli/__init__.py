@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
+from triforce.cli import asm, corpus, cpu, dataset, doctor
+from triforce.cli import serve
+from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
 
@@ -24,6 +27,9 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
 app.command("build")(build.build)
+app.command("serve")(serve.serve)
+app.command("route")(serve.route)
+app.add_typer(eval_cli.app, name="eval")
 app.add_typer(corpus.app, name="corpus")
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(train_cli.train_app, name="train")

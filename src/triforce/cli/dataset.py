@@ -372,6 +372,10 @@ def export(
     from triforce.dataset.pipeline import CurationConfig, export_splits
     from triforce.dataset.sample_io import read_samples
 
+    if out.resolve() == split_dir.resolve():
+        raise ConfigError(
+            f"--out {out}: choose another folder than the splits (the export would overwrite them)"
+        )
     parts = {}
     for name in ("train", "validation", "test"):
         found = [p for p in (split_dir / f"{name}.jsonl", split_dir / f"{name}.parquet") if p.exists()]

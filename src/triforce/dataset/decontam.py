@@ -191,8 +191,8 @@ class _Index:
         owners: dict[int, set[str]] = {}
         window_owners: dict[int, set[str]] = {}
         for it in items:
-            for text, assume in ((it.reference, True), (it.prompt, False)):
-                for lang, code in normalize.code_blocks(text, assume_code=assume):
+            for text in (it.reference, it.prompt):
+                for lang, code in normalize.code_blocks(text):
                     norm = normalize.normalize_code(lang, code)
                     if normalize.statement_count(norm) >= cfg.min_code_statements:
                         self.code.setdefault(norm, it)

@@ -101,7 +101,10 @@ def _jsonl(rows: Sequence[dict[str, Any]]) -> str:
 def export(
     splits: Mapping[str, Sequence[Sample]], out_dir: Path, config: ExportConfig | None = None
 ) -> dict[str, list[Path]]:
-    """Write every split in every format under `out_dir/<format>/<split>.<ext>`; returns the paths.
+    """Write every split in every format; returns the paths.
+
+    Layout: `out_dir/<split>.jsonl` (TRL messages), `out_dir/alpaca/<split>.jsonl`,
+    `out_dir/sharegpt/<split>.jsonl`, `out_dir/parquet/<split>.parquet` (full Sample records).
 
     Only the training split is reordered (curriculum or shuffle); evaluation splits keep order.
     Empty splits are not written.
@@ -117,7 +120,9 @@ def export(
                 path = out_dir / "parquet" / f"{name}.parquet"
                 write_parquet(path, ordered)
             else:
-                path = out_dir / fmt / f"{name}.jsonl"
+                # TRL messages sit at the top (`<out>/train.jsonl`: what `triforce train` reads);
+                # the other forms get a folder each
+                path = out_dir / f"{name}.jsonl" if fmt == "messages" else out_dir / fmt / f"{name}.jsonl"
                 write_text_atomic(path, _jsonl([_WRITERS[fmt](s) for s in ordered]))
             written[fmt].append(path)
     return written

@@ -28,6 +28,12 @@ UPSAMPLE_KEY = "upsample_copy"  # meta key marking the k-th extra copy of an ups
 _PRESETS = "triforce.dataset.presets"
 
 
+def _corpus_name(name: str) -> str:
+    """Corpus names compare loosely: `Oracle_of_Secrets`, `oracle of secrets` and
+    `oracle-of-secrets` are one corpus."""
+    return "-".join(name.lower().replace("_", " ").split())
+
+
 class SourceRow(BaseModel):
     """One row of the plan's tables and the rule that fills it."""
 
@@ -43,7 +49,7 @@ class SourceRow(BaseModel):
     def matches_by_rule(self, s: Sample) -> bool:
         if s.domain != self.domain:
             return False
-        if self.corpora and s.provenance.corpus not in self.corpora:
+        if self.corpora and _corpus_name(s.provenance.corpus) not in {_corpus_name(c) for c in self.corpora}:
             return False
         if self.tasks and not any(fnmatch.fnmatchcase(s.task, p) for p in self.tasks):
             return False
@@ -190,17 +196,22 @@ def load_mix_config(name_or_path: str | Path, **overrides: Any) -> MixConfig:
 def assign_rows(samples: Sequence[Sample], rows: Sequence[SourceRow]) -> list[str | None]:
     """The row key each sample fills (None when no row takes it).
 
-    A sample whose (domain, source) names a row belongs to it; otherwise the first row whose
-    domain/task/corpus rule matches. Pass the whole catalogue: a sample belongs to one row
-    whatever the preset, and a preset without that row leaves it unassigned.
+    Corpus rows (`priority: true`, e.g. gigaleak, oracle-of-secrets) come first: a sample from
+    that corpus belongs to them whatever its generator wrote into `source`. Otherwise a sample
+    whose (domain, source) names a row belongs to it, else the first row whose domain/task rule
+    matches. Pass the whole catalogue: a sample belongs to one row whatever the preset, and a
+    preset without that row leaves it unassigned.
     """
+    corpus_rows = [r for r in rows if r.priority]
     by_source: dict[tuple[str, str], str] = {}
     for r in rows:
         for name in (r.key, *r.aliases):
             by_source[(r.domain, name)] = r.key
     out: list[str | None] = []
     for s in samples:
-        key = by_source.get((s.domain, s.source))
+        key = next((r.key for r in corpus_rows if r.matches_by_rule(s)), None)
+        if key is None:
+            key = by_source.get((s.domain, s.source))
         if key is None:
             key = next((r.key for r in rows if r.matches_by_rule(s)), None)
         out.append(key)

@@ -51,14 +51,11 @@ def looks_like_asm(text: str) -> bool:
     return hits / len(lines) >= 0.6
 
 
-def code_blocks(text: str, assume_code: bool = False) -> list[tuple[str, str]]:
-    """(language, code) for every fenced block; unfenced text counts as asm when it looks like it.
-
-    `assume_code` treats a fence-less text as one code block when it looks like assembly (used for
-    evaluation references, which are bare code).
-    """
+def code_blocks(text: str) -> list[tuple[str, str]]:
+    """(language, code) for every fenced block; a fence-less text that reads as assembly (an
+    evaluation reference is usually bare code) counts as one asm block."""
     blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(text)]
-    if not blocks and (assume_code or looks_like_asm(text)) and looks_like_asm(text):
+    if not blocks and looks_like_asm(text):
         blocks = [("asm", text)]
     return blocks
 

@@ -200,3 +200,28 @@ def _write(result: CurationResult, config: CurationConfig, say: Progress) -> Non
     if config.card:
         say("card")
         result.card = write_card(out)
+
+
+def build_step(
+    config: CurationConfig | None = None, folder: str = "dataset"
+) -> Callable[[Path, dict[str, Any]], dict[str, Any]]:
+    """A `triforce build` post-build step: curate `<build>/samples.jsonl` into `<build>/<folder>`.
+
+    Register it in the build's POST_BUILD list; it returns the curation summary for the build
+    report. Malformed sample lines are skipped and counted rather than failing a finished build.
+    """
+    base = config or CurationConfig()
+
+    def curate_build(out_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
+        from triforce.dataset.sample_io import read_jsonl
+
+        read = read_jsonl(out_dir / "samples.jsonl", on_error="skip")
+        cfg = base.model_copy(update={"out_dir": out_dir / folder})
+        summary = curate(read.samples, cfg).summary()
+        summary["skipped_lines"] = [str(e) for e in read.errors]
+        return summary
+
+    return curate_build
+
+
+curate_build = build_step()

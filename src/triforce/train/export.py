@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from triforce.errors import InputError
-from triforce.train.io import write_atomic, write_json
+from triforce.fsio import write_json_atomic, write_text_atomic
 from triforce.train.registry import ModelEntry
 
 VLLM_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)  # ranks vLLM's punica kernels accept
@@ -58,7 +58,7 @@ def strip_modules_to_save(adapter: Path, out: Path) -> Path:
     save_file(kept, str(out / "adapter_model.safetensors"))
     cfg = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
     cfg["modules_to_save"] = None
-    write_json(out / "adapter_config.json", cfg)
+    write_json_atomic(out / "adapter_config.json", cfg)
     for extra in (
         "tokenizer.json",
         "tokenizer_config.json",
@@ -192,9 +192,9 @@ def export(
     modelfile = None
     if merged is not None:
         modelfile = out / "Modelfile"
-        write_atomic(modelfile, ollama_modelfile(merged))
+        write_text_atomic(modelfile, ollama_modelfile(merged))
     cmd = vllm_command(base or info.base_model, {name: info}, port)
     script = out / "vllm-serve.sh"
-    write_atomic(script, "#!/bin/sh\nexec " + " ".join(shlex.quote(c) for c in cmd) + "\n")
+    write_text_atomic(script, "#!/bin/sh\nexec " + " ".join(shlex.quote(c) for c in cmd) + "\n")
     script.chmod(0o755)
     return ExportResult(merged=merged, adapter=adapter, modelfile=modelfile, vllm_script=script)

@@ -13,8 +13,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from triforce.fsio import write_text_atomic
 from triforce.train.config import TrainConfig
-from triforce.train.io import write_atomic
 
 
 def deepspeed_config(cfg: TrainConfig) -> dict[str, Any] | None:
@@ -86,7 +86,7 @@ def write_deepspeed_config(cfg: TrainConfig, folder: Path) -> Path | None:
     if ds is None:
         return None
     path = folder / "deepspeed.json"
-    write_atomic(path, json.dumps(ds, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(ds, indent=2) + "\n")
     return path
 
 

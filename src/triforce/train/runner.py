@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from triforce.errors import ConfigError, InputError, ToolNotFoundError
+from triforce.fsio import write_json_atomic, write_text_atomic
 from triforce.train.chat import load_tokenizer
 from triforce.train.config import TrainConfig
 from triforce.train.data import fingerprint, order_for_curriculum, read_conversations
-from triforce.train.io import write_atomic, write_json
 from triforce.train.launch import write_deepspeed_config
 
 if TYPE_CHECKING:
@@ -362,9 +362,9 @@ def train(
         "log_history": trainer.state.log_history,
     }
     if trainer.is_world_process_zero():
-        write_atomic(out / "config.resolved.yaml", yaml.safe_dump(cfg.resolved(), sort_keys=False))
-        write_json(out / "dataset.fingerprint.json", fingerprint(files) | {"samples": len(dataset)})
-        write_json(out / "metrics.json", metrics)
+        write_text_atomic(out / "config.resolved.yaml", yaml.safe_dump(cfg.resolved(), sort_keys=False))
+        write_json_atomic(out / "dataset.fingerprint.json", fingerprint(files) | {"samples": len(dataset)})
+        write_json_atomic(out / "metrics.json", metrics)
     return TrainResult(
         output_dir=out,
         adapter_dir=adapter,

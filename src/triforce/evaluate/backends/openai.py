@@ -1,0 +1,174 @@
+"""Any OpenAI-compatible chat-completions endpoint (vLLM, llama.cpp server, Ollama, LM Studio).
+
+Streams by default so time-to-first-token is measured; retries 5xx, 429, timeouts, dropped
+connections and unparseable bodies with exponential backoff; every failure ends as a Completion
+with `error` set rather than an exception, so one bad request never kills a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from triforce.evaluate.backends.base import Completion, ItemRequest
+
+
+class _Retryable(Exception):
+    """A failure worth another try (server error, timeout, garbage body)."""
+
+
+@dataclass
+class OpenAIConfig:
+    base_url: str
+    model: str = "default"
+    api_key: str | None = None
+    timeout_s: float = 120.0
+    retries: int = 3
+    backoff_s: float = 0.5
+    stream: bool = True
+    temperature: float = 0.0
+    max_tokens: int = 1024
+
+
+def chat_url(base_url: str) -> str:
+    """Accept `http://host:8000`, `.../v1` or the full `.../v1/chat/completions`."""
+    url = base_url.rstrip("/")
+    if url.endswith("/chat/completions"):
+        return url
+    if not url.endswith("/v1"):
+        url += "/v1"
+    return url + "/chat/completions"
+
+
+class OpenAIBackend:
+    def __init__(self, config: OpenAIConfig, concurrency: int = 8) -> None:
+        self.config = config
+        self.name = config.base_url
+        self._url = chat_url(config.base_url)
+        headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
+        limits = httpx.Limits(
+            max_connections=max(concurrency, 1), max_keepalive_connections=max(concurrency, 1)
+        )
+        self._client = httpx.AsyncClient(
+            headers=headers, timeout=httpx.Timeout(config.timeout_s), limits=limits
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _body(self, request: ItemRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.config.model,
+            "messages": request.messages,
+            # One temperature for every sample: pass@k assumes the n samples are drawn alike.
+            "temperature": self.config.temperature,
+            "max_tokens": self.config.max_tokens,
+            "stream": self.config.stream,
+        }
+        if self.config.temperature > 0:
+            body["seed"] = request.sample
+        return body
+
+    async def complete(self, request: ItemRequest) -> Completion:
+        body = self._body(request)
+        last_error = ""
+        for attempt in range(1, self.config.retries + 2):
+            start = time.perf_counter()
+            try:
+                text, ttft, usage = await (
+                    self._stream(body, start) if self.config.stream else self._plain(body)
+                )
+                return Completion(
+                    text=text,
+                    latency_s=time.perf_counter() - start,
+                    ttft_s=ttft,
+                    attempts=attempt,
+                    usage=usage,
+                )
+            except _Retryable as exc:
+                last_error = str(exc)
+            except httpx.TimeoutException:
+                last_error = f"timed out after {self.config.timeout_s:.1f} s"
+            except httpx.TransportError as exc:
+                last_error = f"connection failed: {exc.__class__.__name__}: {exc}"
+            except httpx.HTTPStatusError as exc:  # 4xx other than 429: the request itself is wrong
+                return Completion(
+                    error=f"HTTP {exc.response.status_code}: {exc.response.text[:200]}", attempts=attempt
+                )
+            if attempt <= self.config.retries:
+                await asyncio.sleep(
+                    self.config.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() * 0.25)
+                )
+        return Completion(
+            error=f"gave up after {self.config.retries + 1} attempts: {last_error}",
+            attempts=self.config.retries + 1,
+        )
+
+    @staticmethod
+    def _check_status(response: httpx.Response, body_text: str) -> None:
+        if response.status_code >= 500 or response.status_code == 429:
+            raise _Retryable(f"HTTP {response.status_code}: {body_text[:200]}")
+        if response.status_code >= 400:
+            raise httpx.HTTPStatusError("client error", request=response.request, response=response)
+
+    async def _plain(self, body: dict[str, Any]) -> tuple[str, float | None, dict[str, Any]]:
+        response = await self._client.post(self._url, json=body)
+        self._check_status(response, response.text)
+        try:
+            payload = response.json()
+            text = payload["choices"][0]["message"]["content"] or ""
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+            raise _Retryable(
+                f"malformed response body: {exc.__class__.__name__}: {response.text[:120]!r}"
+            ) from exc
+        return str(text), None, dict(payload.get("usage") or {})
+
+    async def _stream(self, body: dict[str, Any], start: float) -> tuple[str, float | None, dict[str, Any]]:
+        parts: list[str] = []
+        ttft: float | None = None
+        usage: dict[str, Any] = {}
+        async with self._client.stream("POST", self._url, json=body) as response:
+            if response.status_code >= 400:
+                self._check_status(response, (await response.aread()).decode("utf-8", "replace"))
+            content_type = response.headers.get("content-type", "")
+            if "text/event-stream" not in content_type:
+                # Some servers ignore stream=true and answer with one JSON body.
+                raw = (await response.aread()).decode("utf-8", "replace")
+                try:
+                    payload = json.loads(raw)
+                    return (
+                        str(payload["choices"][0]["message"]["content"] or ""),
+                        None,
+                        dict(payload.get("usage") or {}),
+                    )
+                except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+                    raise _Retryable(f"malformed response body: {raw[:120]!r}") from exc
+            done = False
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    done = True
+                    break
+                try:
+                    event = json.loads(data)
+                except json.JSONDecodeError as exc:
+                    raise _Retryable(f"malformed stream event: {data[:120]!r}") from exc
+                if event.get("usage"):
+                    usage = dict(event["usage"])
+                for choice in event.get("choices") or []:
+                    delta = (choice.get("delta") or {}).get("content")
+                    if delta:
+                        if ttft is None:
+                            ttft = time.perf_counter() - start
+                        parts.append(delta)
+            if not done and not parts:
+                raise _Retryable("stream ended without data")
+        return "".join(parts), ttft, usage

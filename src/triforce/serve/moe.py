@@ -1,0 +1,168 @@
+"""The MoE path of oracle-council: ask the relevant specialists at once, then synthesize.
+
+The fan-out legs only need each specialist's text, with retries and a timeout: exactly what
+`triforce.evaluate`'s OpenAI-compatible backend does, so it is reused here. The synthesis call
+is an ordinary relayed request (it may stream to the caller), built by `synthesis_messages`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from triforce.evaluate.backends import Completion, ItemRequest, OpenAIBackend, OpenAIConfig
+from triforce.serve.router import RouterConfig, request_text
+from triforce.serve.upstream import Upstream
+
+
+@dataclass(frozen=True)
+class ExpertAnswer:
+    domain: str
+    model: str
+    text: str
+    error: str | None
+    latency_s: float | None
+    attempts: int
+    usage: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def timed_out(self) -> bool:
+        return self.error is not None and "timed out" in self.error
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "model": self.model,
+            "ok": self.ok,
+            "error": self.error,
+            "latency_s": None if self.latency_s is None else round(self.latency_s, 3),
+            "attempts": self.attempts,
+            "chars": len(self.text),
+            "usage": self.usage,
+        }
+
+
+def flatten_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Messages with text-only content (content lists joined), as the evaluate client takes them."""
+    out = []
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list):
+            content = "\n".join(
+                str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text"
+            )
+        out.append({"role": str(m.get("role", "user")), "content": str(content or "")})
+    return out
+
+
+class ExpertPool:
+    """Asks specialists through `triforce.evaluate`'s backend on one long-lived event loop.
+
+    Request threads hand their fan-out to the loop thread; backends (one httpx pool each) are
+    kept per (endpoint, model, temperature, max_tokens), because building a fresh client costs
+    tens of milliseconds (its TLS context) per specialist per request.
+    """
+
+    def __init__(self, *, timeout_s: float, retries: int, max_backends: int = 64) -> None:
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self._max = max_backends
+        self._backends: OrderedDict[tuple[str, str, float, int], OpenAIBackend] = OrderedDict()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="triforce-moe", daemon=True)
+        self._thread.start()
+
+    def ask(
+        self,
+        experts: list[tuple[str, Upstream]],
+        messages: list[dict[str, Any]],
+        *,
+        request_id: str,
+        temperature: float,
+        max_tokens: int,
+    ) -> list[ExpertAnswer]:
+        """Ask every (domain, upstream) concurrently; one failure never cancels the others."""
+        job = self._ask_all(experts, flatten_messages(messages), request_id, temperature, max_tokens)
+        return asyncio.run_coroutine_threadsafe(job, self._loop).result()
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        backends = list(self._backends.values())
+        self._backends.clear()
+
+        async def _close_all() -> None:
+            await asyncio.gather(*(b.aclose() for b in backends), return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(_close_all(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def _backend(self, up: Upstream, temperature: float, max_tokens: int) -> OpenAIBackend:
+        # Runs on the loop thread only: no lock needed.
+        key = (up.base_url, up.model, temperature, max_tokens)
+        backend = self._backends.get(key)
+        if backend is not None:
+            self._backends.move_to_end(key)
+            return backend
+        backend = OpenAIBackend(
+            OpenAIConfig(
+                base_url=up.base_url,
+                model=up.model,
+                timeout_s=self.timeout_s,
+                retries=self.retries,
+                backoff_s=0.2,
+                stream=False,
+                temperature=temperature,
+                max_tokens=max_tokens,
+            ),
+            concurrency=16,
+        )
+        self._backends[key] = backend
+        if len(self._backends) > self._max:
+            _, old = self._backends.popitem(last=False)
+            # It may still be answering a request: close it once any call on it has ended.
+            grace = self.timeout_s * (self.retries + 1) + 5
+            self._loop.call_later(grace, lambda: self._loop.create_task(old.aclose()))
+        return backend
+
+    async def _ask_all(
+        self,
+        experts: list[tuple[str, Upstream]],
+        messages: list[dict[str, str]],
+        request_id: str,
+        temperature: float,
+        max_tokens: int,
+    ) -> list[ExpertAnswer]:
+        request = ItemRequest(item_id=request_id, sample=0, messages=messages)
+        backends = [self._backend(up, temperature, max_tokens) for _, up in experts]
+        done: list[Completion] = await asyncio.gather(*(b.complete(request) for b in backends))
+        return [
+            ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts, c.usage)
+            for (domain, up), c in zip(experts, done, strict=True)
+        ]
+
+
+def synthesis_messages(
+    config: RouterConfig, messages: list[dict[str, Any]], answers: list[ExpertAnswer]
+) -> list[dict[str, Any]]:
+    """The conversation so far (system prompts replaced) plus the specialists' answers to merge."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=len(messages))
+    history = [m for m in messages[:last_user] if m.get("role") != "system"]
+    sections = [f"## Request\n{request_text(messages)}"]
+    for a in answers:
+        heading = config.expert_heading.format(model=a.model, domain=a.domain)
+        sections.append(f"{heading}\n{a.text if a.ok else f'(no answer: {a.error})'}")
+    return [
+        {"role": "system", "content": config.synthesis_system},
+        *history,
+        {"role": "user", "content": "\n\n".join(sections)},
+    ]

@@ -1,0 +1,1 @@
+"""Source of the bundled evaluation suites (compiled to JSONL by tools/build_eval_suites.py)."""
