@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
-from triforce.cli import asm, corpus, cpu, dataset, doctor
 from triforce.cli import serve
 from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
