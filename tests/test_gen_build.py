@@ -45,6 +45,9 @@ def test_outputs_and_report(fresh: Path) -> None:
     for g in GENS:
         v = report["per_generator"][g]
         assert v["verified"] + sum(v["rejected"].values()) == v["candidates"]
+    from triforce.dataset.sample_io import read_jsonl
+
+    assert len(read_jsonl(fresh / "samples.jsonl").samples) == len(samples)  # the curation layer reads it
     rejects = [json.loads(x) for x in _lines(fresh / "rejects.jsonl")]
     assert {r["reason"] for r in rejects} >= {"unhookable"}
     assert report["per_generator"]["hook"]["rejected"]["unhookable"] >= 2
