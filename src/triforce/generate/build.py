@@ -32,6 +32,9 @@ class LoadedCorpus:
     files_read: int = 0
     files_skipped: list[tuple[str, str]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    # How to read the same routines again (source paths, origin): lets workers load the corpus
+    # themselves instead of inheriting it through fork. None for corpora built in memory.
+    reload: tuple[list[str], str] | None = None
 
 
 def load_routines(sources: Sequence[Path], origin: Origin = "original") -> LoadedCorpus:
@@ -40,7 +43,7 @@ def load_routines(sources: Sequence[Path], origin: Origin = "original") -> Loade
     Raises InputError only when nothing at all yields a routine."""
     from triforce.corpus import bundled_corpus, read_corpus
 
-    out = LoadedCorpus(routines=[])
+    out = LoadedCorpus(routines=[], reload=([str(p) for p in sources], origin))
     reports: list[tuple[str, Any]] = []
     if not sources:
         reports.append(("bundled", bundled_corpus()))
@@ -154,7 +157,7 @@ def run_build(
             totals[g] += n
         return all(totals[g] >= limit for g in generators)
 
-    pool = WorkerPool(workers, work_opts, routines)
+    pool = WorkerPool(workers, work_opts, routines, corpus.reload)
     try:
         # Without a limit every chunk is queued at once (no idle worker between waves); with one,
         # waves of a few chunks per worker let the build stop soon after the limit is reached.

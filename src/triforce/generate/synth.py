@@ -142,9 +142,22 @@ def _short(exc: BaseException) -> str:
 
 
 _WORKER_OPTS = WorkOptions()
-# Routines are handed to forked workers by inheritance: they hold reader closures that do not
-# pickle, and sending indices is cheaper than sending source text anyway.
+# Routines hold reader closures that do not pickle, so workers get them another way: re-read
+# from the same sources (a clean forkserver worker), or inherited through fork when the corpus
+# did not come from files. Chunks then name routines by index, which is cheaper anyway.
 _WORKER_ROUTINES: list[Any] = []
+
+
+def _init_reloaded(opts: WorkOptions, reload: tuple[list[str], str], keys: list[str]) -> None:
+    global _WORKER_OPTS
+    from triforce.generate.build import load_routines
+
+    sources, origin = reload
+    routines = load_routines([Path(s) for s in sources], origin=origin).routines  # type: ignore[arg-type]
+    if [routine_key(r) for r in routines] != keys:
+        raise RuntimeError("worker read a different corpus than the build (sources changed meanwhile)")
+    _WORKER_OPTS = opts
+    _WORKER_ROUTINES[:] = routines
 
 
 def _work_chunk(chunk: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
@@ -152,20 +165,37 @@ def _work_chunk(chunk: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
 
 
 class WorkerPool:
-    """Chunks of routines spread over forked processes (or run inline with one worker).
+    """Chunks of routines spread over worker processes (or run inline with one worker).
 
-    Chunks name routines by their index in `routines`."""
+    Chunks name routines by their index in `routines`. With `reload` (the sources and origin the
+    corpus was read from) workers start from a clean forkserver and read the corpus themselves:
+    forking a process that already runs threads (a progress display, asar's pipes) can deadlock."""
 
-    def __init__(self, workers: int, opts: WorkOptions, routines: Sequence[Any]) -> None:
+    def __init__(
+        self,
+        workers: int,
+        opts: WorkOptions,
+        routines: Sequence[Any],
+        reload: tuple[list[str], str] | None = None,
+    ) -> None:
         global _WORKER_OPTS
-        self.workers = max(1, workers) if "fork" in mp.get_all_start_methods() else 1
+        methods = mp.get_all_start_methods()
+        self.workers = max(1, workers)
         self.opts = opts
         self.routines = list(routines)
         self._pool: Any = None
-        if self.workers > 1:
+        if self.workers == 1:
+            return
+        if reload is not None and "forkserver" in methods:
+            keys = [routine_key(r) for r in self.routines]
+            ctx = mp.get_context("forkserver")
+            self._pool = ctx.Pool(self.workers, _init_reloaded, (opts, reload, keys))
+        elif "fork" in methods:
             _WORKER_OPTS = opts
             _WORKER_ROUTINES[:] = self.routines
             self._pool = mp.get_context("fork").Pool(self.workers)
+        else:
+            self.workers = 1
 
     def map(self, chunks: list[list[tuple[int, list[str]]]]) -> Any:
         """Yield each chunk's units in submission order as they complete."""
