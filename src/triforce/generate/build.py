@@ -218,10 +218,12 @@ def finalize(
     seen_ids: set[str] = set()
     seen_units: set[tuple[str, str]] = set()
     asar_calls = 0
+    cpu_s = 0.0
     for u in ordered:
         gens = [g for g in u["generators"] if g in per_gen and (u["routine"], g) not in seen_units]
         seen_units.update((u["routine"], g) for g in gens)
         asar_calls += u.get("asar_calls", 0)
+        cpu_s += u.get("cpu_s", 0.0)
         for g in gens:
             per_gen[g]["candidates"] += u["candidates"].get(g, 0)
         for rej in u["rejects"]:
@@ -262,5 +264,6 @@ def finalize(
             "rejected": sum(sum(v["rejected"].values()) for v in per_gen.values()),
         },
         "asar_calls": asar_calls,
+        "generate_cpu_s": round(cpu_s, 2),  # CPU of the generating processes and their asar runs
         "outputs": {"samples": "samples.jsonl", "rejects": "rejects.jsonl", "report": "report.json"},
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import resource
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ def process_routines(
     assembler: Assembler | None = None,
 ) -> list[dict[str, Any]]:
     """Run the requested generators on each routine; one result unit per routine, in order."""
+    cpu0 = _cpu_seconds()
     asm = assembler or Assembler(batch=opts.batch_asar)
     roots = {getattr(r, "root", None) for r, _ in items}
     asm.include_root = roots.pop() if len(roots) == 1 else None
@@ -130,9 +132,17 @@ def process_routines(
     SHARED.clear()
     for unit in units:
         unit["asar_calls"] = 0
-    if units:
+        unit["cpu_s"] = 0.0
+    if units:  # chunk totals ride on its first unit
         units[0]["asar_calls"] = asm.calls
+        units[0]["cpu_s"] = round(_cpu_seconds() - cpu0, 4)
     return units
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and the asar processes it has waited for."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _short(exc: BaseException) -> str:
