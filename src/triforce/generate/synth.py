@@ -208,12 +208,13 @@ class WorkerPool:
             self.workers = 1
 
     def map(self, chunks: list[list[tuple[int, list[str]]]]) -> Any:
-        """Yield each chunk's units in submission order as they complete."""
+        """Yield each chunk's units as soon as the chunk is done (not in submission order: a
+        finished chunk is saved even while an earlier, slower one is still running)."""
         if self._pool is None:
             for chunk in chunks:
                 yield process_routines([(self.routines[i], gens) for i, gens in chunk], self.opts)
         else:
-            yield from self._pool.imap(_work_chunk, chunks)
+            yield from self._pool.imap_unordered(_work_chunk, chunks)
 
     def close(self) -> None:
         if self._pool is not None:
