@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from triforce.cli import asm, corpus, cpu, dataset, doctor
+from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import serve
 from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.command("doctor")(doctor.doctor)
 app.add_typer(asm.app, name="asm")
 app.add_typer(cpu.app, name="cpu")
+app.command("build")(build.build)
 app.command("serve")(serve.serve)
 app.command("route")(serve.route)
 app.add_typer(eval_cli.app, name="eval")

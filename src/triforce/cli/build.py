@@ -1,0 +1,107 @@
+"""`triforce build`: the main job, corpus to verified samples, as a thin layer over generate.build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, cast, get_args
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from triforce.dataset.sample import Origin
+from triforce.generate.build import BuildOptions, PostBuildStep, load_routines, run_build
+from triforce.generate.synth import GENERATORS
+
+# Curation steps applied to a finished build, in order (the dataset pipeline registers here).
+POST_BUILD: list[PostBuildStep] = []
+
+
+def build(
+    source: list[Path] = typer.Option(
+        [], "--source", "-s", help="asar source tree(s); default: the bundled corpus."
+    ),
+    out: Path = typer.Option(Path("triforce-out"), "--out", "-o", help="Output directory."),
+    generators: str = typer.Option(
+        ",".join(GENERATORS), "--generators", "-g", help="Comma-separated generators."
+    ),
+    limit_per_type: int | None = typer.Option(
+        None, "--limit-per-type", "-n", help="Keep at most N samples per generator."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", "-j", help="Worker processes (default: all cores)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed for test states (same seed, same samples)."),
+    origin: str = typer.Option("original", "--origin", help="Provenance origin tag for --source trees."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Build verified ASM samples (base, debug, optimize, hook, doc) into samples.jsonl.
+
+    Interrupt at any time: rerunning the same command continues where it stopped."""
+    gens = [g.strip() for g in generators.split(",") if g.strip()]
+    unknown = [g for g in gens if g not in GENERATORS]
+    if unknown:
+        raise typer.BadParameter(f"unknown generator(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    origins = get_args(Origin)
+    if origin not in origins:
+        raise typer.BadParameter(f"--origin must be one of {', '.join(origins)}")
+    console = Console(stderr=json_out)
+    corpus = load_routines(source, origin=cast(Origin, origin))
+    opts = BuildOptions(generators=gens, limit_per_type=limit_per_type, seed=seed, workers=workers)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=json_out,
+    ) as bar:
+        read = bar.add_task("read corpus", total=1)
+        bar.update(read, completed=1, description=f"read corpus ({len(corpus.routines)} routines)")
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, advance: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], advance=advance, total=total)
+
+        try:
+            report = run_build(corpus, out, opts, progress=progress, post_build=POST_BUILD)
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted[/]: finished routines are saved in {out}; rerun to continue.")
+            raise typer.Exit(130) from None
+    if json_out:
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    _summary(console, report, out)
+
+
+def _summary(console: Console, report: dict[str, Any], out: Path) -> None:
+    c = report["corpus"]
+    console.print(
+        f"routines read: {c['routines_read']} from {c['files_read']} files "
+        f"({len(c['files_skipped'])} skipped); processed {report['routines_processed']}"
+        + (f"; resumed {report['resumed_units']} units" if report["resumed_units"] else "")
+    )
+    for path, reason in c["files_skipped"][:10]:
+        console.print(f"  [yellow]skipped[/] {path}: {reason}")
+    if report["routines_rejected"]:
+        console.print(
+            "routines not executable: "
+            + ", ".join(f"{k} {v}" for k, v in report["routines_rejected"].items())
+        )
+    table = Table(title=f"triforce build -> {out}")
+    for col in ("generator", "candidates", "verified", "kept", "rejected (by reason)"):
+        table.add_column(col)
+    for g, v in report["per_generator"].items():
+        reasons = ", ".join(f"{k} {n}" for k, n in sorted(v["rejected"].items(), key=lambda kv: -kv[1]))
+        table.add_row(g, str(v["candidates"]), str(v["verified"]), str(v["kept"]), reasons or "-")
+    t = report["totals"]
+    table.add_row("total", str(t["candidates"]), str(t["verified"]), str(t["kept"]), str(t["rejected"]))
+    console.print(table)
+    console.print(
+        f"{t['kept']} samples in {out / 'samples.jsonl'}, {report['elapsed_s']} s "
+        f"({report['verified_per_s']} verified/s); report: {out / 'report.json'}"
+    )

@@ -1,0 +1,269 @@
+"""`triforce build` as a library call: corpus -> generators -> verified samples on disk.
+
+Resumable and deterministic: the unit log (store.UnitLog) records every finished routine, a
+rerun skips them, and the final files are assembled from the log in corpus order, so an
+interrupted-then-resumed build writes exactly what an uninterrupted one would. Steps that
+curate the result (the dataset pipeline) plug in through `post_build`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from triforce.dataset.sample import Origin
+from triforce.errors import InputError
+from triforce.fsio import write_json_atomic
+from triforce.generate.store import UnitLog, write_jsonl_atomic
+from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
+
+FORMAT_VERSION = 1
+CHUNK = 4  # routines per worker task: two asar processes per chunk
+
+
+@dataclass
+class LoadedCorpus:
+    routines: list[Any]
+    files_read: int = 0
+    files_skipped: list[tuple[str, str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    # How to read the same routines again (source paths, origin): lets workers load the corpus
+    # themselves instead of inheriting it through fork. None for corpora built in memory.
+    reload: tuple[list[str], str] | None = None
+
+
+def load_routines(sources: Sequence[Path], origin: Origin = "original") -> LoadedCorpus:
+    """The bundled corpus when no source is given, else every source tree (unreadable ones skipped).
+
+    Raises InputError only when nothing at all yields a routine."""
+    from triforce.corpus import bundled_corpus, read_corpus
+
+    out = LoadedCorpus(routines=[], reload=([str(p) for p in sources], origin))
+    reports: list[tuple[str, Any]] = []
+    if not sources:
+        reports.append(("bundled", bundled_corpus()))
+    for src in sources:
+        path = Path(src)
+        if not path.exists():
+            out.files_skipped.append((str(path), "does not exist"))
+            continue
+        reports.append((str(path), read_corpus([path], name=path.resolve().name, origin=origin)))
+    for name, rep in reports:
+        out.sources.append(name)
+        out.routines.extend(rep.routines)
+        files_read = rep.files_read
+        out.files_read += files_read if isinstance(files_read, int) else len(files_read)
+        out.files_skipped.extend((str(p), str(reason)) for p, reason in getattr(rep, "files_skipped", []))
+    if not out.routines:
+        skipped = "; ".join(f"{p}: {r}" for p, r in out.files_skipped[:5])
+        raise InputError(
+            f"no routines found in {', '.join(str(s) for s in sources) or 'the bundled corpus'} "
+            f"({out.files_read} files read, {len(out.files_skipped)} skipped{': ' + skipped if skipped else ''})"
+        )
+    return out
+
+
+@dataclass
+class BuildOptions:
+    generators: Sequence[str] = tuple(GENERATORS)
+    limit_per_type: int | None = None
+    seed: int = 0
+    workers: int | None = None
+    batch_asar: bool = True
+    n_random: int = N_RANDOM
+    chunk: int = CHUNK
+
+
+class PostBuildStep(Protocol):
+    """A step run on the finished build directory (e.g. dataset curation); returns a report entry."""
+
+    __name__: str
+
+    def __call__(self, out_dir: Path, report: dict[str, Any]) -> dict[str, Any]: ...
+
+
+Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+def _fingerprint(routines: Sequence[Any]) -> str:
+    h = hashlib.sha256()
+    for r in routines:
+        h.update(routine_key(r).encode())
+        h.update(r.body.encode())
+    return h.hexdigest()[:16]
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_build(
+    corpus: LoadedCorpus,
+    out_dir: Path,
+    opts: BuildOptions,
+    progress: Progress | None = None,
+    post_build: Sequence[PostBuildStep] = (),
+) -> dict[str, Any]:
+    """Build (or resume) into out_dir and return the report (also written to report.json)."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    generators = [g for g in GENERATORS if g in opts.generators]
+    routines = list(corpus.routines)
+    keys = [routine_key(r) for r in routines]
+    order = {k: i for i, k in reversed(list(enumerate(keys)))}
+    manifest = {
+        "format": FORMAT_VERSION,
+        "seed": opts.seed,
+        "corpus": _fingerprint(routines),
+        "n_random": opts.n_random,
+    }
+    log = UnitLog(out_dir, manifest)
+    resumed_units = len(log.units)
+    done = log.done()
+    per_unit: dict[tuple[str, str], int] = {}
+
+    def _count(unit: dict[str, Any]) -> None:
+        for g in unit["generators"]:
+            n = sum(1 for s in unit["samples"] if s["meta"]["generator"] == g)
+            per_unit.setdefault((unit["routine"], g), n)
+
+    for u in log.units:
+        _count(u)
+    limit = opts.limit_per_type
+    workers = opts.workers or _cpu_count()
+    work_opts = WorkOptions(seed=opts.seed, batch_asar=opts.batch_asar, n_random=opts.n_random)
+    # Chunks are fixed slices of the corpus with every requested generator, whatever was done
+    # before: a chunk's asar batch (and so where each candidate lands) is the same in a fresh
+    # build and in a resumed one. A chunk cut short by a crash is rerun whole; finalize keeps
+    # the first copy of each unit.
+    unique = [i for i, k in enumerate(keys) if order[k] == i]
+    chunks_all = [unique[i : i + opts.chunk] for i in range(0, len(unique), opts.chunk)]
+    pending = [c for c in chunks_all if any((keys[i], g) not in done for i in c for g in generators)]
+    if progress:
+        progress("generate", len(routines) - sum(len(c) for c in pending), len(routines))
+
+    def _reached() -> bool:
+        if limit is None:
+            return False
+        totals = Counter({g: 0 for g in generators})
+        for (_, g), n in per_unit.items():
+            totals[g] += n
+        return all(totals[g] >= limit for g in generators)
+
+    pool = WorkerPool(workers, work_opts, routines, corpus.reload)
+    try:
+        # Without a limit every chunk is queued at once (no idle worker between waves); with one,
+        # waves of a few chunks per worker let the build stop soon after the limit is reached.
+        wave = max(1, len(pending)) if limit is None else max(1, workers * 4)
+        for pos in range(0, len(pending), wave):
+            if _reached():
+                break
+            batch = [[(i, list(generators)) for i in c] for c in pending[pos : pos + wave]]
+            for units in pool.map(batch):
+                for unit in units:
+                    log.append(unit)
+                    _count(unit)
+                if progress:
+                    progress("generate", len(units), len(routines))
+    finally:
+        pool.close()
+        log.close()
+    if progress:
+        progress("finalize", 0, 1)
+    report = finalize(out_dir, log.units, order, generators, limit, corpus)
+    report.update(
+        {
+            "seed": opts.seed,
+            "workers": workers,
+            "batch_asar": opts.batch_asar,
+            "limit_per_type": limit,
+            "resumed_units": resumed_units,
+            "restarted": log.restarted,
+            "elapsed_s": round(time.perf_counter() - started, 3),
+        }
+    )
+    report["verified_per_s"] = round(report["totals"]["verified"] / max(report["elapsed_s"], 1e-9), 2)
+    report["post_build"] = {}
+    for step in post_build:
+        report["post_build"][step.__name__] = step(out_dir, report)
+    write_json_atomic(out_dir / "report.json", report)
+    if progress:
+        progress("finalize", 1, 1)
+    return report
+
+
+def finalize(
+    out_dir: Path,
+    units: list[dict[str, Any]],
+    order: dict[str, int],
+    generators: Sequence[str],
+    limit: int | None,
+    corpus: LoadedCorpus,
+) -> dict[str, Any]:
+    """Write samples.jsonl and rejects.jsonl from the unit log, in corpus order, and report."""
+    ordered = sorted((u for u in units if u["routine"] in order), key=lambda u: order[u["routine"]])
+    per_gen: dict[str, dict[str, Any]] = {
+        g: {"candidates": 0, "verified": 0, "kept": 0, "rejected": Counter()} for g in generators
+    }
+    routine_rejects: Counter[str] = Counter()
+    kept: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    seen_ids: set[str] = set()
+    seen_units: set[tuple[str, str]] = set()
+    asar_calls = 0
+    cpu_s = 0.0
+    for u in ordered:
+        gens = [g for g in u["generators"] if g in per_gen and (u["routine"], g) not in seen_units]
+        seen_units.update((u["routine"], g) for g in gens)
+        asar_calls += u.get("asar_calls", 0)
+        cpu_s += u.get("cpu_s", 0.0)
+        for g in gens:
+            per_gen[g]["candidates"] += u["candidates"].get(g, 0)
+        for rej in u["rejects"]:
+            if rej["generator"] == "*":
+                routine_rejects[rej["reason"]] += 1
+                rejects.append({**rej, "routine_key": u["routine"]})
+            elif rej["generator"] in gens:
+                per_gen[rej["generator"]]["rejected"][rej["reason"]] += 1
+                rejects.append({**rej, "routine_key": u["routine"]})
+        for s in u["samples"]:
+            g = s["meta"]["generator"]
+            if g not in gens:
+                continue
+            per_gen[g]["verified"] += 1
+            if (limit is not None and per_gen[g]["kept"] >= limit) or s["id"] in seen_ids:
+                continue
+            seen_ids.add(s["id"])
+            per_gen[g]["kept"] += 1
+            kept.append(s)
+    write_jsonl_atomic(out_dir / "samples.jsonl", kept)
+    write_jsonl_atomic(out_dir / "rejects.jsonl", rejects)
+    return {
+        "format": FORMAT_VERSION,
+        "generators": list(generators),
+        "corpus": {
+            "sources": corpus.sources,
+            "routines_read": len(corpus.routines),
+            "files_read": corpus.files_read,
+            "files_skipped": [list(x) for x in corpus.files_skipped],
+        },
+        "routines_processed": len({u["routine"] for u in ordered}),
+        "routines_rejected": dict(routine_rejects),
+        "per_generator": {g: {**v, "rejected": dict(v["rejected"])} for g, v in per_gen.items()},
+        "totals": {
+            "candidates": sum(v["candidates"] for v in per_gen.values()),
+            "verified": sum(v["verified"] for v in per_gen.values()),
+            "kept": len(kept),
+            "rejected": sum(sum(v["rejected"].values()) for v in per_gen.values()),
+        },
+        "asar_calls": asar_calls,
+        "generate_cpu_s": round(cpu_s, 2),  # CPU of the generating processes and their asar runs
+        "outputs": {"samples": "samples.jsonl", "rejects": "rejects.jsonl", "report": "report.json"},
+    }

@@ -1,0 +1,101 @@
+"""What every generator shares: the candidate/judge protocol, catalogues and sample assembly.
+
+A generator works in two steps so that asar can run once for many candidates: `propose`
+returns candidate sources (texts to assemble), the synthesizer assembles all of them in one
+batch, and `judge` turns each assembled candidate into a verified Sample or a Reject.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Protocol
+
+import yaml
+
+from triforce.dataset.sample import Message, Provenance, Sample, Verification
+from triforce.generate.context import Context, Reject
+
+
+@dataclass
+class Candidate:
+    """A text to assemble (None when the generator needs no extra assembly) plus its payload."""
+
+    generator: str
+    source: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Generator(Protocol):
+    name: str
+    task: str
+
+    def propose(self, ctx: Context) -> list[Candidate]: ...
+
+    def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None: ...
+
+
+@functools.cache
+def catalog(name: str) -> dict[str, Any]:
+    """A YAML catalogue shipped in triforce/generate/catalogs/."""
+    text = resources.files("triforce.generate").joinpath("catalogs", name).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def system_prompt() -> str:
+    return str(catalog("prompts.yaml")["system"]["default"]).strip()
+
+
+def source_key(generator: str) -> str:
+    return str(catalog("prompts.yaml")["sources"][generator])
+
+
+def provenance_of(routine: Any) -> Provenance:
+    prov = routine.provenance
+    data = prov.model_dump() if hasattr(prov, "model_dump") else dict(prov)
+    if not data.get("routine"):
+        data["routine"] = routine.qualified_name
+    return Provenance(**data)
+
+
+def make_sample(
+    ctx: Context,
+    generator: str,
+    task: str,
+    user: str,
+    assistant: str,
+    verification: Verification,
+    meta: dict[str, Any],
+) -> Sample:
+    r = ctx.subject.routine
+    return Sample(
+        messages=[
+            Message(role="system", content=system_prompt()),
+            Message(role="user", content=user),
+            Message(role="assistant", content=assistant),
+        ],
+        domain="din",
+        task=task,
+        source=source_key(generator),
+        provenance=provenance_of(r),
+        verification=verification,
+        meta={"generator": generator, "routine": r.qualified_name, **meta},
+    )
+
+
+def fence(code: str) -> str:
+    return "```asm\n" + code.rstrip("\n") + "\n```"
+
+
+def width_text(m: int | None, x: int | None) -> str:
+    parts = []
+    parts.append(f"A {m}-bit (M={'0' if m == 16 else '1'})" if m else "A width not fixed at entry")
+    parts.append(f"X/Y {x}-bit (X={'0' if x == 16 else '1'})" if x else "X/Y width not fixed at entry")
+    return ", ".join(parts)
+
+
+def call_text(convention: str) -> str:
+    return "called with JSL, returns with RTL" if convention == "jsl" else "called with JSR, returns with RTS"

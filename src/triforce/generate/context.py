@@ -1,0 +1,149 @@
+"""Per-routine context shared by the generators: source, assembled image, states, baseline runs.
+
+A routine is assembled and executed once; every generator then works from that baseline, so a
+debug or optimize candidate is judged against the same states the original was run on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from triforce.generate.asmtext import parse, render
+from triforce.generate.execution import Convention, Outcome, first_error, run_states
+from triforce.generate.states import StateInputs, StateSpec, generate_states, inputs_of
+
+CONVENTIONS: dict[str, Convention] = {"rtl": "jsl", "rts": "jsr"}
+MIN_STATES = 4
+PROBE_STATES = 6
+
+
+@dataclass
+class Reject:
+    """A candidate that was not kept, with a reason key (for counting) and a detail (for people)."""
+
+    generator: str
+    routine: str
+    reason: str
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "generator": self.generator,
+            "routine": self.routine,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class Subject:
+    """A routine made executable: the source that assembles alone and how to call it.
+
+    The text is split in three so generators edit only the routine itself: `prefix` (mapper,
+    defines, macros the routine needs), `body` (the routine, one statement per line) and
+    `suffix` (the corpus routines and data it references, appended by the corpus reader)."""
+
+    routine: Any
+    prefix: str
+    body: str
+    suffix: str
+    convention: Convention
+    inputs: StateInputs
+
+    @property
+    def name(self) -> str:
+        return str(self.routine.name)
+
+    @property
+    def code(self) -> str:
+        return self.with_body(self.body)
+
+    def with_body(self, body: str) -> str:
+        """The full source with another body (a buggy, optimized or hooked variant)."""
+        return self.prefix + body + self.suffix
+
+    @property
+    def body_line(self) -> int:
+        """Line number (1-based) of the body's first line within `code`."""
+        return self.prefix.count("\n") + 1
+
+    def entry_of(self, assembled: Any) -> int | None:
+        """The routine's address in an assembled result (namespaced labels included)."""
+        r = self.routine
+        for label in (r.name, r.qualified_name, f"{getattr(r, 'namespace', '')}_{r.name}"):
+            if label in assembled.symbols:
+                return int(assembled.symbols[label])
+        return None
+
+
+@dataclass
+class Context:
+    """A subject after assembly and baseline execution."""
+
+    subject: Subject
+    image: Any
+    entry: int
+    states: list[StateSpec]
+    outcomes: list[Outcome]
+    seed: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def good(self) -> list[tuple[StateSpec, Outcome]]:
+        """States on which the original routine returned normally: the ones worth comparing on."""
+        return [(s, o) for s, o in zip(self.states, self.outcomes, strict=True) if o.returned]
+
+
+def split_standalone(routine: Any) -> tuple[str, str, str]:
+    """(prefix, body, suffix) of the routine's position-independent standalone source.
+
+    `standalone(placed=False)` leaves placement to the assembler (asar batches put each snippet
+    in its own slot) and appends the corpus blocks the routine references after the body."""
+    text = routine.standalone(placed=False)
+    body = routine.body.rstrip("\n")
+    at = text.find(body)
+    if at < 0:  # the reader adjusted the body (e.g. balanced an if/endif): edit the whole text
+        return "", text, ""
+    return text[:at], text[at : at + len(body)] + "\n", text[at + len(body) :].lstrip("\n")
+
+
+def make_subject(routine: Any) -> Subject | Reject:
+    """The routine with its prerequisites (the corpus reader appends what it calls)."""
+    convention = CONVENTIONS.get(routine.returns or "")
+    if convention is None:
+        return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
+    prefix, body, suffix = split_standalone(routine)
+    return Subject(routine, prefix, render(parse(body)), suffix, convention, inputs_of(routine))
+
+
+def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 12) -> Context | Reject:
+    """Probe run on seeds and edge states to learn what the routine reads, then the full run."""
+    if not assembled.ok:
+        return Reject("*", subject.inputs.name, "original-rejected", first_error(assembled))
+    entry = subject.entry_of(assembled)
+    if entry is None:
+        return Reject(
+            "*", subject.inputs.name, "no-entry-symbol", f"label {subject.name} not in asar symbols"
+        )
+    # A few states are enough to learn which addresses the routine reads.
+    probe_states = generate_states(subject.inputs, seed, n_random=0)[:PROBE_STATES]
+    probe = run_states(assembled, entry, subject.convention, probe_states)
+    reads: set[int] = set()
+    for o in probe:
+        reads |= o.reads
+    states = generate_states(subject.inputs, seed, n_random=n_random, read_addresses=reads)
+    outcomes = run_states(assembled, entry, subject.convention, states)
+    ctx = Context(subject, assembled, entry, states, outcomes, seed)
+    if len(ctx.good) < MIN_STATES:
+        bad = next((o for o in outcomes if not o.returned), None)
+        detail = f"returned on {len(ctx.good)}/{len(states)} states"
+        if bad is not None:
+            detail += f"; state {bad.state} stopped by {bad.reason}"
+        return Reject("*", subject.inputs.name, "does-not-return", detail)
+    return ctx
+
+
+def good_specs(ctx: Context) -> Sequence[StateSpec]:
+    return [s for s, _ in ctx.good]

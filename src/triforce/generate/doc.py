@@ -1,0 +1,160 @@
+"""doc: explain a routine from traced execution and static reading only.
+
+Every statement in the answer is computed: which registers and flags change (compared before
+and after on every state), which memory is read and written (the bus watch of the runs), the
+width at entry (declared or inferred by the corpus reader) and at exit (final P), hardware
+registers touched, calls, and the cycle cost measured by the CPU. The author's comment is
+quoted as such, never paraphrased into claims.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triforce.dataset.sample import Sample, Verification
+from triforce.generate.asmtext import strip_leading_comments
+from triforce.generate.base import doc_parts
+from triforce.generate.candidate import Candidate, call_text, fence, make_sample, width_text
+from triforce.generate.context import Context, Reject
+from triforce.generate.execution import exec_record
+from triforce.generate.states import normalize_address
+
+_FLAGS = (("N", 0x80), ("V", 0x40), ("D", 0x08), ("I", 0x04), ("Z", 0x02), ("C", 0x01))
+
+
+def _is_mmio(addr: int) -> bool:
+    bank, low = addr >> 16, addr & 0xFFFF
+    return (bank <= 0x3F or 0x80 <= bank <= 0xBF) and (0x2100 <= low <= 0x21FF or 0x4200 <= low <= 0x43FF)
+
+
+def _is_data_ram(addr: int, stack_low: int) -> bool:
+    n = normalize_address(addr)
+    if n >> 16 in (0x7E, 0x7F):
+        low = n & 0xFFFF
+        return not (n >> 16 == 0x7E and stack_low <= low <= 0x01FF)
+    return 0x70 <= n >> 16 <= 0x7D  # SRAM (LoROM)
+
+
+def _ranges(addrs: list[int]) -> list[str]:
+    out: list[str] = []
+    start = prev = None
+    for a in sorted(addrs):
+        if start is None:
+            start = prev = a
+        elif prev is not None and a == prev + 1:
+            prev = a
+        else:
+            out.append(f"${start:06X}" if start == prev else f"${start:06X}-${prev:06X}")
+            start = prev = a
+    if start is not None:
+        out.append(f"${start:06X}" if start == prev else f"${start:06X}-${prev:06X}")
+    return out
+
+
+def facts(ctx: Context) -> dict[str, Any]:
+    """The measurable facts about the routine over all states where it returned."""
+    good = ctx.good
+    stack_low = 0x0100
+    changed: dict[str, bool] = {}
+    for reg in ("a", "x", "y", "db", "d"):
+        changed[reg] = any(getattr(s, reg) != o.regs[reg] for s, o in good)
+    flags_changed = [name for name, bit in _FLAGS if any((s.p ^ o.regs["p"]) & bit for s, o in good)]
+    exit_m = {(o.regs["p"] >> 5) & 1 for _, o in good}
+    exit_x = {(o.regs["p"] >> 4) & 1 for _, o in good}
+    reads: set[int] = set()
+    writes: set[int] = set()
+    mmio: set[int] = set()
+    for _, o in good:
+        reads |= {a for a in o.reads if _is_data_ram(a, stack_low)}
+        writes |= {a for a in o.writes if _is_data_ram(a, stack_low)}
+        mmio |= {a & 0xFFFF for a in (*o.reads, *o.writes) if _is_mmio(a)}
+    cycles = [o.cycles for _, o in good]
+    insns = [o.instructions for _, o in good]
+    return {
+        "registers_changed": sorted(k for k, v in changed.items() if v),
+        "registers_preserved": sorted(k for k, v in changed.items() if not v),
+        "flags_changed": flags_changed,
+        "exit_m": sorted(exit_m),
+        "exit_x": sorted(exit_x),
+        "reads": sorted(reads),
+        "writes": sorted(writes),
+        "mmio": sorted(mmio),
+        "cycles": [min(cycles), max(cycles), round(sum(cycles) / len(cycles), 1)],
+        "instructions": [min(insns), max(insns)],
+        "states": len(good),
+    }
+
+
+class DocGenerator:
+    name = "doc"
+    task = "asm.doc"
+
+    def propose(self, ctx: Context) -> list[Candidate]:
+        return [Candidate(self.name, None)]
+
+    def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
+        r = ctx.subject.routine
+        f = facts(ctx)
+        prose, tags = doc_parts(r.doc)
+        code = strip_leading_comments(ctx.subject.body)
+        user = (
+            f"Document this ALTTP routine: inputs, outputs, registers and memory it reads and writes, "
+            f"width requirements, side effects and cycle cost.\n\n{fence(code)}"
+        )
+        regs = {"a": "A", "x": "X", "y": "Y", "db": "DB", "d": "D"}
+        lines = [f"**{r.name}** is {call_text(ctx.subject.convention)}."]
+        if prose:
+            lines.append(f'Author\'s comment: "{prose}"')
+        for tag, value in tags:
+            if tag in ("in", "out"):
+                lines.append(f"Declared {'input' if tag == 'in' else 'output'}: {value}")
+        ew = r.entry_width
+        lines.append(f"- Width at entry: {width_text(ew.m, ew.x)}.")
+        exit_w = []
+        if len(f["exit_m"]) == 1:
+            exit_w.append(f"M={f['exit_m'][0]}")
+        if len(f["exit_x"]) == 1:
+            exit_w.append(f"X={f['exit_x'][0]}")
+        if exit_w:
+            lines.append(f"- Width at exit: {', '.join(exit_w)} on every tested state.")
+        if f["registers_changed"]:
+            lines.append("- Registers changed: " + ", ".join(regs[k] for k in f["registers_changed"]) + ".")
+        if f["registers_preserved"]:
+            lines.append(
+                "- Registers preserved: " + ", ".join(regs[k] for k in f["registers_preserved"]) + "."
+            )
+        lines.append("- Flags it can change: " + (", ".join(f["flags_changed"]) or "none") + ".")
+        lines.append("- Memory read: " + (", ".join(_ranges(f["reads"])) or "none (besides the stack)") + ".")
+        lines.append(
+            "- Memory written: " + (", ".join(_ranges(f["writes"])) or "none (besides the stack)") + "."
+        )
+        if f["mmio"]:
+            lines.append("- Hardware registers: " + ", ".join(f"${a:04X}" for a in f["mmio"]) + ".")
+        if r.calls:
+            lines.append("- Calls: " + ", ".join(f"`{c}`" for c in r.calls) + ".")
+        c_min, c_max, c_avg = f["cycles"]
+        i_min, i_max = f["instructions"]
+        cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
+        ins = f"{i_min}" if i_min == i_max else f"{i_min}-{i_max}"
+        lines.append(
+            f"- Cost: {cost}, {ins} instructions per call, from its first instruction through its return."
+        )
+        lines.append(f"\n(Measured by executing it on {f['states']} test states.)")
+        specs = [s for s, _ in ctx.good]
+        outs = [o for _, o in ctx.good]
+        verification = Verification(
+            assembled=True,
+            executed=True,
+            states_tested=len(specs),
+            passed=True,
+            method="asar+exec+trace",
+            details={"facts": {k: v for k, v in f.items() if k not in ("reads", "writes")}},
+        )
+        meta = {
+            "facts": f,
+            "exec": {
+                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
+                "code": ctx.subject.code,
+            },
+        }
+        return make_sample(ctx, self.name, self.task, user, "\n".join(lines), verification, meta)

@@ -1,0 +1,326 @@
+"""Assembling and executing candidates: the proof behind every sample.
+
+Everything a generator claims comes from here: asar's verdict (with its diagnostic) and the
+outcome of running the assembled bytes on concrete states. Outcomes are compared after two
+normalizations that do not hide behaviour: low-WRAM mirrors fold onto bank $7E, and stack bytes
+below the final stack pointer (dead once the routine has returned) are ignored, so `JSR x : RTS`
+and `JMP x` can be proven equivalent.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from triforce.errors import TriforceError
+from triforce.generate.states import StateSpec, machine_state, normalize_address
+
+Convention = Literal["jsl", "jsr"]
+ORG = 0x008000
+MAX_INSTRUCTIONS = 20_000
+# Errors a source gets only because of its batch: global macros clashing between snippets, or a
+# snippet (a routine plus everything the corpus appends) larger than its slot.
+_BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined", "Tslot_overflow"})
+SLOT_SIZE = 0x1000  # bytes per snippet in a batch: a routine plus what the corpus appends
+_REGS = ("a", "x", "y", "s", "d", "db", "p")
+RETURNED = "RETURNED"  # run_routine's reason "returned", upper-cased by _reason_name
+
+
+@dataclass
+class Outcome:
+    """What one run of a routine did, in comparable form."""
+
+    state: str
+    reason: str
+    regs: dict[str, int]
+    e: bool
+    writes: dict[int, int]
+    reads: frozenset[int]
+    cycles: int
+    instructions: int
+    mmio: list[Any] = field(default_factory=list)
+
+    @property
+    def returned(self) -> bool:
+        return self.reason == RETURNED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            **self.regs,
+            "e": self.e,
+            "writes": {f"${k:06X}": v for k, v in sorted(self.writes.items())},
+            "cycles": self.cycles,
+        }
+
+
+def _reason_name(reason: Any) -> str:
+    return str(getattr(reason, "name", reason)).split(".")[-1].upper()
+
+
+def _live_writes(writes: dict[int, int], final_s: int) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for addr, val in writes.items():
+        n = normalize_address(addr)
+        low = n & 0xFFFF
+        if n >> 16 == 0x7E and final_s - 0x100 < low <= final_s:
+            continue  # below the stack pointer after return: dead scratch
+        out[n] = val
+    return out
+
+
+def outcome_of(run: Any, state_name: str) -> Outcome:
+    final = run.final
+    regs = {k: int(getattr(final, k)) for k in _REGS}
+    return Outcome(
+        state=state_name,
+        reason=_reason_name(run.reason),
+        regs=regs,
+        e=bool(final.e),
+        writes=_live_writes(dict(run.writes), regs["s"]),
+        reads=frozenset(normalize_address(a) for a in run.reads),
+        cycles=int(run.cycles),
+        instructions=int(run.instructions),
+        mmio=list(getattr(run, "mmio", []) or []),
+    )
+
+
+@functools.cache
+def _zeros(n: int) -> bytes:
+    return bytes(n)
+
+
+def _small(value: Any) -> bool:
+    """Scalars, short lists/sets/dicts and small objects: bus registers and logs, not buffers or the page map."""
+    if value is None or isinstance(value, (int, float, str)):
+        return True
+    if isinstance(value, (bytes, bytearray, memoryview)) or callable(value):
+        return False
+    if isinstance(value, (list, tuple, set, dict)):
+        return len(value) <= 64
+    return False
+
+
+class _SharedImages:
+    """One bus per asar batch: the snippets of a batch sit in disjoint slots of one image.
+
+    Building a bus maps all 256 banks, which costs more than running a small routine; a batch's
+    results share their base image (with every stub) and differ only in their own chunks, so
+    the union of all chunks is one image that runs every candidate of the batch at its own
+    address. Registered by Assembler, dropped when the batch's routines are done."""
+
+    def __init__(self) -> None:
+        self._group_of: dict[int, int] = {}
+        self._members: dict[int, list[Any]] = {}
+        self._bus: dict[int, Any] = {}
+        self._pristine: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def register(self, results: Sequence[Any]) -> None:
+        ok = [r for r in results if r is not None and r.ok]
+        if len(ok) < 2:
+            return
+        gid = id(ok[0])
+        self._members[gid] = ok
+        for r in ok:
+            self._group_of[id(r)] = gid
+
+    def bus_for(self, image: Any) -> Any:
+        from triforce.snes.bus import SnesBus
+
+        gid = self._group_of.get(id(image))
+        if gid is None:
+            return None
+        if gid not in self._bus:
+            members = self._members[gid]
+            rom = bytearray(members[0].rom)
+            for r in members[1:]:
+                for c in r.chunks:
+                    end = c.offset + len(c.data)
+                    if end > len(rom):
+                        rom.extend(bytes(end - len(rom)))
+                    rom[c.offset : end] = c.data
+            self._bus[gid] = SnesBus(bytes(rom), mapper="lorom")
+            self.remember(self._bus[gid])
+        return self._bus[gid]
+
+    def remember(self, bus: Any) -> None:
+        """Note the bus's power-on register state (every small attribute) for `reset`."""
+        self._pristine[id(bus)] = (
+            bus,
+            {k: copy.deepcopy(v) for k, v in vars(bus).items() if _small(v)},
+        )
+
+    def reset(self, bus: Any, io_touched: bool) -> None:
+        """Back to power-on: WRAM/SRAM zeroed in place (the page map points at these buffers) and
+        the small attributes restored. The I/O latches (multiply/divide, DMA, WRAM port) are
+        objects that are costly to copy, so they are restored only after a run that did I/O."""
+        _, pristine = self._pristine[id(bus)]
+        bus.wram[:] = _zeros(len(bus.wram))
+        bus.sram[:] = _zeros(len(bus.sram))
+        for k, v in pristine.items():
+            if isinstance(v, (set, dict, list)) and v and not all(isinstance(x, int) for x in v):
+                if io_touched:
+                    setattr(bus, k, copy.deepcopy(v))
+            elif isinstance(v, (set, dict, list)):
+                setattr(bus, k, v.copy())
+            else:
+                setattr(bus, k, v)
+
+    def clear(self) -> None:
+        self._group_of.clear()
+        self._members.clear()
+        self._bus.clear()
+        self._pristine.clear()
+
+
+SHARED = _SharedImages()
+
+
+def run_states(
+    image: Any,
+    entry: int,
+    convention: Convention,
+    specs: Sequence[StateSpec],
+    max_instructions: int = MAX_INSTRUCTIONS,
+) -> list[Outcome]:
+    """Run the assembled image from `entry` once per state.
+
+    One bus serves every state, reset to its power-on state before each run (the state then
+    pokes its bytes), and within an asar batch one bus serves every snippet (see _SharedImages)."""
+    from triforce.snes.bus import SnesBus
+    from triforce.snes.machine import run_routine
+
+    outs: list[Outcome] = []
+    bus = SHARED.bus_for(image)
+    io_touched = True
+    for spec in specs:
+        if bus is None:
+            bus = SnesBus(image.rom, mapper="lorom")
+            SHARED.remember(bus)
+        else:
+            SHARED.reset(bus, io_touched)
+        run = run_routine(
+            bus,
+            entry=entry,
+            state=machine_state(spec),
+            convention=convention,
+            max_instructions=max_instructions,
+        )
+        io_touched = bool(run.mmio)
+        outs.append(outcome_of(run, spec.name))
+    return outs
+
+
+def differences(
+    expected: Outcome, actual: Outcome, ignore: frozenset[int] = frozenset(), flags: bool = True
+) -> list[str]:
+    """Human-readable differences between two outcomes (empty when equivalent)."""
+    diffs: list[str] = []
+    if expected.reason != actual.reason:
+        diffs.append(f"stopped by {actual.reason} instead of {expected.reason}")
+        return diffs
+    for k in _REGS:
+        if k == "p" and not flags:
+            continue
+        if expected.regs[k] != actual.regs[k]:
+            width = 2 if k in ("db", "p") else 4
+            diffs.append(f"{k.upper()}=${actual.regs[k]:0{width}X} (expected ${expected.regs[k]:0{width}X})")
+    if expected.e != actual.e:
+        diffs.append(f"E={int(actual.e)} (expected {int(expected.e)})")
+    for addr in sorted(set(expected.writes) | set(actual.writes)):
+        if addr in ignore:
+            continue
+        ev, av = expected.writes.get(addr), actual.writes.get(addr)
+        if ev != av:
+            e_txt = "unwritten" if ev is None else f"${ev:02X}"
+            a_txt = "unwritten" if av is None else f"${av:02X}"
+            diffs.append(f"[${addr:06X}]={a_txt} (expected {e_txt})")
+    return diffs
+
+
+def describe_state(spec: StateSpec, interesting: Sequence[int] = ()) -> str:
+    """A compact description of an input state for a symptom report."""
+    parts = [
+        f"A=${spec.a:04X}",
+        f"X=${spec.x:04X}",
+        f"Y=${spec.y:04X}",
+        f"P=${spec.p:02X}",
+        f"DB=${spec.db:02X}",
+    ]
+    for addr in interesting:
+        if addr in spec.memory:
+            parts.append(f"[${addr:06X}]=${spec.memory[addr]:02X}")
+    return " ".join(parts)
+
+
+def exec_record(
+    entry_name: str, entry: int, convention: str, specs: Sequence[StateSpec], outcomes: Sequence[Outcome]
+) -> dict[str, Any]:
+    """The re-checkable evidence stored in a sample's meta: inputs and the observed results."""
+    return {
+        "org": f"${ORG:06X}",
+        "entry": entry_name,
+        "entry_address": f"${entry:06X}",
+        "convention": convention,
+        "states": [
+            {"initial": s.to_json(), "final": o.to_json()} for s, o in zip(specs, outcomes, strict=True)
+        ],
+    }
+
+
+def first_error(res: Any) -> str:
+    """asar's first error as `line: message`, the quotable diagnostic of a rejected source."""
+    for d in res.diagnostics:
+        if d.severity == "error":
+            code = f"({d.code}): " if d.code else ""
+            text = f" [{d.text.strip()}]" if getattr(d, "text", None) else ""
+            return f"line {d.line}: error: {code}{d.message}{text}"
+    return "asar reported an error"
+
+
+class Assembler:
+    """asar access for generators: one process per batch, or one per source for the baseline."""
+
+    def __init__(self, batch: bool = True) -> None:
+        self.batch = batch
+        self.calls = 0
+        # The source tree's directory, so incbin/incsrc inside it resolve (set per chunk).
+        self.include_root: Path | None = None
+
+    def assemble_many(self, sources: Sequence[str]) -> list[Any]:
+        """Results in order; an entry is None when asar could not run at all on that source."""
+        from triforce.snes.asar import assemble_batch
+
+        if not sources:
+            return []
+        if self.batch:
+            self.calls += 1
+            try:
+                results: list[Any] = list(
+                    assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE)
+                )
+            except TriforceError:
+                # The batch as a whole failed (e.g. it does not fit one image): one by one instead.
+                return [self._single(s) for s in sources]
+            # Sources that fail only because of the batch are assembled on their own.
+            # Only snippets placed by this batch share its image; a retried one has its own.
+            SHARED.register(results)
+            for i, res in enumerate(results):
+                if res is not None and not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
+                    results[i] = self._single(sources[i])
+            return results
+        return [self._single(s) for s in sources]
+
+    def _single(self, source: str) -> Any:
+        """One asar process; None when asar itself could not run on this source."""
+        from triforce.snes.asar import assemble
+
+        self.calls += 1
+        try:
+            return assemble(source, org=ORG, stubs=True, include_root=self.include_root)
+        except TriforceError:
+            return None

@@ -1,0 +1,78 @@
+"""Crash-safe output for a build: an append-only unit log, then an atomic finalize.
+
+Each finished unit (one routine under the generators it ran) is one JSON line appended and
+fsynced, so Ctrl-C or a crash loses at most the unit in flight; a torn last line is dropped on
+reopen. The final files (samples.jsonl, rejects.jsonl, report.json) are written to a temp file
+and renamed into place, so readers never see half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from triforce.fsio import write_json_atomic, write_text_atomic
+
+WORK_DIR = ".work"
+UNITS = "units.jsonl"
+MANIFEST = "manifest.json"
+
+
+def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    """All rows as one JSON object per line, written atomically; returns the row count."""
+    lines = [json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows]
+    write_text_atomic(path, "".join(lines))
+    return len(lines)
+
+
+class UnitLog:
+    """The build's journal: which (routine, generator) units are done and what they produced."""
+
+    def __init__(self, out_dir: Path, manifest: dict[str, Any]) -> None:
+        self.dir = out_dir / WORK_DIR
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / UNITS
+        self.units: list[dict[str, Any]] = []
+        self.restarted = False
+        mpath = self.dir / MANIFEST
+        old = json.loads(mpath.read_text(encoding="utf-8")) if mpath.exists() else None
+        if old != manifest:
+            # Different seed or options: earlier units are not part of this build.
+            self.restarted = old is not None
+            if self.path.exists():
+                self.path.unlink()
+            write_json_atomic(mpath, manifest)
+        self._load()
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the build's lifetime
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        good_end = 0
+        for line in data.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break  # torn write from a crash
+            try:
+                self.units.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+            good_end += len(line)
+        if good_end != len(data):
+            with open(self.path, "r+b") as fh:
+                fh.truncate(good_end)
+
+    def done(self) -> set[tuple[str, str]]:
+        return {(u["routine"], g) for u in self.units for g in u["generators"]}
+
+    def append(self, unit: dict[str, Any]) -> None:
+        self._fh.write(json.dumps(unit, ensure_ascii=False, sort_keys=True) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.units.append(unit)
+
+    def close(self) -> None:
+        self._fh.close()

@@ -1,0 +1,266 @@
+"""Running generators over routines: per-routine pipeline, worker pool, and AsmSynthesizer.
+
+For a chunk of routines a worker assembles every original in one asar batch, runs the baseline
+states, collects every generator's candidates and assembles them all in a second batch, then
+judges them. Two asar processes per chunk instead of one per candidate is where the
+throughput comes from; routines are independent, so chunks spread over cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import resource
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from triforce.dataset.sample import Sample
+from triforce.generate.base import BaseGenerator
+from triforce.generate.candidate import Candidate, Generator
+from triforce.generate.context import Context, Reject, Subject, build_context, make_subject
+from triforce.generate.debug import DebugGenerator
+from triforce.generate.doc import DocGenerator
+from triforce.generate.execution import SHARED, Assembler
+from triforce.generate.hook import HookGenerator
+from triforce.generate.optimize import OptimizeGenerator
+
+GENERATORS: dict[str, Callable[[], Generator]] = {
+    "base": BaseGenerator,
+    "debug": DebugGenerator,
+    "optimize": OptimizeGenerator,
+    "hook": HookGenerator,
+    "doc": DocGenerator,
+}
+N_RANDOM = 12
+
+
+@dataclass(frozen=True)
+class WorkOptions:
+    seed: int = 0
+    batch_asar: bool = True
+    n_random: int = N_RANDOM
+
+
+def routine_key(routine: Any) -> str:
+    return f"{routine.provenance.corpus}:{routine.file}:{routine.qualified_name}"
+
+
+def process_routines(
+    items: Sequence[tuple[Any, Sequence[str]]],
+    opts: WorkOptions,
+    assembler: Assembler | None = None,
+) -> list[dict[str, Any]]:
+    """Run the requested generators on each routine; one result unit per routine, in order."""
+    cpu0 = _cpu_seconds()
+    asm = assembler or Assembler(batch=opts.batch_asar)
+    roots = {getattr(r, "root", None) for r, _ in items}
+    asm.include_root = roots.pop() if len(roots) == 1 else None
+    units: list[dict[str, Any]] = [
+        {"routine": routine_key(r), "generators": list(gens), "samples": [], "rejects": [], "candidates": {}}
+        for r, gens in items
+    ]
+    subjects: list[tuple[int, Subject]] = []
+    for k, (r, _) in enumerate(items):
+        try:
+            subj = make_subject(r)
+        except Exception as exc:  # a routine the reader could not make standalone
+            subj = Reject("*", r.qualified_name, "internal-error", _short(exc))
+        if isinstance(subj, Reject):
+            units[k]["rejects"].append(subj.to_json())
+        else:
+            subjects.append((k, subj))
+    originals = asm.assemble_many([s.code for _, s in subjects])
+    contexts: list[tuple[int, Context]] = []
+    for (k, subj), res in zip(subjects, originals, strict=True):
+        if res is None:
+            units[k]["rejects"].append(
+                Reject("*", subj.inputs.name, "assembler-error", "asar could not run").to_json()
+            )
+            continue
+        try:
+            ctx = build_context(subj, res, opts.seed, n_random=opts.n_random)
+        except Exception as exc:  # the CPU or machine layer failing on one routine must not stop a build
+            ctx = Reject("*", subj.inputs.name, "internal-error", _short(exc))
+        if isinstance(ctx, Reject):
+            units[k]["rejects"].append(ctx.to_json())
+        else:
+            contexts.append((k, ctx))
+    work: list[tuple[int, Context, Generator, Candidate]] = []
+    for k, ctx in contexts:
+        for gname in items[k][1]:
+            gen = GENERATORS[gname]()
+            try:
+                for cand in gen.propose(ctx):
+                    work.append((k, ctx, gen, cand))
+            except Exception as exc:
+                units[k]["rejects"].append(
+                    Reject(gname, ctx.subject.inputs.name, "internal-error", _short(exc)).to_json()
+                )
+    # asar writes nothing when any snippet of a run fails, so a batch with failures runs again
+    # without them: candidates expected to be rejected (a bug meant to trip asar) get their own
+    # batch and the main batch usually assembles in one run.
+    assembled: dict[int, Any] = {}
+    for expect_error in (False, True):
+        group = [
+            i
+            for i, (_, _, _, c) in enumerate(work)
+            if c.source is not None and bool(c.payload.get("expect_error")) == expect_error
+        ]
+        results = asm.assemble_many([work[i][3].source or "" for i in group])
+        assembled.update(zip(group, results, strict=True))
+    for i, (k, ctx, gen, cand) in enumerate(work):
+        if i in assembled and assembled[i] is None:
+            result: Sample | Reject | None = Reject(
+                gen.name, ctx.subject.inputs.name, "assembler-error", "asar could not run"
+            )
+        else:
+            try:
+                result = gen.judge(ctx, cand, assembled.get(i))
+            except Exception as exc:
+                result = Reject(gen.name, ctx.subject.inputs.name, "internal-error", _short(exc))
+        if result is None:
+            continue
+        unit = units[k]
+        unit["candidates"][gen.name] = unit["candidates"].get(gen.name, 0) + 1
+        if isinstance(result, Sample):
+            unit["samples"].append(result.model_dump(mode="json"))
+        else:
+            unit["rejects"].append(result.to_json())
+    SHARED.clear()
+    for unit in units:
+        unit["asar_calls"] = 0
+        unit["cpu_s"] = 0.0
+    if units:  # chunk totals ride on its first unit
+        units[0]["asar_calls"] = asm.calls
+        units[0]["cpu_s"] = round(_cpu_seconds() - cpu0, 4)
+    return units
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and the asar processes it has waited for."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _short(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"[:300]
+
+
+_WORKER_OPTS = WorkOptions()
+# Routines hold reader closures that do not pickle, so workers get them another way: re-read
+# from the same sources (a clean forkserver worker), or inherited through fork when the corpus
+# did not come from files. Chunks then name routines by index, which is cheaper anyway.
+_WORKER_ROUTINES: list[Any] = []
+
+
+def _init_reloaded(opts: WorkOptions, reload: tuple[list[str], str], keys: list[str]) -> None:
+    global _WORKER_OPTS
+    from triforce.generate.build import load_routines
+
+    sources, origin = reload
+    routines = load_routines([Path(s) for s in sources], origin=origin).routines  # type: ignore[arg-type]
+    if [routine_key(r) for r in routines] != keys:
+        raise RuntimeError("worker read a different corpus than the build (sources changed meanwhile)")
+    _WORKER_OPTS = opts
+    _WORKER_ROUTINES[:] = routines
+
+
+def _work_chunk(chunk: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+    return process_routines([(_WORKER_ROUTINES[i], gens) for i, gens in chunk], _WORKER_OPTS)
+
+
+class WorkerPool:
+    """Chunks of routines spread over worker processes (or run inline with one worker).
+
+    Chunks name routines by their index in `routines`. With `reload` (the sources and origin the
+    corpus was read from) workers start from a clean forkserver and read the corpus themselves:
+    forking a process that already runs threads (a progress display, asar's pipes) can deadlock."""
+
+    def __init__(
+        self,
+        workers: int,
+        opts: WorkOptions,
+        routines: Sequence[Any],
+        reload: tuple[list[str], str] | None = None,
+    ) -> None:
+        global _WORKER_OPTS
+        methods = mp.get_all_start_methods()
+        self.workers = max(1, workers)
+        self.opts = opts
+        self.routines = list(routines)
+        self._pool: Any = None
+        if self.workers == 1:
+            return
+        if reload is not None and "forkserver" in methods:
+            keys = [routine_key(r) for r in self.routines]
+            ctx = mp.get_context("forkserver")
+            self._pool = ctx.Pool(self.workers, _init_reloaded, (opts, reload, keys))
+        elif "fork" in methods:
+            _WORKER_OPTS = opts
+            _WORKER_ROUTINES[:] = self.routines
+            self._pool = mp.get_context("fork").Pool(self.workers)
+        else:
+            self.workers = 1
+
+    def map(self, chunks: list[list[tuple[int, list[str]]]]) -> Any:
+        """Yield each chunk's units as soon as the chunk is done (not in submission order: a
+        finished chunk is saved even while an earlier, slower one is still running)."""
+        if self._pool is None:
+            for chunk in chunks:
+                yield process_routines([(self.routines[i], gens) for i, gens in chunk], self.opts)
+        else:
+            yield from self._pool.imap_unordered(_work_chunk, chunks)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+        _WORKER_ROUTINES.clear()
+
+
+class AsmSynthesizer:
+    """The plan's entry point: chosen generators over a corpus, verified, into one dataset.
+
+    `AsmSynthesizer(generator_types=["base", "debug"]).generate_unified_dataset("out", 100)`
+    reads the bundled corpus (or `sources`), runs the build, and returns its report.
+    """
+
+    def __init__(
+        self,
+        generator_types: Sequence[str] = tuple(GENERATORS),
+        seed: int = 0,
+        workers: int | None = None,
+        sources: Sequence[Path] = (),
+    ) -> None:
+        unknown = [g for g in generator_types if g not in GENERATORS]
+        if unknown:
+            from triforce.errors import ConfigError
+
+            raise ConfigError(f"unknown generator(s) {unknown}; choose from {sorted(GENERATORS)}")
+        self.generator_types = list(generator_types)
+        self.seed = seed
+        self.workers = workers
+        self.sources = list(sources)
+
+    def generate_unified_dataset(self, output_dir: str | Path, limit_per_type: int | None = None) -> Any:
+        from triforce.generate.build import BuildOptions, load_routines, run_build
+
+        corpus = load_routines(self.sources)
+        opts = BuildOptions(
+            generators=self.generator_types,
+            limit_per_type=limit_per_type,
+            seed=self.seed,
+            workers=self.workers,
+        )
+        return run_build(corpus, Path(output_dir), opts)
+
+    async def agenerate_unified_dataset(
+        self, output_dir: str | Path, limit_per_type: int | None = None
+    ) -> Any:
+        """The same in a thread, for callers that live in an event loop."""
+        return await asyncio.to_thread(self.generate_unified_dataset, output_dir, limit_per_type)

@@ -1,0 +1,82 @@
+"""Test-state generation: deterministic, and covering the edges routines get wrong."""
+
+from __future__ import annotations
+
+from triforce.generate.asmtext import constants, parse, render
+from triforce.generate.states import (
+    FLAG_C,
+    FLAG_D,
+    FLAG_M,
+    FLAG_X,
+    StateInputs,
+    StateSpec,
+    generate_states,
+    normalize_address,
+    parse_test_tags,
+)
+
+RUPEES = StateInputs(
+    name="Rupees_Add", m=16, x=8, ram=(0x7EF360,), constants=(0x03E8,), tags=({"a": 0x14, "[7EF360]w": 0x64},)
+)
+
+
+def test_same_seed_same_states_other_seed_other_states() -> None:
+    a = generate_states(RUPEES, seed=1)
+    b = generate_states(RUPEES, seed=1)
+    c = generate_states(RUPEES, seed=2)
+    assert [s.to_json() for s in a] == [s.to_json() for s in b]
+    assert [s.to_json() for s in a] != [s.to_json() for s in c]
+
+
+def test_edges_cover_carry_decimal_widths_and_boundaries() -> None:
+    states = generate_states(RUPEES, seed=0)
+    assert all(not s.p & FLAG_M and s.p & FLAG_X for s in states)  # m16 x8 at entry
+    assert {s.p & FLAG_C for s in states} == {0, FLAG_C}
+    assert any(s.p & FLAG_D for s in states)
+    accs = {s.a for s in states}
+    assert {0, 0xFFFF, 0x03E7, 0x03E8, 0x03E9} <= accs  # zero, all ones, the 1000 limit +-1
+    assert all(s.x <= 0xFF and s.y <= 0xFF for s in states)  # 8-bit index registers
+    goals = {s.memory.get(0x7EF360, 0) | s.memory.get(0x7EF361, 0) << 8 for s in states}
+    assert {999, 1000} <= goals  # the rupee cap as a memory value too
+
+
+def test_seed_tags_come_first() -> None:
+    first = generate_states(RUPEES, seed=0)[0]
+    assert first.name == "seed0" and first.a == 0x14
+    assert first.memory[0x7EF360] == 0x64 and first.memory[0x7EF361] == 0
+
+
+def test_probe_reads_are_randomized() -> None:
+    states = generate_states(RUPEES, seed=0, read_addresses=[0x000010, 0x7E0011, 0x808000])
+    rand = [s for s in states if s.name.startswith("rand")]
+    assert {s.memory.get(0x7E0010) for s in rand} - {None}  # the low-RAM mirror folded onto $7E
+    assert all(0x808000 not in s.memory for s in states)  # ROM is never preset
+
+
+def test_tag_parsing() -> None:
+    tags = parse_test_tags("; @test A=$0010 [$7EF360]=$0100 C=1\n; @test X=5")
+    assert tags == [{"a": 0x10, "[7EF360]w": 0x100, "c": 1}, {"x": 5}]
+
+
+def test_state_json_round_trip() -> None:
+    s = StateSpec("t", a=0x1234, p=0x31, memory={0x7EF360: 9})
+    assert StateSpec.from_json(s.to_json()) == s
+
+
+def test_mirrors_fold() -> None:
+    assert normalize_address(0x000010) == 0x7E0010
+    assert normalize_address(0x801FFF) == 0x7E1FFF
+    assert normalize_address(0x7EF360) == 0x7EF360
+    assert normalize_address(0x002100) == 0x002100
+
+
+def test_parse_render_keeps_statements() -> None:
+    text = "Foo: LDA #$00 : STA $10 ; clear\n.loop\n    DEX : BNE .loop\n!x = $12\n    RTL\n"
+    stmts = parse(text)
+    kinds = [(s.kind, s.mnemonic or s.text) for s in stmts]
+    assert kinds == [
+        ("label", "Foo:"), ("insn", "LDA"), ("insn", "STA"), ("label", ".loop"), ("insn", "DEX"),
+        ("insn", "BNE"), ("other", "!x = $12"), ("insn", "RTL"),
+    ]  # fmt: skip
+    assert "STA $10 ; clear" in render(stmts)
+    assert constants(text) == [0]
