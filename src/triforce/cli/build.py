@@ -11,12 +11,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from triforce.dataset.filters import FilterConfig
+from triforce.dataset.pipeline import CurationConfig, build_step
 from triforce.dataset.sample import Origin
 from triforce.generate.build import BuildOptions, PostBuildStep, load_routines, run_build
 from triforce.generate.synth import GENERATORS
 
-# Curation steps applied to a finished build, in order (the dataset pipeline registers here).
-POST_BUILD: list[PostBuildStep] = []
+
+def _post_build(curate: bool, mix: str | None, exclude_origins: list[str]) -> list[PostBuildStep]:
+    """The dataset pipeline applied to a finished build: filter, dedup, decontaminate against the
+    evaluation suites, mix (when a preset is named), split, export and card into <out>/dataset."""
+    if not curate:
+        return []
+    config = CurationConfig(mix=mix, filter=FilterConfig(exclude_origins=cast(list[Origin], exclude_origins)))
+    return [cast(PostBuildStep, build_step(config))]
 
 
 def build(
@@ -35,6 +43,15 @@ def build(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for test states (same seed, same samples)."),
     origin: str = typer.Option("original", "--origin", help="Provenance origin tag for --source trees."),
+    curate: bool = typer.Option(
+        True, "--curate/--no-curate", help="Curate into <out>/dataset (dedup, decontam, split, export)."
+    ),
+    mix: str | None = typer.Option(
+        None, "--mix", help="Mix preset for curation, e.g. euclid-asm or triforce-sage-60k."
+    ),
+    exclude_origin: list[str] = typer.Option(
+        [], "--exclude-origin", help="Leave out samples of this origin (e.g. commercial-derived)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Build verified ASM samples (base, debug, optimize, hook, doc) into samples.jsonl.
@@ -45,8 +62,9 @@ def build(
     if unknown:
         raise typer.BadParameter(f"unknown generator(s) {unknown}; choose from {', '.join(GENERATORS)}")
     origins = get_args(Origin)
-    if origin not in origins:
-        raise typer.BadParameter(f"--origin must be one of {', '.join(origins)}")
+    for value in [origin, *exclude_origin]:
+        if value not in origins:
+            raise typer.BadParameter(f"origin {value!r} must be one of {', '.join(origins)}")
     console = Console(stderr=json_out)
     corpus = load_routines(source, origin=cast(Origin, origin))
     opts = BuildOptions(generators=gens, limit_per_type=limit_per_type, seed=seed, workers=workers)
@@ -68,7 +86,9 @@ def build(
             bar.update(tasks[stage], advance=advance, total=total)
 
         try:
-            report = run_build(corpus, out, opts, progress=progress, post_build=POST_BUILD)
+            report = run_build(
+                corpus, out, opts, progress=progress, post_build=_post_build(curate, mix, exclude_origin)
+            )
         except KeyboardInterrupt:
             console.print(f"[yellow]interrupted[/]: finished routines are saved in {out}; rerun to continue.")
             raise typer.Exit(130) from None
@@ -105,3 +125,15 @@ def _summary(console: Console, report: dict[str, Any], out: Path) -> None:
         f"{t['kept']} samples in {out / 'samples.jsonl'}, {report['elapsed_s']} s "
         f"({report['verified_per_s']} verified/s); report: {out / 'report.json'}"
     )
+    curated = report.get("post_build", {}).get("curate_build")
+    if curated:
+        splits = ", ".join(f"{k} {v}" for k, v in curated["splits"].items())
+        dedup = curated["dedup"] or {}
+        decontam = curated["decontam"] or {}
+        console.print(
+            f"curated dataset in {out / 'dataset'}: {splits}; "
+            f"duplicates removed {dedup.get('removed', 0)}, "
+            f"contaminated removed {decontam.get('removed', 0)}, leaks {curated['leaks']}"
+        )
+        for warning in curated["warnings"]:
+            console.print(f"  [yellow]warning[/] {warning}")

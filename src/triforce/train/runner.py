@@ -331,6 +331,12 @@ def train(
         peft_config=lora_config(cfg),
         callbacks=_callbacks(cfg, out, progress),
     )
+    if len(trainer.train_dataset) == 0:
+        raise ConfigError(
+            f"{cfg.source}: training.seq_length={cfg.training.seq_length}: none of the {len(convs)} "
+            "conversations keeps an assistant token within the sequence length; raise it "
+            "(`triforce train --preview` shows token lengths)"
+        )
     from transformers import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # logs go to TensorBoard, metrics.json and the progress bar
