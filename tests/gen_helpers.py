@@ -11,9 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from triforce.snes.machine import MachineState, run_routine
-
 from triforce.snes.asar import assemble
+from triforce.snes.machine import MachineState, run_routine
 
 DATA = Path(__file__).parent / "data" / "gen"
 ALL = ["base", "debug", "optimize", "hook", "doc"]

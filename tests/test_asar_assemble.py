@@ -237,3 +237,41 @@ def test_all_256_opcodes_agree_with_the_opcode_table() -> None:
     assert all(r.ok for r in results), [r.diagnostics for r in results if not r.ok]
     assert [r.code[0] for r in results] == list(range(256))
     assert [len(r.code) for r in results] == [1 + operand_size(op.mode) for op in OPCODES]
+
+
+def test_near_stubs_go_to_the_bank_of_the_referencing_line() -> None:
+    src = (
+        "org $0AB000\nJSR Helper\nRTS\n"
+        "org $0C8000\nmacro call()\n  JMP Other\nendmacro\n%call()\n"
+        "pushpc\norg $0D8000\nJMP Third\npullpc\nJSR Fourth\n"
+    )
+    res = assemble(src, org=None, stubs=True)
+    assert res.ok, res.diagnostics
+    banks = {name: address >> 16 for name, address in res.stubs.items()}
+    assert banks == {"Helper": 0x0A, "Other": 0x0C, "Third": 0x0D, "Fourth": 0x0C}
+    assert res.rom[snes_to_offset(res.stubs["Helper"])] == 0x60
+
+
+def test_a_near_label_called_from_two_banks_is_reported_clearly() -> None:
+    res = assemble("org $0A8000\nJSR Shared\norg $0B8000\nJSR Shared\n", org=None, stubs=True)
+    assert not res.ok
+    [note] = [d for d in res.errors if d.code == "Tstub_bank"]
+    assert "'Shared'" in note.message and "$0A, $0B" in note.message
+
+
+def test_a_jsr_to_a_label_in_another_bank_is_explained() -> None:
+    res = assemble("org $0AB000\nMain: JSR Far\nRTS\nFar = $0C8000\n", org=None)
+    [diag] = res.errors
+    assert diag.code == "Eunknown_command" and "another bank" in diag.message
+    assert "another bank" not in assemble("STZ $7EF340\n").errors[0].message
+
+
+def test_stubs_never_land_on_the_snippets_own_code() -> None:
+    # code from $0AEFF0 to past $0AF100 covers the bank's first near and data stub addresses
+    src = "org $0AEFF0\nMain:\nJSR Helper\nLDA Table,x\n" + "NOP\n" * 0x120 + "RTS\n"
+    for res in (assemble(src, org=None, stubs=True), assemble_batch([src], stubs=True)[0]):
+        assert res.ok, res.diagnostics
+        code = range(0x0AEFF0, 0x0AEFF0 + len(res.code))
+        assert res.stubs["Helper"] not in code and res.stubs["Helper"] >> 16 == 0x0A
+        assert res.rom[snes_to_offset(res.stubs["Helper"])] == 0x60
+        assert res.code[:3] == bytes([0x20, res.stubs["Helper"] & 0xFF, res.stubs["Helper"] >> 8 & 0xFF])

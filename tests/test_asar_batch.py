@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from triforce.corpus import bundled_corpus
 from triforce.snes.asar import SandboxLimits, assemble, assemble_batch, snes_to_offset
 
 
@@ -131,3 +134,84 @@ def test_a_snippet_with_its_own_org_cannot_overwrite_its_neighbours() -> None:
     assert results[1].chunks[0].address == 0x008000 and results[1].code == b"\xff\xff\xff"
     assert results[3].code == b"\xa9\x04"
     assert results[2].symbols == {"Other_Foo": results[2].chunks[0].address}
+
+
+def test_placed_snippets_get_their_own_run_at_their_own_address() -> None:
+    snippets = ["LDA #$01\nRTL\n", "lorom\norg $0AB000\nMain:\nLDA #$02\nRTS\n", "LDA #$03\nRTL\n"]
+    results = assemble_batch(snippets)
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert results[1].chunks[0].address == 0x0AB000 and results[1].code == b"\xa9\x02\x60"
+    assert results[1].symbols == {"Main": 0x0AB000}
+    assert results[2].code == b"\xa9\x03\x6b"
+
+
+def test_placed_snippet_far_from_the_slots_with_stubs() -> None:
+    snippets = ["NOP\n", "org $0AB000\nJSR Helper\nLDA Table,x\nRTS\n", "org $8C9000\nJMP Near\n"]
+    results = assemble_batch(snippets, stubs=True)
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert results[1].stubs["Helper"] >> 16 == 0x0A
+    assert results[1].stubs["Table"] >> 16 == 0x0A
+    assert results[2].stubs["Near"] >> 16 == 0x8C
+
+
+_MACRO = "macro add_capped(value)\n  CLC : ADC #<value>\nendmacro\n"
+
+
+def test_snippets_may_define_the_same_macro() -> None:
+    other = "macro add_capped(value)\n  SEC : SBC #<value>\nendmacro\n"
+    snippets = [
+        _MACRO + "Main:\n%add_capped($01)\nRTL\n",
+        _MACRO + "Main:\n%add_capped($02)\nRTL\n",
+        other + "Main:\n%add_capped($03)\nRTL\n",
+        "NOP\n",
+    ]
+    results = assemble_batch(snippets)
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert [r.code for r in results] == [
+        b"\x18\x69\x01\x6b",
+        b"\x18\x69\x02\x6b",
+        b"\x38\xe9\x03\x6b",
+        b"\xea",
+    ]
+
+
+def test_errors_inside_a_renamed_macro_name_it_as_written() -> None:
+    bad = "macro add_capped(value)\n  CLC : ADC #<value>\n  STZ $7EF340\nendmacro\n%add_capped($01)\n"
+    results = assemble_batch([_MACRO + "%add_capped($01)\n", bad])
+    assert [r.ok for r in results] == [True, False]
+    [diag] = results[1].errors
+    assert (diag.file, diag.line, diag.called_from) == ("snippet1.asm", 3, "snippet1.asm:5")
+    assert "TFm" not in diag.format()
+
+
+def test_snippets_with_the_same_struct_go_to_separate_runs() -> None:
+    struct = "struct Item $7E0400\n  .id: skip 1\nendstruct\n"
+    results = assemble_batch([struct + "LDA.w Item.id\n", struct + "LDX.w Item.id\n"])
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert [r.code for r in results] == [b"\xad\x00\x04", b"\xae\x00\x04"]
+
+
+def test_a_renamed_macro_call_is_echoed_as_written() -> None:
+    results = assemble_batch([_MACRO + "%add_capped(1)\n", _MACRO + "%add_capped(1, 2)\n"])
+    assert [r.ok for r in results] == [True, False]
+    assert results[1].errors[0].text == "%add_capped(1,2)"
+
+
+@pytest.mark.slow
+def test_every_bundled_routine_assembles_in_one_batch_placed_or_not() -> None:
+    """The corpus's own check: routines sharing macros in one batch, and placed at their home."""
+    routines = bundled_corpus().routines
+    unplaced = assemble_batch([r.standalone(placed=False) for r in routines], stubs=True)
+    placed = assemble_batch([r.standalone() for r in routines], stubs=True)
+    failed = [r.name for r, a, b in zip(routines, unplaced, placed, strict=True) if not (a.ok and b.ok)]
+    assert not failed
+    for routine, result in zip(routines, placed, strict=True):
+        if routine.address is not None:
+            assert result.symbols[routine.qualified_name] == routine.address
+
+
+def test_placed_snippets_each_have_the_whole_stub_area_of_their_bank() -> None:
+    table = "org $02F000\n" + "".join(f"dw Screen{i}\n" for i in range(300)) + "LDA Last,x\n"
+    results = assemble_batch([table, table.replace("Screen", "Map")], stubs=True)
+    assert all(r.ok for r in results), [r.errors[:2] for r in results]
+    assert all(len(r.stubs) == 301 and {a >> 16 for a in r.stubs.values()} == {0x02} for r in results)

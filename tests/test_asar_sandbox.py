@@ -146,3 +146,48 @@ def test_batch_sandbox_failure_stays_with_its_snippet() -> None:
     results = assemble_batch(["LDA #$01", f'incsrc "{SECRET}"', "LDA #$03"])
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].errors[0].code == "Tsandbox_path" and results[1].errors[0].snippet == 1
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '!name = "table_ptr"\nNOP\n',
+        '!msg = "the table of items"\nNOP\n',
+        "!Table = $7E0400\nLDA !Table\n",
+        "!filesize = 3\ndb !filesize\n",
+        "filesize_max = 3\ndb filesize_max\n",
+        "LDA table,x\nRTS\ntable:\ndb 1\n",
+    ],
+)
+def test_the_word_table_or_a_function_name_alone_reads_no_file(source: str) -> None:
+    res = assemble(source, stubs=True)
+    assert res.ok, res.diagnostics
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        f'!t = NOP : table "{SECRET}"\n!t\n',
+        f'!t = "Foo: table {SECRET}"\ndb 1\n',
+        f'!f = filesize\nprint dec(!f("{SECRET}"))\n',
+        f'!x = "1"\n!y = !x+filesize("{SECRET}")\n',
+    ],
+)
+def test_defines_that_hide_a_file_command_are_still_refused(source: str) -> None:
+    res = assemble(source, stubs=True)
+    assert not res.ok and any(d.code.startswith("Tsandbox") for d in res.errors)
+    assert not _leaks(str(res.to_json()))
+
+
+def test_a_define_with_the_word_table_from_the_caller_is_accepted() -> None:
+    res = assemble('db "!name"\n', defines={"name": "the item table"})
+    assert res.ok, res.diagnostics
+    assert res.code == b"the item table"
+
+
+def test_a_missing_file_inside_include_root_is_named_as_missing(tmp_path: Path) -> None:
+    res = assemble('incbin "bin/room.bin"', include_root=tmp_path)
+    assert not res.ok and res.errors[0].code == "Tsandbox_path"
+    assert "no such file" in res.errors[0].message
+    escape = assemble('incbin "../x.bin"', include_root=tmp_path)
+    assert "no such file" not in escape.errors[0].message

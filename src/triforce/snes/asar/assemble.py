@@ -12,6 +12,7 @@ from triforce.snes.asar.engine import (
     Unit,
     add_stubs,
     make_chunks,
+    move_covered_stubs,
     private_dir,
     run_units,
     stub_requests,
@@ -25,7 +26,7 @@ from triforce.snes.asar.stubs import StubAllocator
 
 DEFAULT_ROM_SIZE = 0x80000
 #: Assemble, read the missing labels, define stubs, reassemble: a few rounds reach the fixed point.
-MAX_STUB_ROUNDS = 4
+MAX_STUB_ROUNDS = 5
 
 
 def load_base(base_rom: str | Path | bytes | None, mapper: Mapper, rom_size: int) -> bytes:
@@ -84,7 +85,10 @@ def result_from_run(
 ) -> AssembleResult:
     ok = rom is not None and not any(d.severity == "error" for d in diagnostics)
     if not ok or rom is None:
-        return AssembleResult(False, diagnostics, [], {}, dict(unit.stubs), mapper, unit.index, _base=base)
+        notes = [n.model_copy(update={"snippet": unit.index}) for n in unit.notes]
+        return AssembleResult(
+            False, diagnostics + notes, [], {}, dict(unit.stubs), mapper, unit.index, _base=base
+        )
     symbols = unit_symbols(unit, labels, solo)
     chunks = make_chunks(rom, ranges, mapper, prefer_bank)
     return AssembleResult(
@@ -124,22 +128,26 @@ def assemble(
     allocator = StubAllocator(checked, len(base))
     with private_dir() as workdir:
         write_units(workdir, [unit])
-        for _round in range(MAX_STUB_ROUNDS if stubs else 1):
+        rounds = MAX_STUB_ROUNDS if stubs else 1
+        for round_no in range(rounds):
             image = bytearray(base)
             allocator.apply(image)
             cfg = RunConfig(checked, bytes(image), root, frozenset(scan.includes), defines, limits)
             outcome = run_units(workdir, [unit], cfg)
             diags = outcome.unattributed + outcome.by_unit.get(0, [])
-            if outcome.rom is not None or not stubs or outcome.sandbox_violation:
+            ranges: list[tuple[int, int]] = []
+            if outcome.rom is not None:
+                end = unit.end_address(outcome.symbols.labels)
+                ranges = written_ranges(
+                    cfg.base, outcome.rom, outcome.symbols, checked, [end] if end is not None else []
+                )
+                if round_no == rounds - 1 or not move_covered_stubs(unit, allocator, ranges, checked):
+                    break
+                continue
+            if not stubs or outcome.sandbox_violation:
                 break
             if not add_stubs(unit, stub_requests(diags), allocator, ""):
                 break
-    ranges: list[tuple[int, int]] = []
-    if outcome.rom is not None:
-        end = unit.end_address(outcome.symbols.labels)
-        ranges = written_ranges(
-            cfg.base, outcome.rom, outcome.symbols, checked, [end] if end is not None else []
-        )
     prefer = bank_of(org) if org is not None else None
     return result_from_run(
         unit, diags, outcome.rom, cfg.base, ranges, outcome.symbols.labels, checked, prefer

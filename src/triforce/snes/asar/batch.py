@@ -24,18 +24,21 @@ from triforce.snes.asar.engine import (
     RunOutcome,
     Unit,
     add_stubs,
+    move_covered_stubs,
     private_dir,
     run_units,
     stub_requests,
     write_units,
     written_ranges,
 )
+from triforce.snes.asar.globalnames import clashing, global_names, macro_prefix, rename_macros, separate
 from triforce.snes.asar.result import AssembleResult
 from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
 from triforce.snes.asar.sandbox import SandboxLimits, scan_source, strip_comment
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
 
 DEFAULT_SLOT_SIZE = 0x400
+_MACRO_CALL_RE = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 #: Rounds of "drop the failures, define stubs, rerun" before splitting the group.
 MAX_ROUNDS = 6
 
@@ -64,6 +67,34 @@ def _slot_addresses(count: int, org: int, mapper: Mapper, slot_size: int) -> lis
         raise InputError(f"org: ${org:06X} leaves no room for a {slot_size:#x}-byte slot below the stub area")
     per_bank = (STUB_AREA_START - first) // slot_size
     return [((bank + i // per_bank) << 16) | (first + (i % per_bank) * slot_size) for i in range(count)]
+
+
+def _separate_global_names(units: list[Unit]) -> list[list[Unit]]:
+    """Groups of units that can share one asar run although macros, structs and functions are
+    global: clashing macros a snippet defines itself are renamed for that snippet (unless a
+    file it includes calls them); what still clashes goes to another group."""
+    sets = [global_names(u.source, u.includes) for u in units]
+    clash = clashing(sets)
+    if not clash:
+        return [units] if units else []
+    for unit, names in zip(units, sets, strict=True):
+        own = {n for kind, n in global_names(unit.source) if kind == "macro" and (kind, n) in clash}
+        own -= _macros_called_in(unit.includes)
+        if own:
+            unit.macro_prefix = macro_prefix(unit.index)
+            unit.source = rename_macros(unit.source, own, unit.macro_prefix)
+            names -= {("macro", n) for n in own}
+    return [[units[i] for i in group] for group in separate(sets)]
+
+
+def _macros_called_in(paths: frozenset[Path]) -> set[str]:
+    called: set[str] = set()
+    for path in paths:
+        try:
+            called.update(_MACRO_CALL_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            continue
+    return called
 
 
 class _Ownership:
@@ -116,7 +147,7 @@ class _Batch:
         return replace(self.template, base=bytes(image))
 
     def _fail(self, unit: Unit, diags: list[Diagnostic]) -> None:
-        diags = [d.model_copy(update={"snippet": unit.index}) for d in diags]
+        diags = [d.model_copy(update={"snippet": unit.index}) for d in diags + unit.notes]
         self.results[unit.index] = AssembleResult(
             False, diags, [], {}, dict(unit.stubs), self.mapper, unit.index, _base=self.base
         )
@@ -126,7 +157,7 @@ class _Batch:
         if not outcome.failed(unit.index):
             return False
         diags = outcome.by_unit.get(unit.index, [])
-        prefix = f"{unit.namespace}_"
+        prefix = f"{unit.namespace}_" if unit.namespace else ""
         if self.stubs and add_stubs(unit, stub_requests(diags), self.allocator, prefix):
             return False
         self._fail(unit, diags)
@@ -141,6 +172,8 @@ class _Batch:
             cfg = self._config()
             outcome = run_units(workdir, active, cfg)
             if outcome.rom is not None:
+                if _round < MAX_ROUNDS - 1 and self._move_covered_stubs(active, outcome, cfg):
+                    continue
                 self._succeed(active, outcome, cfg)
                 return
             if outcome.sandbox_violation or not any(outcome.failed(u.index) for u in active):
@@ -155,6 +188,15 @@ class _Batch:
         middle = len(active) // 2
         self.solve(workdir, active[:middle])
         self.solve(workdir, active[middle:])
+
+    def _move_covered_stubs(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> bool:
+        """A placed snippet (alone in its run) may have put code over its own stubs."""
+        if len(units) != 1 or units[0].slot_end is not None or not units[0].stubs or outcome.rom is None:
+            return False
+        unit = units[0]
+        end = unit.end_address(outcome.symbols.labels)
+        ranges = written_ranges(cfg.base, outcome.rom, outcome.symbols, self.mapper, [end] if end else [])
+        return move_covered_stubs(unit, self.allocator, ranges, self.mapper)
 
     def _succeed(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> None:
         assert outcome.rom is not None
@@ -241,6 +283,10 @@ def assemble_batch(
             continue
         includes.update(scan.includes)
         address = addresses[index]
+        # A snippet that places itself gets an asar run of its own: no slot to stay inside (its
+        # `org` decides where it goes) and no namespace, so its stubs are global labels that
+        # any `namespace` it opens still finds. Its slot address is only the starting PC.
+        placed = _places_itself(source)
         units.append(
             Unit(
                 index,
@@ -248,21 +294,25 @@ def assemble_batch(
                 display,
                 address,
                 address >> 16,
-                _namespace(index),
-                address + slot_size,
+                None if placed else _namespace(index),
+                None if placed else address + slot_size,
                 includes=frozenset(scan.includes),
             )
         )
     template = RunConfig(checked, base, root, frozenset(includes), defines, limits)
     batch = _Batch(template, stubs)
-    shared = [u for u in units if not _places_itself(u.source)]
-    alone = [u for u in units if _places_itself(u.source)]
+    shared = [u for u in units if u.slot_end is not None]
+    alone = [u for u in units if u.slot_end is None]
     if units:
         with private_dir() as workdir:
+            groups = _separate_global_names(shared)
             write_units(workdir, units)
-            if shared:
-                batch.solve(workdir, shared)
+            for group in groups:
+                batch.solve(workdir, group)
             for unit in alone:
-                batch.solve(workdir, [unit])
+                # a run of its own: its stubs need not share their banks' room with others'
+                solo = _Batch(template, stubs)
+                solo.solve(workdir, [unit])
+                batch.results.update(solo.results)
     results.update(batch.results)
     return [results[i] for i in range(len(snippets))]

@@ -20,10 +20,11 @@ from pathlib import Path
 from triforce.snes.addresses import format_address
 from triforce.snes.asar.diagnostics import Diagnostic, parse_asar_output, sandbox_error
 from triforce.snes.asar.locate import find_asar
+from triforce.snes.asar.placement import line_banks
 from triforce.snes.asar.result import Chunk
 from triforce.snes.asar.rom import Mapper, offset_to_snes, snes_to_offset
 from triforce.snes.asar.sandbox import SandboxLimits, run_asar
-from triforce.snes.asar.stubs import StubAllocator, classify, stubbable
+from triforce.snes.asar.stubs import STUB_SIZE, StubAllocator, StubKind, classify, stubbable
 from triforce.snes.asar.symbols import SymbolFile, parse_wla_symbols
 from triforce.snes.opcodes import OPCODES, Mode, operand_size
 
@@ -32,6 +33,9 @@ _ROM_FILE = "rom.sfc"
 _SYM_FILE = "out.sym"
 _LABEL_NOT_FOUND_RE = re.compile(r"^Label '(.+)' wasn't found")
 _MAX_STATEMENT_SPAN = 64
+_NEAR_LABEL_CALL_RE = re.compile(
+    r"^(?:#?[.A-Za-z_][A-Za-z0-9_.]*:\s*)*(?:JSR|JMP)(?:\.w)?\s+\(?[.A-Za-z_]", re.IGNORECASE
+)
 _AMBIGUOUS_MODES = {Mode.IMM_M, Mode.IMM_X}
 
 
@@ -48,6 +52,13 @@ class Unit:
     slot_end: int | None = None  # the snippet must end at or before this address
     includes: frozenset[Path] = frozenset()  # include_root files this snippet reads
     stubs: dict[str, int] = field(default_factory=dict)
+    #: How each stub was asked for: (kind, bank), so that it can be moved.
+    stub_kinds: dict[str, tuple[StubKind, int]] = field(default_factory=dict)
+    #: Triforce's own explanations, reported with asar's errors when the unit fails.
+    notes: list[Diagnostic] = field(default_factory=list)
+    #: Set when the batch renamed this snippet's macros (see `globalnames`): taken out of
+    #: diagnostics again so they name the macros as the snippet does.
+    macro_prefix: str = ""
 
     @property
     def filename(self) -> str:
@@ -206,7 +217,12 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
         if unit is None:
             unattributed.append(diag)
             continue
-        by_unit.setdefault(unit.index, []).append(diag.model_copy(update={"snippet": unit.index}))
+        update: dict[str, object] = {"snippet": unit.index}
+        if unit.macro_prefix:
+            update["message"] = diag.message.replace(unit.macro_prefix, "")
+            if diag.text:
+                update["text"] = diag.text.replace(unit.macro_prefix, "")
+        by_unit.setdefault(unit.index, []).append(diag.model_copy(update=update))
 
     rom: bytes | None = None
     has_error = any(d.severity == "error" for d in diagnostics) or limit_diags or run.returncode != 0
@@ -272,7 +288,17 @@ def _attribute(
 
 
 def _explain(diag: Diagnostic, limits: SandboxLimits) -> Diagnostic:
-    """asar cannot open the ROM we just wrote only when it cannot allocate its 16 MiB ROM buffer."""
+    """asar's own words where they mislead: it cannot open the ROM we just wrote only when it
+    cannot allocate its 16 MiB ROM buffer, and it calls a JSR/JMP to a label in another bank an
+    unknown command."""
+    if diag.code == "Eunknown_command" and diag.text and _NEAR_LABEL_CALL_RE.match(diag.text):
+        return diag.model_copy(
+            update={
+                "message": f"{diag.message} (asar says this when a JSR/JMP target label is in another "
+                "bank than the instruction: they carry 16 bits of address; use JSL/JML or place "
+                "the code in the target's bank)"
+            }
+        )
     if diag.code == "Eopen_rom_failed":
         return sandbox_error(
             "Tmemory",
@@ -281,9 +307,9 @@ def _explain(diag: Diagnostic, limits: SandboxLimits) -> Diagnostic:
     return diag
 
 
-def stub_requests(diags: list[Diagnostic]) -> dict[str, str | None]:
-    """Missing labels named by `Elabel_not_found`, with the statement that used each first."""
-    wanted: dict[str, str | None] = {}
+def stub_requests(diags: list[Diagnostic]) -> dict[str, list[Diagnostic]]:
+    """Missing labels named by `Elabel_not_found`, each with every diagnostic that used it."""
+    wanted: dict[str, list[Diagnostic]] = {}
     for diag in diags:
         if diag.code != "Elabel_not_found":
             continue
@@ -291,17 +317,41 @@ def stub_requests(diags: list[Diagnostic]) -> dict[str, str | None]:
         if match is None:
             continue
         label = match.group(1)
-        if stubbable(label) and label not in wanted:
-            wanted[label] = diag.text
+        if stubbable(label):
+            wanted.setdefault(label, []).append(diag)
     return wanted
 
 
+def _reference_bank(unit: Unit, diag: Diagnostic, banks: list[int | None]) -> int:
+    """The bank of the statement a diagnostic names: its line in the snippet, or the macro call
+    site there; the unit's default bank for lines in included files or unknown placements."""
+    line: int | None = None
+    if diag.called_from:
+        name, _, number = diag.called_from.rpartition(":")
+        if name == unit.display and number.isdigit():
+            line = int(number)
+    elif diag.file == unit.display:
+        line = diag.line
+    if line is not None and 1 <= line <= len(banks):
+        found = banks[line - 1]
+        if found is not None:
+            return found
+    return unit.caller_bank
+
+
 def add_stubs(
-    unit: Unit, wanted: dict[str, str | None], allocator: StubAllocator, namespace_prefix: str
+    unit: Unit, wanted: dict[str, list[Diagnostic]], allocator: StubAllocator, namespace_prefix: str
 ) -> bool:
-    """Define a stub for each wanted label; False when nothing new could be defined."""
+    """Define a stub for each wanted label; False when nothing new could be defined.
+
+    A near or data stub goes to the bank of the statement that references it. When near
+    references (JSR/JMP/branches) come from several banks no single label serves them all:
+    the stub goes to the first one's bank and the unit carries a `Tstub_bank` note that is
+    reported if asar then refuses the others.
+    """
     added = False
-    for label, statement in wanted.items():
+    banks: list[int | None] | None = None
+    for label, uses in wanted.items():
         name = (
             label[len(namespace_prefix) :]
             if namespace_prefix and label.startswith(namespace_prefix)
@@ -309,12 +359,62 @@ def add_stubs(
         )
         if name in unit.stubs:
             continue
-        address = allocator.allocate(classify(statement), unit.caller_bank)
+        kind = classify(uses[0].text if uses else None)
+        bank = unit.caller_bank
+        if kind != "long" and uses:
+            banks = banks if banks is not None else line_banks(unit.source, unit.caller_bank)
+            reference_banks = [_reference_bank(unit, d, banks) for d in uses]
+            bank = reference_banks[0]
+            near_banks = sorted(
+                {b for b, d in zip(reference_banks, uses, strict=True) if classify(d.text) == "near"}
+            )
+            if kind == "near" and len(near_banks) > 1:
+                listed = ", ".join(f"${b:02X}" for b in near_banks)
+                unit.notes.append(
+                    sandbox_error(
+                        "Tstub_bank",
+                        f"'{name}' is called with JSR/JMP/branches from banks {listed}; one stub "
+                        f"label cannot be in all of them (asar wants a 16-bit target in the "
+                        f"caller's bank), so it was put in bank ${bank:02X}: define it yourself",
+                    )
+                )
+        address = allocator.allocate(kind, bank)
         if address is None:
             continue
         unit.stubs[name] = address
+        unit.stub_kinds[name] = (kind, bank)
         added = True
     return added
+
+
+def move_covered_stubs(
+    unit: Unit, allocator: StubAllocator, ranges: list[tuple[int, int]], mapper: Mapper
+) -> bool:
+    """Move the stubs a placed snippet's own bytes (`ranges`, file offsets) landed on: its
+    `org` may put code in the bank's stub area, and a stub there would be the snippet's code.
+    True when a stub moved (the caller assembles again)."""
+    covered = [
+        name
+        for name, address in unit.stubs.items()
+        if (offset := snes_to_offset(address, mapper)) is not None
+        and any(
+            start < offset + STUB_SIZE[unit.stub_kinds.get(name, ("near", 0))[0]] and offset < end
+            for start, end in ranges
+        )
+    ]
+    if not covered:
+        return False
+    allocator.avoid(ranges)
+    moved = False
+    for name in covered:
+        kind, bank = unit.stub_kinds.get(name, ("near", unit.caller_bank))
+        address = allocator.allocate(kind, bank)
+        if address is None:
+            continue
+        allocator.release(unit.stubs[name])
+        unit.stubs[name] = address
+        moved = True
+    return moved
 
 
 def written_ranges(

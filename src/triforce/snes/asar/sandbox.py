@@ -52,7 +52,12 @@ class SandboxLimits(BaseModel):
 
 
 _FILE_COMMANDS = ("incsrc", "incbin", "table")
-_FILE_FUNCTION_RE = re.compile(r"\b(readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus)\b", re.I)
+#: A file-reading function in call syntax (`filesize("x")`); `!filesize = 3` or a label named
+#: `filesize_max` is no call and reads nothing.
+_FILE_FUNCTION_RE = re.compile(
+    r"(?<![\w!.#%<])(readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus)\s*(?=\()", re.I
+)
+_FILE_FUNCTION_NAME_RE = re.compile(r"readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus", re.I)
 _LITERAL_FUNCTION_RE = re.compile(r"\s*\(\s*\"([^\"]*)\"")
 _INCLUDE_WORD_RE = re.compile(r"\b(incsrc|incbin)\b", re.I)
 _PASTE_RES = (
@@ -98,6 +103,27 @@ def _command_path(rest: str) -> str | None:
     return re.sub(r":[0-9A-Fa-f$x-]+$", "", word)
 
 
+def _defines_file_command(assignment: str) -> bool:
+    """Whether a define's value could put a file command in command position once expanded.
+
+    The value may be used as a whole statement or spliced into a line that asar then splits at
+    ` : `, so every piece of it that could start a statement (its start, or after a `:`) is
+    checked for a leading `incsrc`/`incbin`/`table` as a whole word. A file function's bare name
+    is refused anywhere in the value, since the use site may supply the `(...)`.
+    `!name = "table_ptr"` or `!msg = "the table"` read no file and pass.
+    """
+    value = _ASSIGN_RE.sub("", assignment, count=1)
+    if any(_FILE_FUNCTION_NAME_RE.fullmatch(word) for word in re.findall(r"[A-Za-z0-9_]+", value)):
+        return True
+    for piece in re.split(r":", value):
+        words = re.findall(r"[A-Za-z0-9_]+|[^\sA-Za-z0-9_]", piece)
+        while words and not re.match(r"[A-Za-z0-9_]", words[0]):
+            words.pop(0)  # quotes, braces and the like before the first word
+        if words and words[0].lower() in _FILE_COMMANDS:
+            return True
+    return False
+
+
 @dataclass
 class ScanResult:
     diagnostics: list[Diagnostic]
@@ -131,6 +157,16 @@ class _Scanner:
                 return candidate
         return None
 
+    def _missing(self, path: str, base_dir: Path | None) -> bool:
+        """An allowed path (relative, inside the root) that names no existing file: the tree
+        lacks it (extracted assets, say), which is worth telling apart from an escape."""
+        assert self.root is not None
+        if path.startswith(("/", "\\", "~")) or ".." in re.split(r"[\\/]", path):
+            return False
+        if any(ch in path for ch in "!<>{}\0") or re.match(r"^[A-Za-z]:", path):
+            return False
+        return not any((b / path).exists() for b in (base_dir, self.root) if b is not None)
+
     def _check_path(
         self, path: str | None, what: str, file: str, line: int, base_dir: Path | None
     ) -> Path | None:
@@ -139,9 +175,12 @@ class _Scanner:
             return None
         found = self.resolve(path, base_dir)
         if found is None:
-            where = (
-                "no include_root was given" if self.root is None else f"it is not a file inside {self.root}"
-            )
+            if self.root is None:
+                where = "no include_root was given"
+            elif self._missing(path, base_dir):
+                where = f"no such file in {self.root}"
+            else:
+                where = f"it is not a file inside {self.root}"
             self._refuse(
                 file,
                 line,
@@ -203,8 +242,8 @@ class _Scanner:
                     )
                 )
                 continue
-            if _ASSIGN_RE.match(body) and re.search(r"\btable\b", body, re.I):
-                self._refuse(file, line_no, "a define containing the word 'table' is not allowed")
+            if _ASSIGN_RE.match(body) and _defines_file_command(body):
+                self._refuse(file, line_no, "a define whose value is a file-reading command is not allowed")
                 continue
             word, _, rest = body.partition(" ")
             command = word.lower()

@@ -8,8 +8,9 @@ on how the label is used, so that executing the snippet still works:
 - `JSL`/`JML` targets: a one-byte `RTL` at $D000+ of the stub bank (the image's last bank);
 - `JSR`/`JMP`/branch targets: a one-byte `RTS` in the caller's bank ($F000-$FEFF), because
   these instructions only carry 16 bits of address;
-- anything else (data, `LDA Table,x`): 16 zero bytes in the caller's bank ($E000-$EFFF), so that
-  absolute and indexed modes both exist.
+- anything else (data, `LDA Table,x`): 16 zero bytes in the caller's bank ($E000-$EFFF, then
+  $D000-$DFFF unless that bank holds the long stubs), so that absolute and indexed modes both
+  exist.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ _LONG_START, _LONG_STRIDE = 0xD000, 2
 _NEAR_MNEMONICS = {"JSR", "JMP", "BRA", "BRL", "BEQ", "BNE", "BCC", "BCS", "BPL", "BMI", "BVC", "BVS", "PER"}
 _LONG_MNEMONICS = {"JSL", "JML"}
 _VALID_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: Bytes a stub of each kind takes.
+STUB_SIZE: dict[StubKind, int] = {"long": 1, "near": 1, "data": _DATA_STRIDE}
 
 #: Batch slots end here in each bank: from here up is the stub area.
 STUB_AREA_START = _LONG_START
@@ -60,8 +64,9 @@ class StubAllocator:
     rom_size: int
     _next_long: int = 0
     _next_near: dict[int, int] = field(default_factory=dict)
-    _next_data: dict[int, int] = field(default_factory=dict)
+    _data_count: dict[int, int] = field(default_factory=dict)
     patches: dict[int, int] = field(default_factory=dict)  # file offset -> byte
+    avoided: list[tuple[int, int]] = field(default_factory=list)  # file-offset ranges
 
     @property
     def long_bank_base(self) -> int:
@@ -72,13 +77,37 @@ class StubAllocator:
         return (bank << 16) | _LONG_START
 
     def allocate(self, kind: StubKind, caller_bank: int) -> int | None:
-        """A fresh address for a stub of this kind, or None when that stub area is full."""
+        """A fresh address for a stub of this kind, clear of `avoid`ed bytes, or None when that
+        stub area is full."""
+        while True:
+            address = self._next(kind, caller_bank)
+            if address is None:
+                return None
+            offset = snes_to_offset(address, self.mapper)
+            if offset is None or not any(
+                start < offset + STUB_SIZE[kind] and offset < end for start, end in self.avoided
+            ):
+                break
+        if kind != "data":
+            self._patch(address, RTL if kind == "long" else RTS)
+        return address
+
+    def avoid(self, ranges: list[tuple[int, int]]) -> None:
+        """Never hand out stubs in these file-offset ranges (a placed snippet's own bytes)."""
+        self.avoided.extend(ranges)
+
+    def release(self, address: int) -> None:
+        """Forget the byte a stub that is being moved had written."""
+        offset = snes_to_offset(address, self.mapper)
+        if offset is not None:
+            self.patches.pop(offset, None)
+
+    def _next(self, kind: StubKind, caller_bank: int) -> int | None:
         if kind == "long":
             if _LONG_START + self._next_long >= _DATA_START:
                 return None
             address = self.long_bank_base + self._next_long
             self._next_long += _LONG_STRIDE
-            self._patch(address, RTL)
             return address
         if kind == "near":
             n = self._next_near.get(caller_bank, _NEAR_START)
@@ -86,13 +115,16 @@ class StubAllocator:
                 return None
             self._next_near[caller_bank] = n + 1
             address = (caller_bank << 16) | n
-            self._patch(address, RTS)
             return address
-        n = self._next_data.get(caller_bank, _DATA_START)
-        if n >= _DATA_END:
+        # $E000-$EFFF first; a table of many labels goes on in $D000-$DFFF, which is free in
+        # every bank but the one holding the long stubs
+        count = self._data_count.get(caller_bank, 0)
+        areas = [_DATA_START] if caller_bank == self.long_bank_base >> 16 else [_DATA_START, _LONG_START]
+        area, k = divmod(count, (_DATA_END - _DATA_START) // _DATA_STRIDE)
+        if area >= len(areas):
             return None
-        self._next_data[caller_bank] = n + _DATA_STRIDE
-        return (caller_bank << 16) | n
+        self._data_count[caller_bank] = count + 1
+        return (caller_bank << 16) | (areas[area] + k * _DATA_STRIDE)
 
     def _patch(self, address: int, value: int) -> None:
         offset = snes_to_offset(address, self.mapper)
