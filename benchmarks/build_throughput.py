@@ -58,7 +58,7 @@ def main() -> None:
         fast = _run(corpus, Path(tmp) / "batched", True, args.workers, args.seed)
     for name, r in (("baseline: one asar process per sample", base), ("triforce build (batched)", fast)):
         print(f"{name:40s} {r['verified']:5d} verified in {r['elapsed_s']:7.2f} s = {r['per_s']:7.1f}/s; "
-              f"{r['cpu_s']:7.2f} CPU-s = {r['per_cpu_s']:7.1f}/CPU-s ({r['asar_calls']} asar processes)")  # fmt: skip
+              f"{r['cpu_s']:7.2f} CPU-s = {r['per_cpu_s']:7.1f}/CPU-s ({r['asar_calls']} asar calls)")  # fmt: skip
     same = len(base["ids"] & fast["ids"])  # type: ignore[operator]
     print(f"same samples in both runs: {same} of {len(fast['ids'])}")  # type: ignore[arg-type]
     print(f"ratio (wall): {float(fast['per_s']) / float(base['per_s']):.2f}x")  # type: ignore[arg-type]

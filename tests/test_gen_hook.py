@@ -18,12 +18,18 @@ def test_hook_splitting_an_instruction() -> None:
     # Independently: the hooked image still heals, and the behaviour byte changed as promised.
     ex = s["meta"]["exec"]
     original = routine("Test_Heal").standalone(org=0x008000)
-    addr = {"call-counter": "$7FF000", "ran-flag": "$7FF001"}[s["meta"]["behaviour"]]
+    addr = {"call-counter": "$7FF000", "ran-flag": "$7FF001", "frame-stamp": "$7FF002"}[
+        s["meta"]["behaviour"]
+    ]
     for st in ex["states"][::4]:
         run = run_text(ex["code"], ex["entry"], ex["convention"], st["initial"])
         before = st["initial"]["memory"].get(addr, 0)
         after = run.writes[int(addr[1:], 16)]
-        want = (before + 1) & 0xFF if s["meta"]["behaviour"] == "call-counter" else before | 1
+        want = {
+            "call-counter": (before + 1) & 0xFF,
+            "ran-flag": before | 1,
+            "frame-stamp": st["initial"]["memory"].get("$7E001A", 0),
+        }[s["meta"]["behaviour"]]
         assert after == want
         plain = run_text(original, ex["entry"], ex["convention"], st["initial"])
         assert run.writes[0x7EF36D] == plain.writes[0x7EF36D]  # still heals (in binary or BCD)

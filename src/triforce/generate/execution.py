@@ -120,7 +120,23 @@ class _SharedImages:
         self._pristine: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     def register(self, results: Sequence[Any]) -> None:
+        """Group a batch's results; a result whose bytes overlap another's (a snippet that placed
+        itself, assembled in a run of its own) or whose base image differs stays out of the group."""
         ok = [r for r in results if r is not None and r.ok]
+        spans = sorted(
+            (c.offset, c.offset + len(c.data), k) for k, r in enumerate(ok) for c in r.chunks if c.data
+        )
+        clash: set[int] = set()
+        reach, owner = -1, -1
+        for start, end, k in spans:
+            if start < reach and k != owner:
+                clash |= {k, owner}
+            if end > reach:
+                reach, owner = end, k
+        ok = [r for k, r in enumerate(ok) if k not in clash]
+        if ok:  # the shared image is built on the first result's base (with its stub bytes)
+            base = getattr(ok[0], "_base", None)
+            ok = [r for r in ok if getattr(r, "_base", None) is base or getattr(r, "_base", None) == base]
         if len(ok) < 2:
             return
         gid = id(ok[0])

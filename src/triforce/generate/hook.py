@@ -153,7 +153,9 @@ def patch_text(name: str, moved: list[Stmt], lengths: list[int], behaviour: dict
     return "\n".join(lines) + "\n"
 
 
-def expected_byte(behaviour: dict[str, Any], before: int) -> int:
+def expected_byte(behaviour: dict[str, Any], before: int, memory: dict[int, int] | None = None) -> int:
+    if behaviour["expect"] == "copy-from":
+        return (memory or {}).get(int(behaviour["source"]), 0)
     if behaviour["expect"] == "increment":
         return (before + 1) & 0xFF
     if behaviour["expect"] == "set-bit0":
@@ -196,13 +198,18 @@ class HookGenerator:
             return Reject(self.name, name, "new-unresolved-labels", ", ".join(sorted(assembled.stubs)))
         behaviour = cand.payload["behaviour"]
         addr = int(behaviour["address"])
-        if any(addr in o.reads or addr in o.writes for _, o in ctx.good):
-            return Reject(self.name, name, "behaviour-address-in-use", f"${addr:06X}")
+        used = {addr} | ({int(behaviour["source"])} if "source" in behaviour else set())
+        if any(a in o.reads or a in o.writes for _, o in ctx.good for a in used):
+            return Reject(
+                self.name, name, "behaviour-address-in-use", ", ".join(f"${a:06X}" for a in sorted(used))
+            )
         rng = random.Random(seed_for(ctx.seed, name, "hook-states"))
         specs: list[StateSpec] = []
         for s, _ in ctx.good:
             mem = dict(s.memory)
             mem[addr] = rng.randrange(0x100)
+            if "source" in behaviour:
+                mem.setdefault(int(behaviour["source"]), rng.randrange(0x100))
             specs.append(StateSpec(s.name, s.a, s.x, s.y, s.s, s.d, s.db, s.p, s.e, mem))
         entry = ctx.subject.entry_of(assembled)
         if entry is None:
@@ -212,7 +219,7 @@ class HookGenerator:
             diffs = differences(orig, got, ignore=frozenset({addr}))
             if diffs:
                 return Reject(self.name, name, "behaviour-changed", f"{spec.name}: {diffs[0]}")
-            want = expected_byte(behaviour, spec.memory[addr])
+            want = expected_byte(behaviour, spec.memory[addr], spec.memory)
             if got.writes.get(addr) != want:
                 return Reject(
                     self.name, name, "new-behaviour-missing", f"{spec.name}: ${addr:06X} != ${want:02X}"
