@@ -1,0 +1,539 @@
+"""The bootstrap loop of plan Phase 3: expert seed → pilot → candidates → verification → review.
+
+One `step` is one iteration: train the pilot on every accepted pair (seed + reviewed), let it
+answer new quest prompts, prove each candidate's ASM half by execution (failures go to the
+iteration's `rejects.jsonl` with the grader's reason, never to a reviewer), drop duplicates of
+what exists and anything matching an evaluation item, and enqueue the rest for expert review.
+
+State folder:
+    manifest.json            seed count, targets, one record per iteration (counts, phase)
+    seed.jsonl               the verified expert seed pairs
+    queue.sqlite             the review queue (`triforce review ...`)
+    iterations/NNNN/         train.jsonl, pilot/ (training run), candidates.jsonl (raw answers,
+                             appended as they arrive: the resume log), rejects.jsonl, report.json
+Every file is written atomically or appended line by line; a step interrupted at any point
+resumes where it stopped when run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from triforce.dataset.sample import Sample
+from triforce.dataset.sample_io import read_jsonl, write_jsonl
+from triforce.errors import InputError
+from triforce.fsio import write_json_atomic, write_text_atomic
+from triforce.refine.pairs import make_pair, prove, validate_seed, with_proof
+from triforce.refine.queue import ReviewQueue
+
+# Plan Phase 3: 100 expert pairs, 400 more from the pilot, bootstrap to 3,000.
+TARGETS: tuple[int, ...] = (100, 400, 3000)
+MANIFEST = "manifest.json"
+Progress = Callable[[str, int, int], None]
+
+
+class PromptItem(BaseModel):
+    """One new quest prompt for the pilot: the request and the test states its routine must pass."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(min_length=1)
+    prompt: str = Field(min_length=1)
+    grading: dict[str, Any]
+    reference: str = ""  # an answer for the `reference` backend (tests, dry runs)
+    system: str | None = None
+    category: str = "cross"
+
+
+def read_prompts(path: Path) -> list[PromptItem]:
+    """Read PROMPTS.jsonl; errors name file:line and field. Suite items (cross/asm) also fit."""
+    from triforce.refine.pairs import check_grading
+
+    if not path.is_file():
+        raise InputError(f"{path}: prompts file does not exist")
+    items: list[PromptItem] = []
+    seen: set[str] = set()
+    for line, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw)
+            item = PromptItem.model_validate(data)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{line}: not valid JSON: {exc.msg}") from exc
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "<item>"
+            raise InputError(f"{path}:{line}: field {field}: {err['msg']}") from exc
+        if item.grading.get("kind") not in ("asm-exec", "cross"):
+            raise InputError(f"{path}:{line}: field grading.kind: expected 'asm-exec' or 'cross'")
+        check_grading(item.grading, f"{path}:{line}")
+        if item.id in seen:
+            raise InputError(f"{path}:{line}: field id: {item.id!r} appears twice")
+        seen.add(item.id)
+        items.append(item)
+    return items
+
+
+@dataclass
+class State:
+    """A refinement state folder."""
+
+    root: Path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def seed_path(self) -> Path:
+        return self.root / "seed.jsonl"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.root / "queue.sqlite"
+
+    def iteration_dir(self, n: int) -> Path:
+        return self.root / "iterations" / f"{n:04d}"
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def manifest(self) -> dict[str, Any]:
+        if not self.exists():
+            raise InputError(f"{self.root}: not a refinement state folder (run `triforce refine init` first)")
+        try:
+            data: dict[str, Any] = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{self.manifest_path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        return data
+
+    def save(self, manifest: dict[str, Any]) -> None:
+        write_json_atomic(self.manifest_path, manifest)
+
+    def queue(self) -> ReviewQueue:
+        self.manifest()
+        return ReviewQueue(self.queue_path)
+
+    def seed(self) -> list[Sample]:
+        return read_jsonl(self.seed_path).samples
+
+    def pool(self) -> list[Sample]:
+        """Every pair the next pilot trains on: the seed plus accepted and corrected reviews."""
+        with self.queue() as q:
+            return [*self.seed(), *q.accepted_samples()]
+
+
+def init_state(root: Path, seed: Sequence[Sample], seed_name: str, force: bool = False) -> dict[str, Any]:
+    """Validate the expert seed (schema + ASM proven) and create the state folder."""
+    state = State(root)
+    if state.exists() and not force:
+        raise InputError(f"{root}: already initialised (use --force to replace the seed)")
+    if not seed:
+        raise InputError(f"{seed_name}: the seed holds no pairs")
+    verified, problems = validate_seed(seed, seed_name)
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise InputError(f"{len(problems)} seed pair(s) refused:\n  " + "\n  ".join(problems[:5]) + more)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = state.seed_path.with_suffix(".jsonl.tmp")
+    write_jsonl(tmp, verified)
+    tmp.replace(state.seed_path)
+    manifest = {
+        "version": 1,
+        "created_at": time.time(),
+        "seed_file": seed_name,
+        "seed_count": len(verified),
+        "targets": list(TARGETS),
+        "iterations": [],
+    }
+    state.save(manifest)
+    with state.queue():
+        pass
+    return manifest
+
+
+# -- one iteration --------------------------------------------------------------------------------
+
+
+@dataclass
+class StepOptions:
+    prompts: Path
+    backend: str = "reference"
+    config: str | None = None  # train config (file or preset); None with train=False
+    train: bool = True
+    limit: int | None = None  # new prompts used this iteration
+    samples: int = 1  # candidates per prompt
+    concurrency: int = 4
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    decontaminate: bool = True
+    train_overrides: dict[str, Any] | None = None
+
+
+def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.flush()
+
+
+def _read_log(path: Path) -> list[dict[str, Any]]:
+    """Rows of an append-only log; a cut last line (crash mid-write) is dropped."""
+    if not path.is_file():
+        return []
+    rows = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(raw))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def _used_prompt_ids(manifest: dict[str, Any], current: int) -> set[str]:
+    return {p for it in manifest["iterations"] if it["n"] != current for p in it.get("prompt_ids", [])}
+
+
+def _train_pilot(state: State, n: int, opts: StepOptions, record: dict[str, Any]) -> str:
+    """Train the pilot on the pool; returns the `hf:` backend spec of its adapter."""
+    from triforce.train.config import load_config
+    from triforce.train.runner import train
+
+    if opts.config is None:
+        raise InputError(
+            "refine step needs --config TRAIN.yaml to train the pilot (or --no-train with --backend)"
+        )
+    folder = state.iteration_dir(n)
+    data = folder / "train.jsonl"
+    pool = state.pool()
+    if not data.is_file():
+        rows = "".join(json.dumps({"messages": [m.model_dump() for m in s.messages]}) + "\n" for s in pool)
+        write_text_atomic(data, rows)
+    overrides = {
+        "data.paths": [str(data.resolve())],
+        "data.mix": None,
+        "output.dir": str((folder / "pilot").resolve()),
+        **(opts.train_overrides or {}),
+    }
+    cfg = load_config(opts.config, overrides)
+    result = train(cfg)
+    record["trained_on"] = len(pool)
+    record["adapter"] = str(result.adapter_dir)
+    return f"hf:{result.adapter_dir}"
+
+
+async def _generate(
+    backend_spec: str,
+    jobs: list[tuple[PromptItem, int]],
+    log: Path,
+    opts: StepOptions,
+    progress: Progress | None,
+) -> None:
+    from triforce.evaluate.backends import ItemRequest, make_backend, messages_for
+
+    backend = make_backend(
+        backend_spec,
+        concurrency=opts.concurrency,
+        max_tokens=opts.max_tokens,
+        temperature=opts.temperature,
+    )
+    gate = asyncio.Semaphore(max(1, opts.concurrency))
+    done = 0
+
+    async def one(item: PromptItem, k: int) -> None:
+        nonlocal done
+        async with gate:
+            request = ItemRequest(
+                item_id=item.id,
+                sample=k,
+                messages=messages_for(item.prompt, item.system),
+                reference=item.reference,
+                category=item.category,
+            )
+            completion = await backend.complete(request)
+        _append_jsonl(
+            log,
+            {
+                "prompt_id": item.id,
+                "sample": k,
+                "answer": completion.text,
+                "error": completion.error,
+                "latency_s": completion.latency_s,
+                "backend": backend.name,
+            },
+        )
+        done += 1
+        if progress:
+            progress("generate", done, len(jobs))
+
+    try:
+        await asyncio.gather(*(one(item, k) for item, k in jobs))
+    finally:
+        await backend.aclose()
+
+
+def _dedup_against(existing: list[Sample], fresh: list[Sample]) -> tuple[list[Sample], dict[str, str]]:
+    """Drop fresh samples duplicating an existing one or an earlier fresh one: {dropped id: kept id}."""
+    from triforce.dataset.dedup import dedup
+
+    if not fresh:
+        return [], {}
+    old_ids = {s.id for s in existing}
+    dropped: dict[str, str] = {}
+    keep = [s for s in fresh if s.id not in old_ids]
+    for s in fresh:
+        if s.id in old_ids:
+            dropped[s.id] = s.id
+    _, report = dedup([*existing, *keep])
+    fresh_ids = {s.id for s in keep}
+    for r in report.removals:
+        if r.removed in fresh_ids:
+            dropped[r.removed] = r.kept
+        elif r.kept in fresh_ids:  # dedup kept the newcomer over an existing pair: still a duplicate
+            dropped[r.kept] = r.removed
+    return [s for s in keep if s.id not in dropped], dropped
+
+
+def step(root: Path, opts: StepOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """Run (or resume) one iteration; returns its manifest record."""
+    state = State(root)
+    manifest = state.manifest()
+    prompts = read_prompts(opts.prompts)
+    open_its = [it for it in manifest["iterations"] if it["phase"] != "done"]
+    if open_its:
+        record = open_its[-1]
+        n = record["n"]
+        record["resumed"] = record.get("resumed", 0) + 1
+    else:
+        n = len(manifest["iterations"]) + 1
+        used = _used_prompt_ids(manifest, n)
+        fresh = [p for p in prompts if p.id not in used]
+        if opts.limit is not None:
+            fresh = fresh[: opts.limit]
+        if not fresh:
+            raise InputError(
+                f"{opts.prompts}: no new prompts (all {len(prompts)} were used by earlier iterations)"
+            )
+        record = {
+            "n": n,
+            "phase": "train",
+            "started_at": time.time(),
+            "prompts_file": str(opts.prompts),
+            "prompt_ids": [p.id for p in fresh],
+            "samples_per_prompt": opts.samples,
+            "pool_before": len(state.pool()),
+            "trained": opts.train,
+        }
+        manifest["iterations"].append(record)
+        state.save(manifest)
+    folder = state.iteration_dir(n)
+    folder.mkdir(parents=True, exist_ok=True)
+    by_id = {p.id: p for p in prompts}
+    missing = [pid for pid in record["prompt_ids"] if pid not in by_id]
+    if missing:
+        raise InputError(
+            f"{opts.prompts}: iteration {n} used prompt(s) no longer in the file: {', '.join(missing[:3])}"
+        )
+    chosen = [by_id[pid] for pid in record["prompt_ids"]]
+
+    if record["phase"] == "train":
+        backend = _train_pilot(state, n, opts, record) if record["trained"] else opts.backend
+        record["backend"] = backend
+        record["phase"] = "generate"
+        state.save(manifest)
+
+    log = folder / "candidates.jsonl"
+    if record["phase"] == "generate":
+        have = {(r["prompt_id"], r["sample"]) for r in _read_log(log)}
+        jobs = [(p, k) for p in chosen for k in range(record["samples_per_prompt"]) if (p.id, k) not in have]
+        record["skipped_as_done"] = len(have)
+        if jobs:
+            asyncio.run(_generate(record["backend"], jobs, log, opts, progress))
+        record["phase"] = "verify"
+        state.save(manifest)
+
+    if record["phase"] == "verify":
+        record.update(_verify_and_enqueue(state, n, by_id, _read_log(log), opts, progress))
+        record["phase"] = "done"
+        record["finished_at"] = time.time()
+        state.save(manifest)
+        write_json_atomic(folder / "report.json", record)
+    return record
+
+
+def _verify_and_enqueue(
+    state: State,
+    n: int,
+    by_id: dict[str, PromptItem],
+    rows: list[dict[str, Any]],
+    opts: StepOptions,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    folder = state.iteration_dir(n)
+    rejects: list[dict[str, Any]] = []
+    passed: list[tuple[Sample, dict[str, Any]]] = []
+    seen: set[tuple[str, int]] = set()
+    for i, row in enumerate(rows, start=1):
+        key = (row["prompt_id"], int(row["sample"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        item = by_id[row["prompt_id"]]
+        if row.get("error") or not str(row.get("answer", "")).strip():
+            rejects.append(
+                {**key_row(key), "code": "backend-error", "reason": row.get("error") or "empty answer"}
+            )
+            continue
+        sample = make_pair(
+            item.prompt,
+            str(row["answer"]),
+            item.grading,
+            system=item.system,
+            corpus="triforce-refine-pilot",
+            origin="synthetic",
+            routine=item.id,
+            meta={
+                "refine_iteration": n,
+                "prompt_id": item.id,
+                "candidate": int(row["sample"]),
+                "backend": row.get("backend", ""),
+            },
+        )
+        proof = prove(item.grading, sample.answer(), where=f"{item.id}#{row['sample']}")
+        if not proof.verdict.passed:
+            rejects.append({**key_row(key), "code": proof.verdict.code, "reason": proof.verdict.reason})
+        else:
+            passed.append((with_proof(sample, proof), proof.verdict.model_dump(mode="json")))
+        if progress:
+            progress("verify", i, len(rows))
+    candidates = [s for s, _ in passed]
+    with state.queue() as q:
+        existing = [*state.seed(), *[it.final() for it in q.items()]]
+    kept, dropped = _dedup_against(existing, candidates)
+    for sid, other in dropped.items():
+        s = next(c for c in candidates if c.id == sid)
+        rejects.append(
+            {
+                **key_row((s.meta["prompt_id"], s.meta["candidate"])),
+                "code": "duplicate",
+                "reason": f"duplicates {other}",
+            }
+        )
+    contaminated = 0
+    if opts.decontaminate and kept:
+        from triforce.dataset.decontam import bundled_suite_paths, decontaminate
+
+        clean, report = decontaminate(kept, suites=bundled_suite_paths())
+        clean_ids = {s.id for s in clean}
+        for s in kept:
+            if s.id not in clean_ids:
+                hit = next(h for h in report.hits if h.sample_id == s.id)
+                rejects.append(
+                    {
+                        **key_row((s.meta["prompt_id"], s.meta["candidate"])),
+                        "code": "contaminated",
+                        "reason": f"matches evaluation item {hit.suite}/{hit.item_id} ({hit.kind})",
+                    }
+                )
+        contaminated = len(kept) - len(clean)
+        kept = clean
+    verdicts = {s.id: v for s, v in passed}
+    enqueued = 0
+    with state.queue() as q:
+        for s in kept:
+            enqueued += q.add(s, verdicts[s.id], n)
+    tmp = folder / "rejects.jsonl.tmp"
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects), encoding="utf-8")
+    tmp.replace(folder / "rejects.jsonl")
+    auto_failed = sum(1 for r in rejects if r["code"] not in ("duplicate", "contaminated"))
+    return {
+        "generated": len(seen),
+        "auto_verified": len(passed),
+        "auto_rejected": auto_failed,
+        "duplicates": len(dropped),
+        "contaminated": contaminated,
+        "enqueued": enqueued,
+        "reject_codes": _count(r["code"] for r in rejects),
+    }
+
+
+def key_row(key: tuple[str, int]) -> dict[str, Any]:
+    return {"prompt_id": key[0], "sample": key[1]}
+
+
+def _count(codes: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in codes:
+        out[c] = out.get(c, 0) + 1
+    return out
+
+
+# -- status ---------------------------------------------------------------------------------------
+
+
+def status(root: Path) -> dict[str, Any]:
+    """Per-iteration counts and progress toward the plan's 100 → 400 → 3,000 targets."""
+    state = State(root)
+    manifest = state.manifest()
+    with state.queue() as q:
+        stats = q.stats()
+    rows = []
+    for it in manifest["iterations"]:
+        review = stats.by_iteration.get(it["n"], {})
+        decided = sum(review.get(k, 0) for k in ("accepted", "corrected", "rejected"))
+        good = review.get("accepted", 0) + review.get("corrected", 0)
+        rows.append(
+            {
+                "iteration": it["n"],
+                "phase": it["phase"],
+                "trained": it.get("trained", False),
+                "backend": it.get("backend", ""),
+                "prompts": len(it.get("prompt_ids", [])),
+                "generated": it.get("generated", 0),
+                "auto_verified": it.get("auto_verified", 0),
+                "auto_rejected": it.get("auto_rejected", 0),
+                "duplicates": it.get("duplicates", 0),
+                "contaminated": it.get("contaminated", 0),
+                "enqueued": it.get("enqueued", 0),
+                "pending": review.get("pending", 0),
+                "accepted": review.get("accepted", 0),
+                "corrected": review.get("corrected", 0),
+                "rejected": review.get("rejected", 0),
+                "acceptance_rate": round(good / decided, 4) if decided else None,
+                "auto_pass_rate": round(it["auto_verified"] / it["generated"], 4)
+                if it.get("generated")
+                else None,
+                "reviewer_minutes": round(stats.reviewer_minutes_by_iteration.get(it["n"], 0.0), 2),
+            }
+        )
+    pool = manifest["seed_count"] + stats.counts["accepted"] + stats.counts["corrected"]
+    targets = manifest.get("targets", list(TARGETS))
+    next_target = next((t for t in targets if t > pool), None)
+    rate = stats.acceptance_rate
+    projection = None
+    if next_target is not None and rate:
+        need = next_target - pool
+        candidates = need / rate
+        projection = {
+            "target": next_target,
+            "pairs_needed": need,
+            "candidates_to_review": round(candidates),
+            "reviewer_hours": round(candidates * (stats.minutes_per_sample or 10.0) / 60, 1),
+        }
+    return {
+        "state": str(root),
+        "seed": manifest["seed_count"],
+        "pool": pool,
+        "targets": targets,
+        "next_target": next_target,
+        "iterations": rows,
+        "queue": stats.to_json(),
+        "projection": projection,
+    }
