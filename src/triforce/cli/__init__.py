@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
-from triforce.cli import serve
+from triforce.cli import refine, serve
 from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
@@ -34,6 +34,8 @@ app.add_typer(dataset.app, name="dataset")
 app.add_typer(train_cli.train_app, name="train")
 app.command("plan")(train_cli.plan)
 app.command("models")(train_cli.models)
+app.add_typer(refine.refine_app, name="refine")
+app.add_typer(refine.review_app, name="review")
 
 
 @app.callback()

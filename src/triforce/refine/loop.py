@@ -143,9 +143,7 @@ def init_state(root: Path, seed: Sequence[Sample], seed_name: str, force: bool =
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError(f"{len(problems)} seed pair(s) refused:\n  " + "\n  ".join(problems[:5]) + more)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = state.seed_path.with_suffix(".jsonl.tmp")
-    write_jsonl(tmp, verified)
-    tmp.replace(state.seed_path)
+    write_jsonl(state.seed_path, verified)
     manifest = {
         "version": 1,
         "created_at": time.time(),
@@ -176,6 +174,8 @@ class StepOptions:
     temperature: float = 0.0
     decontaminate: bool = True
     train_overrides: dict[str, Any] | None = None
+    model: str = "default"  # `model` field for an OpenAI-compatible endpoint
+    api_key: str | None = None
 
 
 def _append_jsonl(path: Path, row: dict[str, Any]) -> None:
@@ -243,6 +243,8 @@ async def _generate(
         concurrency=opts.concurrency,
         max_tokens=opts.max_tokens,
         temperature=opts.temperature,
+        model=opts.model,
+        api_key=opts.api_key,
     )
     gate = asyncio.Semaphore(max(1, opts.concurrency))
     done = 0

@@ -165,7 +165,7 @@ def validate_seed(samples: Sequence[Sample], path: str) -> tuple[list[Sample], l
         seen.add(sample.id)
         proved, verdict = verify_pair(sample, method="asar+exec+expert")
         if not verdict.passed:
-            problems.append(f"{where}: ASM half fails: [{verdict.code}] {verdict.reason}")
+            problems.append(f"{where}: ASM half fails: ({verdict.code}) {verdict.reason}")
             continue
         verified.append(proved)
     return verified, problems

@@ -311,7 +311,7 @@ class ReviewQueue:
         item = self._pending(ref)
         proved, verdict = verify_pair(item.sample, method="asar+exec+review")
         if not verdict.passed:
-            raise InputError(f"item {item.id}: no longer verifies: [{verdict.code}] {verdict.reason}")
+            raise InputError(f"item {item.id}: no longer verifies: ({verdict.code}) {verdict.reason}")
         return self._decide(item, "accepted", reviewer, notes=notes, final=proved, minutes=minutes)
 
     def reject(
@@ -340,8 +340,8 @@ class ReviewQueue:
         proved, verdict = verify_pair(fixed, method="asar+exec+expert-correction")
         if not verdict.passed:
             with self._tx() as db:
-                self._event(db, item.id, "correction-refused", reviewer, f"[{verdict.code}] {verdict.reason}")
-            raise InputError(f"item {item.id}: correction refused: [{verdict.code}] {verdict.reason}")
+                self._event(db, item.id, "correction-refused", reviewer, f"({verdict.code}) {verdict.reason}")
+            raise InputError(f"item {item.id}: correction refused: ({verdict.code}) {verdict.reason}")
         meta = {**proved.meta, "corrected_from": item.id}
         proved = proved.model_copy(update={"meta": meta})
         return self._decide(item, "corrected", reviewer, notes=notes, final=proved, minutes=minutes)
