@@ -54,7 +54,9 @@ def test_lifecycle_accept_reject_and_time_tracking(tmp_path: Path) -> None:
         clock.now += 6 * 60
         done = q.accept(a.id[:8], "alice", notes="clean")
         assert done.status == "accepted" and done.reviewer == "alice" and done.seconds_spent == 360
-        assert done.final().verification is not None and done.final().verification.method == "asar+exec+review"
+        assert (
+            done.final().verification is not None and done.final().verification.method == "asar+exec+review"
+        )
         with pytest.raises(InputError, match="already accepted by alice"):
             q.reject(a.id, "bob", "late")
         with pytest.raises(InputError, match="--reason"):

@@ -11,9 +11,22 @@ from triforce.refine import bundled_seeds, validate_seed
 from triforce.refine.pairs import TASK, grading_of
 
 # Vanilla US addresses from the domain brief §4 the seeds may touch.
-_KNOWN = {0x7E0010, 0x7E0022, 0x7E0023} | set(range(0x7EF340, 0x7EF344)) | {
-    0x7EF359, 0x7EF35A, 0x7EF35B, 0x7EF360, 0x7EF361, 0x7EF36C, 0x7EF36D, 0x7EF36E, 0x7EF36F, 0x7EF377,
-}
+_KNOWN = (
+    {0x7E0010, 0x7E0022, 0x7E0023}
+    | set(range(0x7EF340, 0x7EF344))
+    | {
+        0x7EF359,
+        0x7EF35A,
+        0x7EF35B,
+        0x7EF360,
+        0x7EF361,
+        0x7EF36C,
+        0x7EF36D,
+        0x7EF36E,
+        0x7EF36F,
+        0x7EF377,
+    }
+)
 
 
 def test_every_bundled_seed_verifies_by_execution() -> None:
@@ -45,7 +58,9 @@ def test_a_broken_seed_is_refused_with_the_graders_reason() -> None:
     good = seeds[0]
     broken_answer = good.answer().replace("STA.l $7EF36D", "STA.l $7EF36E")
     msgs = [*good.messages[:-1], good.messages[-1].model_copy(update={"content": broken_answer})]
-    broken = type(good).model_validate({**good.model_dump(), "messages": [m.model_dump() for m in msgs], "id": ""})
+    broken = type(good).model_validate(
+        {**good.model_dump(), "messages": [m.model_dump() for m in msgs], "id": ""}
+    )
     wrong_task = type(good).model_validate({**good.model_dump(), "task": "asm.base", "id": ""})
     verified, problems = validate_seed([broken, wrong_task, *seeds[1:3]], "seed.jsonl")
     assert len(verified) == 2

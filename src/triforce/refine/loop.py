@@ -197,6 +197,19 @@ def _read_log(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _repair_log(path: Path) -> int:
+    """Cut a partial last line left by a crash, so new rows start on a line of their own."""
+    if not path.is_file():
+        return 0
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return 0
+    keep = data.rfind(b"\n") + 1
+    with path.open("r+b") as fh:
+        fh.truncate(keep)
+    return len(data) - keep
+
+
 def _used_prompt_ids(manifest: dict[str, Any], current: int) -> set[str]:
     return {p for it in manifest["iterations"] if it["n"] != current for p in it.get("prompt_ids", [])}
 
@@ -353,6 +366,8 @@ def step(root: Path, opts: StepOptions, progress: Progress | None = None) -> dic
 
     log = folder / "candidates.jsonl"
     if record["phase"] == "generate":
+        if _repair_log(log):
+            record["cut_lines_dropped"] = record.get("cut_lines_dropped", 0) + 1
         have = {(r["prompt_id"], r["sample"]) for r in _read_log(log)}
         jobs = [(p, k) for p in chosen for k in range(record["samples_per_prompt"]) if (p.id, k) not in have]
         record["skipped_as_done"] = len(have)
