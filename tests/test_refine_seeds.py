@@ -73,5 +73,5 @@ def test_a_seed_without_grading_names_the_field() -> None:
     bare = type(s).model_validate({**s.model_dump(), "meta": {}})
     _, problems = validate_seed([bare], "p.jsonl")
     assert "meta.grading" in problems[0]
-    with pytest.raises(InputError, match="meta.grading"):
+    with pytest.raises(InputError, match=r"meta\.grading"):
         grading_of(bare)
