@@ -403,10 +403,11 @@ def _verify_and_enqueue(
             continue
         seen.add(key)
         item = by_id[row["prompt_id"]]
-        if row.get("error") or not str(row.get("answer", "")).strip():
-            rejects.append(
-                {**key_row(key), "code": "backend-error", "reason": row.get("error") or "empty answer"}
-            )
+        if row.get("error"):
+            rejects.append({**key_row(key), "code": "backend-error", "reason": str(row["error"])})
+            continue
+        if not str(row.get("answer", "")).strip():
+            rejects.append({**key_row(key), "code": "no-code", "reason": "empty answer"})
             continue
         sample = make_pair(
             item.prompt,
