@@ -230,7 +230,15 @@ def list_cmd(
     with State(state).queue() as q:
         items = q.items(None if status in (None, "all") else status, iteration)
     if as_json:
-        _print_json([{k: v for k, v in i.to_json().items() if k not in ("sample", "final")} for i in items])
+        _print_json(
+            [
+                {
+                    **{k: v for k, v in i.to_json().items() if k not in ("sample", "final")},
+                    "prompt_id": i.sample.meta.get("prompt_id"),
+                }
+                for i in items
+            ]
+        )
         return
     table = Table(title=f"review queue: {len(items)} item(s)")
     for c in ("id", "iter", "status", "prompt", "auto-verification", "reviewer", "min"):
