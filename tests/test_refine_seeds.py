@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,15 @@ def test_a_seed_without_grading_names_the_field() -> None:
     assert "meta.grading" in problems[0]
     with pytest.raises(InputError, match=r"meta\.grading"):
         grading_of(bare)
+
+
+def test_the_bundled_prompt_batch_is_sound(tmp_path: Path) -> None:
+    """Every bundled prompt's grading accepts its reference routine and matches no evaluation item."""
+    from triforce.refine import StepOptions, init_state, step
+    from triforce.refine.loop import BUNDLED_PROMPTS, read_prompts
+
+    prompts = read_prompts(BUNDLED_PROMPTS)
+    assert len(prompts) >= 5 and all(p.reference for p in prompts)
+    init_state(tmp_path / "st", bundled_seeds()[:2], "bundled")
+    record = step(tmp_path / "st", StepOptions(prompts=BUNDLED_PROMPTS, backend="reference", train=False))
+    assert record["auto_verified"] == record["enqueued"] == len(prompts)

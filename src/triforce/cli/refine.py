@@ -74,7 +74,9 @@ def init(
 
 @refine_app.command("step")
 def step_cmd(
-    prompts: Path = typer.Option(..., "--prompts", help="New quest prompts (JSONL: id, prompt, grading)."),
+    prompts: Path | None = typer.Option(
+        None, "--prompts", help="New quest prompts (JSONL: id, prompt, grading); default: the bundled batch."
+    ),
     config: str | None = typer.Option(None, "--config", help="Train config (YAML or preset) for the pilot."),
     backend: str = typer.Option(
         "reference",
@@ -96,13 +98,14 @@ def step_cmd(
 ) -> None:
     """One iteration: (train the pilot,) generate, auto-verify, dedup/decontaminate, enqueue."""
     from triforce.refine import StepOptions, step
+    from triforce.refine.loop import BUNDLED_PROMPTS
 
     if train and config is None:
         raise InputError(
             "--config TRAIN.yaml is needed to train the pilot; or pass --no-train --backend SPEC"
         )
     opts = StepOptions(
-        prompts=prompts,
+        prompts=prompts or BUNDLED_PROMPTS,
         backend=backend,
         config=config,
         train=train,

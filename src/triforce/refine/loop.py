@@ -37,6 +37,8 @@ from triforce.refine.queue import ReviewQueue
 # Plan Phase 3: 100 expert pairs, 400 more from the pilot, bootstrap to 3,000.
 TARGETS: tuple[int, ...] = (100, 400, 3000)
 MANIFEST = "manifest.json"
+# A first batch of new quest prompts (with test states and reference routines for dry runs).
+BUNDLED_PROMPTS = Path(__file__).parent / "prompts" / "first_quests.jsonl"
 Progress = Callable[[str, int, int], None]
 
 
