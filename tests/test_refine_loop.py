@@ -11,6 +11,7 @@ import pytest
 from triforce.errors import InputError
 from triforce.evaluate.suite import load_suite
 from triforce.refine import State, StepOptions, bundled_seeds, init_state, status, step
+from triforce.refine.pairs import make_pair
 
 _MAGIC = {
     "kind": "asm-exec",
@@ -153,6 +154,10 @@ def test_init_refuses_bad_seeds_and_double_init(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"(?s)1 seed pair.*field task"):
         init_state(tmp_path / "st", [broken, *seeds[1:]], "seed.jsonl")
     assert not (tmp_path / "st" / "manifest.json").exists()
+    fairy = load_suite("cross").by_id()["cross.fairy_fountain_reward"]
+    leak = make_pair(fairy.prompt, fairy.reference, fairy.grading["asm"], corpus="x", origin="original")
+    with pytest.raises(InputError, match=r"(?s)1 seed pair.*matches evaluation item cross/cross\.fairy"):
+        init_state(tmp_path / "st", [leak, *seeds[:3]], "seed.jsonl")
     init_state(tmp_path / "st", seeds, "bundled")
     with pytest.raises(InputError, match="already initialised"):
         init_state(tmp_path / "st", seeds, "bundled")

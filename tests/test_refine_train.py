@@ -61,7 +61,8 @@ def test_step_trains_the_pilot_and_generates_with_its_adapter(tmp_path: Path) ->
     folder = State(tmp_path / "st").iteration_dir(1)
     trained_on = (folder / "train.jsonl").read_text().splitlines()
     assert len(trained_on) == 13 and record["trained_on"] == 13
-    assert json.loads(trained_on[0])["messages"][-1]["role"] == "assistant"
+    roles = [m["role"] for m in json.loads(trained_on[0])["messages"]]
+    assert roles == ["system", "user", "assistant"]  # the system prompt the pilot is asked with
     assert (folder / "pilot" / "adapter" / "adapter_config.json").is_file()
     assert record["backend"] == f"hf:{folder / 'pilot' / 'adapter'}"
     # Two steps of training on a random model cannot write a routine: both candidates are

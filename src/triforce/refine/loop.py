@@ -141,6 +141,7 @@ def init_state(root: Path, seed: Sequence[Sample], seed_name: str, force: bool =
     if not seed:
         raise InputError(f"{seed_name}: the seed holds no pairs")
     verified, problems = validate_seed(seed, seed_name)
+    problems += _contamination(verified, seed_name)
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError(f"{len(problems)} seed pair(s) refused:\n  " + "\n  ".join(problems[:5]) + more)
@@ -158,6 +159,19 @@ def init_state(root: Path, seed: Sequence[Sample], seed_name: str, force: bool =
     with state.queue():
         pass
     return manifest
+
+
+def _contamination(samples: Sequence[Sample], name: str) -> list[str]:
+    """A seed pair that matches an evaluation item would leak the benchmark into every pilot."""
+    from triforce.dataset.decontam import bundled_suite_paths, decontaminate
+
+    if not samples:
+        return []
+    _, report = decontaminate(samples, suites=bundled_suite_paths())
+    return [
+        f"{name}: pair {h.sample_id} matches evaluation item {h.suite}/{h.item_id} ({h.kind})"
+        for h in report.hits
+    ]
 
 
 # -- one iteration --------------------------------------------------------------------------------
@@ -216,6 +230,16 @@ def _used_prompt_ids(manifest: dict[str, Any], current: int) -> set[str]:
     return {p for it in manifest["iterations"] if it["n"] != current for p in it.get("prompt_ids", [])}
 
 
+def _with_system(sample: Sample) -> list[dict[str, str]]:
+    """The chat as the pilot will see it when asked: the backends' system prompt when it has none."""
+    from triforce.evaluate.backends.base import DEFAULT_SYSTEM
+
+    messages = [m.model_dump() for m in sample.messages]
+    if messages[0]["role"] != "system":
+        messages.insert(0, {"role": "system", "content": DEFAULT_SYSTEM})
+    return messages
+
+
 def _train_pilot(state: State, n: int, opts: StepOptions, record: dict[str, Any]) -> str:
     """Train the pilot on the pool; returns the `hf:` backend spec of its adapter."""
     from triforce.train.config import load_config
@@ -229,7 +253,7 @@ def _train_pilot(state: State, n: int, opts: StepOptions, record: dict[str, Any]
     data = folder / "train.jsonl"
     pool = state.pool()
     if not data.is_file():
-        rows = "".join(json.dumps({"messages": [m.model_dump() for m in s.messages]}) + "\n" for s in pool)
+        rows = "".join(json.dumps({"messages": _with_system(s)}) + "\n" for s in pool)
         write_text_atomic(data, rows)
     overrides = {
         "data.paths": [str(data.resolve())],
