@@ -12,60 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from triforce.corpus._text import evaluate, literal_size
+from triforce.snes.opcodes import MNEMONICS, Mode, modes_of
 
 _SUFFIX = {"b": 1, "w": 2, "l": 3}
-_BRANCH8 = frozenset({"BCC", "BCS", "BEQ", "BMI", "BNE", "BPL", "BRA", "BVC", "BVS"})
-_IMPLIED = frozenset(
-    [
-        "CLC",
-        "CLD",
-        "CLI",
-        "CLV",
-        "DEX",
-        "DEY",
-        "INX",
-        "INY",
-        "NOP",
-        "PHA",
-        "PHB",
-        "PHD",
-        "PHK",
-        "PHP",
-        "PHX",
-        "PHY",
-        "PLA",
-        "PLB",
-        "PLD",
-        "PLP",
-        "PLX",
-        "PLY",
-        "RTI",
-        "RTL",
-        "RTS",
-        "SEC",
-        "SED",
-        "SEI",
-        "STP",
-        "TAX",
-        "TAY",
-        "TCD",
-        "TCS",
-        "TDC",
-        "TSC",
-        "TSX",
-        "TXA",
-        "TXS",
-        "TXY",
-        "TYA",
-        "TYX",
-        "WAI",
-        "XBA",
-        "XCE",
-    ]
-)
-_ACC_CAPABLE = frozenset({"ASL", "LSR", "ROL", "ROR", "INC", "DEC"})
-_INDEX_IMM = frozenset({"LDX", "LDY", "CPX", "CPY"})
-_SIG8 = frozenset({"REP", "SEP", "BRK", "COP", "WDM"})
+
+
+def _with_modes(test: Callable[[frozenset[Mode]], bool]) -> frozenset[str]:
+    return frozenset(m for m in MNEMONICS if test(modes_of(m)))
+
+
+# Mnemonic classes read off the shared opcode table.
+_BRANCH8 = _with_modes(lambda modes: modes == {Mode.REL8})
+_IMPLIED = _with_modes(lambda modes: modes == {Mode.IMP})
+_ACC_CAPABLE = _with_modes(lambda modes: Mode.ACC in modes)
+_INDEX_IMM = _with_modes(lambda modes: Mode.IMM_X in modes)
+_SIG8 = _with_modes(lambda modes: modes == {Mode.IMM8})
 
 
 def instruction_size(

@@ -72,7 +72,10 @@ def render_charts(curation: dict[str, Any], out_dir: Path) -> list[str]:
     keys = sorted(set(doms) | set(targets))
     fig, ax = plt.subplots(figsize=(6, 3.5))
     x = range(len(keys))
-    ax.bar([i - 0.2 for i in x], [doms.get(k, 0) for k in keys], width=0.4, label="selected", color="#3a7bd5")
+    shift, width = (0.2, 0.4) if targets else (0.0, 0.6)  # side by side only when quotas exist
+    ax.bar(
+        [i - shift for i in x], [doms.get(k, 0) for k in keys], width=width, label="selected", color="#3a7bd5"
+    )
     if targets:
         ax.bar(
             [i + 0.2 for i in x], [targets.get(k, 0) for k in keys], width=0.4, label="quota", color="#bbbbbb"

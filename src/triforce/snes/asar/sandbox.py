@@ -55,7 +55,7 @@ _FILE_COMMANDS = ("incsrc", "incbin", "table")
 #: A file-reading function in call syntax (`filesize("x")`); `!filesize = 3` or a label named
 #: `filesize_max` is no call and reads nothing.
 _FILE_FUNCTION_RE = re.compile(
-    r"(?<![\w!.#%<])(readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus)\s*(?=\()", re.I
+    r"(?<![\w!.%<])(readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus)\s*(?=\()", re.I
 )
 _FILE_FUNCTION_NAME_RE = re.compile(r"readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus", re.I)
 _LITERAL_FUNCTION_RE = re.compile(r"\s*\(\s*\"([^\"]*)\"")
