@@ -68,9 +68,9 @@ def _histogram(
         parts.append(
             f'<rect x="{30 + i * bw:.1f}" y="{height - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="#4a6fa5"><title>{c}</title></rect>'
         )
-    for frac in (0, 0.5, 1):
+    for frac, anchor in ((0, "middle"), (0.5, "middle"), (1, "end")):
         parts.append(
-            f'<text x="{30 + frac * (width - 40):.1f}" y="{height + 16}" font-size="11" text-anchor="middle">{top * frac:.2f}s</text>'
+            f'<text x="{30 + frac * (width - 40):.1f}" y="{height + 16}" font-size="11" text-anchor="{anchor}">{top * frac:.2f}s</text>'
         )
     if budget:
         bx = 30 + budget / top * (width - 40)
@@ -78,7 +78,8 @@ def _histogram(
             f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="0" y2="{height}" stroke="#c0503a" stroke-dasharray="4 3" stroke-width="2"/>'
         )
         parts.append(
-            f'<text x="{bx + 4:.1f}" y="12" font-size="11" fill="#c0503a">budget {budget:.1f}s</text>'
+            # Anchored at the line's end so the label stays inside the chart.
+            f'<text x="{bx - 4:.1f}" y="12" font-size="11" fill="#c0503a" text-anchor="end">budget {budget:.1f}s</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -126,6 +127,11 @@ def render_html(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
         f"<td>{html.escape(r['verdict']['reason'][:300])}</td></tr>"
         for r in sorted(failures, key=lambda r: (r["item_id"], r["sample"]))[:500]
     )
+    reason_table = (
+        "<table><tr><th>reason</th><th>count</th></tr>"
+        + "".join(f"<tr><td>{html.escape(c)}</td><td>{n}</td></tr>" for c, n in reasons.items())
+        + "</table>"
+    )
     overall = summary["overall"]
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Triforce eval: {html.escape(str(run.get("suite", "")))}</title>
 <style>{_CSS}</style></head><body>
@@ -145,8 +151,8 @@ def render_html(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
 {_histogram(latencies, 2.0)}
 <h2>Failure reasons</h2>
 {_bar_chart(reason_rows) if reason_rows else '<p class="ok">no failures</p>'}
-<table><tr><th>reason</th><th>count</th></tr>{"".join(f"<tr><td>{html.escape(c)}</td><td>{n}</td></tr>" for c, n in reasons.items())}</table>
+{reason_table if reasons else ""}
 <h2>Failing answers ({len(failures)})</h2>
-<table><tr><th>item</th><th>sample</th><th>code</th><th>why</th></tr>{fail_rows}</table>
+{f"<table><tr><th>item</th><th>sample</th><th>code</th><th>why</th></tr>{fail_rows}</table>" if failures else ""}
 </body></html>
 """
