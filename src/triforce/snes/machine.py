@@ -283,7 +283,7 @@ def run_routine(
     if trace_log is not None:
         cpu.trace_hook = trace_log.append
     bus.mmio.clear()
-    bus.start_watch()
+    bus.start_watch(code_fetches=False)  # ROM reads are dropped from `reads` below anyway
     try:
         result = cpu.run(
             max_instructions=max_instructions,

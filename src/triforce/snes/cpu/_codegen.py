@@ -9,7 +9,9 @@ and the caller enters the loop of the new mode.
 
 Each mode exists twice: with a flat 16 MiB `bytearray` indexed directly (`mem[addr]`), and
 with the bus's `read(addr)` / `write(addr, value)` methods, so that the SNES bus's mapping,
-MMIO and watches see every access.
+MMIO and watches see every access. The bus loops take instruction bytes (opcode and operands)
+from `fetch(addr)`, passed in the `mem` slot: the bus's own `fetch` when it has one (a cheaper
+path for code in ROM), else `read`.
 
 Register locals in the generated code: a x y s d (plain values), `dbs`/`pbs` (data and program
 bank already shifted left by 16), pc (16-bit), and flags kept lazily: `n_` (bit 7 is N), `z_`
@@ -110,7 +112,7 @@ class _Gen:
         those to the bus loop), so it can index from the opcode address without wrapping."""
         if self.v.fast:
             return f"mem[pbpc + {k}]"
-        return self.rd(f"pbs | ((pc + {k}) & 0xFFFF)")
+        return f"fetch(pbs | ((pc + {k}) & 0xFFFF))"
 
     def adv(self, length: int) -> str:
         return f"pc += {length}" if self.v.fast else f"pc = (pc + {length}) & 0xFFFF"
@@ -645,6 +647,7 @@ def generate(v: Variant) -> str:
         f"    mf = {g.mf}; xf = {g.xf}; e_ = {int(v.e)}",
         "    dl1 = 1 if d & 0xFF else 0",
         "    cyc = 0; count = 0; reason = 0",
+        *([] if v.fast else ["    fetch = mem"]),
         "    for count in range(1, limit + 1):",
     ]
     if v.fast:
@@ -657,7 +660,7 @@ def generate(v: Variant) -> str:
             "        op = mem[pbpc]",
         ]
     else:
-        head.append(f"        op = {g.rd('pbs | pc')}")
+        head.append("        op = fetch(pbs | pc)")
     tail = []
     if v.cycle_limit:
         tail += ["        if cyc >= cyc_limit:", f"            reason = {EXIT_CYCLES}", "            break"]

@@ -60,6 +60,9 @@ def _loop(variant: _codegen.Variant) -> _LoopFn:
 class CPU:
     """A 65816 attached to a bus (`read(addr24) -> int`, `write(addr24, value)`).
 
+    A bus may also have `fetch(addr24) -> int`, used for instruction bytes instead of `read`
+    (same value and side effects on the bus, but it may skip watches of code fetches).
+
     A bus that also has `flat_memory`, a 16 MiB `bytearray` in which every address is plain
     memory, is accessed directly for speed (`FlatBus` does this). Any other bus sees every
     read and write through its methods, so mapping, MMIO and watches work.
@@ -272,6 +275,7 @@ class CPU:
         """
         total_n = total_c = 0
         read, write = self.bus.read, self.bus.write
+        fetch = getattr(self.bus, "fetch", read)
         checks = (cyc_limit < _NEVER, stop_addr >= 0)
         while True:
             fast = self._fast and self._pc <= 0xFFFB
@@ -283,7 +287,16 @@ class CPU:
             if self._fast and not fast:
                 budget = min(budget, 1)
             exit_code, count, cyc = loop(
-                self, self._mem, read, write, budget, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk
+                self,
+                self._mem if fast else fetch,
+                read,
+                write,
+                budget,
+                cyc_limit - total_c,
+                stop_addr,
+                stop_ret,
+                s0,
+                stop_brk,
             )
             total_n += count
             total_c += cyc
