@@ -247,8 +247,6 @@ class SnesBus:
             buf = rbuf[page]
             value = buf[rbase[page] + (addr & _PAGE_MASK)] if buf is not None else read_io(addr)
             bus.open_bus = value
-            if watching:
-                raw_reads.add(addr)
             return value
 
         def write(addr: int, value: int) -> None:
@@ -260,8 +258,31 @@ class SnesBus:
                 buf[rbase[page] + (addr & _PAGE_MASK)] = value
             else:
                 write_io(addr, value)
-            if watching:
-                writes[canonical(addr)] = value
+
+        if watching:  # the same accessors, recording each address (one closure each: no test per access)
+            note_read = raw_reads.add
+
+            def read(addr: int) -> int:
+                page = addr >> _PAGE_BITS
+                buf = rbuf[page]
+                value = buf[rbase[page] + (addr & _PAGE_MASK)] if buf is not None else read_io(addr)
+                bus.open_bus = value
+                note_read(addr)
+                return value
+
+            def write(addr: int, value: int) -> None:
+                value &= 0xFF
+                bus.open_bus = value
+                page = addr >> _PAGE_BITS
+                buf = wbuf[page]
+                if buf is not None:
+                    buf[rbase[page] + (addr & _PAGE_MASK)] = value
+                else:
+                    write_io(addr, value)
+                addr &= 0xFFFFFF  # canonical(addr), inlined: every store of a watched run comes here
+                if (addr & 0xE000) == 0 and (addr >> 16) & 0x7F < 0x40:
+                    addr = 0x7E0000 | (addr & 0x1FFF)
+                writes[addr] = value
 
         self.read = read
         self.write = write
