@@ -225,6 +225,7 @@ class SnesBus:
     read: Callable[[int], int]
     write: Callable[[int, int], None]
     fetch: Callable[[int], int]
+    fetch_pages: list[memoryview | None] | None
 
     def _rom_pages(self) -> list[memoryview | None]:
         """Per 8 KiB page, a view of the ROM bytes it maps (None for RAM, SRAM, I/O, open bus)."""
@@ -286,6 +287,7 @@ class SnesBus:
 
         self.read = read
         self.write = write
+        self.fetch_pages = rom_pages  # the CPU reads code in these pages itself (see `CPU`)
         if rom_pages is None:
             self.fetch = read
             return
