@@ -560,4 +560,4 @@ class SnesBus:
     @property
     def reads(self) -> set[int]:
         """Addresses read while watching, WRAM mirrors folded onto $7E0000-$7E1FFF."""
-        return {canonical(a) for a in self._raw_reads}
+        return {a if 0x7E0000 <= a < 0x800000 else canonical(a) for a in self._raw_reads}
