@@ -58,9 +58,16 @@ class StateSpec:
         return {k: getattr(self, k) for k in _REG_NAMES}
 
     def to_json(self) -> dict[str, Any]:
-        # Every sample of a routine records the same states: build each JSON form once.
+        # Every sample of a routine records the same states: build each JSON form once (kept on
+        # the spec while its fields are unchanged: specs are mutable, so that is checked).
+        regs = (self.name, self.a, self.x, self.y, self.s, self.d, self.db, self.p, self.e)
+        cached = self.__dict__.get("_json")
+        if cached is not None and cached[0] == regs and cached[1] == self.memory:
+            return dict(cached[2])
         key = (self.name, *self.registers().values(), self.e, tuple(sorted(self.memory.items())))
-        return dict(_state_json(key))
+        out = _state_json(key)
+        self.__dict__["_json"] = (regs, dict(self.memory), out)
+        return dict(out)
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> StateSpec:
