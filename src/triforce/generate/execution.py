@@ -62,10 +62,15 @@ def _reason_name(reason: Any) -> str:
     return str(getattr(reason, "name", reason)).split(".")[-1].upper()
 
 
+def _normalized(addr: int) -> int:
+    """normalize_address, with the common case (already in $7E-$7F, as the bus reports WRAM) first."""
+    return addr if 0x7E0000 <= addr < 0x800000 else normalize_address(addr)
+
+
 def _live_writes(writes: dict[int, int], final_s: int) -> dict[int, int]:
     out: dict[int, int] = {}
     for addr, val in writes.items():
-        n = normalize_address(addr)
+        n = addr if 0x7E0000 <= addr < 0x800000 else normalize_address(addr)
         low = n & 0xFFFF
         if n >> 16 == 0x7E and final_s - 0x100 < low <= final_s:
             continue  # below the stack pointer after return: dead scratch
@@ -82,7 +87,7 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
         regs=regs,
         e=bool(final.e),
         writes=_live_writes(dict(run.writes), regs["s"]),
-        reads=frozenset(normalize_address(a) for a in run.reads),
+        reads=frozenset(map(_normalized, run.reads)),
         cycles=int(run.cycles),
         instructions=int(run.instructions),
         mmio=list(getattr(run, "mmio", []) or []),

@@ -58,9 +58,16 @@ class StateSpec:
         return {k: getattr(self, k) for k in _REG_NAMES}
 
     def to_json(self) -> dict[str, Any]:
-        # Every sample of a routine records the same states: build each JSON form once.
+        # Every sample of a routine records the same states: build each JSON form once (kept on
+        # the spec while its fields are unchanged: specs are mutable, so that is checked).
+        regs = (self.name, self.a, self.x, self.y, self.s, self.d, self.db, self.p, self.e)
+        cached = self.__dict__.get("_json")
+        if cached is not None and cached[0] == regs and cached[1] == self.memory:
+            return dict(cached[2])
         key = (self.name, *self.registers().values(), self.e, tuple(sorted(self.memory.items())))
-        return dict(_state_json(key))
+        out = _state_json(key)
+        self.__dict__["_json"] = (regs, dict(self.memory), out)
+        return dict(out)
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> StateSpec:
@@ -91,10 +98,18 @@ def machine_state(spec: StateSpec) -> Any:
     are already folded the way MachineState's own validator folds them (normalize_address)."""
     from triforce.snes.machine import MachineState
 
-    return MachineState.model_construct(
+    # Every generator runs the same specs: the state is built once per spec and reused while
+    # the spec's registers and memory are unchanged (checked on each call: specs are mutable).
+    key = (spec.a, spec.x, spec.y, spec.s, spec.d, spec.db, spec.p, spec.e)
+    cached = spec.__dict__.get("_machine_state")
+    if cached is not None and cached[0] == key and cached[1] == spec.memory:
+        return cached[2]
+    state = MachineState.model_construct(
         a=spec.a, x=spec.x, y=spec.y, s=spec.s, d=spec.d, db=spec.db, pb=0, pc=0, p=spec.p, e=spec.e,
         memory={normalize_address(k): v for k, v in spec.memory.items()},
     )  # fmt: skip
+    spec.__dict__["_machine_state"] = (key, dict(spec.memory), state)
+    return state
 
 
 def seed_for(seed: int, *parts: str) -> int:

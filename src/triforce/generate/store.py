@@ -21,9 +21,39 @@ UNITS = "units.jsonl"
 MANIFEST = "manifest.json"
 
 
+def _dumps(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, sort_keys=True)
+
+
+class EncodedRow(dict[str, Any]):
+    """A row (a sample) that carries its JSON line, encoded once where it was made.
+
+    A sample's evidence (every test state with its memory) makes it ~100 KiB of JSON; a build
+    used to pickle each one from its worker and encode it twice in the parent (unit log, then
+    samples.jsonl). This row travels between processes as its JSON text, and the log and
+    `write_jsonl_atomic` reuse the text. It must not be changed after it is made."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, row: dict[str, Any], text: str | None = None) -> None:
+        super().__init__(row)
+        self.text = _dumps(row) if text is None else text
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return _row_from_text, (self.text,)
+
+
+def _row_from_text(text: str) -> EncodedRow:
+    return EncodedRow(json.loads(text), text)
+
+
+def _line(row: dict[str, Any]) -> str:
+    return row.text if isinstance(row, EncodedRow) else _dumps(row)
+
+
 def write_jsonl_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     """All rows as one JSON object per line, written atomically; returns the row count."""
-    lines = [json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows]
+    lines = [_line(row) + "\n" for row in rows]
     write_text_atomic(path, "".join(lines))
     return len(lines)
 
@@ -69,7 +99,12 @@ class UnitLog:
         return {(u["routine"], g) for u in self.units for g in u["generators"]}
 
     def append(self, unit: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(unit, ensure_ascii=False, sort_keys=True) + "\n")
+        samples = unit.get("samples", [])
+        rest = _dumps({k: v for k, v in unit.items() if k != "samples"})
+        if "samples" in unit:  # spliced in from each sample's own text (see EncodedRow)
+            inner = ", ".join(_line(s) for s in samples)
+            rest = f'{rest[:-1]}{", " if len(rest) > 2 else ""}"samples": [{inner}]}}'
+        self._fh.write(rest + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self.units.append(unit)

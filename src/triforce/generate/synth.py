@@ -26,6 +26,7 @@ from triforce.generate.doc import DocGenerator
 from triforce.generate.execution import SHARED, Assembler
 from triforce.generate.hook import HookGenerator
 from triforce.generate.optimize import OptimizeGenerator
+from triforce.generate.store import EncodedRow
 
 GENERATORS: dict[str, Callable[[], Generator]] = {
     "base": BaseGenerator,
@@ -126,7 +127,7 @@ def process_routines(
         unit = units[k]
         unit["candidates"][gen.name] = unit["candidates"].get(gen.name, 0) + 1
         if isinstance(result, Sample):
-            unit["samples"].append(result.model_dump(mode="json"))
+            unit["samples"].append(EncodedRow(result.model_dump(mode="json")))
         else:
             unit["rejects"].append(result.to_json())
     SHARED.clear()

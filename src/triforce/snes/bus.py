@@ -151,6 +151,7 @@ class SnesBus:
         self.open_bus = 0
         self.mmio: list[MmioAccess] = []
         self._watching = watch
+        self._watch_code = True  # record instruction fetches from ROM too (see `start_watch`)
         self._raw_reads: set[int] = set()  # folded onto canonical addresses when `reads` is asked
         self.writes: dict[int, int] = {}
         self.ignored_writes: list[tuple[int, int]] = []  # (address, value) written to ROM/open bus
@@ -166,6 +167,7 @@ class SnesBus:
         self._rbase: list[int] = [0] * _PAGES
         self._wbuf: list[bytearray | None] = [None] * _PAGES
         self._build_map()
+        self._code_pages = self._rom_pages()
         self._install_accessors()
 
     # -- the page map ------------------------------------------------------------------------
@@ -222,6 +224,16 @@ class SnesBus:
     # calls them for every access, and closures over the page lists avoid attribute lookups.
     read: Callable[[int], int]
     write: Callable[[int, int], None]
+    fetch: Callable[[int], int]
+    fetch_pages: list[memoryview | None] | None
+
+    def _rom_pages(self) -> list[memoryview | None]:
+        """Per 8 KiB page, a view of the ROM bytes it maps (None for RAM, SRAM, I/O, open bus)."""
+        rom = memoryview(self.rom)
+        return [
+            rom[base : base + _PAGE] if buf is self.rom else None
+            for buf, base in zip(self._rbuf, self._rbase, strict=True)
+        ]
 
     def _install_accessors(self) -> None:
         rbuf, rbase, wbuf = self._rbuf, self._rbase, self._wbuf
@@ -229,14 +241,13 @@ class SnesBus:
         raw_reads, writes = self._raw_reads, self.writes
         bus = self
         watching = self._watching
+        rom_pages = self._code_pages if watching and not self._watch_code else None
 
         def read(addr: int) -> int:
             page = addr >> _PAGE_BITS
             buf = rbuf[page]
             value = buf[rbase[page] + (addr & _PAGE_MASK)] if buf is not None else read_io(addr)
             bus.open_bus = value
-            if watching:
-                raw_reads.add(addr)
             return value
 
         def write(addr: int, value: int) -> None:
@@ -248,11 +259,49 @@ class SnesBus:
                 buf[rbase[page] + (addr & _PAGE_MASK)] = value
             else:
                 write_io(addr, value)
-            if watching:
-                writes[canonical(addr)] = value
+
+        if watching:  # the same accessors, recording each address (one closure each: no test per access)
+            note_read = raw_reads.add
+
+            def read(addr: int) -> int:
+                page = addr >> _PAGE_BITS
+                buf = rbuf[page]
+                value = buf[rbase[page] + (addr & _PAGE_MASK)] if buf is not None else read_io(addr)
+                bus.open_bus = value
+                note_read(addr)
+                return value
+
+            def write(addr: int, value: int) -> None:
+                value &= 0xFF
+                bus.open_bus = value
+                page = addr >> _PAGE_BITS
+                buf = wbuf[page]
+                if buf is not None:
+                    buf[rbase[page] + (addr & _PAGE_MASK)] = value
+                else:
+                    write_io(addr, value)
+                addr &= 0xFFFFFF  # canonical(addr), inlined: every store of a watched run comes here
+                if (addr & 0xE000) == 0 and (addr >> 16) & 0x7F < 0x40:
+                    addr = 0x7E0000 | (addr & 0x1FFF)
+                writes[addr] = value
 
         self.read = read
         self.write = write
+        self.fetch_pages = rom_pages  # the CPU reads code in these pages itself (see `CPU`)
+        if rom_pages is None:
+            self.fetch = read
+            return
+
+        def fetch(addr: int) -> int:
+            # An instruction byte: the same value and open-bus update as `read`, without the
+            # watch when it comes from ROM.
+            page = rom_pages[addr >> _PAGE_BITS]
+            if page is None:
+                return read(addr)
+            bus.open_bus = value = page[addr & _PAGE_MASK]
+            return value
+
+        self.fetch = fetch
 
     def peek(self, addr: int) -> int:
         """Read without side effects (no open-bus update, no watch, no MMIO log); I/O reads 0."""
@@ -288,6 +337,8 @@ class SnesBus:
             if self._rbuf[page] is old:
                 self._rbuf[page] = new
         self.rom = new  # type: ignore[assignment]
+        self._code_pages = self._rom_pages()
+        self._install_accessors()
 
     def region(self, addr: int) -> Literal["rom", "wram", "sram", "io", "open"]:
         """What the address maps to (for flagging execution outside ROM and RAM)."""
@@ -485,11 +536,16 @@ class SnesBus:
 
     # -- watches -----------------------------------------------------------------------------
 
-    def start_watch(self) -> None:
-        """Start (or restart) recording the addresses read and the bytes written."""
+    def start_watch(self, code_fetches: bool = True) -> None:
+        """Start (or restart) recording the addresses read and the bytes written.
+
+        With `code_fetches=False`, instruction bytes the CPU fetches from ROM (through `fetch`)
+        are not recorded: a caller that keeps only RAM and I/O reads saves a set insertion for
+        most bytes the CPU reads. Data reads of ROM are still recorded."""
         self._raw_reads = set()
         self.writes = {}
         self._watching = True
+        self._watch_code = code_fetches
         self._install_accessors()
 
     def stop_watch(self) -> None:
@@ -504,4 +560,4 @@ class SnesBus:
     @property
     def reads(self) -> set[int]:
         """Addresses read while watching, WRAM mirrors folded onto $7E0000-$7E1FFF."""
-        return {canonical(a) for a in self._raw_reads}
+        return {a if 0x7E0000 <= a < 0x800000 else canonical(a) for a in self._raw_reads}

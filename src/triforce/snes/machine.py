@@ -249,8 +249,11 @@ def run_routine(
         rom, symbols = _program_bytes(program)
         bus = SnesBus(rom, mapper=getattr(program, "mapper", None) or mapper)
     target = resolve_entry(entry, symbols)
+    wram, poke = bus.wram, bus.poke
     for addr, value in state.memory.items():
-        if not bus.poke(addr, value):
+        if 0x7E0000 <= addr < 0x800000:  # WRAM, most presets: straight into the buffer
+            wram[addr - 0x7E0000] = value & 0xFF
+        elif not poke(addr, value):
             raise InputError(f"memory ${addr:06X} is I/O or open bus; it cannot be preset")
 
     cpu = CPU(bus)
@@ -283,7 +286,7 @@ def run_routine(
     if trace_log is not None:
         cpu.trace_hook = trace_log.append
     bus.mmio.clear()
-    bus.start_watch()
+    bus.start_watch(code_fetches=False)  # ROM reads are dropped from `reads` below anyway
     try:
         result = cpu.run(
             max_instructions=max_instructions,
@@ -313,9 +316,18 @@ def run_routine(
         # holds no code (open-bus bytes usually decode as BRK or junk).
         reason, escaped_at = "executed_outside_memory", pc
 
-    reads = {a for a in bus.reads if bus.region(a) != "rom" and a not in tramp_bytes}
+    # WRAM ($7E-$7F after folding) is tested by range first: most addresses are there, and a
+    # routine that runs long can touch thousands of them.
+    region = bus.region
+    reads = {
+        a for a in bus.reads if (0x7E0000 <= a < 0x800000 or region(a) != "rom") and a not in tramp_bytes
+    }
     writes = dict(bus.writes)
-    memory = {a: bus.peek(a) for a in writes if bus.region(a) in ("wram", "sram")}
+    memory = {
+        a: wram[a - 0x7E0000] if 0x7E0000 <= a < 0x800000 else bus.peek(a)
+        for a in writes
+        if 0x7E0000 <= a < 0x800000 or region(a) in ("wram", "sram")
+    }
     # model_construct: the values come straight from the core and the bus (already canonical bytes).
     final = MachineState.model_construct(
         a=cpu.a,

@@ -9,7 +9,9 @@ and the caller enters the loop of the new mode.
 
 Each mode exists twice: with a flat 16 MiB `bytearray` indexed directly (`mem[addr]`), and
 with the bus's `read(addr)` / `write(addr, value)` methods, so that the SNES bus's mapping,
-MMIO and watches see every access.
+MMIO and watches see every access. The bus loops get `(fetch, pages)` in the `mem` slot and take
+instruction bytes from `pages[addr >> 13]` (8 KiB views of ROM, when the bus offers them: a
+caller that does not watch code fetches) or else from `fetch(addr)` (the bus's `fetch` or `read`).
 
 Register locals in the generated code: a x y s d (plain values), `dbs`/`pbs` (data and program
 bank already shifted left by 16), pc (16-bit), and flags kept lazily: `n_` (bit 7 is N), `z_`
@@ -105,12 +107,17 @@ class _Gen:
     def wr(self, addr: str, value: str) -> str:
         return f"mem[{addr}] = {value}" if self.v.fast else f"write({addr}, {value})"
 
-    def op8(self, k: int = 1) -> str:
+    def op8(self, k: int = 1, exact: bool = False) -> str:
         """Operand byte k. The flat loop never runs an instruction with PC > $FFFB (it hands
-        those to the bus loop), so it can index from the opcode address without wrapping."""
+        those to the bus loop), so it can index from the opcode address without wrapping.
+        The bus loop reads it from the instruction's ROM page when it has one (`cpg`, see
+        `generate`), else through `fetch`; `exact` always uses `fetch`, for an operand fetched
+        after a bus write of the same instruction (so the open bus is that byte again)."""
         if self.v.fast:
             return f"mem[pbpc + {k}]"
-        return self.rd(f"pbs | ((pc + {k}) & 0xFFFF)")
+        if exact:
+            return f"fetch(pbs | ((pc + {k}) & 0xFFFF))"
+        return f"(cpg[po + {k}] if cpg is not None else fetch(pbs | ((pc + {k}) & 0xFFFF)))"
 
     def adv(self, length: int) -> str:
         return f"pc += {length}" if self.v.fast else f"pc = (pc + {length}) & 0xFFFF"
@@ -582,7 +589,7 @@ def _special(g: _Gen, code: int, mn: str, fin: Callable[..., list[str]]) -> list
         else:  # JSR (a,x): the return address is pushed between the two operand fetches
             body = [
                 f"o = {g.op8()}", "t = (pc + 2) & 0xFFFF", *push_w("t", True, new=True),
-                f"o |= {g.op8(2)} << 8", "t = (o + x) & 0xFFFF",
+                f"o |= {g.op8(2, exact=True)} << 8", "t = (o + x) & 0xFFFF",
                 f"pc = {rd('pbs | t')} | {rd('pbs | ((t + 1) & 0xFFFF)')} << 8",
                 *g.stack_fix(), "cyc += 8",
             ]  # fmt: skip
@@ -633,6 +640,11 @@ def _tree(bodies: list[list[str]], lo: int, hi: int, indent: str) -> list[str]:
     ]
 
 
+def _last_operand(v: Variant) -> tuple[int, ...]:
+    """Offset of each opcode's last byte (its length minus one) at this variant's widths."""
+    return tuple(OPCODES[code].length(v.m8, v.x8) - 1 for code in range(256))
+
+
 def generate(v: Variant) -> str:
     """Python source of the interpreter loop for one variant."""
     g = _Gen(v)
@@ -645,6 +657,7 @@ def generate(v: Variant) -> str:
         f"    mf = {g.mf}; xf = {g.xf}; e_ = {int(v.e)}",
         "    dl1 = 1 if d & 0xFF else 0",
         "    cyc = 0; count = 0; reason = 0",
+        *([] if v.fast else ["    fetch, cpages = mem; bus = cpu.bus", f"    lens = {_last_operand(v)!r}"]),
         "    for count in range(1, limit + 1):",
     ]
     if v.fast:
@@ -657,7 +670,18 @@ def generate(v: Variant) -> str:
             "        op = mem[pbpc]",
         ]
     else:
-        head.append(f"        op = {g.rd('pbs | pc')}")
+        head += [
+            # Code in ROM (a page of `cpages`, not within 3 bytes of its end) is read from the
+            # page directly; the bus's open bus becomes the instruction's last byte, as after
+            # fetching it through the bus. Anything else goes through `fetch`.
+            "        cpg = cpages[(pbs | pc) >> 13]",
+            "        if cpg is not None and (po := pc & 0x1FFF) < 0x1FFC:",
+            "            op = cpg[po]",
+            "            bus.open_bus = cpg[po + lens[op]]",
+            "        else:",
+            "            cpg = None",
+            "            op = fetch(pbs | pc)",
+        ]
     tail = []
     if v.cycle_limit:
         tail += ["        if cyc >= cyc_limit:", f"            reason = {EXIT_CYCLES}", "            break"]

@@ -17,6 +17,7 @@ from triforce.snes.opcodes import OPCODES
 
 _FLAT_SIZE = 0x1000000
 _NEVER = 1 << 62
+_NO_PAGES: list[Any] = [None] * 2048  # no 8 KiB page read directly: every fetch goes to the bus
 
 _EXIT_REASONS = {
     _codegen.EXIT_LIMIT: StopReason.INSTRUCTION_LIMIT,
@@ -59,6 +60,11 @@ def _loop(variant: _codegen.Variant) -> _LoopFn:
 
 class CPU:
     """A 65816 attached to a bus (`read(addr24) -> int`, `write(addr24, value)`).
+
+    A bus may also have `fetch(addr24) -> int`, used for instruction bytes instead of `read`
+    (same value and side effects on the bus, but it may skip watches of code fetches), and
+    `fetch_pages`: per 8 KiB page a view of its bytes where fetches may bypass the bus (the
+    CPU then sets `bus.open_bus` to each instruction's last byte itself), None elsewhere.
 
     A bus that also has `flat_memory`, a 16 MiB `bytearray` in which every address is plain
     memory, is accessed directly for speed (`FlatBus` does this). Any other bus sees every
@@ -272,6 +278,7 @@ class CPU:
         """
         total_n = total_c = 0
         read, write = self.bus.read, self.bus.write
+        code = (getattr(self.bus, "fetch", read), getattr(self.bus, "fetch_pages", None) or _NO_PAGES)
         checks = (cyc_limit < _NEVER, stop_addr >= 0)
         while True:
             fast = self._fast and self._pc <= 0xFFFB
@@ -283,7 +290,16 @@ class CPU:
             if self._fast and not fast:
                 budget = min(budget, 1)
             exit_code, count, cyc = loop(
-                self, self._mem, read, write, budget, cyc_limit - total_c, stop_addr, stop_ret, s0, stop_brk
+                self,
+                self._mem if fast else code,
+                read,
+                write,
+                budget,
+                cyc_limit - total_c,
+                stop_addr,
+                stop_ret,
+                s0,
+                stop_brk,
             )
             total_n += count
             total_c += cyc
