@@ -37,11 +37,12 @@ from triforce.snes.bus import Mapper, MmioAccess, SnesBus, canonical
 Convention = Literal["jsl", "jsr", "none"]
 JSL_TRAMPOLINE = 0x7FFFF0
 
-_NUMBER = re.compile(r"^\s*(\$|0x|0X)?([0-9A-Fa-f]+)\s*$")
+_NUMBER = re.compile(r"^\s*(\$|0x|0X|%)?([0-9A-Fa-f_]+)\s*$")
+_BASES = {"$": 16, "0x": 16, "0X": 16, "%": 2}
 
 
 def parse_number(value: Any, what: str = "value") -> int:
-    """Accept 18, "18", "$12", "0x12" (a `$` or `0x` prefix means hex, bare digits are decimal)."""
+    """Accept 18, "18", "$12", "0x12", "%00010010" (asar prefixes; bare digits are decimal)."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -49,8 +50,11 @@ def parse_number(value: Any, what: str = "value") -> int:
     if isinstance(value, str):
         m = _NUMBER.match(value)
         if m:
-            return int(m.group(2), 16 if m.group(1) else 10)
-    raise ValueError(f"{what}: expected a number like 18, '$12' or '0x12', got {value!r}")
+            try:
+                return int(m.group(2).replace("_", ""), _BASES.get(m.group(1) or "", 10))
+            except ValueError:
+                pass
+    raise ValueError(f"{what}: expected a number like 18, '$12', '0x12' or '%1010', got {value!r}")
 
 
 class MachineState(BaseModel):
