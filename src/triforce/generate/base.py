@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from triforce.dataset.sample import Sample, Verification
-from triforce.generate.candidate import Candidate, call_text, fence, make_sample, width_text
+from triforce.dataset.sample import Sample
+from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec
@@ -98,22 +98,17 @@ class BaseGenerator:
         spec, out = pick_example(ctx)
         lines.append(f"Example (executed): {example_text(spec, out)}.")
         answer_code = ctx.subject.code
-        good = ctx.good
-        specs = [s for s, _ in good]
-        outs = [o for _, o in good]
+        specs, outs = ctx.good_runs()
         cycles = [o.cycles for o in outs]
         assistant = (
             fence(answer_code)
             + f"\n\nChecked: assembles with asar and returns normally on {len(specs)} test states "
             f"({min(cycles)}-{max(cycles)} cycles)."
         )
-        verification = Verification(
-            assembled=True,
-            executed=True,
-            states_tested=len(specs),
-            passed=True,
-            method="asar+exec",
-            details={"returned": len(specs), "states_total": len(ctx.states)},
+        verification = proven(
+            "asar+exec",
+            len(specs),
+            {"returned": len(specs), "states_total": len(ctx.states)},
         )
         meta = {
             "exec": {

@@ -86,6 +86,18 @@ def make_sample(
     )
 
 
+def proven(method: str, states_tested: int, details: dict[str, Any]) -> Verification:
+    """The verification record of a shipped sample: assembled, executed and passed on every state."""
+    return Verification(
+        assembled=True,
+        executed=True,
+        states_tested=states_tested,
+        passed=True,
+        method=method,
+        details=details,
+    )
+
+
 def fence(code: str) -> str:
     return "```asm\n" + code.rstrip("\n") + "\n```"
 

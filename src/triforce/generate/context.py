@@ -6,7 +6,6 @@ debug or optimize candidate is judged against the same states the original was r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +94,11 @@ class Context:
         """States on which the original routine returned normally: the ones worth comparing on."""
         return [(s, o) for s, o in zip(self.states, self.outcomes, strict=True) if o.returned]
 
+    def good_runs(self) -> tuple[list[StateSpec], list[Outcome]]:
+        """The good states and their outcomes as two parallel lists."""
+        good = self.good
+        return [s for s, _ in good], [o for _, o in good]
+
 
 def split_standalone(routine: Any) -> tuple[str, str, str]:
     """(prefix, body, suffix) of the routine's position-independent standalone source.
@@ -143,7 +147,3 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
             detail += f"; state {bad.state} stopped by {bad.reason}"
         return Reject("*", subject.inputs.name, "does-not-return", detail)
     return ctx
-
-
-def good_specs(ctx: Context) -> Sequence[StateSpec]:
-    return [s for s, _ in ctx.good]

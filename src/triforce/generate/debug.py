@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from triforce.dataset.sample import Sample, Verification
+from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import (
     Stmt,
     fmt_hex,
@@ -25,7 +25,7 @@ from triforce.generate.asmtext import (
     render,
 )
 from triforce.generate.base import doc_parts
-from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, width_text
+from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import describe_state, differences, exec_record, first_error, run_states
 from triforce.generate.states import StateSpec
@@ -303,15 +303,11 @@ class DebugGenerator:
             f"{' removed' if info['now'] == '(removed)' else ''}).\n\n{diagnosis}\n\nFixed routine:\n\n"
             f"{fence(cand.payload['fixed'])}"
         )
-        specs = [s for s, _ in ctx.good]
-        outs = [o for _, o in ctx.good]
-        verification = Verification(
-            assembled=True,
-            executed=True,
-            states_tested=len(specs),
-            passed=True,
-            method="asar+exec",
-            details={"bug_class": bc["id"], "proof": proof["kind"]},
+        specs, outs = ctx.good_runs()
+        verification = proven(
+            "asar+exec",
+            len(specs),
+            {"bug_class": bc["id"], "proof": proof["kind"]},
         )
         meta = {
             "bug_class": bc["id"],

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from triforce.dataset.sample import Sample, Verification
+from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import strip_leading_comments
 from triforce.generate.base import doc_parts
-from triforce.generate.candidate import Candidate, call_text, fence, make_sample, width_text
+from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import exec_record
 from triforce.generate.states import normalize_address
@@ -140,15 +140,11 @@ class DocGenerator:
             f"- Cost: {cost}, {ins} instructions per call, from its first instruction through its return."
         )
         lines.append(f"\n(Measured by executing it on {f['states']} test states.)")
-        specs = [s for s, _ in ctx.good]
-        outs = [o for _, o in ctx.good]
-        verification = Verification(
-            assembled=True,
-            executed=True,
-            states_tested=len(specs),
-            passed=True,
-            method="asar+exec+trace",
-            details={"facts": {k: v for k, v in f.items() if k not in ("reads", "writes")}},
+        specs, outs = ctx.good_runs()
+        verification = proven(
+            "asar+exec+trace",
+            len(specs),
+            {"facts": {k: v for k, v in f.items() if k not in ("reads", "writes")}},
         )
         meta = {
             "facts": f,

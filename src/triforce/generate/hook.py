@@ -14,9 +14,9 @@ import random
 import re
 from typing import Any
 
-from triforce.dataset.sample import Sample, Verification
+from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import Stmt, hex_digits, parse
-from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample
+from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, run_states
 from triforce.generate.states import StateSpec, seed_for
@@ -258,13 +258,10 @@ class HookGenerator:
             f"routine on {len(specs)} states: identical registers, flags and memory to the original, plus "
             f"the new effect on ${int(behaviour['address']):06X}."
         )
-        verification = Verification(
-            assembled=True,
-            executed=True,
-            states_tested=len(specs),
-            passed=True,
-            method="asar+exec-patched",
-            details={
+        verification = proven(
+            "asar+exec-patched",
+            len(specs),
+            {
                 "behaviour": behaviour["id"],
                 "displaced_bytes": total,
                 "nops": total - JSL_SIZE,

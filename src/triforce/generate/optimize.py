@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from triforce.dataset.sample import Sample, Verification
+from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import Stmt, immediate, insn_indices, next_insn, parse, plain_address, render
-from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, width_text
+from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, run_states
 from triforce.generate.widths import Width, imm_text, track
@@ -402,15 +402,16 @@ class OptimizeGenerator:
             f"assembled) and {cyc} faster per call, identical results on {len(specs)} test states "
             f"(including carry, decimal-mode and boundary inputs).\n\n{fence(cand.payload['fast'])}"
         )
-        verification = Verification(
-            assembled=True,
-            executed=True,
-            states_tested=len(specs),
-            passed=True,
-            method="asar+differential-exec",
-            details={"rewrite": rw["id"], "direction": cand.payload["direction"], "saved_bytes": saved_bytes,
-                     "saved_cycles": [lo, hi, round(mean, 2)]},
-        )  # fmt: skip
+        verification = proven(
+            "asar+differential-exec",
+            len(specs),
+            {
+                "rewrite": rw["id"],
+                "direction": cand.payload["direction"],
+                "saved_bytes": saved_bytes,
+                "saved_cycles": [lo, hi, round(mean, 2)],
+            },
+        )
         meta = {
             "rewrite": rw["id"],
             "slow": cand.payload["slow"],
