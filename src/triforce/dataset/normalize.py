@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from triforce.dataset.sample import Sample
+from triforce.snes.asmsyntax import strip_comment
 
 _WS = re.compile(r"\s+")
 _FENCE = re.compile(r"```[ \t]*([\w.+#-]*)[^\n]*\n(.*?)```", re.DOTALL)
@@ -79,26 +80,6 @@ _SEPARATOR = re.compile(r"\s:\s")  # asar's `clc : adc #$01` (several statements
 _BRANCH = re.compile(r"^(b[a-z]{2}|bra|brl|jmp|jml|jsr|jsl|per)(\.[bwl])?\b", re.IGNORECASE)
 
 
-def _strip_comment(line: str) -> str:
-    if '"' not in line and "'" not in line:
-        return line.split(";", 1)[0]
-    out = []
-    quote = ""
-    for ch in line:
-        if quote:
-            out.append(ch)
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-            out.append(ch)
-        elif ch == ";":
-            break
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def _canon_number(m: re.Match[str]) -> str:
     hexa, ox, binary, dec = m.groups()
     if hexa is not None:
@@ -135,7 +116,7 @@ def normalize_asm(code: str) -> str:
     # pass 1: split into (label definitions, statement) per line
     lines: list[tuple[list[str], str]] = []
     pending: list[str] = []  # labels on a line of their own attach to the next statement
-    statements = [part.strip() for raw in code.splitlines() for part in _SEPARATOR.split(_strip_comment(raw))]
+    statements = [part.strip() for raw in code.splitlines() for part in _SEPARATOR.split(strip_comment(raw))]
     for text in statements:
         labels: list[str] = pending
         pending = []

@@ -34,8 +34,9 @@ from triforce.snes.asar.engine import (
 from triforce.snes.asar.globalnames import clashing, global_names, macro_prefix, rename_macros, separate
 from triforce.snes.asar.result import AssembleResult
 from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
-from triforce.snes.asar.sandbox import SandboxLimits, scan_source, strip_comment
+from triforce.snes.asar.sandbox import SandboxLimits, scan_source
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
+from triforce.snes.asmsyntax import strip_comment
 
 DEFAULT_SLOT_SIZE = 0x400
 _MACRO_CALL_RE = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)\s*\(")

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from triforce.snes.asar.sandbox import strip_comment
+from triforce.snes.asmsyntax import strip_comment
 
 GlobalName = tuple[str, str]  # (kind, name): ("macro", "add_capped")
 

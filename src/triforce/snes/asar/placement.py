@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from triforce.snes.asar.sandbox import strip_comment
+from triforce.snes.asmsyntax import strip_comment
 
 _LITERAL_RE = re.compile(r"^(?:\$|0x)([0-9A-Fa-f]{1,6})$")
 _DIRECTIVE_RE = re.compile(

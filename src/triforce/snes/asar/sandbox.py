@@ -31,6 +31,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
+from triforce.snes.asmsyntax import strip_comment
 
 
 class SandboxLimits(BaseModel):
@@ -69,20 +70,6 @@ _PASTE_RES = (
 )
 _LABEL_PREFIX_RE = re.compile(r"^(?:#?[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\s+)")
 _ASSIGN_RE = re.compile(r"^![A-Za-z0-9_]+\s*(?:[#?:+]?=)")
-
-
-def strip_comment(line: str) -> str:
-    """The line without its `;` comment, respecting '...' and "..." literals."""
-    quote = ""
-    for i, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == ";":
-            return line[:i]
-    return line
 
 
 def _statements(line: str) -> list[str]:
