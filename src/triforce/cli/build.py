@@ -8,9 +8,10 @@ from typing import Any, cast, get_args
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 
+from triforce.cli._progress import stage_bar
 from triforce.dataset.filters import FilterConfig
 from triforce.dataset.pipeline import CurationConfig, build_step
 from triforce.dataset.sample import Origin
@@ -68,14 +69,7 @@ def build(
     console = Console(stderr=json_out)
     corpus = load_routines(source, origin=cast(Origin, origin))
     opts = BuildOptions(generators=gens, limit_per_type=limit_per_type, seed=seed, workers=workers)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=json_out,
-    ) as bar:
+    with stage_bar(console, disable=json_out) as bar:
         read = bar.add_task("read corpus", total=1)
         bar.update(read, completed=1, description=f"read corpus ({len(corpus.routines)} routines)")
         tasks: dict[str, TaskID] = {}

@@ -10,9 +10,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 
+from triforce.cli._progress import stage_bar
 from triforce.errors import ConfigError, InputError
 
 app = typer.Typer(help="Curate samples: stats, dedup, decontamination, mixing, splits, export, card.")
@@ -37,14 +38,7 @@ def _read(files: list[Path], skip_bad: bool) -> list[Any]:
 @contextmanager
 def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar on stderr, one task per stage, fed by the library's tick callback."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_err,
-        transient=True,
-    ) as bar:
+    with stage_bar(_err, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, done: int, total: int) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from triforce.cli._progress import stage_bar
 from triforce.errors import ConfigError
 
 app = typer.Typer(
@@ -82,14 +82,7 @@ def _run(
         max_tokens=max_tokens,
         temperature=temperature if temperature is not None else (0.0 if samples == 1 else 0.8),
     )
-    with Progress(
-        TextColumn("[bold]eval"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=as_json,
-    ) as bar:
+    with stage_bar(Console(stderr=True), disable=as_json) as bar:
         task = bar.add_task("eval", total=len(loaded.items) * samples)
 
         def progress(done: int, total: int) -> None:

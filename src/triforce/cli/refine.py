@@ -12,10 +12,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.syntax import Syntax
 from rich.table import Table
 
+from triforce.cli._progress import stage_bar
 from triforce.errors import InputError
 
 refine_app = typer.Typer(help="Iterative refinement: expert seed -> pilot -> verified candidates -> review.")
@@ -118,14 +119,7 @@ def step_cmd(
         model=model,
         api_key=api_key,
     )
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=as_json,
-    ) as bar:
+    with stage_bar(Console(stderr=True), disable=as_json) as bar:
         tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
