@@ -126,9 +126,19 @@ def test_output_is_bounded() -> None:
     assert len(str(res.to_json())) < 10_000
 
 
-def test_memory_limit_is_reported() -> None:
+@pytest.mark.parametrize("launcher", ["prlimit", "preexec"])
+def test_memory_limit_is_reported(launcher: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triforce.snes.asar import sandbox
+
+    if launcher == "preexec":  # no prlimit on the machine: the limits are set between fork and exec
+        monkeypatch.setattr(sandbox, "_prlimit", lambda: None)
+    elif sandbox._prlimit() is None:
+        pytest.skip("util-linux prlimit is not installed")
+    argv, preexec = sandbox._command(Path("asar"), ["x.asm"], SandboxLimits())
+    assert (preexec is None) == (launcher == "prlimit") and argv[-2:] == ["asar", "x.asm"]
     res = assemble("NOP\n", limits=SandboxLimits(memory_bytes=8 << 20))
     assert not res.ok and res.errors[0].code == "Tmemory"
+    assert assemble("NOP\n").ok
 
 
 def test_no_temp_dirs_or_processes_are_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triforce.generate.asmtext import parse, render
-from triforce.generate.execution import Convention, Outcome, first_error, run_states
+from triforce.generate.execution import (
+    MAX_INSTRUCTIONS,
+    STATE_BUDGET,
+    Convention,
+    Outcome,
+    first_error,
+    run_states,
+)
 from triforce.generate.states import StateInputs, StateSpec, generate_states, inputs_of
 
 CONVENTIONS: dict[str, Convention] = {"rtl": "jsl", "rts": "jsr"}
@@ -88,6 +95,7 @@ class Context:
     outcomes: list[Outcome]
     seed: int
     extra: dict[str, Any] = field(default_factory=dict)
+    budget: int = MAX_INSTRUCTIONS  # instructions the original got per state
 
     @property
     def good(self) -> list[tuple[StateSpec, Outcome]]:
@@ -122,8 +130,17 @@ def make_subject(routine: Any) -> Subject | Reject:
     return Subject(routine, prefix, render(parse(body)), suffix, convention, inputs_of(routine))
 
 
+def state_budget(probe: list[Outcome]) -> int:
+    """Instructions per state for the full run: STATE_BUDGET, or twice the longest probe run that
+    returned when the routine needs more than that even on its edge states (capped at
+    MAX_INSTRUCTIONS). States over budget are left out of the evidence, like any that do not return."""
+    longest = max((o.instructions for o in probe if o.returned), default=0)
+    return min(MAX_INSTRUCTIONS, max(STATE_BUDGET, 2 * longest))
+
+
 def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 12) -> Context | Reject:
-    """Probe run on seeds and edge states to learn what the routine reads, then the full run."""
+    """Probe run on seeds and edge states to learn what the routine reads and how long it runs,
+    then the full run within that budget."""
     if not assembled.ok:
         return Reject("*", subject.inputs.name, "original-rejected", first_error(assembled))
     entry = subject.entry_of(assembled)
@@ -134,15 +151,19 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
     # A few states are enough to learn which addresses the routine reads.
     probe_states = generate_states(subject.inputs, seed, n_random=0)[:PROBE_STATES]
     probe = run_states(assembled, entry, subject.convention, probe_states)
+    # Only runs that returned: a run stopped by the limit (a 16-bit count looping through a
+    # whole bank) reads addresses no kept state needs, and every state would carry them.
     reads: set[int] = set()
     for o in probe:
-        reads |= o.reads
+        if o.returned:
+            reads |= o.reads
     states = generate_states(subject.inputs, seed, n_random=n_random, read_addresses=reads)
-    outcomes = run_states(assembled, entry, subject.convention, states)
-    ctx = Context(subject, assembled, entry, states, outcomes, seed)
+    budget = state_budget(probe)
+    outcomes = run_states(assembled, entry, subject.convention, states, max_instructions=budget)
+    ctx = Context(subject, assembled, entry, states, outcomes, seed, budget=budget)
     if len(ctx.good) < MIN_STATES:
         bad = next((o for o in outcomes if not o.returned), None)
-        detail = f"returned on {len(ctx.good)}/{len(states)} states"
+        detail = f"returned within {budget} instructions on {len(ctx.good)}/{len(states)} states"
         if bad is not None:
             detail += f"; state {bad.state} stopped by {bad.reason}"
         return Reject("*", subject.inputs.name, "does-not-return", detail)

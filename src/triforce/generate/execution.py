@@ -9,8 +9,6 @@ and `JMP x` can be proven equivalent.
 
 from __future__ import annotations
 
-import copy
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,11 @@ from triforce.generate.states import StateSpec, machine_state, normalize_address
 Convention = Literal["jsl", "jsr"]
 ORG = 0x008000
 MAX_INSTRUCTIONS = 20_000
+# Instructions an original routine gets on a test state before that state is left out of the
+# evidence (unless its probe showed it needs more; see context.build_context). Random loop
+# counts otherwise spend most of a build running 16-bit loops that prove nothing more than a
+# short run does: at 20,000 they were 70 % of all instructions executed.
+STATE_BUDGET = 5_000
 # Errors a source gets only because of its batch: global macros clashing between snippets, or a
 # snippet (a routine plus everything the corpus appends) larger than its slot.
 _BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined", "Tslot_overflow"})
@@ -94,22 +97,6 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
     )
 
 
-@functools.cache
-def _zeros(n: int) -> bytes:
-    return bytes(n)
-
-
-def _small(value: Any) -> bool:
-    """Scalars, short lists/sets/dicts and small objects: bus registers and logs, not buffers or the page map."""
-    if value is None or isinstance(value, (int, float, str)):
-        return True
-    if isinstance(value, (bytes, bytearray, memoryview)) or callable(value):
-        return False
-    if isinstance(value, (list, tuple, set, dict)):
-        return len(value) <= 64
-    return False
-
-
 class _SharedImages:
     """One bus per asar batch: the snippets of a batch sit in disjoint slots of one image.
 
@@ -122,7 +109,6 @@ class _SharedImages:
         self._group_of: dict[int, int] = {}
         self._members: dict[int, list[Any]] = {}
         self._bus: dict[int, Any] = {}
-        self._pristine: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     def register(self, results: Sequence[Any]) -> None:
         """Group a batch's results; a result whose bytes overlap another's (a snippet that placed
@@ -165,37 +151,12 @@ class _SharedImages:
                         rom.extend(bytes(end - len(rom)))
                     rom[c.offset : end] = c.data
             self._bus[gid] = SnesBus(bytes(rom), mapper="lorom")
-            self.remember(self._bus[gid])
         return self._bus[gid]
-
-    def remember(self, bus: Any) -> None:
-        """Note the bus's power-on register state (every small attribute) for `reset`."""
-        self._pristine[id(bus)] = (
-            bus,
-            {k: copy.deepcopy(v) for k, v in vars(bus).items() if _small(v)},
-        )
-
-    def reset(self, bus: Any, io_touched: bool) -> None:
-        """Back to power-on: WRAM/SRAM zeroed in place (the page map points at these buffers) and
-        the small attributes restored. The I/O latches (multiply/divide, DMA, WRAM port) are
-        objects that are costly to copy, so they are restored only after a run that did I/O."""
-        _, pristine = self._pristine[id(bus)]
-        bus.wram[:] = _zeros(len(bus.wram))
-        bus.sram[:] = _zeros(len(bus.sram))
-        for k, v in pristine.items():
-            if isinstance(v, (set, dict, list)) and v and not all(isinstance(x, int) for x in v):
-                if io_touched:
-                    setattr(bus, k, copy.deepcopy(v))
-            elif isinstance(v, (set, dict, list)):
-                setattr(bus, k, v.copy())
-            else:
-                setattr(bus, k, v)
 
     def clear(self) -> None:
         self._group_of.clear()
         self._members.clear()
         self._bus.clear()
-        self._pristine.clear()
 
 
 SHARED = _SharedImages()
@@ -210,20 +171,18 @@ def run_states(
 ) -> list[Outcome]:
     """Run the assembled image from `entry` once per state.
 
-    One bus serves every state, reset to its power-on state before each run (the state then
+    One bus serves every state, back to its power-on state before each run (the state then
     pokes its bytes), and within an asar batch one bus serves every snippet (see _SharedImages)."""
     from triforce.snes.bus import SnesBus
     from triforce.snes.machine import run_routine
 
     outs: list[Outcome] = []
     bus = SHARED.bus_for(image)
-    io_touched = True
     for spec in specs:
         if bus is None:
             bus = SnesBus(image.rom, mapper="lorom")
-            SHARED.remember(bus)
         else:
-            SHARED.reset(bus, io_touched)
+            bus.power_on()  # the previous run's (or batch member's) memory and registers go
         run = run_routine(
             bus,
             entry=entry,
@@ -231,7 +190,6 @@ def run_states(
             convention=convention,
             max_instructions=max_instructions,
         )
-        io_touched = bool(run.mmio)
         outs.append(outcome_of(run, spec.name))
     return outs
 

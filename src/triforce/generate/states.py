@@ -284,18 +284,21 @@ def generate_states(
         edge(f"edge{v:04X}", v, v, v, p0, None, v)
     for i in range(n_random):
         p = p0 | (FLAG_C if rng.random() < 0.5 else 0) | (FLAG_V if rng.random() < 0.25 else 0)
+        # Every other random state has small register values: amounts, counts and indexes as
+        # callers pass them, so a result that must stay under a cap read from memory (and a
+        # loop counted by a register) is exercised, not just the full 16-bit range.
+        top = 0x20 if i % 2 else 0x10000
         spec = StateSpec(
             f"rand{i}",
-            a=rng.randrange(0x10000) & am,
-            x=rng.randrange(0x10000) & xm,
-            y=rng.randrange(0x10000) & xm,
+            a=rng.randrange(top) & am,
+            x=rng.randrange(top) & xm,
+            y=rng.randrange(top) & xm,
             p=p,
         )
         # Keep the untouched halves realistic: B survives 8-bit A, XH/YH are zero when X=1.
         if inp.m != 16:
             spec.a |= rng.randrange(0x100) << 8
-        for addr in reads:
-            spec.memory[addr] = rng.randrange(0x100)
+        spec.memory.update(zip(reads, rng.randbytes(len(reads)), strict=True))
         if ram16 and rng.random() < 0.5:
             # Small values keep game counters in their meaningful range half of the time.
             for addr in ram16:

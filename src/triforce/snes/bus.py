@@ -27,6 +27,7 @@ $7E0000-$7E1FFF, so `LDA $10` and `LDA $7E0010` report the same byte.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -90,6 +91,11 @@ _DMA_PATTERNS: tuple[tuple[int, ...], ...] = (
     (0, 0),
     (0, 0, 1, 1),
 )
+
+
+@functools.cache
+def _filled(size: int, value: int) -> bytes:
+    return bytes([value]) * size
 
 
 def canonical(addr: int) -> int:
@@ -171,6 +177,26 @@ class SnesBus:
         self._install_accessors()
 
     # -- the page map ------------------------------------------------------------------------
+
+    def power_on(self) -> None:
+        """Back to the state of a new bus over the same ROM: WRAM zeroed, SRAM $FF, registers at
+        their power-on values, no watch and nothing recorded. Much cheaper than a new bus (the
+        page map and the code pages are kept; WRAM and SRAM are cleared in place because the
+        page map points at them)."""
+        self.wram[:] = _filled(len(self.wram), 0)
+        self.sram[:] = _filled(len(self.sram), 0xFF)
+        self.open_bus = 0
+        if self.mmio:  # registers are only changed through I/O accesses, which are all logged
+            self.wram_address = 0
+            self._wrmpya, self._wrdiv, self._rddiv, self._rdmpy = 0xFF, 0xFFFF, 0, 0
+            self._dma = [_Dma() for _ in range(8)]
+            self._vblank = 0
+            self.mmio.clear()
+        self.ignored_writes.clear()
+        self._raw_reads = set()
+        self.writes = {}
+        self._watching, self._watch_code = False, True
+        self._install_accessors()
 
     def _map_page(self, addr: int, buf: bytes | bytearray, base: int, writable: bool) -> None:
         page = addr >> _PAGE_BITS
