@@ -215,3 +215,61 @@ def test_placed_snippets_each_have_the_whole_stub_area_of_their_bank() -> None:
     results = assemble_batch([table, table.replace("Screen", "Map")], stubs=True)
     assert all(r.ok for r in results), [r.errors[:2] for r in results]
     assert all(len(r.stubs) == 301 and {a >> 16 for a in r.stubs.values()} == {0x02} for r in results)
+
+
+_HOOKED = "Main:\n  LDA #$01\n  STA $7E0010\n  RTL\nMain_Hook:\n  LDA #$01\n  RTL\n"
+_HOOKED += "pushpc\norg Main\n  JSL Main_Hook\n  NOP\npullpc\n"
+
+
+def _count_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from triforce.snes.asar import batch
+
+    runs: list[int] = []
+    real = batch.run_units
+
+    def counting(workdir: Path, units: list[object], cfg: object) -> object:
+        runs.append(len(units))
+        return real(workdir, units, cfg)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "run_units", counting)
+    return runs
+
+
+def test_in_slot_patches_accepts_only_patches_of_the_snippets_own_code() -> None:
+    from triforce.snes.asar.batch import in_slot_patches
+
+    assert in_slot_patches(_HOOKED) == (("Main", 2),)
+    assert in_slot_patches("Main:\nRTL\npushpc\norg $008000\nNOP\npullpc\n") is None  # an address
+    assert in_slot_patches("Main:\nRTL\npushpc\norg Elsewhere\nNOP\npullpc\n") is None  # not its label
+    assert in_slot_patches("Main:\nRTL\npushpc\norg Main\ndb $00\npullpc\n") is None  # data, not code
+    assert in_slot_patches("Main:\nRTL\npushpc\norg Main\nNOP : NOP\npullpc\n") is None
+    assert in_slot_patches("Main:\nRTL\npushpc\norg Main\nNOP\n") is None  # never pulled
+    assert in_slot_patches("Main:\nRTL\norg Main\nNOP\n") is None  # org outside pushpc
+    assert in_slot_patches("Main:\nRTL\n") is None  # nothing to patch
+
+
+def test_self_patching_snippets_share_the_batch_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = _count_runs(monkeypatch)
+    results = assemble_batch([_good(1), _HOOKED, _good(3)], org=0x008000, slot_size=0x100)
+    assert runs == [3]
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    hooked = results[1]
+    main, hook = hooked.symbols["Main"], hooked.symbols["Main_Hook"]
+    assert 0x008100 <= main < hook < 0x008200
+    at = snes_to_offset(main, "lorom")
+    assert at is not None
+    assert hooked.rom[at : at + 5] == bytes([0x22, hook & 0xFF, (hook >> 8) & 0xFF, hook >> 16, 0xEA])
+    alone = assemble(_HOOKED, org=main)
+    assert alone.ok and alone.code == hooked.code
+    assert results[0].code == results[2].code[:1] + b"\x01" + results[2].code[2:]
+
+
+def test_a_self_patch_that_would_leave_its_slot_runs_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = _count_runs(monkeypatch)
+    # Main sits at the end of its slot: 12 four-byte instructions written there run past it.
+    long_patch = "NOP\n" * 0x1C + "Main:\nRTL\npushpc\norg Main\n" + "  LDA $123456\n" * 12 + "pullpc\n"
+    results = assemble_batch([_good(1), long_patch, _good(3)], org=0x008000, slot_size=0x20)
+    assert runs == [3, 2, 1]  # the batch, again without the stray, then the stray alone
+    assert all(r.ok for r in results), [r.diagnostics for r in results]
+    assert results[2].chunks[0].address == 0x008040 and results[2].code == assemble(_good(3)).code
+    assert results[1].symbols["Main"] == 0x008020 + 0x1C

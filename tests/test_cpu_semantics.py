@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -333,3 +334,20 @@ def test_step_reports_to_trace_hook_too() -> None:
     cpu.step()
     assert [(t.mnemonic, t.operand) for t in entries] == [("REP", "#$30"), ("LDA", "#$1234")]
     assert entries[1].bytes == b"\xa9\x34\x12" and entries[1].registers.p == 0x00
+
+
+def test_compiled_loops_are_cached_on_disk_and_a_bad_cache_file_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from triforce.snes.cpu import _codegen, core
+
+    monkeypatch.setenv("TRIFORCE_CACHE_DIR", str(tmp_path))
+    variant = _codegen.Variant(e=False, m8=True, x8=True, fast=True)
+    first = core._compiled(variant)
+    (cached,) = (tmp_path / "cpu").glob(f"{variant.name}-*.marshal")
+    stamp = cached.stat().st_mtime_ns
+    assert core._compiled(variant).co_code == first.co_code
+    assert cached.stat().st_mtime_ns == stamp  # loaded, not written again
+    cached.write_bytes(b"not a code object")
+    assert core._compiled(variant).co_code == first.co_code  # compiled again, file rewritten
+    assert core._compiled(variant).co_code == first.co_code

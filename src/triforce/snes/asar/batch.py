@@ -37,6 +37,7 @@ from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper
 from triforce.snes.asar.sandbox import SandboxLimits, scan_source
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
 from triforce.snes.asmsyntax import strip_comment
+from triforce.snes.opcodes import MNEMONICS
 
 DEFAULT_SLOT_SIZE = 0x400
 _MACRO_CALL_RE = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)\s*\(")
@@ -51,10 +52,64 @@ _PLACEMENT_RE = re.compile(
 )
 
 
+_LABEL_DEF_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?!:)")
+_ORG_LABEL_RE = re.compile(r"org\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+_INSTRUCTION_RE = re.compile(r"([A-Za-z]{3})(?:\.[bwlBWL])?(?:\s+[^:]*)?")
+_MAX_INSTRUCTION_BYTES = 4  # the longest 65816 instruction (opcode + 24-bit operand)
+
+
 def _places_itself(source: str) -> bool:
     """Snippets that move the PC, change the mapper or namespace could write over their
     neighbours' slots without asar noticing: they get an asar run of their own."""
     return any(_PLACEMENT_RE.search(strip_comment(line)) for line in source.splitlines())
+
+
+def in_slot_patches(source: str) -> tuple[tuple[str, int], ...] | None:
+    """The self-patch blocks of a snippet whose only placement is `pushpc`, `org <label>` with a
+    label the snippet defines, plain instructions, `pullpc` (a hook written over its own
+    routine): (label, instruction count) per block, or None for any other placement.
+
+    Such a snippet keeps its slot: its blocks write at most 4 bytes an instruction from an
+    address inside it, which the batch checks against the slot once asar has placed the label."""
+    lines = [strip_comment(line).strip() for line in source.splitlines()]
+    defined = {m.group(1) for line in lines if (m := _LABEL_DEF_RE.match(line))}
+    patches: list[tuple[str, int]] = []
+    label: str | None = None
+    count, inside = 0, False
+    for line in lines:
+        if not line:
+            continue
+        if not inside:
+            if _PLACEMENT_RE.search(line):
+                if line.lower() != "pushpc":
+                    return None
+                inside, label, count = True, None, 0
+            continue
+        if line.lower() == "pullpc":
+            if label is None:
+                return None
+            patches.append((label, count))
+            inside = False
+        elif label is None:
+            m = _ORG_LABEL_RE.fullmatch(line)
+            if m is None or m.group(1) not in defined:
+                return None
+            label = m.group(1)
+        elif (m := _INSTRUCTION_RE.fullmatch(line)) and m.group(1).upper() in MNEMONICS:
+            count += 1
+        else:
+            return None
+    return tuple(patches) if patches and not inside else None
+
+
+def _patches_fit(unit: Unit, labels: dict[str, int]) -> bool:
+    """Whether every self-patch block of the unit lies inside its slot."""
+    assert unit.org is not None and unit.slot_end is not None
+    for label, count in unit.patches:
+        address = labels.get(f"{unit.namespace}_{label}")
+        if address is None or not unit.org <= address <= unit.slot_end - _MAX_INSTRUCTION_BYTES * count:
+            return False
+    return True
 
 
 def _namespace(index: int) -> str:
@@ -141,6 +196,8 @@ class _Batch:
         self.stubs = stubs
         self.allocator = StubAllocator(template.mapper, len(template.base))
         self.results: dict[int, AssembleResult] = {}
+        #: Self-patching snippets whose patch left their slot: assembled again in runs of their own.
+        self.strays: list[Unit] = []
 
     def _config(self) -> RunConfig:
         image = bytearray(self.base)
@@ -174,6 +231,11 @@ class _Batch:
             outcome = run_units(workdir, active, cfg)
             if outcome.rom is not None:
                 if _round < MAX_ROUNDS - 1 and self._move_covered_stubs(active, outcome, cfg):
+                    continue
+                strays = [u for u in active if u.patches and not _patches_fit(u, outcome.symbols.labels)]
+                if strays:  # they may have written over a neighbour: the rest run again without them
+                    self.strays += strays
+                    active = [u for u in active if u not in strays]
                     continue
                 self._succeed(active, outcome, cfg)
                 return
@@ -287,7 +349,8 @@ def assemble_batch(
         # A snippet that places itself gets an asar run of its own: no slot to stay inside (its
         # `org` decides where it goes) and no namespace, so its stubs are global labels that
         # any `namespace` it opens still finds. Its slot address is only the starting PC.
-        placed = _places_itself(source)
+        patches = in_slot_patches(source) or ()
+        placed = _places_itself(source) and not patches
         units.append(
             Unit(
                 index,
@@ -298,6 +361,7 @@ def assemble_batch(
                 None if placed else _namespace(index),
                 None if placed else address + slot_size,
                 includes=frozenset(scan.includes),
+                patches=patches,
             )
         )
     template = RunConfig(checked, base, root, frozenset(includes), defines, limits)
@@ -310,6 +374,7 @@ def assemble_batch(
             write_units(workdir, units)
             for group in groups:
                 batch.solve(workdir, group)
+            alone += [replace(u, namespace=None, slot_end=None, patches=()) for u in batch.strays]
             for unit in alone:
                 # a run of its own: its stubs need not share their banks' room with others'
                 solo = _Batch(template, stubs)

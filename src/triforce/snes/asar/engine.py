@@ -59,6 +59,9 @@ class Unit:
     #: Set when the batch renamed this snippet's macros (see `globalnames`): taken out of
     #: diagnostics again so they name the macros as the snippet does.
     macro_prefix: str = ""
+    #: `pushpc / org <own label> / instructions / pullpc` blocks (label, instruction count) of a
+    #: snippet that patches its own code: it keeps its slot, checked after the run (see batch).
+    patches: tuple[tuple[str, int], ...] = ()
 
     @property
     def filename(self) -> str:

@@ -7,7 +7,14 @@ exits into `RunResult`s.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
+import marshal
+import os
 from collections.abc import Callable
+from pathlib import Path
+from types import CodeType
 from typing import Any, Protocol
 
 from triforce.snes.cpu import _codegen, _decimal
@@ -51,11 +58,38 @@ def _loop(variant: _codegen.Variant) -> _LoopFn:
             "_adc16d": _decimal._adc16d,
             "_sbc16d": _decimal._sbc16d,
         }
-        code = compile(_codegen.generate(variant), f"<65816 {variant.name}>", "exec")
-        exec(code, namespace)
+        exec(_compiled(variant), namespace)
         fn = namespace[variant.name]
         _LOOPS[variant] = fn
     return fn
+
+
+def _compiled(variant: _codegen.Variant) -> CodeType:
+    """The variant's loop compiled; the code object is kept on disk (keyed by its source and the
+    interpreter) because compiling a loop costs ~25 ms and every build worker needs several."""
+    source = _codegen.generate(variant)
+    key = hashlib.sha256(importlib.util.MAGIC_NUMBER + source.encode()).hexdigest()[:24]
+    path = _cache_dir() / f"{variant.name}-{key}.marshal"
+    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+        code = marshal.loads(path.read_bytes())
+        if isinstance(code, CodeType):
+            return code
+    code = compile(source, f"<65816 {variant.name}>", "exec")
+    with contextlib.suppress(OSError):  # a read-only home only costs the compile next time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(code))
+        os.replace(tmp, path)
+    return code
+
+
+def _cache_dir() -> Path:
+    """$TRIFORCE_CACHE_DIR, else $XDG_CACHE_HOME/triforce, else ~/.cache/triforce; then `cpu/`."""
+    root = os.environ.get("TRIFORCE_CACHE_DIR")
+    if root:
+        return Path(root) / "cpu"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "triforce" / "cpu"
 
 
 class CPU:
