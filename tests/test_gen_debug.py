@@ -70,3 +70,41 @@ def test_inject_only_edits_one_site() -> None:
     assert len(variants) == 2
     for buggy, info in variants:
         assert buggy.count("CLC") == 1 and info["was"] == "CLC"
+
+
+def test_a_runaway_bug_is_shown_with_the_limit_it_ran_past() -> None:
+    import re
+
+    from gen_helpers import _state
+    from triforce.corpus import bundled_corpus
+    from triforce.snes.asar import assemble
+    from triforce.snes.machine import run_routine
+
+    loop_fill = next(r for r in bundled_corpus().routines if r.name == "Loop_Fill")
+    (unit,) = process_routines([(loop_fill, ["debug"])], WorkOptions(seed=0))
+    runaway = [
+        s
+        for s in unit["samples"]
+        if s["meta"]["proof"].get("actual", {}).get("reason") == "INSTRUCTION_LIMIT"
+    ]
+    assert runaway
+    for s in runaway:
+        m = re.search(
+            r"still running after (\d+) instructions, where the correct routine returns after (\d+)",
+            s["messages"][1]["content"],
+        )
+        assert m, s["messages"][1]["content"]
+        limit, correct = int(m.group(1)), int(m.group(2))
+        assert limit == 4 * correct + 1_000
+        state = _state(s["meta"]["proof"]["state"])
+        for code, want in (
+            (s["meta"]["buggy"], "instruction_limit"),
+            (s["meta"]["exec"]["code"], "returned"),
+        ):
+            res = assemble(code, org=0x008000, stubs=True)
+            run = run_routine(
+                res, entry=res.symbols["Loop_Fill"], state=state, convention="jsl", max_instructions=limit
+            )
+            assert run.reason == want
+            if want == "returned":
+                assert run.instructions == correct

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from triforce.generate.asmtext import constants, parse, render
+from triforce.generate.context import Reject
 from triforce.generate.states import (
     FLAG_C,
     FLAG_D,
@@ -80,3 +83,46 @@ def test_parse_render_keeps_statements() -> None:
     ]  # fmt: skip
     assert "STA $10 ; clear" in render(stmts)
     assert constants(text) == [0]
+
+
+def _outcome(instructions: int, reason: str = "RETURNED") -> Any:
+    from triforce.generate.execution import Outcome
+
+    return Outcome("s", reason, {}, False, {}, frozenset(), 0, instructions)
+
+
+def test_state_budget_follows_the_probe_runs_that_returned() -> None:
+    from triforce.generate.context import state_budget
+    from triforce.generate.execution import MAX_INSTRUCTIONS, STATE_BUDGET
+
+    assert state_budget([_outcome(10), _outcome(50)]) == STATE_BUDGET
+    assert state_budget([_outcome(10), _outcome(STATE_BUDGET * 3)]) == STATE_BUDGET * 6
+    assert state_budget([_outcome(MAX_INSTRUCTIONS, "INSTRUCTION_LIMIT")]) == STATE_BUDGET
+    assert state_budget([_outcome(MAX_INSTRUCTIONS - 1)]) == MAX_INSTRUCTIONS
+
+
+def test_states_over_budget_are_left_out_of_the_evidence() -> None:
+    from triforce.corpus import bundled_corpus
+    from triforce.generate.context import build_context, make_subject
+    from triforce.generate.execution import STATE_BUDGET, Assembler
+
+    routine = next(r for r in bundled_corpus().routines if r.name == "Loop_Fill")
+    subject = make_subject(routine)
+    assert not isinstance(subject, Reject)
+    (assembled,) = Assembler().assemble_many([subject.code])
+    ctx = build_context(subject, assembled, seed=0)
+    assert not isinstance(ctx, Reject)
+    assert ctx.budget == STATE_BUDGET
+    over = [o for o in ctx.outcomes if not o.returned]
+    assert over and all(o.reason == "INSTRUCTION_LIMIT" and o.instructions == ctx.budget for o in over)
+    good = [o for _, o in ctx.good]
+    assert len(good) >= 8 and all(o.instructions <= ctx.budget for o in good)
+    # A count of $FFFF (the "ones" edge) does not return within budget; its reads, a whole
+    # bank's worth, are not put into every state.
+    assert max(len(s.memory) for s in ctx.states) < 64
+
+
+def test_half_of_the_random_states_have_small_registers() -> None:
+    states = [s for s in generate_states(RUPEES, seed=5, n_random=12) if s.name.startswith("rand")]
+    small = [s for s in states if s.a < 0x20]
+    assert len(states) == 12 and len(small) >= 6

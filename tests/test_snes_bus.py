@@ -204,3 +204,25 @@ def test_sram_starts_as_ff_and_follows_the_reference_windows() -> None:
     assert big.region(0x708000) == "rom" and big.region(0x700000) == "sram"
     hi = SnesBus(_rom(0x80000), "hirom", sram_size=0x2000)
     assert hi.region(0x106000) == "sram" and hi.region(0x0F6000) == "open"
+
+
+def test_power_on_returns_a_used_bus_to_the_state_of_a_new_one() -> None:
+    rom = _rom(0x80000)
+    fresh = SnesBus(rom, sram_size=0x2000)
+    bus = SnesBus(rom, sram_size=0x2000)
+    bus.start_watch()
+    bus.write(0x7E0010, 0x12)
+    bus.write(0x700000, 0x34)  # SRAM: $FF on a new bus, so not simply zeroed
+    bus.write(0x2181, 0x20)  # WRAM port address
+    bus.write(0x4202, 200)  # multiplier
+    _dma(bus, 2, 0x00, 0x80, 0x008100, 4)
+    bus.read(0x7E0020)
+    bus.power_on()
+    assert not bus.watching and bus.writes == {} and bus.reads == set() and bus.mmio == []
+    assert bus.wram == fresh.wram and bus.sram == fresh.sram and bus.peek(0x700000) == 0xFF
+    for addr in (0x4302, 0x4303, 0x4304, 0x4305, 0x4216):
+        assert bus.read(addr) == fresh.read(addr), hex(addr)
+    assert bus.wram_address == fresh.wram_address == 0
+    bus.start_watch()
+    bus.write(0x7E0011, 1)
+    assert bus.writes == {0x7E0011: 1}  # the watch records into the new containers

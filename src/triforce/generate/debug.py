@@ -27,7 +27,15 @@ from triforce.generate.asmtext import (
 from triforce.generate.base import doc_parts
 from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
-from triforce.generate.execution import describe_state, differences, exec_record, first_error, run_states
+from triforce.generate.execution import (
+    Outcome,
+    describe_state,
+    differences,
+    exec_record,
+    first_error,
+    limits_against,
+    run_states,
+)
 from triforce.generate.states import StateSpec
 from triforce.snes.opcodes import Mode, modes_of
 
@@ -36,7 +44,6 @@ Edit = tuple[list[Stmt], dict[str, Any]]
 _REASONS = {
     "BAD_RETURN": "returns to the wrong address (the stack is unbalanced or the return is of the wrong kind)",
     "EXECUTED_OUTSIDE_MEMORY": "runs off into I/O or open-bus space",
-    "INSTRUCTION_LIMIT": "never returns (stopped after the instruction limit)",
     "CYCLE_LIMIT": "never returns (stopped at the cycle limit)",
     "BRK": "hits a BRK (executes data or zeroed memory)",
     "COP": "hits a COP",
@@ -197,8 +204,13 @@ def _db_variants(specs: list[StateSpec]) -> list[StateSpec]:
     return out
 
 
-def _symptom(diffs: list[str]) -> str:
+def _symptom(diffs: list[str], expected: Outcome, actual: Outcome) -> str:
     first = diffs[0]
+    if actual.reason == "INSTRUCTION_LIMIT" and expected.returned:
+        return (
+            f"does not return: still running after {actual.instructions} instructions, where the "
+            f"correct routine returns after {expected.instructions}"
+        )
     if first.startswith("stopped by "):
         reason = first.split()[2]
         return _REASONS.get(reason, first)
@@ -242,7 +254,7 @@ class DebugGenerator:
             expected = [o for _, o in ctx.good]
             if info.get("db_variants"):
                 extra = _db_variants(specs)
-                extra_out = run_states(ctx.image, ctx.entry, ctx.subject.convention, extra)
+                extra_out = run_states(ctx.image, ctx.entry, ctx.subject.convention, extra, ctx.budget)
                 keep = [(s, o) for s, o in zip(extra, extra_out, strict=True) if o.returned]
                 specs = [s for s, _ in keep] + specs
                 expected = [o for _, o in keep] + expected
@@ -251,7 +263,8 @@ class DebugGenerator:
             bounds = [0, 2, 10, len(specs)]
             for at, end in itertools.pairwise(bounds):
                 group = specs[at:end]
-                got_group = run_states(assembled, entry, ctx.subject.convention, group)
+                limits = limits_against(expected[at:end])
+                got_group = run_states(assembled, entry, ctx.subject.convention, group, limits)
                 for spec, exp, got in zip(group, expected[at:end], got_group, strict=True):
                     diffs = differences(exp, got)
                     if diffs:
@@ -265,7 +278,7 @@ class DebugGenerator:
                 )
             spec, exp, got, diffs = found
             interesting = sorted(a for a in spec.memory if a in exp.reads)[:6]
-            symptom = f"with {describe_state(spec, interesting)} it {_symptom(diffs)}"
+            symptom = f"with {describe_state(spec, interesting)} it {_symptom(diffs, exp, got)}"
             proof = {
                 "kind": "exec",
                 "state": spec.to_json(),

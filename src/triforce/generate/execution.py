@@ -24,7 +24,7 @@ MAX_INSTRUCTIONS = 20_000
 # evidence (unless its probe showed it needs more; see context.build_context). Random loop
 # counts otherwise spend most of a build running 16-bit loops that prove nothing more than a
 # short run does: at 20,000 they were 70 % of all instructions executed.
-STATE_BUDGET = 5_000
+STATE_BUDGET = 2_000
 # Errors a source gets only because of its batch: global macros clashing between snippets, or a
 # snippet (a routine plus everything the corpus appends) larger than its slot.
 _BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined", "Tslot_overflow"})
@@ -167,9 +167,10 @@ def run_states(
     entry: int,
     convention: Convention,
     specs: Sequence[StateSpec],
-    max_instructions: int = MAX_INSTRUCTIONS,
+    max_instructions: int | Sequence[int] = MAX_INSTRUCTIONS,
 ) -> list[Outcome]:
-    """Run the assembled image from `entry` once per state.
+    """Run the assembled image from `entry` once per state (`max_instructions`: one limit for
+    all, or one per state).
 
     One bus serves every state, back to its power-on state before each run (the state then
     pokes its bytes), and within an asar batch one bus serves every snippet (see _SharedImages)."""
@@ -178,7 +179,8 @@ def run_states(
 
     outs: list[Outcome] = []
     bus = SHARED.bus_for(image)
-    for spec in specs:
+    limits = [max_instructions] * len(specs) if isinstance(max_instructions, int) else max_instructions
+    for spec, limit in zip(specs, limits, strict=True):
         if bus is None:
             bus = SnesBus(image.rom, mapper="lorom")
         else:
@@ -188,10 +190,18 @@ def run_states(
             entry=entry,
             state=machine_state(spec),
             convention=convention,
-            max_instructions=max_instructions,
+            max_instructions=limit,
         )
         outs.append(outcome_of(run, spec.name))
     return outs
+
+
+def limits_against(expected: Sequence[Outcome]) -> list[int]:
+    """Instruction limits for running a variant (buggy, rewritten, hooked) on the states where the
+    original gave `expected`: four times the original's count plus 1,000, at most
+    MAX_INSTRUCTIONS. A variant still running then has observably stopped behaving like the
+    original, and a runaway bug costs thousands of instructions instead of the maximum."""
+    return [min(MAX_INSTRUCTIONS, 4 * o.instructions + 1_000) for o in expected]
 
 
 def differences(

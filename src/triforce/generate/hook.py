@@ -18,7 +18,7 @@ from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import Stmt, hex_digits, parse
 from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven
 from triforce.generate.context import Context, Reject
-from triforce.generate.execution import differences, exec_record, first_error, run_states
+from triforce.generate.execution import differences, exec_record, first_error, limits_against, run_states
 from triforce.generate.states import StateSpec, seed_for
 from triforce.generate.widths import track
 from triforce.snes.opcodes import OPCODES, Mode
@@ -214,7 +214,8 @@ class HookGenerator:
         entry = ctx.subject.entry_of(assembled)
         if entry is None:
             return Reject(self.name, name, "no-entry-symbol", "hooked image lost the entry label")
-        hooked = run_states(assembled, entry, ctx.subject.convention, specs)
+        limits = limits_against([o for _, o in ctx.good])
+        hooked = run_states(assembled, entry, ctx.subject.convention, specs, limits)
         for spec, (_, orig), got in zip(specs, ctx.good, hooked, strict=True):
             diffs = differences(orig, got, ignore=frozenset({addr}))
             if diffs:

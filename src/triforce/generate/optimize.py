@@ -17,7 +17,7 @@ from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import Stmt, immediate, insn_indices, next_insn, parse, plain_address, render
 from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
-from triforce.generate.execution import differences, exec_record, first_error, run_states
+from triforce.generate.execution import differences, exec_record, first_error, limits_against, run_states
 from triforce.generate.widths import Width, imm_text, track
 
 MAX_SITES = 2
@@ -355,7 +355,7 @@ class OptimizeGenerator:
             return Reject(self.name, name, "no-entry-symbol", rw["id"])
         specs = [s for s, _ in ctx.good]
         base = [o for _, o in ctx.good]
-        other = run_states(assembled, entry, ctx.subject.convention, specs)
+        other = run_states(assembled, entry, ctx.subject.convention, specs, limits_against(base))
         for spec, a, b in zip(specs, base, other, strict=True):
             diffs = differences(a, b)
             if diffs:
