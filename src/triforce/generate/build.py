@@ -23,7 +23,7 @@ from triforce.generate.store import UnitLog, write_jsonl_atomic
 from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
 
 FORMAT_VERSION = 1
-CHUNK = 4  # routines per worker task: two asar processes per chunk
+CHUNK = 8  # routines per worker task: one asar batch for their originals, one for their candidates
 
 
 @dataclass
@@ -123,6 +123,7 @@ def run_build(
         "seed": opts.seed,
         "corpus": _fingerprint(routines),
         "n_random": opts.n_random,
+        "chunk": opts.chunk,  # chunks decide asar batches, so where each candidate lands
     }
     log = UnitLog(out_dir, manifest)
     resumed_units = len(log.units)

@@ -150,7 +150,8 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
         )
     # A few states are enough to learn which addresses the routine reads.
     probe_states = generate_states(subject.inputs, seed, n_random=0)[:PROBE_STATES]
-    probe = run_states(assembled, entry, subject.convention, probe_states)
+    # Half the maximum: a probe run longer than that would set a budget over the maximum anyway.
+    probe = run_states(assembled, entry, subject.convention, probe_states, MAX_INSTRUCTIONS // 2)
     # Only runs that returned: a run stopped by the limit (a 16-bit count looping through a
     # whole bank) reads addresses no kept state needs, and every state would carry them.
     reads: set[int] = set()

@@ -52,13 +52,18 @@ class Outcome:
         return self.reason == RETURNED
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "reason": self.reason,
-            **self.regs,
-            "e": self.e,
-            "writes": {f"${k:06X}": v for k, v in sorted(self.writes.items())},
-            "cycles": self.cycles,
-        }
+        # Every sample of a routine records the same baseline outcomes: encoded once (an outcome
+        # is not changed after its run).
+        cached = self.__dict__.get("_json")
+        if cached is None:
+            cached = self.__dict__["_json"] = {
+                "reason": self.reason,
+                **self.regs,
+                "e": self.e,
+                "writes": {f"${k:06X}": v for k, v in sorted(self.writes.items())},
+                "cycles": self.cycles,
+            }
+        return dict(cached)
 
 
 def _reason_name(reason: Any) -> str:

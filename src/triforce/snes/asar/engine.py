@@ -435,12 +435,15 @@ def written_ranges(
     limit = min(len(base), size)
     if base[:limit] != rom[:limit]:
         view_base, view_rom = memoryview(base), memoryview(rom)
-        step = 4096
-        for block in range(0, limit, step):
-            if view_base[block : block + step] != view_rom[block : block + step]:
-                for i in range(block, min(block + step, limit)):
-                    if base[i] != rom[i]:
-                        written[i] = 1
+        # Compare 4 KiB blocks, then 64-byte lines of the blocks that differ, then bytes.
+        for block in range(0, limit, 4096):
+            if view_base[block : block + 4096] == view_rom[block : block + 4096]:
+                continue
+            for line in range(block, min(block + 4096, limit), 64):
+                if view_base[line : line + 64] != view_rom[line : line + 64]:
+                    for i in range(line, min(line + 64, limit)):
+                        if base[i] != rom[i]:
+                            written[i] = 1
     for i in range(limit, size):  # asar grew the image: padding is not a write
         if rom[i]:
             written[i] = 1
