@@ -23,7 +23,7 @@ from triforce.generate.store import UnitLog, write_jsonl_atomic
 from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
 
 FORMAT_VERSION = 1
-CHUNK = 8  # routines per worker task: one asar batch for their originals, one for their candidates
+CHUNK = 16  # routines per worker task: one asar batch for their originals, one for their candidates
 
 
 @dataclass
@@ -168,8 +168,8 @@ def run_build(
                 break
             batch = [[(i, list(generators)) for i in c] for c in pending[pos : pos + wave]]
             for units in pool.map(batch):
+                log.extend(units)
                 for unit in units:
-                    log.append(unit)
                     _count(unit)
                 if progress:
                     progress("generate", len(units), len(routines))

@@ -1,7 +1,7 @@
 """Crash-safe output for a build: an append-only unit log, then an atomic finalize.
 
-Each finished unit (one routine under the generators it ran) is one JSON line appended and
-fsynced, so Ctrl-C or a crash loses at most the unit in flight; a torn last line is dropped on
+Each finished unit (one routine under the generators it ran) is one JSON line, appended and
+fsynced with the rest of its chunk, so Ctrl-C or a crash loses at most the chunks in flight; a torn last line is dropped on
 reopen. The final files (samples.jsonl, rejects.jsonl, report.json) are written to a temp file
 and renamed into place, so readers never see half a file.
 """
@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from triforce.fsio import write_json_atomic, write_text_atomic
 
 WORK_DIR = ".work"
@@ -22,7 +24,9 @@ MANIFEST = "manifest.json"
 
 
 def _dumps(row: dict[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, sort_keys=True)
+    # orjson: the same JSON (UTF-8, sorted keys, compact) about 8x faster than json.dumps, which
+    # matters when every sample carries its evidence.
+    return orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode()
 
 
 class EncodedRow(dict[str, Any]):
@@ -44,7 +48,7 @@ class EncodedRow(dict[str, Any]):
 
 
 def _row_from_text(text: str) -> EncodedRow:
-    return EncodedRow(json.loads(text), text)
+    return EncodedRow(orjson.loads(text), text)
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -87,8 +91,8 @@ class UnitLog:
             if not line.endswith(b"\n"):
                 break  # torn write from a crash
             try:
-                self.units.append(json.loads(line))
-            except json.JSONDecodeError:
+                self.units.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
                 break
             good_end += len(line)
         if good_end != len(data):
@@ -99,15 +103,20 @@ class UnitLog:
         return {(u["routine"], g) for u in self.units for g in u["generators"]}
 
     def append(self, unit: dict[str, Any]) -> None:
-        samples = unit.get("samples", [])
-        rest = _dumps({k: v for k, v in unit.items() if k != "samples"})
-        if "samples" in unit:  # spliced in from each sample's own text (see EncodedRow)
-            inner = ", ".join(_line(s) for s in samples)
-            rest = f'{rest[:-1]}{", " if len(rest) > 2 else ""}"samples": [{inner}]}}'
-        self._fh.write(rest + "\n")
+        self.extend([unit])
+
+    def extend(self, units: Iterable[dict[str, Any]]) -> None:
+        """Append units (a worker's chunk) and make them durable with one fsync."""
+        for unit in units:
+            samples = unit.get("samples", [])
+            rest = _dumps({k: v for k, v in unit.items() if k != "samples"})
+            if "samples" in unit:  # spliced in from each sample's own text (see EncodedRow)
+                inner = ",".join(_line(s) for s in samples)
+                rest = f'{rest[:-1]}{"," if len(rest) > 2 else ""}"samples":[{inner}]}}'
+            self._fh.write(rest + "\n")
+            self.units.append(unit)
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        self.units.append(unit)
 
     def close(self) -> None:
         self._fh.close()

@@ -169,6 +169,22 @@ def _init_reloaded(opts: WorkOptions, reload: tuple[list[str], str], keys: list[
         raise RuntimeError("worker read a different corpus than the build (sources changed meanwhile)")
     _WORKER_OPTS = opts
     _WORKER_ROUTINES[:] = routines
+    prepare_worker()
+
+
+def prepare_worker() -> None:
+    """Load once per worker what the generators otherwise load on first use: the assembler and
+    machine modules (imported lazily elsewhere) and the YAML catalogues."""
+    import importlib
+    from importlib import resources
+
+    from triforce.generate.candidate import catalog
+
+    for module in ("triforce.snes.asar", "triforce.snes.bus", "triforce.snes.machine", "triforce.snes.cpu"):
+        importlib.import_module(module)
+    for entry in resources.files("triforce.generate").joinpath("catalogs").iterdir():
+        if entry.name.endswith(".yaml"):
+            catalog(entry.name)
 
 
 def _work_chunk(chunk: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
@@ -204,6 +220,7 @@ class WorkerPool:
         elif "fork" in methods:
             _WORKER_OPTS = opts
             _WORKER_ROUTINES[:] = self.routines
+            prepare_worker()  # before the fork: every worker inherits it
             self._pool = mp.get_context("fork").Pool(self.workers)
         else:
             self.workers = 1
