@@ -177,7 +177,48 @@ def test_ctrl_c_on_the_cli_then_rerun(corpus: Any, tmp_path: Path) -> None:
     assert proc.wait(timeout=60) in (130, 0)  # 0 only if it finished before the signal landed
     rerun = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
-    ref = tmp_path / "ref"  # the same build, uninterrupted (CLI defaults: chunks of 4)
+    ref = tmp_path / "ref"  # the same build, uninterrupted (with the CLI's default chunks)
     run_build(corpus, ref, BuildOptions(generators=GENS, workers=1, seed=7))
     assert json.loads(rerun.stdout)["totals"]["kept"] == len(_lines(ref / "samples.jsonl"))
     assert _lines(out / "samples.jsonl") == _lines(ref / "samples.jsonl")
+
+
+@pytest.mark.slow
+def test_forked_and_forkserver_workers_build_the_same_samples(corpus: Any, tmp_path: Path) -> None:
+    """A process without threads forks its workers; one with threads (this pytest worker) uses a
+    forkserver. Both must write the same samples."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    script = (
+        "import json, sys\nfrom pathlib import Path\n"
+        "from triforce.generate.build import BuildOptions, load_routines, run_build\n"
+        "if __name__ == '__main__':\n"
+        f"    r = run_build(load_routines([Path({str(DATA)!r})]), Path(sys.argv[1]), "
+        f"BuildOptions(generators={GENS!r}, workers=2, chunk=2, seed=7))\n"
+        "    print(r['worker_start'])\n"
+    )
+    forked = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "fork")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert forked.returncode == 0, forked.stderr
+    assert forked.stdout.strip() == "fork"
+    keep_alive = threading.Event()
+    helper = threading.Thread(target=keep_alive.wait, daemon=True)  # a thread: fork is unsafe now
+    helper.start()
+    try:
+        report = run_build(
+            corpus, tmp_path / "server", BuildOptions(generators=GENS, workers=2, chunk=2, seed=7)
+        )
+    finally:
+        keep_alive.set()
+    assert report["worker_start"] == "forkserver"
+    assert _lines(tmp_path / "fork" / "samples.jsonl") == _lines(tmp_path / "server" / "samples.jsonl")

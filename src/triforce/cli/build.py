@@ -69,23 +69,30 @@ def build(
     console = Console(stderr=json_out)
     corpus = load_routines(source, origin=cast(Origin, origin))
     opts = BuildOptions(generators=gens, limit_per_type=limit_per_type, seed=seed, workers=workers)
-    with stage_bar(console, disable=json_out) as bar:
-        read = bar.add_task("read corpus", total=1)
-        bar.update(read, completed=1, description=f"read corpus ({len(corpus.routines)} routines)")
-        tasks: dict[str, TaskID] = {}
+    bar = stage_bar(console, disable=json_out)
+    read = bar.add_task("read corpus", total=1)
+    bar.update(read, completed=1, description=f"read corpus ({len(corpus.routines)} routines)")
+    tasks: dict[str, TaskID] = {}
 
-        def progress(stage: str, advance: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], advance=advance, total=total)
+    def progress(stage: str, advance: int, total: int | None) -> None:
+        # Started on the first report, once the build's workers exist: the display's refresh
+        # thread would make the build start them the slower, thread-safe way.
+        if not bar.live.is_started:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], advance=advance, total=total)
 
-        try:
-            report = run_build(
-                corpus, out, opts, progress=progress, post_build=_post_build(curate, mix, exclude_origin)
-            )
-        except KeyboardInterrupt:
-            console.print(f"[yellow]interrupted[/]: finished routines are saved in {out}; rerun to continue.")
-            raise typer.Exit(130) from None
+    try:
+        report = run_build(
+            corpus, out, opts, progress=progress, post_build=_post_build(curate, mix, exclude_origin)
+        )
+    except KeyboardInterrupt:
+        bar.stop()
+        console.print(f"[yellow]interrupted[/]: finished routines are saved in {out}; rerun to continue.")
+        raise typer.Exit(130) from None
+    finally:
+        bar.stop()
     if json_out:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
         return

@@ -147,8 +147,6 @@ def run_build(
     unique = [i for i, k in enumerate(keys) if order[k] == i]
     chunks_all = [unique[i : i + opts.chunk] for i in range(0, len(unique), opts.chunk)]
     pending = [c for c in chunks_all if any((keys[i], g) not in done for i in c for g in generators)]
-    if progress:
-        progress("generate", len(routines) - sum(len(c) for c in pending), len(routines))
 
     def _reached() -> bool:
         if limit is None:
@@ -158,7 +156,11 @@ def run_build(
             totals[g] += n
         return all(totals[g] >= limit for g in generators)
 
+    # The pool starts before the first progress report: a display that then starts its refresh
+    # thread does not stop the workers from being forked (see WorkerPool).
     pool = WorkerPool(workers, work_opts, routines, corpus.reload)
+    if progress:
+        progress("generate", len(routines) - sum(len(c) for c in pending), len(routines))
     try:
         # Without a limit every chunk is queued at once (no idle worker between waves); with one,
         # waves of a few chunks per worker let the build stop soon after the limit is reached.
@@ -183,6 +185,7 @@ def run_build(
         {
             "seed": opts.seed,
             "workers": workers,
+            "worker_start": pool.start_method,
             "batch_asar": opts.batch_asar,
             "limit_per_type": limit,
             "resumed_units": resumed_units,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import resource
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -211,17 +212,23 @@ class WorkerPool:
         self.opts = opts
         self.routines = list(routines)
         self._pool: Any = None
+        self.start_method = "inline"  # how workers were started: inline, fork or forkserver
         if self.workers == 1:
             return
-        if reload is not None and "forkserver" in methods:
+        # fork is the fast start (workers inherit the corpus and the imports) and is safe while
+        # this process runs no other thread; otherwise a clean forkserver worker re-reads the corpus.
+        threads = threading.active_count() > 1
+        if reload is not None and "forkserver" in methods and (threads or "fork" not in methods):
             keys = [routine_key(r) for r in self.routines]
             ctx = mp.get_context("forkserver")
             self._pool = ctx.Pool(self.workers, _init_reloaded, (opts, reload, keys))
+            self.start_method = "forkserver"
         elif "fork" in methods:
             _WORKER_OPTS = opts
             _WORKER_ROUTINES[:] = self.routines
             prepare_worker()  # before the fork: every worker inherits it
             self._pool = mp.get_context("fork").Pool(self.workers)
+            self.start_method = "fork"
         else:
             self.workers = 1
 
