@@ -79,6 +79,56 @@ def top_width(stmts: list[Stmt], value_of: Callable[[str], int | None]) -> Entry
     return EntryWidth(m=m, x=x, source="top") if seen and (m or x) else None
 
 
+_M_IMMEDIATE = frozenset({"LDA", "ADC", "SBC", "CMP", "AND", "ORA", "EOR", "BIT"})
+_X_IMMEDIATE = frozenset({"LDX", "LDY", "CPX", "CPY"})
+_MODE_CHANGES = frozenset({"REP", "SEP", "PLP", "XCE", "RTI"})
+
+
+def immediate_width(stmts: list[Stmt]) -> EntryWidth | None:
+    """Widths at entry as the routine's own immediates state them before it changes modes.
+
+    `LDA.w #$0778` or `CMP #$0042` (four digits) before any REP/SEP/PLP only assembles to what
+    the CPU executes when M is 16-bit on entry; disassemblies (usdasm) size every immediate."""
+    m: int | None = None
+    x: int | None = None
+    for s in stmts:
+        if s.mnemonic in _MODE_CHANGES:
+            break
+        if not s.operand.startswith("#") or s.mnemonic not in _M_IMMEDIATE | _X_IMMEDIATE:
+            continue
+        width = _immediate_size(s)
+        if width is None:
+            continue
+        if s.mnemonic in _M_IMMEDIATE and m is None:
+            m = width
+        elif s.mnemonic in _X_IMMEDIATE and x is None:
+            x = width
+    return EntryWidth(m=m, x=x, source="immediates") if m or x else None
+
+
+def _immediate_size(s: Stmt) -> int | None:
+    """8 or 16 from a `.b`/`.w` suffix or a literal's hex digit count (how asar sizes it)."""
+    suffix = s.suffix.lower()
+    if suffix in (".b", ".w"):
+        return 8 if suffix == ".b" else 16
+    literal = s.raw.strip()[1:].strip() if s.raw.strip().startswith("#") else ""
+    if literal.startswith("$") and all(c in "0123456789abcdefABCDEF" for c in literal[1:]) and literal[1:]:
+        return 8 if len(literal) - 1 <= 2 else 16
+    return None
+
+
+def entry_width(stmts: list[Stmt], value_of: Callable[[str], int | None]) -> EntryWidth:
+    """The widths the routine expects on entry: set by REP/SEP at its top, else (bit by bit)
+    those its first immediates are sized for, else unknown."""
+    top = top_width(stmts, value_of)
+    imm = immediate_width(stmts)
+    if top is None:
+        return imm or EntryWidth()
+    if imm is None or (top.m is not None and top.x is not None):
+        return top
+    return EntryWidth(m=top.m or imm.m, x=top.x or imm.x, source="top")
+
+
 def _operand_base(operand: str) -> tuple[str, bool]:
     """The address expression of a memory operand, and whether it is a pointer (indirect)."""
     op = operand.strip()

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 Access = Literal["read", "write", "rw"]
 Return = Literal["rts", "rtl", "rti"]
-WidthSource = Literal["tag", "top", "caller", "unknown"]
+WidthSource = Literal["tag", "top", "immediates", "caller", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +132,9 @@ class Routine:
     hardware: list[str] = field(default_factory=list)  # MMIO registers touched, e.g. "$4202"
     sublabels: list[str] = field(default_factory=list)
     namespace: str = ""
+    # Every name the routine's tree uses outside label definitions (one set shared by the
+    # tree's routines): a label of this routine not in it is reached by no code of the tree.
+    tree_refs: frozenset[str] = frozenset()
     # The tree the routine was read from: pass it as `include_root` when assembling standalone()
     # of a routine that uses incbin/incsrc with paths relative to the tree.
     root: Path | None = None

@@ -12,10 +12,10 @@ import re
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from triforce.corpus._analyze import calls_of, memory_refs, returns_of, top_width
+from triforce.corpus._analyze import calls_of, entry_width, memory_refs, returns_of
 from triforce.corpus._standalone import StandaloneBuilder
 from triforce.corpus._text import evaluate, split_comment
 from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker
@@ -179,6 +179,7 @@ def _git_commit(tree_dir: Path) -> str | None:
 
 def _read_tree(tree: Path, report: CorpusReport, license: str | None) -> None:
     tree_dir = (tree if tree.is_dir() else tree.parent).resolve()
+    before = len(report.routines)
     loader = _Loader(report)
     files = _discover(tree)
     if not files:
@@ -215,6 +216,26 @@ def _read_tree(tree: Path, report: CorpusReport, license: str | None) -> None:
         unknown.update(walker.unknown)
         _routines_from(walker, loader, tree_dir, report, commit, license)
     report.unknown_directives = dict(unknown)
+    refs = frozenset(referenced_names(loader.files.values()))
+    for routine in report.routines[before:]:
+        routine.tree_refs = refs
+
+
+# A label definition at the start of a line: `Name:`, `#Name:`, `.sub`, `+`/`-`.
+_DEFINITION_RE = re.compile(r"^\s*(?:#?[A-Za-z_]\w*:|\.+[A-Za-z_]\w*:?(?=\s|$)|[+-]+(?=\s|$))")
+_NAME_RE = re.compile(r"[A-Za-z_]\w*")
+
+
+def referenced_names(files: Iterable[SourceFile]) -> set[str]:
+    """Every identifier the files use outside label definitions (operands, expressions, tables):
+    a superset of the labels some code can jump to or read."""
+    names: set[str] = set()
+    for source in files:
+        for line in source.lines:
+            code = line.code
+            if code and not code.isspace():
+                names.update(_NAME_RE.findall(_DEFINITION_RE.sub("", code, count=1)))
+    return names
 
 
 def _emit_check(pending: set[Path], discovered: set[Path], extra_done: set[Path]) -> Callable[[Path], bool]:
@@ -270,7 +291,7 @@ def _routines_from(
         internal = {block.qualified, block.name, *block.sublabels}
         internal |= {s.rsplit("_", 1)[-1] for s in block.sublabels}
         ram, hardware = memory_refs(block.stmts, value_of, lambda s: s in owner)
-        width = tags.entry or top_width(block.stmts, value_of) or EntryWidth()
+        width = tags.entry or entry_width(block.stmts, value_of)
         rel = (
             block.file.relative_to(tree_dir).as_posix()
             if block.file.is_relative_to(tree_dir)

@@ -4,6 +4,11 @@ asar lets a line hold several statements (`LDA #$00 : STA $10`) and a label befo
 instruction (`Loop: DEX`). Generators edit single instructions, so the body is split into one
 statement per line; `render` writes it back in a form asar assembles to the same bytes.
 Only instructions are interpreted; defines, macros and directives pass through untouched.
+
+A label no code can reach is a *marker*: disassemblies put one on every line
+(`#_00EE78: REP #$20` in usdasm) to record addresses. Markers do not stop a rewrite that spans
+them or reset the tracked widths, as a real label (a possible jump target) does. The caller
+says which labels are markers (see `context.marker_labels`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from triforce.snes.opcodes import MNEMONICS
 
-_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z_][\w]*:|\.+[A-Za-z_]\w*:?|[+-]+)(?=\s|$)")
+_LABEL_RE = re.compile(r"^(?P<label>#?[A-Za-z_][\w]*:|\.+[A-Za-z_]\w*:?|[+-]+)(?=\s|$)")
 _INSN_RE = re.compile(r"^(?P<mn>[A-Za-z]{3})(?P<suffix>\.[bwlBWL])?(?:\s+(?P<operand>.*))?$")
 _NUM_RE = re.compile(r"^(?:\$(?P<hex>[0-9A-Fa-f]+)|(?P<dec>\d+)|%(?P<bin>[01]+))$")
 
@@ -23,7 +28,7 @@ _NUM_RE = re.compile(r"^(?:\$(?P<hex>[0-9A-Fa-f]+)|(?P<dec>\d+)|%(?P<bin>[01]+))
 class Stmt:
     """One statement: a label, an instruction, or anything else (kept verbatim)."""
 
-    kind: str  # "label" | "insn" | "other" | "blank" | "brace" (asar's `{`/`}` grouping: no code)
+    kind: str  # "label" | "marker" | "insn" | "other" | "blank" | "brace" (asar's `{`/`}`: no code)
     text: str  # the code without comment (label text with its colon, or the instruction)
     comment: str = ""  # trailing comment including ';', attached to the line's last statement
     mnemonic: str = ""  # upper case, for instructions
@@ -76,15 +81,26 @@ def _statements_of(code: str) -> list[Stmt]:
     return out
 
 
-def parse(body: str) -> list[Stmt]:
-    """Split routine text into statements, one per rendered line."""
-    return list(_parse_cached(body))
+def parse(body: str, markers: frozenset[str] = frozenset()) -> list[Stmt]:
+    """Split routine text into statements, one per rendered line; labels named in `markers`
+    become "marker" statements."""
+    return list(_parse_cached(body, markers))
+
+
+def label_name(stmt: Stmt) -> str:
+    """The name a label statement defines (`#Name:` -> `Name`)."""
+    return stmt.text.lstrip("#").rstrip(":")
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_cached(body: str) -> tuple[Stmt, ...]:
+def _parse_cached(body: str, markers: frozenset[str]) -> tuple[Stmt, ...]:
     # Every bug class and rewrite starts from the same body: parse it once (Stmt is frozen).
-    return tuple(_parse(body))
+    stmts = _parse(body)
+    if markers:
+        stmts = [
+            replace(s, kind="marker") if s.kind == "label" and label_name(s) in markers else s for s in stmts
+        ]
+    return tuple(stmts)
 
 
 def _parse(body: str) -> list[Stmt]:
@@ -117,7 +133,7 @@ def render(stmts: list[Stmt]) -> str:
     for s in stmts:
         if s.kind == "blank":
             lines.append(s.comment)
-        elif s.kind == "label":
+        elif s.kind in ("label", "marker"):
             lines.append(s.text + (f" {s.comment}" if s.comment else ""))
         else:
             lines.append("    " + s.text + (f" {s.comment}" if s.comment else ""))
@@ -135,7 +151,7 @@ def next_insn(stmts: list[Stmt], i: int) -> int | None:
         k = stmts[j].kind
         if k == "insn":
             return j
-        if k == "brace":
+        if k in ("brace", "marker"):
             continue
         if k in ("label", "other"):
             return None

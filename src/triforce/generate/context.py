@@ -6,10 +6,11 @@ debug or optimize candidate is judged against the same states the original was r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from triforce.generate.asmtext import parse, render
+from triforce.generate.asmtext import label_name, parse, render
 from triforce.generate.execution import (
     MAX_INSTRUCTIONS,
     STATE_BUDGET,
@@ -21,6 +22,7 @@ from triforce.generate.execution import (
 from triforce.generate.states import StateInputs, StateSpec, generate_states, inputs_of
 
 CONVENTIONS: dict[str, Convention] = {"rtl": "jsl", "rts": "jsr"}
+_NAME_RE = re.compile(r"[A-Za-z_]\w*")
 MIN_STATES = 4
 PROBE_STATES = 6
 
@@ -57,6 +59,7 @@ class Subject:
     suffix: str
     convention: Convention
     inputs: StateInputs
+    markers: frozenset[str] = frozenset()  # labels of the body no code reaches (see asmtext)
 
     @property
     def name(self) -> str:
@@ -127,7 +130,26 @@ def make_subject(routine: Any) -> Subject | Reject:
     if convention is None:
         return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
     prefix, body, suffix = split_standalone(routine)
-    return Subject(routine, prefix, render(parse(body)), suffix, convention, inputs_of(routine))
+    text = render(parse(body))
+    markers = marker_labels(routine, prefix + text + suffix)
+    return Subject(routine, prefix, text, suffix, convention, inputs_of(routine), markers)
+
+
+def marker_labels(routine: Any, code: str) -> frozenset[str]:
+    """`#Name:` labels of the routine that no code of its tree and no line of `code` (the
+    standalone text) refers to: address markers such as usdasm's `#_00EE78:`.
+
+    Only `#` labels qualify (asar's labels that open no sublabel scope, which disassemblies use
+    for addresses); a routine read without its tree (no `tree_refs`) has none."""
+    refs: frozenset[str] = getattr(routine, "tree_refs", frozenset())
+    if not refs:
+        return frozenset()
+    stmts = parse(code)
+    defined = {label_name(s) for s in stmts if s.kind == "label" and s.text.startswith("#")}
+    if not defined:
+        return frozenset()
+    used = {n for s in stmts if s.kind != "label" for n in _NAME_RE.findall(s.text)}
+    return frozenset(defined - refs - used - {routine.name})
 
 
 def state_budget(probe: list[Outcome]) -> int:

@@ -184,9 +184,12 @@ def bug_classes() -> list[dict[str, Any]]:
     return classes
 
 
-def inject(text: str, bug_class: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """All (buggy text, info) variants of one bug class applied to routine text (max MAX_SITES)."""
-    stmts = parse(text)
+def inject(
+    text: str, bug_class: dict[str, Any], markers: frozenset[str] = frozenset()
+) -> list[tuple[str, dict[str, Any]]]:
+    """All (buggy text, info) variants of one bug class applied to routine text (max MAX_SITES;
+    `markers`: labels no code reaches, see asmtext)."""
+    stmts = parse(text, markers)
     fn = TRANSFORMS[bug_class["transform"]]
     out: list[tuple[str, dict[str, Any]]] = []
     for edited, info in fn(stmts, dict(bug_class.get("params") or {})):
@@ -225,7 +228,7 @@ class DebugGenerator:
         subj = ctx.subject
         cands: list[Candidate] = []
         for bc in bug_classes():
-            for buggy_body, info in inject(subj.body, bc):
+            for buggy_body, info in inject(subj.body, bc, subj.markers):
                 buggy = subj.with_body(buggy_body)
                 info["line_no"] += subj.body_line - 1
                 payload: dict[str, Any] = {"class": bc, "info": info, "buggy": buggy, "fixed": subj.code}

@@ -96,7 +96,7 @@ def displaced(
         if sum(lengths) >= JSL_SIZE:
             break
         s = stmts[i]
-        if s.kind in ("blank", "brace"):
+        if s.kind in ("blank", "brace", "marker"):  # a marker stays where it is: nothing jumps to it
             continue
         if s.kind != "insn":
             return f"`{s.text}` inside the first {JSL_SIZE} bytes"
@@ -170,7 +170,7 @@ class HookGenerator:
     def propose(self, ctx: Context) -> list[Candidate]:
         r = ctx.subject.routine
         cat = catalog("hooks.yaml")
-        stmts = parse(ctx.subject.body)
+        stmts = parse(ctx.subject.body, ctx.subject.markers)
         found = displaced(stmts, ctx.image.rom, ctx.entry, r.name, r.entry_width.m, r.entry_width.x)
         if isinstance(found, str):
             return [Candidate(self.name, None, {"unhookable": found})]

@@ -233,7 +233,7 @@ def _carry_known(stmts: list[Stmt], i: int) -> int | None:
     arrive there with any carry) to a CLC/SEC, or to a BCS/BCC that fell through."""
     for j in range(i - 1, -1, -1):
         s = stmts[j]
-        if s.kind in ("blank", "brace"):
+        if s.kind in ("blank", "brace", "marker"):
             continue
         if s.kind != "insn":
             return None
@@ -296,9 +296,11 @@ def variants(
     x0: int | None,
     entry: str,
     calls: frozenset[str] = frozenset(),
+    markers: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """(direction, slow text, fast text, info) for one rewrite applied to routine text."""
-    stmts = parse(text)
+    """(direction, slow text, fast text, info) for one rewrite applied to routine text
+    (`markers`: labels no code reaches, see asmtext)."""
+    stmts = parse(text, markers)
     widths = track(stmts, m0, x0, entry_label=entry)
     fwd, inv = TRANSFORMS[rewrite["transform"]]
     original = render(stmts)
@@ -334,7 +336,8 @@ class OptimizeGenerator:
         cands: list[Candidate] = []
         for rw in rewrites():
             subj = ctx.subject
-            found = variants(subj.body, rw, r.entry_width.m, r.entry_width.x, r.name, frozenset(r.calls))
+            m, x = r.entry_width.m, r.entry_width.x
+            found = variants(subj.body, rw, m, x, r.name, frozenset(r.calls), subj.markers)
             for direction, slow_body, fast_body, info in found:
                 slow, fast = subj.with_body(slow_body), subj.with_body(fast_body)
                 # The side that differs from the original is the one that needs assembling and running.

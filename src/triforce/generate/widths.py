@@ -19,7 +19,7 @@ def track(stmts: list[Stmt], m0: int | None, x0: int | None, entry_label: str | 
     seen_entry = False
     for s in stmts:
         out.append((m, x))
-        if s.kind == "label":
+        if s.kind == "label":  # a jump may arrive with other widths (markers are not labels)
             if entry_label is not None and s.text.rstrip(":") == entry_label and not seen_entry:
                 seen_entry = True
                 m, x = m0, x0
