@@ -64,7 +64,13 @@ def recheck(sample: dict[str, Any], max_states: int = 8) -> int:
         step = len(states) / max_states
         states = [states[int(i * step)] for i in range(max_states)]
     for st in states:
-        run = run_routine(res, entry=entry, state=_state(st["initial"]), convention=ex["convention"])
+        run = run_routine(
+            res,
+            entry=entry,
+            state=_state(st["initial"]),
+            convention=ex["convention"],
+            sram_size=ex["sram_size"],
+        )
         fin = st["final"]
         assert run.reason == "returned" and fin["reason"] == "RETURNED"
         for k in ("a", "x", "y", "s", "d", "db", "p"):

@@ -28,6 +28,9 @@ STATE_BUDGET = 2_000
 # Errors a source gets only because of its batch: global macros clashing between snippets, or a
 # snippet (a routine plus everything the corpus appends) larger than its slot.
 _BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined", "Tslot_overflow"})
+# ALTTP's cartridge SRAM (the save slots at $70:0000). asar's images carry no header, which a
+# bus would read as "no SRAM": routines on the save data would then have nothing to run on.
+SRAM_SIZE = 0x2000
 SLOT_SIZE = 0x1000  # bytes per snippet in a batch: a routine plus what the corpus appends
 _REGS = ("a", "x", "y", "s", "d", "db", "p")
 RETURNED = "RETURNED"  # run_routine's reason "returned", upper-cased by _reason_name
@@ -155,7 +158,7 @@ class _SharedImages:
                     if end > len(rom):
                         rom.extend(bytes(end - len(rom)))
                     rom[c.offset : end] = c.data
-            self._bus[gid] = SnesBus(bytes(rom), mapper="lorom")
+            self._bus[gid] = SnesBus(bytes(rom), mapper="lorom", sram_size=SRAM_SIZE)
         return self._bus[gid]
 
     def clear(self) -> None:
@@ -187,7 +190,7 @@ def run_states(
     limits = [max_instructions] * len(specs) if isinstance(max_instructions, int) else max_instructions
     for spec, limit in zip(specs, limits, strict=True):
         if bus is None:
-            bus = SnesBus(image.rom, mapper="lorom")
+            bus = SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
         else:
             bus.power_on()  # the previous run's (or batch member's) memory and registers go
         run = run_routine(
@@ -260,6 +263,7 @@ def exec_record(
         "entry": entry_name,
         "entry_address": f"${entry:06X}",
         "convention": convention,
+        "sram_size": SRAM_SIZE,
         "states": [
             {"initial": s.to_json(), "final": o.to_json()} for s, o in zip(specs, outcomes, strict=True)
         ],

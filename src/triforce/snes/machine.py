@@ -237,11 +237,13 @@ def run_routine(
     mapper: Mapper = "lorom",
     trace: bool = False,
     trampoline: int | None = None,
+    sram_size: int | None = None,
 ) -> RoutineRun:
     """Execute `entry` of `program` (ROM bytes, an `AssembleResult`, or a prepared `SnesBus`).
 
     `state` gives registers and memory (defaults: 8-bit A/X/Y, S=$01FF, DB=D=0, native mode).
-    `trampoline` overrides where the calling stub goes (see the module docstring)."""
+    `trampoline` overrides where the calling stub goes (see the module docstring). `sram_size`
+    sets the cartridge SRAM of a new bus (default: from the ROM header, see `SnesBus`)."""
     from triforce.snes.cpu import CPU  # the core is optional at import time for the bus and disassembler
 
     if convention not in ("jsl", "jsr", "none"):
@@ -251,7 +253,7 @@ def run_routine(
         bus, symbols = program, None
     else:
         rom, symbols = _program_bytes(program)
-        bus = SnesBus(rom, mapper=getattr(program, "mapper", None) or mapper)
+        bus = SnesBus(rom, mapper=getattr(program, "mapper", None) or mapper, sram_size=sram_size)
     target = resolve_entry(entry, symbols)
     wram, poke = bus.wram, bus.poke
     for addr, value in state.memory.items():

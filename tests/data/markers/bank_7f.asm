@@ -31,3 +31,11 @@ Scratch_Clear:
 #_0FA021: BPL .next
 
 #_0FA023: RTL
+
+; Copy the rupee count of the first save slot (cartridge SRAM) to the game's WRAM copy.
+SaveSlot_LoadRupees:
+#_0FA024: LDA.l $700360
+#_0FA028: STA.l $7EF360
+#_0FA02C: LDA.l $700361
+#_0FA030: STA.l $7EF361
+#_0FA034: RTL
