@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from triforce.generate.states import from_byte_runs
 from triforce.snes.asar import assemble
 from triforce.snes.machine import MachineState, run_routine
 
@@ -30,7 +31,7 @@ def routine(name: str) -> Any:
 
 
 def _state(obj: dict[str, Any]) -> MachineState:
-    mem = {int(k.lstrip("$"), 16): v for k, v in obj["memory"].items()}
+    mem = from_byte_runs(obj["memory"])
     regs = {k: obj[k] for k in ("a", "x", "y", "s", "d", "db", "p")}
     return MachineState(**regs, e=obj["e"], memory=mem)
 
@@ -41,13 +42,13 @@ def run_text(code: str, entry: str, convention: str, initial: dict[str, Any]) ->
     return run_routine(res, entry=res.symbols[entry], state=_state(initial), convention=convention)  # type: ignore[arg-type]
 
 
-def _live(writes: dict[int, int], s: int) -> dict[str, int]:
+def _live(writes: dict[int, int], s: int) -> dict[int, int]:
     out = {}
     for addr, v in writes.items():
         low = addr & 0xFFFF
         if addr >> 16 == 0x7E and s - 0x100 < low <= s:
             continue
-        out[f"${addr:06X}"] = v
+        out[addr] = v
     return out
 
 
@@ -75,7 +76,7 @@ def recheck(sample: dict[str, Any], max_states: int = 8) -> int:
         assert run.reason == "returned" and fin["reason"] == "RETURNED"
         for k in ("a", "x", "y", "s", "d", "db", "p"):
             assert getattr(run.final, k) == fin[k], (sample["meta"]["routine"], st["initial"]["name"], k)
-        assert _live(run.writes, run.final.s) == fin["writes"], (
+        assert _live(run.writes, run.final.s) == from_byte_runs(fin["writes"]), (
             sample["meta"]["routine"],
             st["initial"]["name"],
         )

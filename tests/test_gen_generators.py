@@ -9,6 +9,7 @@ import pytest
 
 from gen_helpers import ALL, gen_corpus, recheck, run_text
 from triforce.dataset.sample import Sample
+from triforce.generate.states import from_byte_runs
 from triforce.generate.synth import WorkOptions, process_routines
 from triforce.snes.asar import assemble
 
@@ -102,7 +103,7 @@ def test_debug_symptoms_are_reproducible(test_units: list[dict[str, Any]]) -> No
             assert run.reason != "returned" or any(got[k] != exp[k] for k in got) or run.writes, proof
             if run.reason == "returned" and all(got[k] == exp[k] for k in got):
                 # Registers agree: then memory must differ.
-                assert {f"${a:06X}": v for a, v in run.writes.items()} != exp["writes"]
+                assert dict(run.writes) != from_byte_runs(exp["writes"])
 
 
 def test_doc_facts_come_from_execution(test_units: list[dict[str, Any]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gen_helpers import recheck, routine, run_text
+from triforce.generate.states import from_byte_runs
 from triforce.generate.synth import WorkOptions, process_routines
 
 
@@ -23,12 +24,13 @@ def test_hook_splitting_an_instruction() -> None:
     ]
     for st in ex["states"][::4]:
         run = run_text(ex["code"], ex["entry"], ex["convention"], st["initial"])
-        before = st["initial"]["memory"].get(addr, 0)
+        memory = from_byte_runs(st["initial"]["memory"])
+        before = memory.get(int(addr[1:], 16), 0)
         after = run.writes[int(addr[1:], 16)]
         want = {
             "call-counter": (before + 1) & 0xFF,
             "ran-flag": before | 1,
-            "frame-stamp": st["initial"]["memory"].get("$7E001A", 0),
+            "frame-stamp": memory.get(0x7E001A, 0),
         }[s["meta"]["behaviour"]]
         assert after == want
         plain = run_text(original, ex["entry"], ex["convention"], st["initial"])

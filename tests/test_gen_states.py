@@ -126,3 +126,17 @@ def test_half_of_the_random_states_have_small_registers() -> None:
     states = [s for s in generate_states(RUPEES, seed=5, n_random=12) if s.name.startswith("rand")]
     small = [s for s in states if s.a < 0x20]
     assert len(states) == 12 and len(small) >= 6
+
+
+def test_byte_runs_round_trip_and_stay_compact() -> None:
+    from triforce.generate.states import byte_runs, from_byte_runs
+
+    values = {0x7EFFFE: 1, 0x7EFFFF: 2, 0x7F0000: 3, 0x7E0010: 0xAB, **{0x7E2000 + i: 0 for i in range(0x2000)}}
+    runs = byte_runs(values)
+    assert runs["$7EFFFE"] == "010203" and runs["$7E0010"] == "AB" and len(runs) == 3
+    assert len(runs["$7E2000"]) == 2 * 0x2000
+    assert from_byte_runs(runs) == values
+    assert from_byte_runs({"$7E0010": 171}) == {0x7E0010: 0xAB}  # the one-byte-per-key form
+    spec = StateSpec("s", memory={0x7E0010: 5, 0x7E0011: 6})
+    assert spec.to_json()["memory"] == {"$7E0010": "0506"}
+    assert StateSpec.from_json(spec.to_json()).memory == spec.memory

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from triforce.errors import TriforceError
-from triforce.generate.states import StateSpec, machine_state, normalize_address
+from triforce.generate.states import StateSpec, byte_runs, machine_state, normalize_address
 
 Convention = Literal["jsl", "jsr"]
 ORG = 0x008000
@@ -63,7 +63,7 @@ class Outcome:
                 "reason": self.reason,
                 **self.regs,
                 "e": self.e,
-                "writes": {f"${k:06X}": v for k, v in sorted(self.writes.items())},
+                "writes": byte_runs(self.writes),
                 "cycles": self.cycles,
             }
         return dict(cached)

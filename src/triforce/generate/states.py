@@ -71,7 +71,7 @@ class StateSpec:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> StateSpec:
-        mem = {int(k.lstrip("$"), 16): int(v) for k, v in obj.get("memory", {}).items()}
+        mem = from_byte_runs(obj.get("memory", {}))
         return cls(
             name=obj.get("name", ""),
             **{k: int(obj[k]) for k in _REG_NAMES if k in obj},
@@ -87,8 +87,41 @@ def _state_json(key: tuple[Any, ...]) -> dict[str, Any]:
         "name": name,
         **dict(zip(_REG_NAMES, regs, strict=True)),
         "e": e,
-        "memory": {f"${k:06X}": v for k, v in memory},
+        "memory": byte_runs(dict(memory)),
     }
+
+
+def byte_runs(values: dict[int, int]) -> dict[str, str]:
+    """Bytes by address in the compact form samples record: each run of consecutive addresses
+    under its first one, as hex (`{"$7E0010": "0A0B"}` is $7E0010=$0A, $7E0011=$0B).
+
+    A routine that clears 8 KiB would otherwise record 8,192 entries per state per sample."""
+    out: dict[str, str] = {}
+    start = prev = -2
+    run: list[int] = []
+    for addr in sorted(values):
+        if addr != prev + 1:
+            if run:
+                out[f"${start:06X}"] = bytes(run).hex().upper()
+            start, run = addr, []
+        run.append(values[addr] & 0xFF)
+        prev = addr
+    if run:
+        out[f"${start:06X}"] = bytes(run).hex().upper()
+    return out
+
+
+def from_byte_runs(obj: dict[str, Any]) -> dict[int, int]:
+    """The inverse of `byte_runs`; a plain number value is one byte (`{"$7E0010": 10}`)."""
+    out: dict[int, int] = {}
+    for key, value in obj.items():
+        addr = int(str(key).lstrip("$"), 16)
+        if isinstance(value, int):
+            out[addr] = value & 0xFF
+            continue
+        for i, byte in enumerate(bytes.fromhex(value)):
+            out[(addr + i) & 0xFFFFFF] = byte
+    return out
 
 
 def machine_state(spec: StateSpec) -> Any:
