@@ -131,7 +131,13 @@ def test_half_of_the_random_states_have_small_registers() -> None:
 def test_byte_runs_round_trip_and_stay_compact() -> None:
     from triforce.generate.states import byte_runs, from_byte_runs
 
-    values = {0x7EFFFE: 1, 0x7EFFFF: 2, 0x7F0000: 3, 0x7E0010: 0xAB, **{0x7E2000 + i: 0 for i in range(0x2000)}}
+    values = {
+        0x7EFFFE: 1,
+        0x7EFFFF: 2,
+        0x7F0000: 3,
+        0x7E0010: 0xAB,
+        **{0x7E2000 + i: 0 for i in range(0x2000)},
+    }
     runs = byte_runs(values)
     assert runs["$7EFFFE"] == "010203" and runs["$7E0010"] == "AB" and len(runs) == 3
     assert len(runs["$7E2000"]) == 2 * 0x2000

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from triforce.dataset.sample import Origin
 from triforce.errors import InputError
 from triforce.fsio import write_json_atomic
-from triforce.generate.store import UnitLog, write_jsonl_atomic
+from triforce.generate.store import SampleText, UnitLog, write_jsonl_atomic
 from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
 
 FORMAT_VERSION = 1
@@ -132,7 +132,7 @@ def run_build(
 
     def _count(unit: dict[str, Any]) -> None:
         for g in unit["generators"]:
-            n = sum(1 for s in unit["samples"] if s["meta"]["generator"] == g)
+            n = sum(1 for s in unit["samples"] if s.generator == g)
             per_unit.setdefault((unit["routine"], g), n)
 
     for u in log.units:
@@ -170,8 +170,7 @@ def run_build(
                 break
             batch = [[(i, list(generators)) for i in c] for c in pending[pos : pos + wave]]
             for units in pool.map(batch):
-                log.extend(units)
-                for unit in units:
+                for unit in log.extend(units):
                     _count(unit)
                 if progress:
                     progress("generate", len(units), len(routines))
@@ -217,7 +216,7 @@ def finalize(
         g: {"candidates": 0, "verified": 0, "kept": 0, "rejected": Counter()} for g in generators
     }
     routine_rejects: Counter[str] = Counter()
-    kept: list[dict[str, Any]] = []
+    kept: list[SampleText] = []
     rejects: list[dict[str, Any]] = []
     seen_ids: set[str] = set()
     seen_units: set[tuple[str, str]] = set()
@@ -238,13 +237,13 @@ def finalize(
                 per_gen[rej["generator"]]["rejected"][rej["reason"]] += 1
                 rejects.append({**rej, "routine_key": u["routine"]})
         for s in u["samples"]:
-            g = s["meta"]["generator"]
+            g = s.generator
             if g not in gens:
                 continue
             per_gen[g]["verified"] += 1
-            if (limit is not None and per_gen[g]["kept"] >= limit) or s["id"] in seen_ids:
+            if (limit is not None and per_gen[g]["kept"] >= limit) or s.id in seen_ids:
                 continue
-            seen_ids.add(s["id"])
+            seen_ids.add(s.id)
             per_gen[g]["kept"] += 1
             kept.append(s)
     write_jsonl_atomic(out_dir / "samples.jsonl", kept)
