@@ -11,9 +11,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from triforce.generate.states import from_byte_runs
+from triforce.generate.verify import check_sample, state_of
 from triforce.snes.asar import assemble
-from triforce.snes.machine import MachineState, run_routine
+from triforce.snes.machine import run_routine
 
 DATA = Path(__file__).parent / "data" / "gen"
 ALL = ["base", "debug", "optimize", "hook", "doc"]
@@ -30,54 +30,17 @@ def routine(name: str) -> Any:
     return next(r for r in gen_corpus().routines if r.name == name)
 
 
-def _state(obj: dict[str, Any]) -> MachineState:
-    mem = from_byte_runs(obj["memory"])
-    regs = {k: obj[k] for k in ("a", "x", "y", "s", "d", "db", "p")}
-    return MachineState(**regs, e=obj["e"], memory=mem)
-
-
 def run_text(code: str, entry: str, convention: str, initial: dict[str, Any]) -> Any:
     res = assemble(code, org=0x008000, stubs=True)
     assert res.ok, res.diagnostics
-    return run_routine(res, entry=res.symbols[entry], state=_state(initial), convention=convention)  # type: ignore[arg-type]
-
-
-def _live(writes: dict[int, int], s: int) -> dict[int, int]:
-    out = {}
-    for addr, v in writes.items():
-        low = addr & 0xFFFF
-        if addr >> 16 == 0x7E and s - 0x100 < low <= s:
-            continue
-        out[addr] = v
-    return out
+    return run_routine(res, entry=res.symbols[entry], state=state_of(initial), convention=convention)  # type: ignore[arg-type]
 
 
 def recheck(sample: dict[str, Any], max_states: int = 8) -> int:
-    """Re-verify a sample's recorded execution from scratch; returns the number of states recorded.
+    """Re-verify a sample's recorded execution from scratch (`triforce.generate.verify`, which
+    shares nothing with the build's batches and shared images); returns the states recorded.
 
     Every state is checked when max_states is 0; tests use a spread of 8 to stay fast."""
-    ex = sample["meta"]["exec"]
-    res = assemble(ex["code"], org=0x008000, stubs=True)
-    assert res.ok, (sample["task"], res.diagnostics)
-    entry = res.symbols[ex["entry"]]
-    states = ex["states"]
-    if max_states and len(states) > max_states:
-        step = len(states) / max_states
-        states = [states[int(i * step)] for i in range(max_states)]
-    for st in states:
-        run = run_routine(
-            res,
-            entry=entry,
-            state=_state(st["initial"]),
-            convention=ex["convention"],
-            sram_size=ex["sram_size"],
-        )
-        fin = st["final"]
-        assert run.reason == "returned" and fin["reason"] == "RETURNED"
-        for k in ("a", "x", "y", "s", "d", "db", "p"):
-            assert getattr(run.final, k) == fin[k], (sample["meta"]["routine"], st["initial"]["name"], k)
-        assert _live(run.writes, run.final.s) == from_byte_runs(fin["writes"]), (
-            sample["meta"]["routine"],
-            st["initial"]["name"],
-        )
-    return len(ex["states"])
+    problems, _ = check_sample(sample, max_states=max_states)
+    assert not problems, (sample["task"], sample["meta"].get("routine"), problems)
+    return len(sample["meta"]["exec"]["states"])

@@ -75,8 +75,8 @@ def test_inject_only_edits_one_site() -> None:
 def test_a_runaway_bug_is_shown_with_the_limit_it_ran_past() -> None:
     import re
 
-    from gen_helpers import _state
     from triforce.corpus import bundled_corpus
+    from triforce.generate.verify import state_of
     from triforce.snes.asar import assemble
     from triforce.snes.machine import run_routine
 
@@ -96,7 +96,7 @@ def test_a_runaway_bug_is_shown_with_the_limit_it_ran_past() -> None:
         assert m, s["messages"][1]["content"]
         limit, correct = int(m.group(1)), int(m.group(2))
         assert limit == 4 * correct + 1_000
-        state = _state(s["meta"]["proof"]["state"])
+        state = state_of(s["meta"]["proof"]["state"])
         for code, want in (
             (s["meta"]["buggy"], "instruction_limit"),
             (s["meta"]["exec"]["code"], "returned"),

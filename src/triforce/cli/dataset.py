@@ -402,3 +402,40 @@ def card_cmd(
 
     path = write_card(directory)
     _out.print(f"wrote {path}")
+
+
+@app.command()
+def verify(
+    files: list[Path] = _FILES,
+    root: Path | None = typer.Option(
+        None, "--root", help="The source tree, for samples whose code includes files from it (incbin/incsrc)."
+    ),
+    workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per CPU)."),
+    as_json: bool = _JSON,
+    skip_bad: bool = _SKIP,
+) -> None:
+    """Re-verify ASM samples from their own records: assemble each alone with asar at its
+    recorded address and run every recorded state (debug proofs too). Exit 1 if any fails."""
+    import os
+
+    from triforce.generate.verify import verify_samples
+
+    samples = [s.model_dump(mode="json") for s in _read(files, skip_bad)]
+    n = workers or len(os.sched_getaffinity(0))
+    with stage_bar(_err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("verify", total=sum(1 for s in samples if "exec" in (s.get("meta") or {})))
+        report = verify_samples(samples, root=root, workers=n, progress=lambda k: bar.advance(task, k))
+    payload = report.to_json()
+    if not _emit(payload, as_json):
+        _out.print(
+            f"[bold]{report.passed:,}[/] of {report.checked:,} samples verified "
+            f"({report.states:,} states run); {len(report.failed):,} failed"
+            + "".join(f"; skipped {v:,} ({k})" for k, v in report.skipped.items())
+        )
+        _out.print(_counts("Verified per generator", dict(report.per_generator), report.passed))
+        for f in report.failed[:20]:
+            _out.print(
+                f"[red]FAILED[/] {f['generator']} {f['routine']} {f['id']}: {f['problem']}", highlight=False
+            )
+    if report.failed:
+        raise typer.Exit(1)

@@ -284,6 +284,7 @@ class DebugGenerator:
             symptom = f"with {describe_state(spec, interesting)} it {_symptom(diffs, exp, got)}"
             proof = {
                 "kind": "exec",
+                "entry_address": f"${entry:06X}",  # where the buggy code ran
                 "state": spec.to_json(),
                 "expected": exp.to_json(),
                 "actual": got.to_json(),

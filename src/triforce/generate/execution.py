@@ -9,6 +9,7 @@ and `JMP x` can be proven equivalent.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,7 @@ class Outcome:
                 "e": self.e,
                 "writes": byte_runs(self.writes),
                 "cycles": self.cycles,
+                "instructions": self.instructions,
             }
         return dict(cached)
 
@@ -117,6 +119,8 @@ class _SharedImages:
         self._group_of: dict[int, int] = {}
         self._members: dict[int, list[Any]] = {}
         self._bus: dict[int, Any] = {}
+        # Per group, (start offset, end offset, id of the member) of every chunk, sorted.
+        self._spans: dict[int, list[tuple[int, int, int]]] = {}
 
     def register(self, results: Sequence[Any]) -> None:
         """Group a batch's results; a result whose bytes overlap another's (a snippet that placed
@@ -140,8 +144,27 @@ class _SharedImages:
             return
         gid = id(ok[0])
         self._members[gid] = ok
+        self._spans[gid] = sorted(
+            (c.offset, c.offset + len(c.data), id(r)) for r in ok for c in r.chunks if c.data
+        )
         for r in ok:
             self._group_of[id(r)] = gid
+
+    def reads_others(self, image: Any, bus: Any, rom_reads: set[int]) -> bool:
+        """Whether a run of `image` on its group's bus read ROM bytes of another member: its own
+        image (what a sample ships) does not hold them, so that run's outcome is not its own."""
+        spans = self._spans.get(self._group_of.get(id(image), -1))
+        if not spans or not rom_reads:
+            return False
+        starts = [sp[0] for sp in spans]
+        for addr in rom_reads:
+            offset = bus.rom_offset(addr)
+            if offset is None:
+                continue
+            k = bisect.bisect_right(starts, offset) - 1
+            if k >= 0 and offset < spans[k][1] and spans[k][2] != id(image):
+                return True
+        return False
 
     def bus_for(self, image: Any) -> Any:
         from triforce.snes.bus import SnesBus
@@ -165,6 +188,7 @@ class _SharedImages:
         self._group_of.clear()
         self._members.clear()
         self._bus.clear()
+        self._spans.clear()
 
 
 SHARED = _SharedImages()
@@ -181,25 +205,28 @@ def run_states(
     all, or one per state).
 
     One bus serves every state, back to its power-on state before each run (the state then
-    pokes its bytes), and within an asar batch one bus serves every snippet (see _SharedImages)."""
+    pokes its bytes), and within an asar batch one bus serves every snippet (see _SharedImages);
+    a run there that read another snippet's bytes is run again on the image alone, so every
+    recorded outcome is what the sample's own code does."""
     from triforce.snes.bus import SnesBus
     from triforce.snes.machine import run_routine
 
     outs: list[Outcome] = []
-    bus = SHARED.bus_for(image)
+    shared = SHARED.bus_for(image)
+    own: SnesBus | None = None
     limits = [max_instructions] * len(specs) if isinstance(max_instructions, int) else max_instructions
     for spec, limit in zip(specs, limits, strict=True):
+        bus = shared
         if bus is None:
-            bus = SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
-        else:
-            bus.power_on()  # the previous run's (or batch member's) memory and registers go
-        run = run_routine(
-            bus,
-            entry=entry,
-            state=machine_state(spec),
-            convention=convention,
-            max_instructions=limit,
-        )
+            bus = own = own or SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
+        bus.power_on()  # the previous run's (or batch member's) memory and registers go
+        state = machine_state(spec)
+        run = run_routine(bus, entry=entry, state=state, convention=convention, max_instructions=limit)
+        if bus is shared and SHARED.reads_others(image, bus, run.rom_reads):
+            # It read a neighbour's bytes (a table index far out of range): run it on its own image.
+            bus = own = own or SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
+            bus.power_on()
+            run = run_routine(bus, entry=entry, state=state, convention=convention, max_instructions=limit)
         outs.append(outcome_of(run, spec.name))
     return outs
 

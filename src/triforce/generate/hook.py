@@ -225,6 +225,7 @@ class HookGenerator:
                 return Reject(
                     self.name, name, "new-behaviour-missing", f"{spec.name}: ${addr:06X} != ${want:02X}"
                 )
+        cand.payload["ran_at"] = entry  # where the hooked image ran: the recorded outcomes are from there
         return self._sample(ctx, cand, specs, hooked)
 
     def _sample(self, ctx: Context, cand: Candidate, specs: list[StateSpec], hooked: list[Any]) -> Sample:
@@ -273,7 +274,7 @@ class HookGenerator:
             "behaviour": behaviour["id"],
             "split": split,
             "exec": {
-                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, hooked),
+                **exec_record(r.name, p["ran_at"], ctx.subject.convention, specs, hooked),
                 "code": ctx.subject.code + "\n" + p["patch"],
             },
         }

@@ -374,6 +374,8 @@ class OptimizeGenerator:
             return Reject(
                 self.name, name, "no-saving", f"{rw['id']}: bytes {saved_bytes}, cycles {min(saved_cycles)}"
             )
+        # The recorded outcomes are the fast side's, from where that side ran.
+        cand.payload["ran_at"] = entry if direction == "forward" else ctx.entry
         return self._sample(ctx, cand, specs, fast_out, saved_bytes, saved_cycles, (slow_size, fast_size))
 
     def _sample(
@@ -421,7 +423,7 @@ class OptimizeGenerator:
             "saved_bytes": saved_bytes,
             "saved_cycles_mean": round(mean, 2),
             "exec": {
-                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, fast_out),
+                **exec_record(r.name, cand.payload["ran_at"], ctx.subject.convention, specs, fast_out),
                 "code": cand.payload["fast"],
             },
         }

@@ -329,6 +329,13 @@ class SnesBus:
 
         self.fetch = fetch
 
+    def rom_offset(self, addr: int) -> int | None:
+        """The ROM file offset `addr` reads, or None when it maps RAM, SRAM, I/O or open bus."""
+        page = (addr & 0xFFFFFF) >> _PAGE_BITS
+        if self._rbuf[page] is not self.rom:
+            return None
+        return self._rbase[page] + (addr & _PAGE_MASK)
+
     def peek(self, addr: int) -> int:
         """Read without side effects (no open-bus update, no watch, no MMIO log); I/O reads 0."""
         page = (addr & 0xFFFFFF) >> _PAGE_BITS

@@ -1,0 +1,234 @@
+"""Re-verify samples from their own records, independently of the build that made them.
+
+A sample's `meta.exec` names the code, the entry label and the address it was proven at, the
+calling convention, the SRAM size, and what the routine did on every recorded state. Nothing
+else comes from the build: the code is assembled alone with `assemble()` (one asar process, no
+batch slots, no shared image) at the recorded address, and each initial state runs on a new
+machine (`run_routine`). Registers, E and the bytes written (minus dead stack below the final S)
+must equal the record.
+
+A debug sample's proof is checked too: an "asar" proof needs asar to reject the buggy code with
+the recorded error; an "exec" proof needs the buggy code, run on the recorded state with the
+limit the build used (`limits_against`), to end as recorded and differently from the fixed one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triforce.generate.states import from_byte_runs
+
+_REGS = ("a", "x", "y", "s", "d", "db", "p")
+Progress = Callable[[int], None]
+
+
+@dataclass
+class VerifyReport:
+    """What a verification found: `failed` entries name the sample and what did not hold."""
+
+    checked: int = 0
+    passed: int = 0
+    states: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    per_generator: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "passed": self.passed,
+            "failed": self.failed,
+            "states_run": self.states,
+            "skipped": dict(self.skipped),
+            "passed_per_generator": dict(self.per_generator),
+        }
+
+
+def _parse_address(text: str) -> int:
+    return int(str(text).lstrip("$"), 16)
+
+
+def state_of(obj: dict[str, Any]) -> Any:
+    """The MachineState of a recorded initial state (registers, E and memory runs)."""
+    from triforce.snes.machine import MachineState
+
+    regs = {k: int(obj[k]) for k in _REGS}
+    return MachineState(**regs, e=bool(obj["e"]), memory=from_byte_runs(obj.get("memory", {})))
+
+
+def _assemble_at(code: str, entry: str, address: int, root: Path | None) -> tuple[Any, str | None]:
+    """The code assembled alone with its entry label at `address`, or (result, what went wrong)."""
+    from triforce.snes.asar import assemble
+
+    org = address
+    for _ in range(2):  # once more when text before the label (a define, a table) moved it
+        res = assemble(code, org=org, stubs=True, include_root=root)
+        if not res.ok:
+            first = res.errors[0] if res.errors else None
+            return res, f"asar rejects the code: {first.message if first else 'no diagnostic'}"
+        at = res.symbols.get(entry)
+        if at is None:
+            return res, f"entry label {entry} is not defined by the code"
+        if at == address:
+            return res, None
+        org += address - at
+    return res, f"entry label {entry} lands at ${at:06X}, not at the recorded ${address:06X}"
+
+
+def _live_writes(writes: dict[int, int], s: int) -> dict[int, int]:
+    return {a: v for a, v in writes.items() if not (a >> 16 == 0x7E and s - 0x100 < (a & 0xFFFF) <= s)}
+
+
+def _outcome_problem(run: Any, final: dict[str, Any], state: str) -> str | None:
+    """How a run differs from a recorded final outcome, or None when it matches."""
+    reason = str(run.reason).upper()
+    if reason != final["reason"]:
+        return f"state {state}: stopped by {reason}, recorded {final['reason']}"
+    if reason != "RETURNED":
+        return None
+    for k in _REGS:
+        if int(getattr(run.final, k)) != int(final[k]):
+            return (
+                f"state {state}: {k.upper()}=${int(getattr(run.final, k)):04X}, recorded ${int(final[k]):04X}"
+            )
+    if bool(run.final.e) != bool(final["e"]):
+        return f"state {state}: E={int(run.final.e)}, recorded {int(final['e'])}"
+    got, want = _live_writes(dict(run.writes), int(run.final.s)), from_byte_runs(final["writes"])
+    if got != want:
+        diff = sorted(set(got.items()) ^ set(want.items()))[:3]
+        return f"state {state}: memory written differs at {', '.join(f'${a:06X}' for a, _ in diff)}"
+    return None
+
+
+def check_sample(
+    sample: dict[str, Any], root: Path | None = None, max_states: int = 0
+) -> tuple[list[str], int]:
+    """(problems, states run) for one sample; no problems means every recorded fact held.
+
+    `max_states` > 0 checks an even spread of that many states instead of all of them."""
+    from triforce.generate.execution import MAX_INSTRUCTIONS, limits_against
+    from triforce.snes.machine import run_routine
+
+    ex = sample["meta"]["exec"]
+    address = _parse_address(ex["entry_address"])
+    res, problem = _assemble_at(ex["code"], ex["entry"], address, root)
+    if problem:
+        return [problem], 0
+    states = ex["states"]
+    if max_states and len(states) > max_states:
+        step = len(states) / max_states
+        states = [states[int(i * step)] for i in range(max_states)]
+    problems: list[str] = []
+    sram = ex.get("sram_size")
+    for st in states:
+        if st["final"]["reason"] != "RETURNED":
+            problems.append(f"state {st['initial'].get('name')}: recorded as not returning")
+            continue
+        run = run_routine(
+            res, address, state_of(st["initial"]), ex["convention"], sram_size=sram,
+            max_instructions=MAX_INSTRUCTIONS,
+        )  # fmt: skip
+        found = _outcome_problem(run, st["final"], st["initial"].get("name", "?"))
+        if found:
+            problems.append(found)
+    proof = sample["meta"].get("proof")
+    if sample["meta"].get("generator") == "debug" and proof:
+        problems += _proof_problems(sample, proof, address, root, limits_against)
+    return problems, len(states)
+
+
+def _proof_problems(
+    sample: dict[str, Any], proof: dict[str, Any], address: int, root: Path | None, limits_against: Any
+) -> list[str]:
+    from triforce.generate.execution import Outcome
+    from triforce.snes.asar import assemble
+    from triforce.snes.machine import run_routine
+
+    ex, buggy = sample["meta"]["exec"], sample["meta"]["buggy"]
+    if proof["kind"] == "asar":
+        res = assemble(buggy, org=address, stubs=True, include_root=root)
+        if res.ok:
+            return ["proof: asar accepts the buggy code the sample says it rejects"]
+        if not any(d.message in proof["diagnostic"] for d in res.errors):
+            return [f"proof: asar rejects the buggy code with another error: {res.errors[0].message}"]
+        return []
+    address = _parse_address(proof.get("entry_address", ex["entry_address"]))
+    res, problem = _assemble_at(buggy, ex["entry"], address, root)
+    if problem:
+        return [f"proof: {problem}"]
+    expected, actual = proof["expected"], proof["actual"]
+    n = expected.get("instructions")
+    if n is None:
+        return ["proof: the record lacks the instruction count the limit was derived from"]
+    limit = limits_against([Outcome("", "RETURNED", {}, False, {}, frozenset(), 0, int(n))])[0]
+    run = run_routine(
+        res, address, state_of(proof["state"]), ex["convention"], sram_size=ex.get("sram_size"),
+        max_instructions=limit,
+    )  # fmt: skip
+    found = _outcome_problem(run, actual, "proof")
+    if found:
+        return [f"proof: the buggy code does not do what the sample shows ({found})"]
+    if _outcome_problem(run, expected, "proof") is None:
+        return ["proof: the buggy code ends like the fixed one on the recorded state"]
+    return []
+
+
+def _check_one(args: tuple[dict[str, Any], Path | None]) -> tuple[str, str, str, list[str], int]:
+    sample, root = args
+    meta = sample.get("meta", {})
+    try:
+        problems, states = check_sample(sample, root)
+    except Exception as exc:  # a malformed record is a failed check, not a crash
+        problems, states = [f"could not check: {type(exc).__name__}: {exc}"], 0
+    return (
+        str(sample.get("id")),
+        str(meta.get("routine", "?")),
+        str(meta.get("generator", "?")),
+        problems,
+        states,
+    )
+
+
+def verify_samples(
+    samples: Sequence[dict[str, Any]],
+    root: Path | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Check every sample that carries an execution record; the others are counted as skipped."""
+    report = VerifyReport()
+    todo: list[tuple[dict[str, Any], Path | None]] = []
+    for s in samples:
+        if isinstance(s.get("meta"), dict) and isinstance(s["meta"].get("exec"), dict):
+            todo.append((s, root))
+        else:
+            report.skipped["no execution record"] += 1
+    results: Iterable[tuple[str, str, str, list[str], int]]
+    if workers > 1 and len(todo) > 1:
+        with mp.get_context("forkserver").Pool(workers) as pool:
+            results = list(_tick(pool.imap(_check_one, todo, chunksize=8), progress))
+    else:
+        results = _tick(map(_check_one, todo), progress)
+    for sample_id, routine, generator, problems, states in results:
+        report.checked += 1
+        report.states += states
+        if problems:
+            report.failed.append(
+                {"id": sample_id, "routine": routine, "generator": generator, "problem": problems[0]}
+            )
+        else:
+            report.passed += 1
+            report.per_generator[generator] += 1
+    return report
+
+
+def _tick(items: Iterable[Any], progress: Progress | None) -> Iterable[Any]:
+    for item in items:
+        if progress:
+            progress(1)
+        yield item

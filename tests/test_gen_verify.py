@@ -1,0 +1,93 @@
+"""`triforce dataset verify`: every recorded fact re-checked from the sample alone, and tampering caught."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gen_helpers import ALL, gen_corpus
+from triforce.generate.synth import WorkOptions, process_routines
+from triforce.generate.verify import check_sample, verify_samples
+
+
+@pytest.fixture(scope="module")
+def samples() -> list[dict[str, Any]]:
+    units = process_routines([(r, ALL) for r in gen_corpus().routines], WorkOptions(seed=0))
+    return [dict(s) for u in units for s in u["samples"]]
+
+
+def test_every_sample_of_a_build_verifies(samples: list[dict[str, Any]]) -> None:
+    report = verify_samples([*samples, {"id": "lore", "meta": {}}])
+    assert report.checked == len(samples) and report.passed == len(samples), report.failed
+    assert report.skipped == {"no execution record": 1}
+    assert set(report.per_generator) == set(ALL)
+
+
+def _one(samples: list[dict[str, Any]], **where: str) -> dict[str, Any]:
+    return copy.deepcopy(next(s for s in samples if all(s["meta"].get(k) == v for k, v in where.items())))
+
+
+def test_a_changed_result_a_changed_answer_or_a_moved_entry_is_caught(samples: list[dict[str, Any]]) -> None:
+    s = _one(samples, generator="base")
+    s["meta"]["exec"]["states"][3]["final"]["a"] ^= 1
+    (problem,), _ = check_sample(s)
+    assert problem.startswith("state ") and "A=" in problem
+
+    s = _one(samples, generator="optimize")
+    s["meta"]["exec"]["states"][0]["final"]["writes"] = {"$7E1234": "01"}
+    assert "memory written differs" in check_sample(s)[0][0]
+
+    s = _one(samples, generator="doc")
+    s["meta"]["exec"]["code"] = s["meta"]["exec"]["code"].replace("RTL", "RTS", 1)
+    assert check_sample(s)[0]
+
+    s = _one(samples, generator="hook")
+    s["meta"]["exec"]["code"] += "\n    LDA #$ZZ\n"
+    assert check_sample(s)[0][0].startswith("asar rejects the code")
+
+
+def test_debug_proofs_are_rechecked(samples: list[dict[str, Any]]) -> None:
+    by_kind = {s["meta"]["proof"]["kind"]: s for s in samples if s["meta"]["generator"] == "debug"}
+    assert set(by_kind) == {"asar", "exec"}
+    asar = copy.deepcopy(by_kind["asar"])
+    asar["meta"]["buggy"] = asar["meta"]["exec"]["code"]  # the "buggy" code is the correct one
+    assert check_sample(asar)[0] == ["proof: asar accepts the buggy code the sample says it rejects"]
+    ex = copy.deepcopy(by_kind["exec"])
+    ex["meta"]["buggy"] = ex["meta"]["exec"]["code"]
+    assert check_sample(ex)[0][0].startswith("proof: the buggy code does not do what the sample shows")
+
+
+def test_a_run_that_reads_a_neighbours_bytes_is_rerun_on_its_own_image() -> None:
+    """Snippets share one image in a batch: a routine reading past its own bytes would see the next
+    snippet's code, which the sample's own image does not hold."""
+    from triforce.generate.execution import SHARED, Assembler, run_states
+    from triforce.generate.states import StateSpec
+
+    reader = "Main:\n    LDA.l $009000\n    RTL\n"  # one slot ($1000 bytes) further on
+    neighbour = "Main:\n    LDA #$5A\n    RTL\n"  # its first byte, $A9, sits at $009000
+    first, second = Assembler().assemble_many([reader, neighbour])
+    assert first.chunks[0].address == 0x008000 and second.chunks[0].address == 0x009000
+    (out,) = run_states(first, 0x008000, "jsl", [StateSpec("s")])
+    SHARED.clear()
+    assert out.returned and out.regs["a"] & 0xFF == 0x00  # what the image alone holds there, not $A9
+
+
+def test_cli_verify_exit_code_and_json(samples: list[dict[str, Any]], tmp_path: Path) -> None:
+    from triforce.cli import app
+
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(json.dumps(s) + "\n" for s in samples[:6]))
+    res = CliRunner().invoke(app, ["dataset", "verify", str(good), "--json", "-j", "1"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["passed"] == 6
+    bad = copy.deepcopy(samples[0])
+    bad["meta"]["exec"]["states"][0]["final"]["x"] ^= 1
+    broken = tmp_path / "bad.jsonl"
+    broken.write_text(json.dumps(bad) + "\n")
+    res = CliRunner().invoke(app, ["dataset", "verify", str(broken), "-j", "1"])
+    assert res.exit_code == 1 and "FAILED" in res.output
