@@ -420,11 +420,13 @@ def verify(
 
     from triforce.generate.verify import verify_samples
 
-    samples = [s.model_dump(mode="json") for s in _read(files, skip_bad)]
     n = workers or len(os.sched_getaffinity(0))
+    total = sum(_count_lines(f) for f in files)
     with stage_bar(_err, transient=True, disable=as_json) as bar:
-        task = bar.add_task("verify", total=sum(1 for s in samples if "exec" in (s.get("meta") or {})))
-        report = verify_samples(samples, root=root, workers=n, progress=lambda k: bar.advance(task, k))
+        task = bar.add_task("verify", total=total)
+        report = verify_samples(
+            _stream(files, skip_bad), root=root, workers=n, progress=lambda k: bar.advance(task, k)
+        )
     payload = report.to_json()
     if not _emit(payload, as_json):
         _out.print(
@@ -439,3 +441,28 @@ def verify(
             )
     if report.failed:
         raise typer.Exit(1)
+
+
+def _count_lines(path: Path) -> int:
+    if path.suffix != ".jsonl":
+        return 0
+    with path.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+
+
+def _stream(files: list[Path], skip_bad: bool) -> Iterator[dict[str, Any]]:
+    """Samples as dicts, one at a time from JSONL files (Parquet files are read whole)."""
+    from triforce.dataset.sample_io import iter_jsonl
+
+    for path in files:
+        if path.suffix != ".jsonl":
+            yield from (s.model_dump(mode="json") for s in _read([path], skip_bad))
+            continue
+        for parsed in iter_jsonl(path):
+            if not isinstance(parsed, list):
+                yield parsed.model_dump(mode="json")
+                continue
+            if not skip_bad:
+                raise InputError(str(parsed[0]))
+            for bad in parsed:
+                _err.print(f"[yellow]skipped[/] {bad}", highlight=False)

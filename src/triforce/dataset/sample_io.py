@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -74,9 +74,9 @@ def _finish(result: ReadResult, on_error: OnError) -> ReadResult:
     return result
 
 
-def read_jsonl(path: Path, on_error: OnError = "raise") -> ReadResult:
-    """Read samples from a JSONL file; blank lines are ignored."""
-    result = ReadResult()
+def iter_jsonl(path: Path) -> Iterator[Sample | list[BadRecord]]:
+    """Each sample of a JSONL file in turn (or what is wrong with its line), never the whole
+    file in memory; blank lines are ignored."""
     name = str(path)
     try:
         fh = path.open("r", encoding="utf-8")
@@ -89,15 +89,19 @@ def read_jsonl(path: Path, on_error: OnError = "raise") -> ReadResult:
             try:
                 payload = json.loads(raw)
             except json.JSONDecodeError as exc:
-                result.errors.append(
-                    BadRecord(name, lineno, "", f"invalid JSON: {exc.msg} (column {exc.colno})")
-                )
+                yield [BadRecord(name, lineno, "", f"invalid JSON: {exc.msg} (column {exc.colno})")]
                 continue
-            parsed = parse_sample(payload, name, lineno)
-            if isinstance(parsed, Sample):
-                result.samples.append(parsed)
-            else:
-                result.errors.extend(parsed)
+            yield parse_sample(payload, name, lineno)
+
+
+def read_jsonl(path: Path, on_error: OnError = "raise") -> ReadResult:
+    """Read samples from a JSONL file; blank lines are ignored."""
+    result = ReadResult()
+    for parsed in iter_jsonl(path):
+        if isinstance(parsed, Sample):
+            result.samples.append(parsed)
+        else:
+            result.errors.extend(parsed)
     return _finish(result, on_error)
 
 

@@ -14,9 +14,10 @@ limit the build used (`limits_against`), to end as recorded and differently from
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,40 +196,45 @@ def _check_one(args: tuple[dict[str, Any], Path | None]) -> tuple[str, str, str,
 
 
 def verify_samples(
-    samples: Sequence[dict[str, Any]],
+    samples: Iterable[dict[str, Any]],
     root: Path | None = None,
     workers: int = 1,
     progress: Progress | None = None,
+    window: int = 256,
 ) -> VerifyReport:
-    """Check every sample that carries an execution record; the others are counted as skipped."""
+    """Check every sample that carries an execution record; the others are counted as skipped.
+
+    Samples are taken `window` at a time, so a file of any size is checked in bounded memory."""
     report = VerifyReport()
-    todo: list[tuple[dict[str, Any], Path | None]] = []
-    for s in samples:
-        if isinstance(s.get("meta"), dict) and isinstance(s["meta"].get("exec"), dict):
-            todo.append((s, root))
-        else:
-            report.skipped["no execution record"] += 1
-    results: Iterable[tuple[str, str, str, list[str], int]]
-    if workers > 1 and len(todo) > 1:
-        with mp.get_context("forkserver").Pool(workers) as pool:
-            results = list(_tick(pool.imap(_check_one, todo, chunksize=8), progress))
-    else:
-        results = _tick(map(_check_one, todo), progress)
-    for sample_id, routine, generator, problems, states in results:
-        report.checked += 1
-        report.states += states
-        if problems:
-            report.failed.append(
-                {"id": sample_id, "routine": routine, "generator": generator, "problem": problems[0]}
-            )
-        else:
-            report.passed += 1
-            report.per_generator[generator] += 1
+    pool = mp.get_context("forkserver").Pool(workers) if workers > 1 else None
+    try:
+        batch: list[tuple[dict[str, Any], Path | None]] = []
+        for s in itertools.chain(samples, [None]):  # None: the end, to check the last batch
+            if s is not None:
+                if isinstance(s.get("meta"), dict) and isinstance(s["meta"].get("exec"), dict):
+                    batch.append((s, root))
+                else:
+                    report.skipped["no execution record"] += 1
+                if len(batch) < window:
+                    continue
+            if not batch:
+                continue
+            results = pool.map(_check_one, batch, chunksize=8) if pool else list(map(_check_one, batch))
+            if progress:
+                progress(len(batch))
+            batch = []
+            for sample_id, routine, generator, problems, states in results:
+                report.checked += 1
+                report.states += states
+                if problems:
+                    report.failed.append(
+                        {"id": sample_id, "routine": routine, "generator": generator, "problem": problems[0]}
+                    )
+                else:
+                    report.passed += 1
+                    report.per_generator[generator] += 1
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     return report
-
-
-def _tick(items: Iterable[Any], progress: Progress | None) -> Iterable[Any]:
-    for item in items:
-        if progress:
-            progress(1)
-        yield item
