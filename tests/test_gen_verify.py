@@ -62,19 +62,24 @@ def test_debug_proofs_are_rechecked(samples: list[dict[str, Any]]) -> None:
     assert check_sample(ex)[0][0].startswith("proof: the buggy code does not do what the sample shows")
 
 
-def test_a_run_that_reads_a_neighbours_bytes_is_rerun_on_its_own_image() -> None:
-    """Snippets share one image in a batch: a routine reading past its own bytes would see the next
-    snippet's code, which the sample's own image does not hold."""
+def test_a_run_in_a_batch_never_sees_a_neighbours_bytes() -> None:
+    """Snippets share one image in a batch: a routine reading or jumping past its own bytes would
+    meet the next snippet's code, which the sample's own image does not hold."""
     from triforce.generate.execution import SHARED, Assembler, run_states
     from triforce.generate.states import StateSpec
 
     reader = "Main:\n    LDA.l $009000\n    RTL\n"  # one slot ($1000 bytes) further on
+    jumper = "Main:\n    JML $009000\n"  # runs whatever is there
     neighbour = "Main:\n    LDA #$5A\n    RTL\n"  # its first byte, $A9, sits at $009000
-    first, second = Assembler().assemble_many([reader, neighbour])
-    assert first.chunks[0].address == 0x008000 and second.chunks[0].address == 0x009000
-    (out,) = run_states(first, 0x008000, "jsl", [StateSpec("s")])
+    results = Assembler().assemble_many([reader, neighbour, jumper])
+    assert [r.chunks[0].address for r in results] == [0x008000, 0x009000, 0x00A000]
+    (read,) = run_states(results[0], 0x008000, "jsl", [StateSpec("s")])
+    (ran,) = run_states(results[1], 0x009000, "jsl", [StateSpec("s")])
+    (jumped,) = run_states(results[2], 0x00A000, "jsl", [StateSpec("s")])
     SHARED.clear()
-    assert out.returned and out.regs["a"] & 0xFF == 0x00  # what the image alone holds there, not $A9
+    assert read.returned and read.regs["a"] & 0xFF == 0x00  # what the image alone holds there, not $A9
+    assert ran.returned and ran.regs["a"] & 0xFF == 0x5A
+    assert jumped.reason == "BRK"  # zero bytes alone; in the shared image it would have returned $5A
 
 
 def test_cli_verify_exit_code_and_json(samples: list[dict[str, Any]], tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ class BaseGenerator:
         )
         meta = {
             "exec": {
-                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
+                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
                 "code": answer_code,
             }
         }

@@ -35,6 +35,7 @@ from triforce.generate.execution import (
     first_error,
     limits_against,
     run_states,
+    stub_record,
 )
 from triforce.generate.states import StateSpec
 from triforce.snes.opcodes import Mode, modes_of
@@ -284,7 +285,8 @@ class DebugGenerator:
             symptom = f"with {describe_state(spec, interesting)} it {_symptom(diffs, exp, got)}"
             proof = {
                 "kind": "exec",
-                "entry_address": f"${entry:06X}",  # where the buggy code ran
+                "entry_address": f"${entry:06X}",  # where the buggy code ran, with these stubs
+                "stubs": stub_record(assembled),
                 "state": spec.to_json(),
                 "expected": exp.to_json(),
                 "actual": got.to_json(),
@@ -331,7 +333,7 @@ class DebugGenerator:
             "proof": proof,
             "buggy": cand.payload["buggy"],
             "exec": {
-                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
+                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
                 "code": cand.payload["fixed"],
             },
         }

@@ -149,7 +149,7 @@ class DocGenerator:
         meta = {
             "facts": f,
             "exec": {
-                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs),
+                **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
                 "code": ctx.subject.code,
             },
         }

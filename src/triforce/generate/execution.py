@@ -9,7 +9,6 @@ and `JMP x` can be proven equivalent.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,16 +110,18 @@ class _SharedImages:
     """One bus per asar batch: the snippets of a batch sit in disjoint slots of one image.
 
     Building a bus maps all 256 banks, which costs more than running a small routine; a batch's
-    results share their base image (with every stub) and differ only in their own chunks, so
-    the union of all chunks is one image that runs every candidate of the batch at its own
-    address. Registered by Assembler, dropped when the batch's routines are done."""
+    results share their base image (with every stub) and differ only in their own chunks. So
+    one bus holds the base, and before a member runs its own chunks are written in and the
+    previous member's taken out: every run sees exactly its own image, never a neighbour's
+    bytes (a table read far out of range, a jump into the next slot). Registered by Assembler,
+    dropped when the batch's routines are done."""
 
     def __init__(self) -> None:
         self._group_of: dict[int, int] = {}
         self._members: dict[int, list[Any]] = {}
         self._bus: dict[int, Any] = {}
-        # Per group, (start offset, end offset, id of the member) of every chunk, sorted.
-        self._spans: dict[int, list[tuple[int, int, int]]] = {}
+        self._base: dict[int, bytes] = {}
+        self._active: dict[int, Any] = {}  # the member whose chunks the group's bus holds now
 
     def register(self, results: Sequence[Any]) -> None:
         """Group a batch's results; a result whose bytes overlap another's (a snippet that placed
@@ -144,29 +145,11 @@ class _SharedImages:
             return
         gid = id(ok[0])
         self._members[gid] = ok
-        self._spans[gid] = sorted(
-            (c.offset, c.offset + len(c.data), id(r)) for r in ok for c in r.chunks if c.data
-        )
         for r in ok:
             self._group_of[id(r)] = gid
 
-    def reads_others(self, image: Any, bus: Any, rom_reads: set[int]) -> bool:
-        """Whether a run of `image` on its group's bus read ROM bytes of another member: its own
-        image (what a sample ships) does not hold them, so that run's outcome is not its own."""
-        spans = self._spans.get(self._group_of.get(id(image), -1))
-        if not spans or not rom_reads:
-            return False
-        starts = [sp[0] for sp in spans]
-        for addr in rom_reads:
-            offset = bus.rom_offset(addr)
-            if offset is None:
-                continue
-            k = bisect.bisect_right(starts, offset) - 1
-            if k >= 0 and offset < spans[k][1] and spans[k][2] != id(image):
-                return True
-        return False
-
     def bus_for(self, image: Any) -> Any:
+        """The group's bus holding `image` (base, stubs and its own chunks only), or None."""
         from triforce.snes.bus import SnesBus
 
         gid = self._group_of.get(id(image))
@@ -174,21 +157,29 @@ class _SharedImages:
             return None
         if gid not in self._bus:
             members = self._members[gid]
-            rom = bytearray(members[0].rom)
-            for r in members[1:]:
-                for c in r.chunks:
-                    end = c.offset + len(c.data)
-                    if end > len(rom):
-                        rom.extend(bytes(end - len(rom)))
-                    rom[c.offset : end] = c.data
-            self._bus[gid] = SnesBus(bytes(rom), mapper="lorom", sram_size=SRAM_SIZE)
-        return self._bus[gid]
+            end = max(c.offset + len(c.data) for r in members for c in r.chunks)
+            base = bytes(members[0]._base)
+            base += bytes(max(0, end - len(base)))
+            self._base[gid] = base
+            self._bus[gid] = SnesBus(base, mapper="lorom", sram_size=SRAM_SIZE)
+        bus = self._bus[gid]
+        active = self._active.get(gid)
+        if active is not image:
+            base = self._base[gid]
+            if active is not None:
+                for c in active.chunks:
+                    bus.write_rom(c.offset, base[c.offset : c.offset + len(c.data)])
+            for c in image.chunks:
+                bus.write_rom(c.offset, c.data)
+            self._active[gid] = image
+        return bus
 
     def clear(self) -> None:
         self._group_of.clear()
         self._members.clear()
         self._bus.clear()
-        self._spans.clear()
+        self._base.clear()
+        self._active.clear()
 
 
 SHARED = _SharedImages()
@@ -205,28 +196,21 @@ def run_states(
     all, or one per state).
 
     One bus serves every state, back to its power-on state before each run (the state then
-    pokes its bytes), and within an asar batch one bus serves every snippet (see _SharedImages);
-    a run there that read another snippet's bytes is run again on the image alone, so every
-    recorded outcome is what the sample's own code does."""
+    pokes its bytes), and within an asar batch one bus serves every snippet, holding only the
+    running snippet's own bytes (see _SharedImages)."""
     from triforce.snes.bus import SnesBus
     from triforce.snes.machine import run_routine
 
     outs: list[Outcome] = []
-    shared = SHARED.bus_for(image)
-    own: SnesBus | None = None
+    bus = SHARED.bus_for(image)
     limits = [max_instructions] * len(specs) if isinstance(max_instructions, int) else max_instructions
     for spec, limit in zip(specs, limits, strict=True):
-        bus = shared
         if bus is None:
-            bus = own = own or SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
+            bus = SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
         bus.power_on()  # the previous run's (or batch member's) memory and registers go
-        state = machine_state(spec)
-        run = run_routine(bus, entry=entry, state=state, convention=convention, max_instructions=limit)
-        if bus is shared and SHARED.reads_others(image, bus, run.rom_reads):
-            # It read a neighbour's bytes (a table index far out of range): run it on its own image.
-            bus = own = own or SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
-            bus.power_on()
-            run = run_routine(bus, entry=entry, state=state, convention=convention, max_instructions=limit)
+        run = run_routine(
+            bus, entry=entry, state=machine_state(spec), convention=convention, max_instructions=limit
+        )
         outs.append(outcome_of(run, spec.name))
     return outs
 
@@ -281,16 +265,38 @@ def describe_state(spec: StateSpec, interesting: Sequence[int] = ()) -> str:
     return " ".join(parts)
 
 
+def stub_record(image: Any) -> dict[str, dict[str, str]]:
+    """The stub labels an image was assembled with: where each went and what it is (`near`: an
+    RTS, `long`: an RTL, `data`: zero bytes). A value computed from a stub's address depends on
+    where the stub went, so a re-check must put it in the same place (see verify)."""
+    from triforce.snes.asar.rom import snes_to_offset
+
+    out: dict[str, dict[str, str]] = {}
+    rom = image.rom
+    for name, address in sorted(image.stubs.items()):
+        offset = snes_to_offset(address, "lorom")
+        byte = rom[offset] if offset is not None and offset < len(rom) else 0
+        out[name] = {"address": f"${address:06X}", "kind": {0x60: "near", 0x6B: "long"}.get(byte, "data")}
+    return out
+
+
 def exec_record(
-    entry_name: str, entry: int, convention: str, specs: Sequence[StateSpec], outcomes: Sequence[Outcome]
+    entry_name: str,
+    entry: int,
+    convention: str,
+    specs: Sequence[StateSpec],
+    outcomes: Sequence[Outcome],
+    image: Any,
 ) -> dict[str, Any]:
-    """The re-checkable evidence stored in a sample's meta: inputs and the observed results."""
+    """The re-checkable evidence stored in a sample's meta: inputs and the observed results, with
+    where they were produced (`entry_address`, the stubs of `image`, the image that ran)."""
     return {
         "org": f"${ORG:06X}",
         "entry": entry_name,
         "entry_address": f"${entry:06X}",
         "convention": convention,
         "sram_size": SRAM_SIZE,
+        "stubs": stub_record(image),
         "states": [
             {"initial": s.to_json(), "final": o.to_json()} for s, o in zip(specs, outcomes, strict=True)
         ],

@@ -226,6 +226,7 @@ class HookGenerator:
                     self.name, name, "new-behaviour-missing", f"{spec.name}: ${addr:06X} != ${want:02X}"
                 )
         cand.payload["ran_at"] = entry  # where the hooked image ran: the recorded outcomes are from there
+        cand.payload["ran_in"] = assembled
         return self._sample(ctx, cand, specs, hooked)
 
     def _sample(self, ctx: Context, cand: Candidate, specs: list[StateSpec], hooked: list[Any]) -> Sample:
@@ -274,7 +275,7 @@ class HookGenerator:
             "behaviour": behaviour["id"],
             "split": split,
             "exec": {
-                **exec_record(r.name, p["ran_at"], ctx.subject.convention, specs, hooked),
+                **exec_record(r.name, p["ran_at"], ctx.subject.convention, specs, hooked, p["ran_in"]),
                 "code": ctx.subject.code + "\n" + p["patch"],
             },
         }

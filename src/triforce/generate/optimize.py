@@ -376,6 +376,7 @@ class OptimizeGenerator:
             )
         # The recorded outcomes are the fast side's, from where that side ran.
         cand.payload["ran_at"] = entry if direction == "forward" else ctx.entry
+        cand.payload["ran_in"] = assembled if direction == "forward" else ctx.image
         return self._sample(ctx, cand, specs, fast_out, saved_bytes, saved_cycles, (slow_size, fast_size))
 
     def _sample(
@@ -423,7 +424,14 @@ class OptimizeGenerator:
             "saved_bytes": saved_bytes,
             "saved_cycles_mean": round(mean, 2),
             "exec": {
-                **exec_record(r.name, cand.payload["ran_at"], ctx.subject.convention, specs, fast_out),
+                **exec_record(
+                    r.name,
+                    cand.payload["ran_at"],
+                    ctx.subject.convention,
+                    specs,
+                    fast_out,
+                    cand.payload["ran_in"],
+                ),
                 "code": cand.payload["fast"],
             },
         }

@@ -62,13 +62,34 @@ def state_of(obj: dict[str, Any]) -> Any:
     return MachineState(**regs, e=bool(obj["e"]), memory=from_byte_runs(obj.get("memory", {})))
 
 
-def _assemble_at(code: str, entry: str, address: int, root: Path | None) -> tuple[Any, str | None]:
-    """The code assembled alone with its entry label at `address`, or (result, what went wrong)."""
+_STUB_BYTES = {"near": "$60", "long": "$6B"}  # RTS, RTL; a data stub is zero bytes, as empty ROM is
+
+
+def with_stubs(code: str, stubs: dict[str, dict[str, str]]) -> str:
+    """The code with its recorded stub labels defined where the build had them (and their RTS /
+    RTL bytes there), so a value computed from a stub's address comes out the same."""
+    if not stubs:
+        return code
+    head = "".join(f"{name} = {st['address']}\n" for name, st in stubs.items())
+    tail = "".join(
+        f"pushpc\norg {st['address']}\n    db {_STUB_BYTES[st['kind']]}\npullpc\n"
+        for st in stubs.values()
+        if st["kind"] in _STUB_BYTES
+    )
+    return head + code + "\n" + tail
+
+
+def _assemble_at(
+    code: str, entry: str, address: int, root: Path | None, stubs: dict[str, dict[str, str]] | None = None
+) -> tuple[Any, str | None]:
+    """The code assembled alone with its entry label at `address` and its stubs where they were
+    recorded, or (result, what went wrong)."""
     from triforce.snes.asar import assemble
 
     org = address
+    source = with_stubs(code, stubs or {})
     for _ in range(2):  # once more when text before the label (a define, a table) moved it
-        res = assemble(code, org=org, stubs=True, include_root=root)
+        res = assemble(source, org=org, stubs=True, include_root=root)
         if not res.ok:
             first = res.errors[0] if res.errors else None
             return res, f"asar rejects the code: {first.message if first else 'no diagnostic'}"
@@ -117,7 +138,7 @@ def check_sample(
 
     ex = sample["meta"]["exec"]
     address = _parse_address(ex["entry_address"])
-    res, problem = _assemble_at(ex["code"], ex["entry"], address, root)
+    res, problem = _assemble_at(ex["code"], ex["entry"], address, root, ex.get("stubs"))
     if problem:
         return [problem], 0
     states = ex["states"]
@@ -159,7 +180,7 @@ def _proof_problems(
             return [f"proof: asar rejects the buggy code with another error: {res.errors[0].message}"]
         return []
     address = _parse_address(proof.get("entry_address", ex["entry_address"]))
-    res, problem = _assemble_at(buggy, ex["entry"], address, root)
+    res, problem = _assemble_at(buggy, ex["entry"], address, root, proof.get("stubs"))
     if problem:
         return [f"proof: {problem}"]
     expected, actual = proof["expected"], proof["actual"]

@@ -329,13 +329,6 @@ class SnesBus:
 
         self.fetch = fetch
 
-    def rom_offset(self, addr: int) -> int | None:
-        """The ROM file offset `addr` reads, or None when it maps RAM, SRAM, I/O or open bus."""
-        page = (addr & 0xFFFFFF) >> _PAGE_BITS
-        if self._rbuf[page] is not self.rom:
-            return None
-        return self._rbase[page] + (addr & _PAGE_MASK)
-
     def peek(self, addr: int) -> int:
         """Read without side effects (no open-bus update, no watch, no MMIO log); I/O reads 0."""
         page = (addr & 0xFFFFFF) >> _PAGE_BITS
@@ -359,6 +352,12 @@ class SnesBus:
         assert isinstance(rom, bytearray)
         rom[offset] = value & 0xFF
         return True
+
+    def write_rom(self, offset: int, data: bytes) -> None:
+        """Replace ROM bytes of this bus's copy in place (code pages and mirrors see them)."""
+        self._make_rom_writable()
+        assert isinstance(self.rom, bytearray)
+        self.rom[offset : offset + len(data)] = data
 
     def _make_rom_writable(self) -> None:
         """Swap the ROM for a private mutable copy (for trampolines patched into ROM banks)."""

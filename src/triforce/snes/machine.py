@@ -141,7 +141,6 @@ class RoutineRun:
     trace: list[Any] | None = None
     escaped_at: int | None = None
     entry: int = 0
-    rom_reads: set[int] = field(default_factory=set)  # data read from ROM (code fetches excluded)
 
     @property
     def returned(self) -> bool:
@@ -326,14 +325,9 @@ def run_routine(
     # WRAM ($7E-$7F after folding) is tested by range first: most addresses are there, and a
     # routine that runs long can touch thousands of them.
     region = bus.region
-    reads: set[int] = set()
-    rom_reads: set[int] = set()
-    for a in bus.reads:
-        if 0x7E0000 <= a < 0x800000 or region(a) != "rom":
-            reads.add(a)
-        else:
-            rom_reads.add(a)
-    reads -= tramp_bytes
+    reads = {
+        a for a in bus.reads if (0x7E0000 <= a < 0x800000 or region(a) != "rom") and a not in tramp_bytes
+    }
     writes = dict(bus.writes)
     memory = {
         a: wram[a - 0x7E0000] if 0x7E0000 <= a < 0x800000 else bus.peek(a)
@@ -365,7 +359,6 @@ def run_routine(
         trace=trace_log,
         escaped_at=escaped_at,
         entry=target,
-        rom_reads=rom_reads - tramp_bytes,
     )
 
 
