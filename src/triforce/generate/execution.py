@@ -220,7 +220,12 @@ def limits_against(expected: Sequence[Outcome]) -> list[int]:
     original gave `expected`: four times the original's count plus 1,000, at most
     MAX_INSTRUCTIONS. A variant still running then has observably stopped behaving like the
     original, and a runaway bug costs thousands of instructions instead of the maximum."""
-    return [min(MAX_INSTRUCTIONS, 4 * o.instructions + 1_000) for o in expected]
+    return [variant_limit(o.instructions) for o in expected]
+
+
+def variant_limit(instructions: int) -> int:
+    """The limit for a variant on one state where the original ran `instructions` (see above)."""
+    return min(MAX_INSTRUCTIONS, 4 * instructions + 1_000)
 
 
 def differences(

@@ -9,7 +9,7 @@ must equal the record.
 
 A debug sample's proof is checked too: an "asar" proof needs asar to reject the buggy code with
 the recorded error; an "exec" proof needs the buggy code, run on the recorded state with the
-limit the build used (`limits_against`), to end as recorded and differently from the fixed one.
+limit the build used (`variant_limit`), to end as recorded and differently from the fixed one.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def check_sample(
     """(problems, states run) for one sample; no problems means every recorded fact held.
 
     `max_states` > 0 checks an even spread of that many states instead of all of them."""
-    from triforce.generate.execution import MAX_INSTRUCTIONS, limits_against
+    from triforce.generate.execution import MAX_INSTRUCTIONS
     from triforce.snes.machine import run_routine
 
     ex = sample["meta"]["exec"]
@@ -160,14 +160,14 @@ def check_sample(
             problems.append(found)
     proof = sample["meta"].get("proof")
     if sample["meta"].get("generator") == "debug" and proof:
-        problems += _proof_problems(sample, proof, address, root, limits_against)
+        problems += _proof_problems(sample, proof, address, root)
     return problems, len(states)
 
 
 def _proof_problems(
-    sample: dict[str, Any], proof: dict[str, Any], address: int, root: Path | None, limits_against: Any
+    sample: dict[str, Any], proof: dict[str, Any], address: int, root: Path | None
 ) -> list[str]:
-    from triforce.generate.execution import Outcome
+    from triforce.generate.execution import variant_limit
     from triforce.snes.asar import assemble
     from triforce.snes.machine import run_routine
 
@@ -187,7 +187,7 @@ def _proof_problems(
     n = expected.get("instructions")
     if n is None:
         return ["proof: the record lacks the instruction count the limit was derived from"]
-    limit = limits_against([Outcome("", "RETURNED", {}, False, {}, frozenset(), 0, int(n))])[0]
+    limit = variant_limit(int(n))
     run = run_routine(
         res, address, state_of(proof["state"]), ex["convention"], sram_size=ex.get("sram_size"),
         max_instructions=limit,
