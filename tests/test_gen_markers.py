@@ -67,6 +67,8 @@ def test_every_generator_works_on_marked_routines(corpus: Any) -> None:
     assert {"base", "debug", "optimize", "hook", "doc"} <= set(made), made
     for s in samples:
         assert recheck(s, max_states=0) == s["verification"]["states_tested"]
+    namespaced = [s for s in samples if s["meta"]["routine"].endswith("Pay")]  # defined as Shop_Pay
+    assert namespaced and namespaced[0]["meta"]["exec"]["entry"] == "Pay"  # re-checked above all the same
     sram = [s for s in samples if s["meta"]["routine"] == "SaveSlot_LoadRupees"]
     assert sram and all(s["meta"]["exec"]["sram_size"] == 0x2000 for s in sram)  # runs on cartridge SRAM
     hook = next(s for s in samples if s["meta"]["generator"] == "hook")

@@ -93,13 +93,21 @@ def _assemble_at(
         if not res.ok:
             first = res.errors[0] if res.errors else None
             return res, f"asar rejects the code: {first.message if first else 'no diagnostic'}"
-        at = res.symbols.get(entry)
+        at = _entry_symbol(res.symbols, entry)
         if at is None:
             return res, f"entry label {entry} is not defined by the code"
         if at == address:
             return res, None
         org += address - at
     return res, f"entry label {entry} lands at ${at:06X}, not at the recorded ${address:06X}"
+
+
+def _entry_symbol(symbols: dict[str, int], entry: str) -> int | None:
+    """The entry label's address; a routine written inside `namespace X` defines `X_entry`."""
+    if entry in symbols:
+        return symbols[entry]
+    scoped = [a for name, a in symbols.items() if name.endswith(f"_{entry}")]
+    return scoped[0] if len(scoped) == 1 else None
 
 
 def _live_writes(writes: dict[int, int], s: int) -> dict[int, int]:

@@ -39,3 +39,16 @@ SaveSlot_LoadRupees:
 #_0FA02C: LDA.l $700361
 #_0FA030: STA.l $7EF361
 #_0FA034: RTL
+
+namespace Shop
+
+; Take the price in A off the rupee count (no check for going below zero): a namespaced routine.
+Pay:
+#_0FA035: STA.b $00
+#_0FA037: LDA.l $7EF360
+#_0FA03B: SEC
+#_0FA03C: SBC.b $00
+#_0FA03E: STA.l $7EF360
+#_0FA042: RTL
+
+namespace off
