@@ -96,3 +96,14 @@ def test_cli_verify_exit_code_and_json(samples: list[dict[str, Any]], tmp_path: 
     broken.write_text(json.dumps(bad) + "\n")
     res = CliRunner().invoke(app, ["dataset", "verify", str(broken), "-j", "1"])
     assert res.exit_code == 1 and "FAILED" in res.output
+
+
+def test_cli_verify_says_what_to_verify_instead_of_training_rows(tmp_path: Path) -> None:
+    from triforce.cli import app
+
+    rows = tmp_path / "train.jsonl"
+    rows.write_text(
+        json.dumps({"messages": [{"role": "user", "content": "hi"}], "id": "x", "task": "t"}) + "\n"
+    )
+    res = CliRunner().invoke(app, ["dataset", "verify", str(rows)])
+    assert res.exit_code != 0 and "training rows" in str(res.exception)

@@ -458,6 +458,7 @@ def _stream(files: list[Path], skip_bad: bool) -> Iterator[dict[str, Any]]:
         if path.suffix != ".jsonl":
             yield from (s.model_dump(mode="json") for s in _read([path], skip_bad))
             continue
+        _refuse_training_rows(path)
         for parsed in iter_jsonl(path):
             if not isinstance(parsed, list):
                 yield parsed.model_dump(mode="json")
@@ -466,3 +467,18 @@ def _stream(files: list[Path], skip_bad: bool) -> Iterator[dict[str, Any]]:
                 raise InputError(str(parsed[0]))
             for bad in parsed:
                 _err.print(f"[yellow]skipped[/] {bad}", highlight=False)
+
+
+def _refuse_training_rows(path: Path) -> None:
+    """Exported training files (TRL `messages` rows) carry no execution records: say what to verify."""
+    with path.open("r", encoding="utf-8") as fh:
+        first = next((line for line in fh if line.strip()), "")
+    try:
+        row = json.loads(first) if first else {}
+    except json.JSONDecodeError:
+        return  # reported with its line by the reader
+    if isinstance(row, dict) and "messages" in row and "meta" not in row and "provenance" not in row:
+        raise InputError(
+            f"{path} holds training rows (messages only, no execution records): verify the build's "
+            "samples.jsonl or the dataset's parquet/ files, which keep each sample whole"
+        )
