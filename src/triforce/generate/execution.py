@@ -32,7 +32,7 @@ _BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined", "Tslot_overflow"})
 # bus would read as "no SRAM": routines on the save data would then have nothing to run on.
 SRAM_SIZE = 0x2000
 SLOT_SIZE = 0x1000  # bytes per snippet in a batch: a routine plus what the corpus appends
-_REGS = ("a", "x", "y", "s", "d", "db", "p")
+REGISTERS = ("a", "x", "y", "s", "d", "db", "p")
 RETURNED = "RETURNED"  # run_routine's reason "returned", upper-cased by _reason_name
 
 
@@ -79,7 +79,8 @@ def _normalized(addr: int) -> int:
     return addr if 0x7E0000 <= addr < 0x800000 else normalize_address(addr)
 
 
-def _live_writes(writes: dict[int, int], final_s: int) -> dict[int, int]:
+def live_writes(writes: dict[int, int], final_s: int) -> dict[int, int]:
+    """Writes without the dead stack bytes below the final S, WRAM mirrors folded onto $7E."""
     out: dict[int, int] = {}
     for addr, val in writes.items():
         n = addr if 0x7E0000 <= addr < 0x800000 else normalize_address(addr)
@@ -92,13 +93,13 @@ def _live_writes(writes: dict[int, int], final_s: int) -> dict[int, int]:
 
 def outcome_of(run: Any, state_name: str) -> Outcome:
     final = run.final
-    regs = {k: int(getattr(final, k)) for k in _REGS}
+    regs = {k: int(getattr(final, k)) for k in REGISTERS}
     return Outcome(
         state=state_name,
         reason=_reason_name(run.reason),
         regs=regs,
         e=bool(final.e),
-        writes=_live_writes(dict(run.writes), regs["s"]),
+        writes=live_writes(dict(run.writes), regs["s"]),
         reads=frozenset(map(_normalized, run.reads)),
         cycles=int(run.cycles),
         instructions=int(run.instructions),
@@ -236,7 +237,7 @@ def differences(
     if expected.reason != actual.reason:
         diffs.append(f"stopped by {actual.reason} instead of {expected.reason}")
         return diffs
-    for k in _REGS:
+    for k in REGISTERS:
         if k == "p" and not flags:
             continue
         if expected.regs[k] != actual.regs[k]:
@@ -275,13 +276,14 @@ def stub_record(image: Any) -> dict[str, dict[str, str]]:
     RTS, `long`: an RTL, `data`: zero bytes). A value computed from a stub's address depends on
     where the stub went, so a re-check must put it in the same place (see verify)."""
     from triforce.snes.asar.rom import snes_to_offset
+    from triforce.snes.asar.stubs import RTL, RTS
 
     out: dict[str, dict[str, str]] = {}
     rom = image.rom
     for name, address in sorted(image.stubs.items()):
         offset = snes_to_offset(address, "lorom")
         byte = rom[offset] if offset is not None and offset < len(rom) else 0
-        out[name] = {"address": f"${address:06X}", "kind": {0x60: "near", 0x6B: "long"}.get(byte, "data")}
+        out[name] = {"address": f"${address:06X}", "kind": {RTS: "near", RTL: "long"}.get(byte, "data")}
     return out
 
 

@@ -225,11 +225,12 @@ class HookGenerator:
                 return Reject(
                     self.name, name, "new-behaviour-missing", f"{spec.name}: ${addr:06X} != ${want:02X}"
                 )
-        cand.payload["ran_at"] = entry  # where the hooked image ran: the recorded outcomes are from there
-        cand.payload["ran_in"] = assembled
-        return self._sample(ctx, cand, specs, hooked)
+        return self._sample(ctx, cand, specs, hooked, (entry, assembled))
 
-    def _sample(self, ctx: Context, cand: Candidate, specs: list[StateSpec], hooked: list[Any]) -> Sample:
+    def _sample(
+        self, ctx: Context, cand: Candidate, specs: list[StateSpec], hooked: list[Any], ran: tuple[int, Any]
+    ) -> Sample:
+        """`ran`: (entry, image) of the hooked image's run, where the recorded outcomes come from."""
         r = ctx.subject.routine
         p = cand.payload
         behaviour = p["behaviour"]
@@ -275,7 +276,7 @@ class HookGenerator:
             "behaviour": behaviour["id"],
             "split": split,
             "exec": {
-                **exec_record(r.name, p["ran_at"], ctx.subject.convention, specs, hooked, p["ran_in"]),
+                **exec_record(r.name, ran[0], ctx.subject.convention, specs, hooked, ran[1]),
                 "code": ctx.subject.code + "\n" + p["patch"],
             },
         }

@@ -375,9 +375,10 @@ class OptimizeGenerator:
                 self.name, name, "no-saving", f"{rw['id']}: bytes {saved_bytes}, cycles {min(saved_cycles)}"
             )
         # The recorded outcomes are the fast side's, from where that side ran.
-        cand.payload["ran_at"] = entry if direction == "forward" else ctx.entry
-        cand.payload["ran_in"] = assembled if direction == "forward" else ctx.image
-        return self._sample(ctx, cand, specs, fast_out, saved_bytes, saved_cycles, (slow_size, fast_size))
+        ran = (entry, assembled) if direction == "forward" else (ctx.entry, ctx.image)
+        return self._sample(
+            ctx, cand, specs, fast_out, ran, saved_bytes, saved_cycles, (slow_size, fast_size)
+        )
 
     def _sample(
         self,
@@ -385,6 +386,7 @@ class OptimizeGenerator:
         cand: Candidate,
         specs: list[Any],
         fast_out: list[Any],
+        ran: tuple[int, Any],  # (entry, image) of the run that produced fast_out
         saved_bytes: int,
         saved_cycles: list[int],
         sizes: tuple[int, int],
@@ -426,11 +428,11 @@ class OptimizeGenerator:
             "exec": {
                 **exec_record(
                     r.name,
-                    cand.payload["ran_at"],
+                    ran[0],
                     ctx.subject.convention,
                     specs,
                     fast_out,
-                    cand.payload["ran_in"],
+                    ran[1],
                 ),
                 "code": cand.payload["fast"],
             },

@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triforce.generate.states import from_byte_runs
+from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, variant_limit
+from triforce.generate.states import StateSpec, from_byte_runs
+from triforce.snes.asar import assemble
+from triforce.snes.asar.stubs import RTL, RTS
+from triforce.snes.machine import MachineState, parse_number, run_routine
 
-_REGS = ("a", "x", "y", "s", "d", "db", "p")
 Progress = Callable[[int], None]
 
 
@@ -50,19 +53,13 @@ class VerifyReport:
         }
 
 
-def _parse_address(text: str) -> int:
-    return int(str(text).lstrip("$"), 16)
-
-
-def state_of(obj: dict[str, Any]) -> Any:
+def state_of(obj: dict[str, Any]) -> MachineState:
     """The MachineState of a recorded initial state (registers, E and memory runs)."""
-    from triforce.snes.machine import MachineState
-
-    regs = {k: int(obj[k]) for k in _REGS}
-    return MachineState(**regs, e=bool(obj["e"]), memory=from_byte_runs(obj.get("memory", {})))
+    spec = StateSpec.from_json(obj)
+    return MachineState(**spec.registers(), e=spec.e, memory=spec.memory)
 
 
-_STUB_BYTES = {"near": "$60", "long": "$6B"}  # RTS, RTL; a data stub is zero bytes, as empty ROM is
+_STUB_BYTES = {"near": RTS, "long": RTL}  # a data stub is zero bytes, as empty ROM is
 
 
 def with_stubs(code: str, stubs: dict[str, dict[str, str]]) -> str:
@@ -72,7 +69,7 @@ def with_stubs(code: str, stubs: dict[str, dict[str, str]]) -> str:
         return code
     head = "".join(f"{name} = {st['address']}\n" for name, st in stubs.items())
     tail = "".join(
-        f"pushpc\norg {st['address']}\n    db {_STUB_BYTES[st['kind']]}\npullpc\n"
+        f"pushpc\norg {st['address']}\n    db ${_STUB_BYTES[st['kind']]:02X}\npullpc\n"
         for st in stubs.values()
         if st["kind"] in _STUB_BYTES
     )
@@ -84,7 +81,6 @@ def _assemble_at(
 ) -> tuple[Any, str | None]:
     """The code assembled alone with its entry label at `address` and its stubs where they were
     recorded, or (result, what went wrong)."""
-    from triforce.snes.asar import assemble
 
     org = address
     source = with_stubs(code, stubs or {})
@@ -110,10 +106,6 @@ def _entry_symbol(symbols: dict[str, int], entry: str) -> int | None:
     return scoped[0] if len(scoped) == 1 else None
 
 
-def _live_writes(writes: dict[int, int], s: int) -> dict[int, int]:
-    return {a: v for a, v in writes.items() if not (a >> 16 == 0x7E and s - 0x100 < (a & 0xFFFF) <= s)}
-
-
 def _outcome_problem(run: Any, final: dict[str, Any], state: str) -> str | None:
     """How a run differs from a recorded final outcome, or None when it matches."""
     reason = str(run.reason).upper()
@@ -121,14 +113,14 @@ def _outcome_problem(run: Any, final: dict[str, Any], state: str) -> str | None:
         return f"state {state}: stopped by {reason}, recorded {final['reason']}"
     if reason != "RETURNED":
         return None
-    for k in _REGS:
+    for k in REGISTERS:
         if int(getattr(run.final, k)) != int(final[k]):
             return (
                 f"state {state}: {k.upper()}=${int(getattr(run.final, k)):04X}, recorded ${int(final[k]):04X}"
             )
     if bool(run.final.e) != bool(final["e"]):
         return f"state {state}: E={int(run.final.e)}, recorded {int(final['e'])}"
-    got, want = _live_writes(dict(run.writes), int(run.final.s)), from_byte_runs(final["writes"])
+    got, want = live_writes(dict(run.writes), int(run.final.s)), from_byte_runs(final["writes"])
     if got != want:
         diff = sorted(set(got.items()) ^ set(want.items()))[:3]
         return f"state {state}: memory written differs at {', '.join(f'${a:06X}' for a, _ in diff)}"
@@ -141,11 +133,9 @@ def check_sample(
     """(problems, states run) for one sample; no problems means every recorded fact held.
 
     `max_states` > 0 checks an even spread of that many states instead of all of them."""
-    from triforce.generate.execution import MAX_INSTRUCTIONS
-    from triforce.snes.machine import run_routine
 
     ex = sample["meta"]["exec"]
-    address = _parse_address(ex["entry_address"])
+    address = parse_number(ex["entry_address"])
     res, problem = _assemble_at(ex["code"], ex["entry"], address, root, ex.get("stubs"))
     if problem:
         return [problem], 0
@@ -175,9 +165,6 @@ def check_sample(
 def _proof_problems(
     sample: dict[str, Any], proof: dict[str, Any], address: int, root: Path | None
 ) -> list[str]:
-    from triforce.generate.execution import variant_limit
-    from triforce.snes.asar import assemble
-    from triforce.snes.machine import run_routine
 
     ex, buggy = sample["meta"]["exec"], sample["meta"]["buggy"]
     if proof["kind"] == "asar":
@@ -187,7 +174,7 @@ def _proof_problems(
         if not any(d.message in proof["diagnostic"] for d in res.errors):
             return [f"proof: asar rejects the buggy code with another error: {res.errors[0].message}"]
         return []
-    address = _parse_address(proof.get("entry_address", ex["entry_address"]))
+    address = parse_number(proof.get("entry_address", ex["entry_address"]))
     res, problem = _assemble_at(buggy, ex["entry"], address, root, proof.get("stubs"))
     if problem:
         return [f"proof: {problem}"]
