@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: build test lint typecheck unit env env-test bsnes clean
+.PHONY: build test lint typecheck unit env env-test sysdeps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,9 @@ $(VENV)/.stamp-train: pyproject.toml $(VENV)/.stamp-base
 env: $(VENV)/.stamp-base
 env-test: $(VENV)/.stamp-train
 
-bsnes:
-	bash tools/install-bsnes.sh
+# Debian packages the tests use (bsnes core, …): one idempotent script each in tools/sysdeps/.
+sysdeps:
+	@for script in tools/sysdeps/*.sh; do bash "$$script" || exit 1; done
 
 build: env
 	$(BIN)/triforce build
@@ -34,14 +35,15 @@ build: env
 lint: env
 	$(BIN)/ruff check src tests benchmarks scripts tools
 	$(BIN)/ruff format --check src tests benchmarks scripts tools
+	$(BIN)/lint-imports
 
 typecheck: env
 	$(BIN)/mypy
 
-unit: env-test bsnes
+unit: env-test sysdeps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 
-test: env-test bsnes lint typecheck unit
+test: env-test sysdeps lint typecheck unit
 
 clean:
 	rm -rf $(VENV) .cache triforce-out

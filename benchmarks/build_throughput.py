@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from triforce.generate.build import BuildOptions, load_routines, run_build
+from triforce.generate.build import BuildOptions, run_build
+from triforce.generate.routines import load_routines
 
 
 def _cpu(children: bool) -> float:

@@ -21,7 +21,7 @@ import time
 
 from triforce.dataset import normalize
 from triforce.dataset.dedup import DedupConfig, dedup
-from triforce.dataset.sample import Message, Provenance, Sample, Verification
+from triforce.sample import Message, Provenance, Sample, Verification
 
 ADDRS = [
     "$7EF360",

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from triforce.evaluate.backends import OpenAIBackend, OpenAIConfig
 from triforce.evaluate.reference_server import serve_references
 from triforce.evaluate.runner import run_suite
 from triforce.evaluate.suite import Suite, load_suite
+from triforce.models import OpenAIBackend, OpenAIConfig
 
 
 def _measure(suite: Suite, url: str, concurrency: int, out: Path) -> tuple[float, float, int]:

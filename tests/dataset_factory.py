@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triforce.dataset.sample import Message, Provenance, Sample, Verification
+from triforce.sample import Message, Provenance, Sample, Verification
 
 ROUTINE = """AddRupees:
     REP #$20          ; 16-bit A

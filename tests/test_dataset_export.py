@@ -6,9 +6,9 @@ import pytest
 from dataset_factory import ROUTINE_RESTYLED, make, prose_sample
 from triforce.dataset.export import ExportConfig, export, order_samples, to_alpaca, to_sharegpt
 from triforce.dataset.pipeline import CurationConfig, curate
-from triforce.dataset.sample import Message, Provenance, Sample
 from triforce.dataset.sample_io import read_samples
 from triforce.dataset.splits import SplitConfig
+from triforce.sample import Message, Provenance, Sample
 
 
 def _mixed_corpus() -> list[Sample]:

@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("triforce.snes.machine")
 
-from triforce.evaluate.backends import ReferenceBackend
 from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.runner import run_suite
 from triforce.evaluate.sensitivity import EQUIVALENT, measure, mutants_of
 from triforce.evaluate.suite import load_suite, load_suites
+from triforce.models import ReferenceBackend
 
 SPEC = {
     "kind": "asm-exec",

@@ -13,9 +13,9 @@ transformers = pytest.importorskip("transformers")
 pytest.importorskip("torch")
 tokenizers = pytest.importorskip("tokenizers")
 
-from triforce.evaluate.backends import make_backend  # noqa: E402
 from triforce.evaluate.runner import run_suite  # noqa: E402
 from triforce.evaluate.suite import load_suite  # noqa: E402
+from triforce.models import make_backend  # noqa: E402
 
 
 def _tiny_model(path: Path) -> Path:

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from triforce.evaluate.backends import ItemRequest, OpenAIBackend, OpenAIConfig
-from triforce.evaluate.backends.openai import chat_url
 from triforce.evaluate.reference_server import serve_references
+from triforce.models import ItemRequest, OpenAIBackend, OpenAIConfig
+from triforce.models.openai import chat_url
 
 PROMPT = "Which wizard took Hyrule Castle?"
 ANSWER = '```json\n{"wizard": "Agahnim", "final_enemy": "Ganon"}\n```\n' + "x" * 100

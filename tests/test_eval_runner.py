@@ -9,10 +9,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from triforce.cli import app
-from triforce.evaluate.backends import OpenAIBackend, OpenAIConfig, ReplayBackend
 from triforce.evaluate.reference_server import serve_references
 from triforce.evaluate.runner import run_suite
 from triforce.evaluate.suite import load_suites
+from triforce.models import OpenAIBackend, OpenAIConfig, ReplayBackend
 
 SUITES = ["lore", "quest", "graphics"]
 

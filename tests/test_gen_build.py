@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from gen_helpers import DATA
 from triforce.errors import InputError
-from triforce.generate.build import BuildOptions, load_routines, run_build
+from triforce.generate.build import BuildOptions, run_build
+from triforce.generate.routines import load_routines
 
 GENS = ["base", "debug", "hook"]
 
@@ -196,7 +197,8 @@ def test_forked_and_forkserver_workers_build_the_same_samples(corpus: Any, tmp_p
     env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
     script = (
         "import json, sys\nfrom pathlib import Path\n"
-        "from triforce.generate.build import BuildOptions, load_routines, run_build\n"
+        "from triforce.generate.build import BuildOptions, run_build\n"
+        "from triforce.generate.routines import load_routines\n"
         "if __name__ == '__main__':\n"
         f"    r = run_build(load_routines([Path({str(DATA)!r})]), Path(sys.argv[1]), "
         f"BuildOptions(generators={GENS!r}, workers=2, chunk=2, seed=7))\n"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gen_helpers import ALL, gen_corpus, recheck, run_text
-from triforce.dataset.sample import Sample
 from triforce.generate.states import from_byte_runs
 from triforce.generate.synth import WorkOptions, process_routines
+from triforce.sample import Sample
 from triforce.snes.asar import assemble
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from triforce.dataset.sample import Sample
 from triforce.errors import InputError
 from triforce.refine import ReviewQueue, bundled_seeds
 from triforce.refine.pairs import make_pair
+from triforce.sample import Sample
 
 _GRADING = {
     "kind": "asm-exec",

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from triforce.dataset.sample import Message, Provenance, Sample
+from triforce.sample import Message, Provenance, Sample
 
 
 def _sample(answer: str = "LDA #$01\nRTL") -> Sample:

@@ -14,9 +14,11 @@ from rich.table import Table
 from triforce.cli._progress import stage_bar
 from triforce.dataset.filters import FilterConfig
 from triforce.dataset.pipeline import CurationConfig, build_step
-from triforce.dataset.sample import Origin
-from triforce.generate.build import BuildOptions, PostBuildStep, load_routines, run_build
+from triforce.generate.build import BuildOptions, PostBuildStep, generator_names, run_build
+from triforce.generate.domain import Source
+from triforce.generate.routines import load_routines
 from triforce.generate.synth import GENERATORS
+from triforce.sample import Origin
 
 
 def _post_build(curate: bool, mix: str | None, exclude_origins: list[str]) -> list[PostBuildStep]:
@@ -30,11 +32,14 @@ def _post_build(curate: bool, mix: str | None, exclude_origins: list[str]) -> li
 
 def build(
     source: list[Path] = typer.Option(
-        [], "--source", "-s", help="asar source tree(s); default: the bundled corpus."
+        [],
+        "--source",
+        "-s",
+        help="Source tree(s): asar trees, graphics, text, C++ or hack documents; default: the bundled corpus.",
     ),
     out: Path = typer.Option(Path("triforce-out"), "--out", "-o", help="Output directory."),
     generators: str = typer.Option(
-        ",".join(GENERATORS), "--generators", "-g", help="Comma-separated generators."
+        "all", "--generators", "-g", help="Comma-separated generators, or 'all' (see --help's list)."
     ),
     limit_per_type: int | None = typer.Option(
         None, "--limit-per-type", "-n", help="Keep at most N samples per generator."
@@ -55,20 +60,29 @@ def build(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Build verified ASM samples (base, debug, optimize, hook, doc) into samples.jsonl.
+    """Build verified samples of every domain (ASM base/debug/optimize/hook/doc and the domain
+    generators) into samples.jsonl.
 
     Interrupt at any time: rerunning the same command continues where it stopped."""
-    gens = [g.strip() for g in generators.split(",") if g.strip()]
-    unknown = [g for g in gens if g not in GENERATORS]
-    if unknown:
-        raise typer.BadParameter(f"unknown generator(s) {unknown}; choose from {', '.join(GENERATORS)}")
+    known = generator_names()
+    gens = known if generators.strip() == "all" else [g.strip() for g in generators.split(",") if g.strip()]
+    unknown = [g for g in gens if g not in known]
+    if unknown or not gens:
+        raise typer.BadParameter(f"unknown generator(s) {unknown}; choose from all, {', '.join(known)}")
     origins = get_args(Origin)
     for value in [origin, *exclude_origin]:
         if value not in origins:
             raise typer.BadParameter(f"origin {value!r} must be one of {', '.join(origins)}")
     console = Console(stderr=json_out)
-    corpus = load_routines(source, origin=cast(Origin, origin))
-    opts = BuildOptions(generators=gens, limit_per_type=limit_per_type, seed=seed, workers=workers)
+    asm_only = all(g in GENERATORS for g in gens)
+    corpus = load_routines(source, origin=cast(Origin, origin), required=asm_only)
+    opts = BuildOptions(
+        generators=gens,
+        limit_per_type=limit_per_type,
+        seed=seed,
+        workers=workers,
+        sources=[Source(p, cast(Origin, origin)) for p in source],
+    )
     bar = stage_bar(console, disable=json_out)
     read = bar.add_task("read corpus", total=1)
     bar.update(read, completed=1, description=f"read corpus ({len(corpus.routines)} routines)")

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from triforce.corpus import CorpusReport, bundled_corpus, read_corpus
-from triforce.dataset.sample import Origin
 from triforce.errors import ConfigError
+from triforce.sample import Origin
 
 app = typer.Typer(help="Read asar source trees into routines.", no_args_is_help=True)
 

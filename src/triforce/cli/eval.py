@@ -63,9 +63,9 @@ def _run(
     as_json: bool,
     temperature: float | None = None,
 ) -> None:
-    from triforce.evaluate.backends import make_backend
     from triforce.evaluate.runner import run_suite
     from triforce.evaluate.suite import load_suites
+    from triforce.models import make_backend
 
     if not suite:
         raise ConfigError("--suite is required (e.g. --suite asm)")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from triforce.corpus._text import balance_conditionals
-from triforce.dataset.sample import Origin, Provenance
+from triforce.sample import Origin, Provenance
 
 if TYPE_CHECKING:
     from triforce.snes.machine import MachineState

@@ -21,8 +21,8 @@ from triforce.corpus._text import evaluate, split_comment
 from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker
 from triforce.corpus.model import CorpusReport, EntryWidth, Routine, RoutineTags
 from triforce.corpus.tags import is_tag, parse_tags
-from triforce.dataset.sample import Origin, Provenance
 from triforce.errors import InputError
+from triforce.sample import Origin, Provenance
 
 SOURCE_SUFFIXES = frozenset({".asm", ".inc", ".s", ".a65", ".65s"})
 MAX_FILE_BYTES = 16 * 1024 * 1024

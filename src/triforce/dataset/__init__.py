@@ -1,7 +1,7 @@
 """Dataset curation: the shared sample record, I/O, dedup, decontamination, mixing, splits,
 export and the dataset card. `curate` runs them all in order (what `triforce build` calls).
 
-Names are imported lazily: every package imports `triforce.dataset.sample`, and that must not
+Names are imported lazily: every package imports `triforce.sample`, and that must not
 pull in pyarrow, datasketch and matplotlib.
 """
 
@@ -24,7 +24,7 @@ _EXPORTS = {
     "triforce.dataset.filters": ("FilterConfig", "FilterReport", "filter_samples"),
     "triforce.dataset.mix": ("MixConfig", "MixReport", "load_mix_config", "mix", "preset_names"),
     "triforce.dataset.pipeline": ("CurationConfig", "CurationResult", "curate", "load_curation_config"),
-    "triforce.dataset.sample": ("Message", "Provenance", "Sample", "Verification"),
+    "triforce.sample": ("Message", "Provenance", "Sample", "Verification"),
     "triforce.dataset.sample_io": ("ReadResult", "read_many", "read_samples", "write_samples"),
     "triforce.dataset.splits": ("SplitConfig", "SplitReport", "check_leaks", "split"),
 }

@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.dataset import normalize
 from triforce.dataset.dedup import ASSEMBLED_HEX, Tick, assembled_hex
-from triforce.dataset.sample import Sample
 from triforce.errors import InputError, TriforceError
+from triforce.sample import Sample
 
 
 class DecontamConfig(BaseModel):

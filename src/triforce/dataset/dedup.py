@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.dataset import normalize
 from triforce.dataset.quality import rank
-from triforce.dataset.sample import Sample
+from triforce.sample import Sample
 
 # The meta key under which a generator records the bytes asar produced for the sample's code.
 ASSEMBLED_HEX = "assembled_hex"

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from triforce.dataset.sample import Sample
 from triforce.dataset.sample_io import write_parquet
 from triforce.fsio import write_text_atomic
+from triforce.sample import Sample
 
 Format = Literal["messages", "alpaca", "sharegpt", "parquet"]
 Order = Literal["shuffle", "curriculum", "input"]

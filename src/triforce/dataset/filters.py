@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from triforce.dataset.sample import Origin, Sample
+from triforce.sample import Origin, Sample
 
 
 class FilterConfig(BaseModel):

@@ -21,8 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triforce.dataset.quality import rank
-from triforce.dataset.sample import Domain, Sample
 from triforce.errors import ConfigError
+from triforce.sample import Domain, Sample
 
 UPSAMPLE_KEY = "upsample_copy"  # meta key marking the k-th extra copy of an upsampled sample
 _PRESETS = "triforce.dataset.presets"

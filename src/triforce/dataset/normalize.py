@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from triforce.dataset.sample import Sample
+from triforce.sample import Sample
 from triforce.snes.asmsyntax import strip_comment
 
 _WS = re.compile(r"\s+")

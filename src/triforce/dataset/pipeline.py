@@ -22,11 +22,11 @@ from triforce.dataset.dedup import DedupConfig, DedupReport, Tick, dedup
 from triforce.dataset.export import PURE_DOMAINS, ExportConfig, export
 from triforce.dataset.filters import FilterConfig, FilterReport, filter_samples
 from triforce.dataset.mix import MixReport, load_mix_config, mix
-from triforce.dataset.sample import Sample
 from triforce.dataset.splits import SplitConfig, SplitReport, check_leaks, split
 from triforce.dataset.stats import dataset_stats
 from triforce.errors import ConfigError, InputError
 from triforce.fsio import write_text_atomic
+from triforce.sample import Sample
 
 Progress = Callable[[str], None]  # a stage starts (message)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triforce.dataset.sample import Sample
+from triforce.sample import Sample
 
 # Tiers, best first: verification passed > executed > assembled > nothing recorded.
 TIERS = ("passed", "executed", "assembled", "none")

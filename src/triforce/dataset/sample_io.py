@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from triforce.dataset.sample import Sample
 from triforce.errors import InputError
 from triforce.fsio import write_bytes_atomic
+from triforce.sample import Sample
 
 OnError = Literal["raise", "skip"]
 

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from triforce.dataset import normalize
 from triforce.dataset.mix import UPSAMPLE_KEY
-from triforce.dataset.sample import Sample
 from triforce.errors import ConfigError
+from triforce.sample import Sample
 
 SPLITS = ("train", "validation", "test")
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from triforce.dataset.quality import TIERS, tier
-from triforce.dataset.sample import Sample
+from triforce.sample import Sample
 
 
 def _sorted(c: Counter[str]) -> dict[str, int]:

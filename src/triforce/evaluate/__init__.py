@@ -7,13 +7,13 @@ result = asyncio.run(run_suite(suite, make_backend("reference"), Path("runs/ref"
 ```
 """
 
-from triforce.evaluate.backends import make_backend
 from triforce.evaluate.compare import compare_runs, mcnemar_exact
 from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.metrics import pass_at_k, summarize
 from triforce.evaluate.runner import run_suite
 from triforce.evaluate.suite import Suite, SuiteItem, bundled_suites, load_suite
 from triforce.evaluate.verdict import Verdict
+from triforce.models import make_backend
 
 __all__ = [
     "GradeContext",

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triforce.evaluate.backends.base import Backend, Completion, ItemRequest, messages_for
 from triforce.evaluate.batching import BatchAssembler
 from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.metrics import summarize
 from triforce.evaluate.suite import Suite, SuiteItem
 from triforce.evaluate.verdict import Verdict
 from triforce.fsio import write_text_atomic
+from triforce.models import Backend, Completion, ItemRequest, ask_many, messages_for
 
 ProgressFn = Callable[[int, int], None]
 
@@ -106,31 +106,33 @@ async def run_suite(
     if progress:
         progress(finished, total)
     log = _RecordLog(records_path)
-    semaphore = asyncio.Semaphore(max(1, concurrency))
     # Graders run in their own threads; with several at once, their asar runs are batched.
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="triforce-grade")
     assembler = BatchAssembler() if concurrency > 1 else None
     loop = asyncio.get_running_loop()
     new_records: list[dict[str, Any]] = []
+    items = {item.id: item for item in suite.items}
+    requests = [
+        ItemRequest(
+            item_id=item.id,
+            sample=sample,
+            messages=messages_for(item.prompt, item.system),
+            reference=item.reference,
+            category=item.category,
+        )
+        for item, sample in todo
+    ]
 
-    async def one(item: SuiteItem, sample: int) -> None:
+    async def graded(request: ItemRequest, completion: Completion) -> None:
         nonlocal finished
-        async with semaphore:
-            request = ItemRequest(
-                item_id=item.id,
-                sample=sample,
-                messages=messages_for(item.prompt, item.system),
-                reference=item.reference,
-                category=item.category,
-            )
-            started = time.time()
-            completion = await backend.complete(request)
-            verdict = await loop.run_in_executor(pool, grade_completion, item, completion, assembler)
+        item = items[request.item_id]
+        started = time.time() - (completion.latency_s or 0.0)
+        verdict = await loop.run_in_executor(pool, grade_completion, item, completion, assembler)
         record = {
             "item_id": item.id,
             "category": item.category,
             "tags": item.tags,
-            "sample": sample,
+            "sample": request.sample,
             "backend": backend.name,
             "started_at": started,
             "request": {"messages": request.messages},
@@ -149,7 +151,7 @@ async def run_suite(
             progress(finished, total)
 
     try:
-        await asyncio.gather(*(one(item, s) for item, s in todo))
+        await ask_many(backend, requests, concurrency=concurrency, on_answer=graded)
     finally:
         log.close()
         pool.shutdown(wait=True)

@@ -4,7 +4,9 @@
 Python form of `triforce build`.
 """
 
-from triforce.generate.build import BuildOptions, load_routines, run_build
-from triforce.generate.synth import GENERATORS, AsmSynthesizer
+from triforce.generate.build import BuildOptions, run_build
+from triforce.generate.routines import load_routines
+from triforce.generate.synth import GENERATORS
+from triforce.generate.synthesizer import AsmSynthesizer
 
 __all__ = ["GENERATORS", "AsmSynthesizer", "BuildOptions", "load_routines", "run_build"]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from triforce.dataset.sample import Sample
 from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec
+from triforce.sample import Sample
 
 _TAG_LINE = re.compile(r"^\s*;?\s*@(\w+)\s*(.*)$")
 

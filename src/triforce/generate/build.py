@@ -13,12 +13,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from triforce.dataset.sample import Origin
-from triforce.errors import InputError
+from triforce.errors import ConfigError
 from triforce.fsio import write_json_atomic
+from triforce.generate.domain import Source, domain_names
+from triforce.generate.domain_run import DOMAIN_CHUNK, plan_units, run_units
+from triforce.generate.routines import LoadedCorpus
 from triforce.generate.store import SampleText, UnitLog, write_jsonl_atomic
 from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
 
@@ -27,50 +30,10 @@ CHUNK = 16  # routines per worker task: one asar batch for their originals, one 
 
 
 @dataclass
-class LoadedCorpus:
-    routines: list[Any]
-    files_read: int = 0
-    files_skipped: list[tuple[str, str]] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    # How to read the same routines again (source paths, origin): lets workers load the corpus
-    # themselves instead of inheriting it through fork. None for corpora built in memory.
-    reload: tuple[list[str], str] | None = None
-
-
-def load_routines(sources: Sequence[Path], origin: Origin = "original") -> LoadedCorpus:
-    """The bundled corpus when no source is given, else every source tree (unreadable ones skipped).
-
-    Raises InputError only when nothing at all yields a routine."""
-    from triforce.corpus import bundled_corpus, read_corpus
-
-    out = LoadedCorpus(routines=[], reload=([str(p) for p in sources], origin))
-    reports: list[tuple[str, Any]] = []
-    if not sources:
-        reports.append(("bundled", bundled_corpus()))
-    for src in sources:
-        path = Path(src)
-        if not path.exists():
-            out.files_skipped.append((str(path), "does not exist"))
-            continue
-        reports.append((str(path), read_corpus([path], name=path.resolve().name, origin=origin)))
-    for name, rep in reports:
-        out.sources.append(name)
-        out.routines.extend(rep.routines)
-        files_read = rep.files_read
-        out.files_read += files_read if isinstance(files_read, int) else len(files_read)
-        out.files_skipped.extend((str(p), str(reason)) for p, reason in getattr(rep, "files_skipped", []))
-    if not out.routines:
-        skipped = "; ".join(f"{p}: {r}" for p, r in out.files_skipped[:5])
-        raise InputError(
-            f"no routines found in {', '.join(str(s) for s in sources) or 'the bundled corpus'} "
-            f"({out.files_read} files read, {len(out.files_skipped)} skipped{': ' + skipped if skipped else ''})"
-        )
-    return out
-
-
-@dataclass
 class BuildOptions:
-    generators: Sequence[str] = tuple(GENERATORS)
+    generators: Sequence[str] = field(default_factory=lambda: generator_names())
+    sources: Sequence[Source] = ()  # what the domain generators read (--source); () = bundled defaults
+    domain_chunk: int = DOMAIN_CHUNK
     limit_per_type: int | None = None
     seed: int = 0
     workers: int | None = None
@@ -104,6 +67,11 @@ def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def generator_names() -> list[str]:
+    """Every generator `triforce build -g` accepts: the ASM five, then the domain generators."""
+    return [*GENERATORS, *domain_names()]
+
+
 def run_build(
     corpus: LoadedCorpus,
     out_dir: Path,
@@ -113,9 +81,14 @@ def run_build(
 ) -> dict[str, Any]:
     """Build (or resume) into out_dir and return the report (also written to report.json)."""
     started = time.perf_counter()
+    unknown = [g for g in opts.generators if g not in generator_names()]
+    if unknown:
+        raise ConfigError(f"unknown generator(s) {unknown}; choose from {', '.join(generator_names())}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    generators = [g for g in GENERATORS if g in opts.generators]
-    routines = list(corpus.routines)
+    asm_generators = [g for g in GENERATORS if g in opts.generators]
+    domain_generators = [g for g in domain_names() if g in opts.generators]
+    generators = [*asm_generators, *domain_generators]
+    routines = list(corpus.routines) if asm_generators else []
     keys = [routine_key(r) for r in routines]
     order = {k: i for i, k in reversed(list(enumerate(keys)))}
     manifest = {
@@ -146,36 +119,57 @@ def run_build(
     # the first copy of each unit.
     unique = [i for i, k in enumerate(keys) if order[k] == i]
     chunks_all = [unique[i : i + opts.chunk] for i in range(0, len(unique), opts.chunk)]
-    pending = [c for c in chunks_all if any((keys[i], g) not in done for i in c for g in generators)]
+    pending = [c for c in chunks_all if any((keys[i], g) not in done for i in c for g in asm_generators)]
 
-    def _reached() -> bool:
+    def _reached(gens: Sequence[str]) -> bool:
         if limit is None:
             return False
-        totals = Counter({g: 0 for g in generators})
+        totals = Counter({g: 0 for g in gens})
         for (_, g), n in per_unit.items():
             totals[g] += n
-        return all(totals[g] >= limit for g in generators)
+        return all(totals[g] >= limit for g in gens)
 
-    # The pool starts before the first progress report: a display that then starts its refresh
-    # thread does not stop the workers from being forked (see WorkerPool).
-    pool = WorkerPool(workers, work_opts, routines, corpus.reload)
-    if progress:
-        progress("generate", len(routines) - sum(len(c) for c in pending), len(routines))
+    def _save(units: list[dict[str, Any]], stage: str, total: int) -> None:
+        for unit in log.extend(units):
+            _count(unit)
+        if progress:
+            progress(stage, len(units), total)
+
+    start_method = "inline"
     try:
-        # Without a limit every chunk is queued at once (no idle worker between waves); with one,
-        # waves of a few chunks per worker let the build stop soon after the limit is reached.
-        wave = max(1, len(pending)) if limit is None else max(1, workers * 4)
-        for pos in range(0, len(pending), wave):
-            if _reached():
-                break
-            batch = [[(i, list(generators)) for i in c] for c in pending[pos : pos + wave]]
-            for units in pool.map(batch):
-                for unit in log.extend(units):
-                    _count(unit)
-                if progress:
-                    progress("generate", len(units), len(routines))
+        if pending:
+            # The pool starts before the first progress report: a display that then starts its
+            # refresh thread does not stop the workers from being forked (see WorkerPool).
+            pool = WorkerPool(workers, work_opts, routines, corpus.reload)
+            start_method = pool.start_method
+            if progress:
+                progress("generate", len(routines) - sum(len(c) for c in pending), len(routines))
+            try:
+                # Without a limit every chunk is queued at once (no idle worker between waves);
+                # with one, waves of a few chunks per worker let the build stop soon after it.
+                wave = max(1, len(pending)) if limit is None else max(1, workers * 4)
+                for pos in range(0, len(pending), wave):
+                    if _reached(asm_generators):
+                        break
+                    batch = [[(i, list(asm_generators)) for i in c] for c in pending[pos : pos + wave]]
+                    for units in pool.map(batch):
+                        _save(units, "generate", len(routines))
+            finally:
+                pool.close()
+        domain_report: dict[str, Any] = {}
+        for name in domain_generators:
+            plan = plan_units(name, opts.sources, opts.seed)
+            for key in plan.keys:
+                order[key] = len(order)
+            todo = [u for u, k in zip(plan.units, plan.keys, strict=True) if (k, name) not in done]
+            domain_report[name] = {"units": len(plan.units), "resumed": len(plan.units) - len(todo)}
+            if progress:
+                progress(name, len(plan.units) - len(todo), len(plan.units))
+            for units in run_units(
+                name, todo, opts.seed, workers, opts.domain_chunk, stop=partial(_reached, [name])
+            ):
+                _save(units, name, len(plan.units))
     finally:
-        pool.close()
         log.close()
     if progress:
         progress("finalize", 0, 1)
@@ -184,11 +178,12 @@ def run_build(
         {
             "seed": opts.seed,
             "workers": workers,
-            "worker_start": pool.start_method,
+            "worker_start": start_method,
             "batch_asar": opts.batch_asar,
             "limit_per_type": limit,
             "resumed_units": resumed_units,
             "restarted": log.restarted,
+            "domain_units": domain_report,
             "elapsed_s": round(time.perf_counter() - started, 3),
         }
     )

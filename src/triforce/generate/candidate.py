@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import yaml
 
-from triforce.dataset.sample import Message, Provenance, Sample, Verification
 from triforce.generate.context import Context, Reject
+from triforce.sample import Message, Provenance, Sample, Verification
 
 
 @dataclass

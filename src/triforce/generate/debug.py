@@ -12,7 +12,6 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import (
     Stmt,
     fmt_hex,
@@ -38,6 +37,7 @@ from triforce.generate.execution import (
     stub_record,
 )
 from triforce.generate.states import StateSpec
+from triforce.sample import Sample
 from triforce.snes.opcodes import Mode, modes_of
 
 MAX_SITES = 2  # per bug class and routine: variety across routines beats many near-copies

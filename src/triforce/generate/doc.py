@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import strip_leading_comments
 from triforce.generate.base import doc_parts
 from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import exec_record
 from triforce.generate.states import normalize_address
+from triforce.sample import Sample
 
 _FLAGS = (("N", 0x80), ("V", 0x40), ("D", 0x08), ("I", 0x04), ("Z", 0x02), ("C", 0x01))
 

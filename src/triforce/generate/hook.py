@@ -14,13 +14,13 @@ import random
 import re
 from typing import Any
 
-from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import Stmt, hex_digits, parse
 from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, limits_against, run_states
 from triforce.generate.states import StateSpec, seed_for
 from triforce.generate.widths import track
+from triforce.sample import Sample
 from triforce.snes.opcodes import OPCODES, Mode
 
 JSL_SIZE = 4

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from triforce.dataset.sample import Sample
 from triforce.generate.asmtext import Stmt, immediate, insn_indices, next_insn, parse, plain_address, render
 from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, limits_against, run_states
 from triforce.generate.widths import Width, imm_text, track
+from triforce.sample import Sample
 
 MAX_SITES = 2
 Edit = tuple[list[Stmt], dict[str, Any]]

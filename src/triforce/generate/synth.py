@@ -1,4 +1,4 @@
-"""Running generators over routines: per-routine pipeline, worker pool, and AsmSynthesizer.
+"""Running the ASM generators over routines: the per-routine pipeline and the worker pool.
 
 For a chunk of routines a worker assembles every original in one asar batch, runs the baseline
 states, collects every generator's candidates and assembles them all in a second batch, then
@@ -8,7 +8,6 @@ throughput comes from; routines are independent, so chunks spread over cores.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing as mp
 import resource
 import threading
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from triforce.dataset.sample import Sample
 from triforce.generate.base import BaseGenerator
 from triforce.generate.candidate import Candidate, Generator
 from triforce.generate.context import Context, Reject, Subject, build_context, make_subject
@@ -28,6 +26,7 @@ from triforce.generate.execution import SHARED, Assembler
 from triforce.generate.hook import HookGenerator
 from triforce.generate.optimize import OptimizeGenerator
 from triforce.generate.store import EncodedRow
+from triforce.sample import Sample
 
 GENERATORS: dict[str, Callable[[], Generator]] = {
     "base": BaseGenerator,
@@ -162,7 +161,7 @@ _WORKER_ROUTINES: list[Any] = []
 
 def _init_reloaded(opts: WorkOptions, reload: tuple[list[str], str], keys: list[str]) -> None:
     global _WORKER_OPTS
-    from triforce.generate.build import load_routines
+    from triforce.generate.routines import load_routines
 
     sources, origin = reload
     routines = load_routines([Path(s) for s in sources], origin=origin).routines  # type: ignore[arg-type]
@@ -246,46 +245,3 @@ class WorkerPool:
             self._pool.terminate()
             self._pool.join()
         _WORKER_ROUTINES.clear()
-
-
-class AsmSynthesizer:
-    """The plan's entry point: chosen generators over a corpus, verified, into one dataset.
-
-    `AsmSynthesizer(generator_types=["base", "debug"]).generate_unified_dataset("out", 100)`
-    reads the bundled corpus (or `sources`), runs the build, and returns its report.
-    """
-
-    def __init__(
-        self,
-        generator_types: Sequence[str] = tuple(GENERATORS),
-        seed: int = 0,
-        workers: int | None = None,
-        sources: Sequence[Path] = (),
-    ) -> None:
-        unknown = [g for g in generator_types if g not in GENERATORS]
-        if unknown:
-            from triforce.errors import ConfigError
-
-            raise ConfigError(f"unknown generator(s) {unknown}; choose from {sorted(GENERATORS)}")
-        self.generator_types = list(generator_types)
-        self.seed = seed
-        self.workers = workers
-        self.sources = list(sources)
-
-    def generate_unified_dataset(self, output_dir: str | Path, limit_per_type: int | None = None) -> Any:
-        from triforce.generate.build import BuildOptions, load_routines, run_build
-
-        corpus = load_routines(self.sources)
-        opts = BuildOptions(
-            generators=self.generator_types,
-            limit_per_type=limit_per_type,
-            seed=self.seed,
-            workers=self.workers,
-        )
-        return run_build(corpus, Path(output_dir), opts)
-
-    async def agenerate_unified_dataset(
-        self, output_dir: str | Path, limit_per_type: int | None = None
-    ) -> Any:
-        """The same in a thread, for callers that live in an event loop."""
-        return await asyncio.to_thread(self.generate_unified_dataset, output_dir, limit_per_type)

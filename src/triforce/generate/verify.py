@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triforce.generate.domain import load_generator, registry
 from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, variant_limit
 from triforce.generate.states import StateSpec, from_byte_runs
 from triforce.snes.asar import assemble
@@ -199,7 +200,11 @@ def _check_one(args: tuple[dict[str, Any], Path | None]) -> tuple[str, str, str,
     sample, root = args
     meta = sample.get("meta", {})
     try:
-        problems, states = check_sample(sample, root)
+        domain = _domain_generator(sample)
+        if domain is not None:
+            problems, states = load_generator(domain).check(sample), 0
+        else:
+            problems, states = check_sample(sample, root)
     except Exception as exc:  # a malformed record is a failed check, not a crash
         problems, states = [f"could not check: {type(exc).__name__}: {exc}"], 0
     return (
@@ -211,6 +216,13 @@ def _check_one(args: tuple[dict[str, Any], Path | None]) -> tuple[str, str, str,
     )
 
 
+def _domain_generator(sample: dict[str, Any]) -> str | None:
+    """The domain generator that made this sample (it re-proves it), or None for ASM samples."""
+    meta = sample.get("meta")
+    name = meta.get("generator") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) and name in registry() else None
+
+
 def verify_samples(
     samples: Iterable[dict[str, Any]],
     root: Path | None = None,
@@ -218,7 +230,8 @@ def verify_samples(
     progress: Progress | None = None,
     window: int = 256,
 ) -> VerifyReport:
-    """Check every sample that carries an execution record; the others are counted as skipped.
+    """Check every sample that carries an execution record or was made by a domain generator
+    (which re-proves it); the others are counted as skipped.
 
     Samples are taken `window` at a time, so a file of any size is checked in bounded memory."""
     report = VerifyReport()
@@ -227,7 +240,8 @@ def verify_samples(
         batch: list[tuple[dict[str, Any], Path | None]] = []
         for s in itertools.chain(samples, [None]):  # None: the end, to check the last batch
             if s is not None:
-                if isinstance(s.get("meta"), dict) and isinstance(s["meta"].get("exec"), dict):
+                has_exec = isinstance(s.get("meta"), dict) and isinstance(s["meta"].get("exec"), dict)
+                if has_exec or _domain_generator(s) is not None:
                     batch.append((s, root))
                 else:
                     report.skipped["no execution record"] += 1

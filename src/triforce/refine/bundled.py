@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from triforce.dataset.sample import Sample
 from triforce.errors import InputError
 from triforce.refine.pairs import make_pair
+from triforce.sample import Sample
 
 SEEDS_DIR = Path(__file__).parent / "seeds"
 

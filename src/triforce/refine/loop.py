@@ -27,12 +27,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from triforce.dataset.sample import Sample
 from triforce.dataset.sample_io import read_jsonl, write_jsonl
 from triforce.errors import InputError
 from triforce.fsio import write_json_atomic, write_text_atomic
 from triforce.refine.pairs import make_pair, prove, validate_seed, with_proof
 from triforce.refine.queue import ReviewQueue
+from triforce.sample import Sample
 
 # Plan Phase 3: 100 expert pairs, 400 more from the pilot, bootstrap to 3,000.
 TARGETS: tuple[int, ...] = (100, 400, 3000)
@@ -232,7 +232,7 @@ def _used_prompt_ids(manifest: dict[str, Any], current: int) -> set[str]:
 
 def _with_system(sample: Sample) -> list[dict[str, str]]:
     """The chat as the pilot will see it when asked: the backends' system prompt when it has none."""
-    from triforce.evaluate.backends.base import DEFAULT_SYSTEM
+    from triforce.models.base import DEFAULT_SYSTEM
 
     messages = [m.model_dump() for m in sample.messages]
     if messages[0]["role"] != "system":
@@ -275,7 +275,7 @@ async def _generate(
     opts: StepOptions,
     progress: Progress | None,
 ) -> None:
-    from triforce.evaluate.backends import ItemRequest, make_backend, messages_for
+    from triforce.models import Completion, ItemRequest, ask_many, make_backend, messages_for
 
     backend = make_backend(
         backend_spec,
@@ -285,25 +285,25 @@ async def _generate(
         model=opts.model,
         api_key=opts.api_key,
     )
-    gate = asyncio.Semaphore(max(1, opts.concurrency))
     done = 0
+    requests = [
+        ItemRequest(
+            item_id=item.id,
+            sample=k,
+            messages=messages_for(item.prompt, item.system),
+            reference=item.reference,
+            category=item.category,
+        )
+        for item, k in jobs
+    ]
 
-    async def one(item: PromptItem, k: int) -> None:
+    async def logged(request: ItemRequest, completion: Completion) -> None:
         nonlocal done
-        async with gate:
-            request = ItemRequest(
-                item_id=item.id,
-                sample=k,
-                messages=messages_for(item.prompt, item.system),
-                reference=item.reference,
-                category=item.category,
-            )
-            completion = await backend.complete(request)
         _append_jsonl(
             log,
             {
-                "prompt_id": item.id,
-                "sample": k,
+                "prompt_id": request.item_id,
+                "sample": request.sample,
                 "answer": completion.text,
                 "error": completion.error,
                 "latency_s": completion.latency_s,
@@ -314,10 +314,7 @@ async def _generate(
         if progress:
             progress("generate", done, len(jobs))
 
-    try:
-        await asyncio.gather(*(one(item, k) for item, k in jobs))
-    finally:
-        await backend.aclose()
+    await ask_many(backend, requests, concurrency=opts.concurrency, on_answer=logged, close=True)
 
 
 def _dedup_against(existing: list[Sample], fresh: list[Sample]) -> tuple[list[Sample], dict[str, str]]:

@@ -14,12 +14,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from triforce.dataset.sample import Message, Provenance, Sample, Verification
 from triforce.errors import InputError
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.graders.asm import AsmSpec, grade_asm
 from triforce.evaluate.graders.cross import CrossSpec, grade_cross
 from triforce.evaluate.verdict import Verdict
+from triforce.sample import Message, Provenance, Sample, Verification
 
 TASK = "cross.implementation"
 SOURCE = "quest-implementation"

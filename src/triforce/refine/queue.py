@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from triforce.dataset.sample import Sample
 from triforce.errors import InputError
 from triforce.refine.pairs import verify_pair
+from triforce.sample import Sample
 
 Status = Literal["pending", "accepted", "corrected", "rejected"]
 STATUSES: tuple[str, ...] = ("pending", "accepted", "corrected", "rejected")

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from triforce.evaluate.backends import Completion, ItemRequest, OpenAIBackend, OpenAIConfig
+from triforce.models import Completion, ItemRequest, OpenAIBackend, OpenAIConfig
 from triforce.serve.router import RouterConfig, request_text
 from triforce.serve.upstream import Upstream
 

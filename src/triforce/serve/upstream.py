@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from triforce.evaluate.backends.openai import chat_url
+from triforce.models.openai import chat_url
 
 HOP_HEADER = "X-Triforce-Hop"
 

@@ -12,7 +12,7 @@ _SYSTEM_DIR = Path("/usr/lib/x86_64-linux-gnu/libretro")
 
 
 def _project_cache() -> Path:
-    # tools/install-bsnes.sh unpacks the Debian package here when it is not installed system-wide.
+    # tools/sysdeps/bsnes.sh unpacks the Debian package here when it is not installed system-wide.
     return (
         Path(__file__).resolve().parents[3]
         / ".cache"
@@ -23,7 +23,7 @@ def _project_cache() -> Path:
 
 
 def find_bsnes_core() -> Path:
-    """$TRIFORCE_BSNES_CORE, the system libretro dir, then the project's .cache (see tools/install-bsnes.sh)."""
+    """$TRIFORCE_BSNES_CORE, the system libretro dir, then the project's .cache (see tools/sysdeps/bsnes.sh)."""
     env = os.environ.get("TRIFORCE_BSNES_CORE")
     candidates = [Path(env)] if env else []
     candidates += [_SYSTEM_DIR / CORE_NAME, _project_cache() / CORE_NAME]
@@ -33,5 +33,5 @@ def find_bsnes_core() -> Path:
     raise ToolNotFoundError(
         "bsnes core not found (looked at: "
         + ", ".join(str(p) for p in candidates)
-        + "); run `bash tools/install-bsnes.sh` or install Debian's libretro-bsnes-mercury-accuracy"
+        + "); run `bash tools/sysdeps/bsnes.sh` or install Debian's libretro-bsnes-mercury-accuracy"
     )

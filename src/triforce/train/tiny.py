@@ -40,7 +40,7 @@ def write_messages_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def write_sample_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     """The same conversations as Triforce Sample records (metadata the trainer must ignore)."""
-    from triforce.dataset.sample import Provenance, Sample, Verification
+    from triforce.sample import Provenance, Sample, Verification
 
     lines = []
     for i, r in enumerate(rows):

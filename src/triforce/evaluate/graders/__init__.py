@@ -1,15 +1,19 @@
 """Graders, chosen by an item's `grading.kind`. Each grader is a spec model plus a function.
 
-Adding a category later means adding a module here and a line to `_GRADERS`; suites stay data.
+Adding a kind means adding a module here and a line to `kinds.yaml` (merged by union across
+branches); suites stay data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 
 from triforce.evaluate.verdict import Verdict
@@ -28,30 +32,34 @@ class GradeContext:
 
 GradeFn = Callable[[Any, str, GradeContext], Verdict]
 
-# kind -> (module, spec class name, grade function name)
-_GRADERS: dict[str, tuple[str, str, str]] = {
-    "asm-exec": ("triforce.evaluate.graders.asm", "AsmSpec", "grade_asm"),
-    "gfx-tile": ("triforce.evaluate.graders.graphics", "TileSpec", "grade_tiles"),
-    "gfx-palette": ("triforce.evaluate.graders.graphics", "PaletteSpec", "grade_palette"),
-    "lore-facts": ("triforce.evaluate.graders.lore", "LoreSpec", "grade_lore"),
-    "quest-structure": ("triforce.evaluate.graders.quest", "QuestSpec", "grade_quest"),
-    "cross": ("triforce.evaluate.graders.cross", "CrossSpec", "grade_cross"),
-    "latency": ("triforce.evaluate.graders.latency", "LatencySpec", "grade_latency"),
-}
+_KINDS_FILE = Path(__file__).with_name("kinds.yaml")
 
-GRADER_KINDS: tuple[str, ...] = tuple(_GRADERS)
+
+@cache
+def _graders() -> dict[str, tuple[str, str, str]]:
+    """kind -> (module, spec class name, grade function name), from kinds.yaml."""
+    data = yaml.safe_load(_KINDS_FILE.read_text(encoding="utf-8")) or {}
+    out: dict[str, tuple[str, str, str]] = {}
+    for kind, target in data.items():
+        module, _, names = str(target).partition(":")
+        spec, _, fn = names.partition(",")
+        out[str(kind)] = (module, spec.strip(), fn.strip())
+    return out
+
+
+GRADER_KINDS: tuple[str, ...] = tuple(_graders())
 
 
 def spec_model(kind: str) -> type[BaseModel]:
     """The pydantic model validating `grading` for this kind (KeyError when unknown)."""
-    module, spec_name, _ = _GRADERS[kind]
+    module, spec_name, _ = _graders()[kind]
     model: type[BaseModel] = getattr(import_module(module), spec_name)
     return model
 
 
 def grade(grading: dict[str, Any], answer: str, ctx: GradeContext | None = None) -> Verdict:
     """Grade one answer against one item's grading spec."""
-    module, spec_name, fn_name = _GRADERS[grading["kind"]]
+    module, spec_name, fn_name = _graders()[grading["kind"]]
     mod = import_module(module)
     spec = getattr(mod, spec_name).model_validate(grading)
     fn: GradeFn = getattr(mod, fn_name)

@@ -3,7 +3,7 @@
 # differential tests. Prefers a system install; otherwise unpacks the Debian package into
 # .cache/bsnes without pulling in RetroArch. Prints the path of the core.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 name=bsnes_mercury_accuracy_libretro.so
 system=/usr/lib/x86_64-linux-gnu/libretro/$name
 local_dir=.cache/bsnes

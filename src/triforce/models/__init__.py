@@ -1,4 +1,6 @@
-"""Answer sources for an evaluation run, picked by a spec string.
+"""Model backends: where answers come from, picked by a spec string, and `ask_many` to ask them.
+
+Used by evaluation, refinement, serving (MoE legs) and the narrative generators' teachers.
 
 `reference` | `replay:FILE` | `hf:PATH` | `http(s)://host:port[/v1]` (OpenAI-compatible).
 """
@@ -8,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from triforce.errors import ConfigError
-from triforce.evaluate.backends.base import Backend, Completion, ItemRequest, messages_for
-from triforce.evaluate.backends.offline import ReferenceBackend, ReplayBackend
-from triforce.evaluate.backends.openai import OpenAIBackend, OpenAIConfig
+from triforce.models.ask import ask_many
+from triforce.models.base import Backend, Completion, ItemRequest, messages_for
+from triforce.models.offline import ReferenceBackend, ReplayBackend
+from triforce.models.openai import OpenAIBackend, OpenAIConfig
 
 __all__ = [
     "Backend",
@@ -20,6 +23,7 @@ __all__ = [
     "OpenAIConfig",
     "ReferenceBackend",
     "ReplayBackend",
+    "ask_many",
     "make_backend",
     "messages_for",
 ]
@@ -43,7 +47,7 @@ def make_backend(
     if spec.startswith("replay:"):
         return ReplayBackend(Path(spec[len("replay:") :]))
     if spec.startswith("hf:"):
-        from triforce.evaluate.backends.hf import HFBackend
+        from triforce.models.hf import HFBackend
 
         return HFBackend(Path(spec[len("hf:") :]), max_new_tokens=max_tokens, temperature=temperature)
     if spec.startswith(("http://", "https://")):

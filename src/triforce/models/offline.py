@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from triforce.errors import InputError
-from triforce.evaluate.backends.base import Completion, ItemRequest
+from triforce.models.base import Completion, ItemRequest
 
 
 class ReferenceBackend:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from triforce.evaluate.backends.base import Completion, ItemRequest
+from triforce.models.base import Completion, ItemRequest
 
 
 class _Retryable(Exception):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from triforce.errors import InputError, ToolNotFoundError
-from triforce.evaluate.backends.base import Completion, ItemRequest
+from triforce.models.base import Completion, ItemRequest
 
 
 class HFBackend:
