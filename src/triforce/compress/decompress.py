@@ -30,6 +30,7 @@ from triforce.compress.format import (
     CorruptStream,
     Variant,
     check_variant,
+    decode_header,
     decode_offset,
     op_of,
 )
@@ -77,7 +78,7 @@ def parse_stream(
     def need(count: int, at: int, what: str) -> None:
         if pos + count > n:
             raise CorruptStream(
-                "truncated", at, f"{what} needs {count} byte(s) at offset {pos}, the input ends at {n}"
+                "truncated", at, f"{what}: {count} byte(s) needed at offset {pos}, but the input ends at {n}"
             )
 
     while True:
@@ -87,14 +88,8 @@ def parse_stream(
         pos += 1
         if h == END:
             return Stream(commands, bytes(out), start, pos)
-        if h & 0xE0 == 0xE0:
-            need(1, at, "the second byte of a long header")
-            code = (h >> 2) & 7
-            length = ((h & 3) << 8 | data[pos]) + 1
-            pos += 1
-        else:
-            code = h >> 5
-            length = (h & 0x1F) + 1
+        code, length, size = decode_header(data, at)
+        pos = at + size
         header = data[at:pos]
         out_start = len(out)
         if out_start + length > limit:

@@ -1,10 +1,10 @@
 """A stream's commands as a table people read and programs check, one command per line:
 
 ```
-offset  header  command     length  argument              output
-$0000   $03     literal          4  01 02 03 04           $0000-$0003
-$0005   $E4 20  byte-fill       33  77                    $0004-$0024
-$0008   $84     copy             5  from $0000            $0025-$0029
+offset  header  command     length  argument               output
+$0000   $03     literal          4  01 02 03 04            $0000-$0003
+$0005   $E4 20  byte-fill       33  77                     $0004-$0024
+$0008   $84     copy             5  from $0000             $0025-$0029
 $000B   $FF     end
 ```
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from triforce.compress.decompress import Stream
 from triforce.compress.format import COPY, LITERAL, OP_NAMES, Command
 
-_SHOW_LITERAL = 8
-HEAD = f"{'offset':<8}{'header':<8}{'command':<12}{'length':>6}  {'argument':<22}output"
+_SHOW_LITERAL = 6
+HEAD = f"{'offset':<8}{'header':<8}{'command':<12}{'length':>6}  {'argument':<23}output"
 
 
 def _argument(c: Command) -> str:
@@ -36,12 +36,13 @@ def command_line(c: Command) -> str:
     header = " ".join(f"{b:02X}" for b in c.header)
     name = OP_NAMES[c.op] + (f" ({c.code})" if c.code > COPY else "")
     out = f"${c.out_start:04X}-${c.out_start + c.length - 1:04X}"
-    return f"${c.offset:04X}   ${header:<6} {name:<12}{c.length:>6}  {_argument(c):<22}{out}".rstrip()
+    return f"${c.offset:04X}   ${header:<6} {name:<12}{c.length:>6}  {_argument(c):<22} {out}".rstrip()
 
 
-def format_table(stream: Stream) -> str:
+def format_table(stream: Stream, end_row: bool = True) -> str:
     lines = [HEAD, *(command_line(c) for c in stream.commands)]
-    lines.append(f"${stream.end - 1:04X}   $FF     end")
+    if end_row:
+        lines.append(f"${stream.end - 1:04X}   $FF     end")
     return "\n".join(lines)
 
 
@@ -93,8 +94,9 @@ def parse_table(text: str) -> tuple[list[Row], int | None]:
     return rows, end
 
 
-def table_problems(text: str, stream: Stream) -> list[str]:
-    """What a table gets wrong about a stream (empty when every command and the end match)."""
+def table_problems(text: str, stream: Stream, end_row: bool = True) -> list[str]:
+    """What a table gets wrong about a stream (empty when every command and, with `end_row`,
+    the end marker's row match)."""
     rows, end = parse_table(text)
     problems: list[str] = []
     if len(rows) != len(stream.commands):
@@ -131,6 +133,6 @@ def table_problems(text: str, stream: Stream) -> list[str]:
             shown = [int(v, 16) for v in re.findall(r"\b[0-9A-Fa-f]{2}\b", row.argument)]
             if shown != list(c.arg[: len(shown)]):
                 problems.append(f"command {i}: literal bytes differ from the stream's")
-    if end != stream.end - 1:
+    if end_row and end != stream.end - 1:
         problems.append(f"the end marker is at ${stream.end - 1:04X}, the table says {end}")
     return problems

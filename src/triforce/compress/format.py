@@ -86,6 +86,17 @@ def encode_header(code: int, length: int, long: bool = False) -> bytes:
     return bytes([first, n & 0xFF])
 
 
+def decode_header(data: bytes, at: int = 0) -> tuple[int, int, int]:
+    """(command, length, header size) of the header at `data[at]` (not the `$FF` end). Raises
+    CorruptStream when a long header's second byte is missing."""
+    h = data[at]
+    if h & 0xE0 != 0xE0:
+        return h >> 5, (h & 0x1F) + 1, 1
+    if at + 1 >= len(data):
+        raise CorruptStream("truncated", at, "the second byte of a long header is missing")
+    return (h >> 2) & 7, ((h & 3) << 8 | data[at + 1]) + 1, 2
+
+
 def encode_offset(position: int, variant: Variant) -> bytes:
     if not 0 <= position <= 0xFFFF:
         raise InputError(f"copy position must be 0-$FFFF, not {position}")

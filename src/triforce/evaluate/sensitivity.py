@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from triforce.evaluate.graders import mutator
 from triforce.evaluate.suite import SuiteItem
 
 _SWAPS = {
@@ -316,16 +317,20 @@ def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityR
 
     report = SensitivityReport()
     chosen: list[tuple[SuiteItem, AsmSpec, Mutant]] = []
+    data_kills: set[str] = set()
     for item in items:
         spec = item.spec()
         if not isinstance(spec, AsmSpec):
+            if _measure_data(item, spec, report, per_item):
+                data_kills.add(item.id)
             continue
         report.items += 1
         muts = mutants_of(item.id, item.reference)
         if per_item is not None:
             muts = _spread(muts, per_item)
         chosen += [(item, spec, m) for m in muts]
-    results = assemble_batch([source_for(spec, m.source) for _, spec, m in chosen], org=0x008000, stubs=True)
+    sources = [source_for(spec, m.source) for _, spec, m in chosen]
+    results = assemble_batch(sources, org=0x008000, stubs=True) if sources else []
     killed_items: set[str] = set()
     for (item, spec, mutant), result in zip(chosen, results, strict=True):
         report.mutants += 1
@@ -349,8 +354,42 @@ def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityR
             report.rejected += 1
             stats[0] += 1
             killed_items.add(item.id)
-    report.items_without_kill = sorted({i.id for i, _, _ in chosen} - killed_items)
+    data_items = {i.id for i in items if not isinstance(i.spec(), AsmSpec) and mutator(i.grading["kind"])}
+    report.items_without_kill = sorted(
+        ({i.id for i, _, _ in chosen} - killed_items) | (data_items - data_kills)
+    )
     return report
+
+
+def _measure_data(item: SuiteItem, spec: Any, report: SensitivityReport, per_item: int | None) -> bool:
+    """Grade the wrong answers a data grader makes (graphics, compression, ...); True when at
+    least one was rejected. Changes the codec shows to be harmless count as equivalent."""
+    from triforce.evaluate.graders import grade
+
+    make = mutator(item.grading["kind"])
+    if make is None:
+        return False
+    report.items += 1
+    made = make(spec, item.reference)
+    if per_item is not None:
+        made = made[:per_item]
+    killed = False
+    for operator, description, answer, wrong in made:
+        report.mutants += 1
+        stats = report.by_operator.setdefault(operator, [0, 0])
+        stats[1] += 1
+        if not wrong:
+            report.equivalent += 1
+            stats[1] -= 1
+            continue
+        report.assembled += 1
+        if grade(item.grading, answer).passed:
+            report.survivors.append(Mutant(item.id, operator, 0, description, answer))
+        else:
+            report.rejected += 1
+            stats[0] += 1
+            killed = True
+    return killed
 
 
 def _spread(mutants: list[Mutant], limit: int) -> list[Mutant]:
