@@ -99,21 +99,21 @@ def make_palette(rng: random.Random) -> tuple[Made, str, Expected]:
         body = [
             "    PHP",
             "    REP #$20",
-            f"    LDA.w #${word:04X}      ; BGR555 of ({rgb[0]}, {rgb[1]}, {rgb[2]})",
-            f"    STA.l ${address:06X}     ; $7EC500 + 2 x (16 x {row} + {col})",
+            f"    LDA.w #${word:04X}      ; the BGR555 colour",
+            f"    STA.l ${address:06X}     ; its word in the CGRAM buffer",
         ]
     else:
         body = [
             "    PHP",
             "    REP #$30",
-            f"    LDX.w #${offset:04X}      ; 2 x (16 x {row} + {col})",
-            f"    LDA.w #${word:04X}      ; BGR555 of ({rgb[0]}, {rgb[1]}, {rgb[2]})",
-            "    STA.l $7EC500,X",
+            f"    LDX.w #${offset:04X}      ; the colour's byte offset",
+            f"    LDA.w #${word:04X}      ; the BGR555 colour",
+            "    STA.l $7EC500,X      ; the CGRAM buffer",
         ]
     body += [
         "    SEP #$20",
         "    LDA.b #$01",
-        "    STA.l $7E0015      ; NMI uploads $7EC500 to CGRAM",
+        "    STA.l $7E0015      ; NMI copies the buffer to CGRAM",
         "    PLP",
         "    RTL",
     ]
@@ -167,7 +167,7 @@ def make_oam(rng: random.Random) -> tuple[Made, str, Expected]:
         ]
     body += [
         f"    LDA.b #${e.high_bits():02X}",
-        f"    STA.l $7E{extra:04X}     ; X bit 8, size",
+        f"    STA.l $7E{extra:04X}     ; X high bit and size",
         "    PLP",
         "    RTL",
     ]
@@ -203,7 +203,47 @@ def prove_many(items: Sequence[tuple[str, str, Expected]]) -> list[tuple[list[st
     return out
 
 
+_PAL_PROSE = re.compile(
+    r"so the word is (\d+) \| (\d+)<<5 \| (\d+)<<10 = \$([0-9A-F]{4})\..*?byte offset 2 x \(16 x (\d+) \+ (\d+)\) = "
+    r"\$([0-9A-F]{3}), address \$([0-9A-F]{6})",
+    re.DOTALL,
+)
+_OAM_PROSE = re.compile(
+    r"Slot (\d+) is \$0800 \+ 4 x \d+ = \$([0-9A-F]{4}): X low \$([0-9A-F]{2}), Y \$([0-9A-F]{2}), tile low "
+    r"\$([0-9A-F]{2}), attributes YXPPCCCT = [01 ]+ = \$([0-9A-F]{2})\..*?so \$([0-9A-F]{4}) gets bit 0 = X bit 8 "
+    r"\((\d)\) and bit 1 = size \((\d)\): \$([0-9A-F]{2})",
+    re.DOTALL,
+)
+
+
+def _prose_problems(task: str, user: str, answer: str, expected: Expected) -> list[str]:
+    """The numbers the explanation states, against the ones the request implies."""
+    mem = expected.memory
+    if task == "gfx.asm_palette":
+        m = _PAL_PROSE.search(answer)
+        address = min(a for a in mem if a != ALTTP_PALETTE_FLAG)
+        word = mem[address] | mem[address + 1] << 8
+        offset = address - ALTTP_PALETTE_BUFFER
+        row, col = divmod(offset // 2, 16)
+        want = (*components(word), word, row, col, offset, address)
+        if not m:
+            return ["the explanation does not work out the word and the address"]
+        got = tuple(int(v, 16) if i in (3, 6, 7) else int(v) for i, v in enumerate(m.groups()))
+        return [] if got == want else [f"the explanation's numbers {got} should be {want}"]
+    m = _OAM_PROSE.search(answer)
+    if not m:
+        return ["the explanation does not work out the slot's bytes"]
+    base = min(mem) - 0x7E0000
+    extra = max(mem) - 0x7E0000
+    want_o = (
+        (base - 0x0800) // 4, base, mem[min(mem)], mem[min(mem) + 1], mem[min(mem) + 2], mem[min(mem) + 3],
+        extra, mem[max(mem)] & 1, mem[max(mem)] >> 1, mem[max(mem)],
+    )  # fmt: skip
+    got_o = tuple(int(v) if i in (0, 7, 8) else int(v, 16) for i, v in enumerate(m.groups()))
+    return [] if got_o == want_o else [f"the explanation's numbers {got_o} should be {want_o}"]
+
+
 def check_asm(task: str, user: str, answer: str) -> list[str]:
     entry, expected = palette_request(user) if task == "gfx.asm_palette" else oam_request(user)
     code = block(answer, "asm")
-    return prove(assemble(code, org=ORG), entry, expected)
+    return _prose_problems(task, user, answer, expected) + prove(assemble(code, org=ORG), entry, expected)
