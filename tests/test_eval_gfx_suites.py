@@ -61,7 +61,7 @@ def test_known_wrong_answers_fail_for_the_right_reason() -> None:
         colours = [list(bgr555_to_rgb(w, scale)) for w in rgb.grading["words"]]  # type: ignore[arg-type]
         assert grade(rgb.grading, json.dumps({"colours": colours})).passed
     tile = gfx["gfx.encode.2bpp.heart"]
-    assert "parse-error" == grade(tile.grading, "I would use planes.").code
+    assert grade(tile.grading, "I would use planes.").code == "parse-error"
     oam = next(i for i in gfx.values() if i.grading["kind"] == "gfx-oam" and i.grading["mode"] == "compose")
     ref = json.loads(oam.reference.strip("`json\n"))
     assert grade(

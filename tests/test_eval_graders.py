@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from triforce.evaluate.graders import GradeContext, grade
-from triforce.gfx import bgr555_to_rgb, decode_tile, encode_tile
 from triforce.evaluate.suite import load_suite
+from triforce.gfx import bgr555_to_rgb, decode_tile, encode_tile
 
 
 def _items(name: str) -> dict[str, object]:
