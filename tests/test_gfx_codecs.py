@@ -265,3 +265,27 @@ def test_png_files_are_read_with_bounds(tmp_path: object) -> None:
 def test_flip() -> None:
     tile = _with((0, 0, 1))
     assert flip(tile, h=True)[0][7] == 1 and flip(tile, v=True)[7][0] == 1
+
+
+def test_sheet_streams_follow_the_pointer_tables() -> None:
+    from triforce.compress import compress
+    from triforce.gfx.rom import BANK_TABLE, HIGH_TABLE, LOW_TABLE, SHEETS, lorom_offset, sheet_streams
+
+    rom = bytearray(0x100000)
+    for n in range(SHEETS):  # every pointer at an $FF (an empty stream) unless set below
+        rom[BANK_TABLE + n], rom[HIGH_TABLE + n], rom[LOW_TABLE + n] = 0x0C, 0x80, 0x00
+    rom[lorom_offset(0x0C8000)] = 0xFF
+    sheets = {3: bytes(range(24)) * 64, 200: b"\x11\x22" * 768}
+    address = 0x118000
+    for n, data in sheets.items():
+        stream = compress(data)
+        rom[lorom_offset(address) : lorom_offset(address) + len(stream)] = stream
+        rom[BANK_TABLE + n], rom[HIGH_TABLE + n], rom[LOW_TABLE + n] = (
+            address >> 16,
+            (address >> 8) & 0xFF,
+            address & 0xFF,
+        )
+        address += 0x1000
+    found = sheet_streams(b"\x00" * 0x200 + bytes(rom))  # with a copier header
+    assert {s.sheet: s.output for s in found} == sheets
+    assert found[0].address == 0x118000

@@ -61,6 +61,8 @@ def find_compressed(roots: Iterable[Path]) -> list[RealStream]:
                 data = path.read_bytes()
             except OSError:
                 continue
+            if not data or data[-1] != 0xFF:  # a whole stream ends with its $FF
+                continue
             outputs: set[bytes] = set()
             for variant in VARIANTS:
                 try:

@@ -13,7 +13,6 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from triforce.compress.compress import compress
 from triforce.compress.format import Variant
 from triforce.errors import TriforceError
 from triforce.generate.domain import DomainGenerator, Source, Unit, UnitResult, checked, make_domain_sample
@@ -25,7 +24,7 @@ from .common import Made, catalogue, messages, system
 from .material import find_real, real_tiles, synthetic_data, synthetic_tile
 
 SYNTHETIC = "triforce-synthetic-gfx"
-ASM_BATCH = 8
+ASM_BATCH = 40  # samples per unit of an ASM task: one asar process proves them all
 
 
 def _rng(seed: int, key: str) -> random.Random:
@@ -282,10 +281,9 @@ class CompressionGenerator(_Base):
         if task == "compress":
             made = lz_tasks.make_compress(rng, data, variant, origin)
         else:
+            real = bool(payload.get("file"))
             stream = (
-                compress(data, variant)
-                if payload.get("file")
-                else lz_tasks.synthetic_stream(rng, variant, data)
+                lz_tasks.optimal(data, variant) if real else lz_tasks.synthetic_stream(rng, variant, data)
             )
             maker = {
                 "decompress": lz_tasks.make_decompress,
