@@ -94,6 +94,9 @@ def test_the_suites_decontaminate_training_samples() -> None:
 
     leaked = sample(item.prompt, item.reference)
     clean = sample("Decompress the stream `FF`.", "It ends at once: no output.")
-    kept, report = decontaminate([leaked, clean], suites=suites)
-    assert kept == [clean]
+    zeros = sample(
+        "Fill 64 bytes with $00.", "```asm\n" + format_db(bytes(64)) + "\n```"
+    )  # runs are not fingerprints
+    kept, report = decontaminate([leaked, clean, zeros], suites=suites)
+    assert kept == [clean, zeros]
     assert report.hits[0].item_id == item.id

@@ -183,7 +183,7 @@ class GraphicsGenerator(_Base):
             maker = gfx_tasks.make_tile_encode if task == "tile_encode" else gfx_tasks.make_tile_decode
             made = maker(rng, synthetic_tile(rng, bpp), bpp, origin)
         elif task == "expand_3bpp":
-            made = gfx_tasks.make_expand(rng, gfx_tasks.encode_tile(synthetic_tile(rng, 3), 3), origin)
+            made = gfx_tasks.make_expand(rng, _tile_with_plane2(rng), origin)
         elif task == "rgb_to_bgr":
             colours = [
                 (rng.randrange(256), rng.randrange(256), rng.randrange(256))
@@ -219,6 +219,15 @@ class GraphicsGenerator(_Base):
         if task in ("gfx.asm_palette", "gfx.asm_oam"):
             return _guard(lambda u, a: asm_tasks.check_asm(task, u, a), user, answer)
         return _guard(gfx_tasks.CHECKS[task], user, answer)
+
+
+def _tile_with_plane2(rng: random.Random) -> bytes:
+    """A 3bpp tile whose plane 2 is set on at least three rows (colours 4-7 in use), so the
+    expansion has something to show."""
+    while True:
+        data = gfx_tasks.encode_tile(synthetic_tile(rng, 3), 3)
+        if sum(1 for b in data[16:] if b) >= 3:
+            return data
 
 
 def _entry(code: str) -> str:
