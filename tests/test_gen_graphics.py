@@ -29,8 +29,9 @@ def _per_task(name: str, per_task: int = 3) -> dict[str, list[dict[str, Any]]]:
         kind = unit.key.split(":")[1]
         by_kind[kind].append(unit)
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for units in by_kind.values():
-        for unit in units[:: max(1, len(units) // per_task)][:per_task]:
+    for kind, units in by_kind.items():
+        take = 1 if kind.startswith("asm_") else per_task  # one ASM unit already holds 40 samples
+        for unit in units[:: max(1, len(units) // take)][:take]:
             result = gen.run(unit, seed=7)
             assert not result.rejects, result.rejects
             for sample in result.samples:
@@ -59,7 +60,7 @@ def test_every_task_checks_and_catches_an_edit(name: str) -> None:
     samples = _per_task(name)
     assert set(samples) == set(gen.tasks)
     for task, rows in samples.items():
-        for row in rows:
+        for row in rows[:3]:
             assert gen.check(row) == [], (task, gen.check(row))
             broken = json.loads(json.dumps(row))
             broken["messages"][-1]["content"] = _break(row["messages"][-1]["content"])

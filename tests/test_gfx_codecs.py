@@ -289,3 +289,36 @@ def test_sheet_streams_follow_the_pointer_tables() -> None:
     found = sheet_streams(b"\x00" * 0x200 + bytes(rom))  # with a copier header
     assert {s.sheet: s.output for s in found} == sheets
     assert found[0].address == 0x118000
+
+
+tiles_of = st.integers(1, 4).flatmap(
+    lambda bpp: st.tuples(
+        st.just(bpp),
+        st.lists(
+            st.lists(
+                st.lists(st.integers(0, (1 << bpp) - 1), min_size=8, max_size=8), min_size=8, max_size=8
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+    )
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(tiles_of, st.data())
+def test_png_and_text_round_trip(case: tuple[int, list[list[list[int]]]], data: st.DataObject) -> None:
+    bpp, tiles = case
+    bpp = {1: 2, 2: 3, 3: 4, 4: 8}[bpp]
+    colours = data.draw(
+        st.lists(st.integers(0, 0x7FFF), min_size=1 << min(bpp, 4), max_size=1 << min(bpp, 4))
+    )
+    top = max(c for t in tiles for row in t for c in row)
+    palette = colours + [0] * (top + 1 - len(colours))
+    buf = io.BytesIO()
+    tiles_to_image(tiles, palette, width=data.draw(st.integers(1, 4))).save(buf, format="PNG")
+    back, pal = image_to_tiles(Image.open(io.BytesIO(buf.getvalue())))
+    assert back[: len(tiles)] == tiles and pal[: top + 1] == palette[: top + 1]
+    raw = encode_tile(tiles[0], bpp)
+    assert parse_bytes(format_db(raw)) == raw
+    assert parse_pixels(format_pixels(tiles[0], bpp), bpp) == [tiles[0]]
