@@ -2,7 +2,7 @@
 (the bundled defaults, original by construction), or real files found in `--source` trees.
 
 Real material: `*.2bpp`, `*.3bpp`, `*.4bpp` by their names; `*.bin` files under a folder named
-like graphics (`gfx`, `graphics`, `Bosses`, `Sprites`) as 4bpp when their size is a whole number of
+like graphics (`gfx`, `graphics`, `Bosses`, `tiles`) as 4bpp when their size is a whole number of
 32-byte tiles; and every whole compressed stream (`triforce.gfx.prove.find_compressed`), whose
 output is a 3bpp sheet when it is 0x600 bytes. Files over 1 MiB are left alone.
 """
@@ -20,7 +20,7 @@ from triforce.gfx.sheets import SHEET_BYTES
 from triforce.gfx.tiles import TILE_BYTES, Pixels, decode_tiles, encode_tile
 
 MAX_FILE = 1 << 20
-_GFX_DIRS = {"gfx", "graphics", "bosses", "sprites", "tiles"}
+_GFX_DIRS = {"gfx", "graphics", "bosses", "tiles"}
 _SKIP = {".git", "node_modules", "__pycache__"}
 
 
