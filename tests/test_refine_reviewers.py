@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from test_refine_queue import _GOOD, _NO_CAP, Clock, _candidate
 from triforce.errors import InputError
 from triforce.refine import ReviewQueue
 from triforce.refine.agreement import cohen_kappa, krippendorff_alpha
 from triforce.refine.queue import _outcome
-
-from test_refine_queue import _GOOD, _NO_CAP, Clock, _candidate
 
 
 def _queue(tmp_path: Path, n: int = 3) -> tuple[ReviewQueue, Clock, list[str]]:
@@ -41,7 +40,7 @@ def test_tokens_are_stored_hashed_and_checked(tmp_path: Path) -> None:
 
 
 def test_two_reviewers_never_hold_the_same_item_and_leases_expire(tmp_path: Path) -> None:
-    q, clock, ids = _queue(tmp_path)
+    q, clock, _ids = _queue(tmp_path)
     a = q.lease_next("alice")
     b = q.lease_next("bob")
     assert a is not None and b is not None and a.id != b.id

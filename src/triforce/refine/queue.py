@@ -353,6 +353,12 @@ class ReviewQueue:
         row = self._db.execute("SELECT token_sha256 FROM reviewers WHERE name = ?", (name,)).fetchone()
         return row is not None and hmac.compare_digest(str(row[0]), _digest(token))
 
+    def fingerprint(self, name: str) -> str:
+        """A short fingerprint of the reviewer's current token ("" when unknown): sessions carry it,
+        so issuing a new token ends the old sessions."""
+        row = self._db.execute("SELECT token_sha256 FROM reviewers WHERE name = ?", (name,)).fetchone()
+        return "" if row is None else str(row[0])[:16]
+
     def reviews_per_item(self) -> int:
         row = self._db.execute("SELECT value FROM settings WHERE key = 'reviews_per_item'").fetchone()
         return int(row[0]) if row else 1
