@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from triforce.refine import ReviewQueue
+from triforce.refine.pairs import verify_pair
 from triforce.refine.web import create_app
 
 
@@ -44,10 +45,12 @@ def review_server(state: Path, lease_minutes: float = 15.0) -> Iterator[str]:
 
 
 def queue_with(state: Path, samples: list[object]) -> dict[str, str]:
-    """A queue in `state` holding these candidates (pending, auto-verified) and two reviewers;
+    """A queue in `state` holding these candidates (pending, with the verdict and assembled bytes the
+    refinement step would record) and two reviewers;
     returns {reviewer: token}."""
     state.mkdir(parents=True, exist_ok=True)
     with ReviewQueue(state / "queue.sqlite") as q:
         for s in samples:
-            q.add(s, {"passed": True, "code": "ok", "reason": "all 2 checks passed"}, iteration=1)  # type: ignore[arg-type]
+            proved, verdict = verify_pair(s)  # type: ignore[arg-type]
+            q.add(proved, verdict.model_dump(), iteration=1)
         return {name: q.add_reviewer(name) for name in ("alice", "bob")}
