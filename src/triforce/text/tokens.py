@@ -37,7 +37,7 @@ class TextSyntaxError(InputError):
         self.column = column
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     kind: TokenKind
     value: int  # character byte, command byte, or dictionary index
@@ -62,15 +62,23 @@ class Token:
 
 
 def char(code: int) -> Token:
-    return Token("char", code)
+    if 0 <= code < CHAR_LIMIT:
+        return _CHARS[code]
+    return Token("char", code)  # raises
 
 
 def cmd(code: int, arg: int | None = None) -> Token:
+    if arg is None and code in _CMDS:
+        return _CMDS[code]
     return Token("cmd", code, arg)
 
 
 def ref(index: int) -> Token:
     return Token("dict", index)
+
+
+_CHARS: tuple[Token, ...] = tuple(Token("char", c) for c in range(CHAR_LIMIT))
+_CMDS: dict[int, Token] = {c.code: Token("cmd", c.code) for c in COMMANDS if not c.has_arg}
 
 
 def _names() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
@@ -193,9 +201,10 @@ def parse(text: str) -> list[Token]:
             f"{ch!r} is not in the font" + (f"; use {hint}" if hint else ""),
             column,
         )
-    if out and out[-1] == cmd(END):
+    end = _CMDS[END]
+    if out and out[-1] is end:
         out.pop()
-    if cmd(END) in out:
+    if any(t is end for t in out):
         raise TextSyntaxError("[END] may only close the text")
     return out
 
