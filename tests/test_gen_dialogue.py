@@ -117,7 +117,10 @@ def test_a_usdasm_source_brings_the_dictionary_and_the_vanilla_messages(tmp_path
     rows = _run([*vanilla, units[0]])
     van = [r for r in rows if r["provenance"]["origin"] == "vanilla-disassembly"]
     assert {r["task"] for r in van} == {"dialogue.decode", "dialogue.encode"}
-    assert all(r["meta"]["dialogue"]["dictionary"] == DICTIONARY for r in rows)
+    coded = [r for r in rows if r["task"] in ("dialogue.encode", "dialogue.decode")]
+    assert all(r["meta"]["dialogue"]["dictionary"] == DICTIONARY for r in coded)
+    assert all(r["provenance"]["origin"] == "vanilla-disassembly" for r in coded)
+    assert all(r["meta"]["dialogue"]["dictionary"] is None for r in rows if r not in coded)
     enc = next(r for r in van if r["task"] == "dialogue.encode" and "Welcome" in r["messages"][1]["content"])
     assert "db $8C, $1C, $28, $26, $1E" in _answer(enc)  # [Wel]come: greedy with the game's dictionary
     for row in rows:

@@ -254,6 +254,14 @@ def test_rows_scrolling_and_pauses() -> None:
     assert layout.clean and layout.pauses == 2
 
 
+def test_text_after_a_key_press_continues_the_same_line() -> None:
+    layout = check_text("A" * 20 + "[K]" + "A" * 10)  # the pen does not move on [K]
+    assert len(layout.lines) == 1 and layout.lines[0].px == 180
+    assert [p.code for p in layout.problems] == ["overflow"]
+    # a line finished before a pause and scrolled out after it was read: no warning
+    assert check_text("one[2]two[3]three[K][V]four[V]five[V]six").clean
+
+
 def test_a_scroll_that_pushes_out_an_unread_line_is_a_warning() -> None:
     layout = check_text("This line goes first[V]and is gone[K]")
     assert [p.code for p in layout.problems] == ["scrolled-unread"]

@@ -217,8 +217,11 @@ class DialogueGenerator(DomainGenerator):
                 out.reject("nothing-to-fix", "the message has a single line", task)
                 continue
             user, answer, spec = made
-            spec["dictionary"] = _dict_spec(dictionary)
-            out.samples.append(self._sample(task, user, answer, spec, prov, group))
+            uses_dictionary = dictionary is not None and task in ("dialogue.encode", "dialogue.decode")
+            spec["dictionary"] = _dict_spec(dictionary) if uses_dictionary else None
+            # bytes made with the game's dictionary are derived from the disassembly
+            origin = prov.model_copy(update={"origin": "vanilla-disassembly"}) if uses_dictionary else prov
+            out.samples.append(self._sample(task, user, answer, spec, origin, group))
         return out
 
     def _make(

@@ -3,7 +3,7 @@
 The box (usdasm `bank_0E.asm`, `RenderText_*`): three rows of 21 tiles = 168 px; `[1]`-`[3]`
 move the pen to the start of a row; `[V]` scrolls the whole box up one row (the top row's text
 is gone) and continues at the start of the bottom row; `[K]` waits for a key, `[WT:..]` for a
-timer; a choice command waits for the player's pick and closes the message; each character
+timer, and the pen stays put (text after them continues the same line); a choice command waits for the player's pick and closes the message; each character
 advances the pen by its width in the VWF table.
 
 Problems found (`Problem.code`):
@@ -141,6 +141,7 @@ class _Open:
     px: int = 0
     fixed_px: int = 0
     ink: int = 0  # px up to the end of its last non-space glyph
+    ink_pause: int = -1  # the pause count when it last got ink
     names: int = 0
     numbers: int = 0
     tokens: list[Token] = field(default_factory=list)
@@ -159,7 +160,7 @@ def check(
     rows: list[tuple[int, int] | None] = [None] * ROWS  # (line index, ink px) shown on each row
     row = 0
     pause = 0
-    since_pause: set[int] = set()  # lines written since the last pause
+    inked_at: dict[int, int] = {}  # line index -> pause count when it last got ink
     cur: _Open | None = None
 
     def close() -> None:
@@ -205,7 +206,7 @@ def check(
             ink = shown[1]
         rows[cur.row] = (line.index, ink)
         if cur.ink:
-            since_pause.add(line.index)
+            inked_at[line.index] = cur.ink_pause
         cur = None
 
     def pen(i: int) -> _Open:
@@ -218,7 +219,6 @@ def check(
         nonlocal pause
         pause += 1
         out.pauses += 1
-        since_pause.clear()
 
     for i, tok in enumerate(tokens):
         if tok.kind == "char":
@@ -234,6 +234,7 @@ def check(
             line.fixed_px += w
             if tok.value != SPACE:
                 line.ink = line.px
+                line.ink_pause = pause
             continue
         code = tok.value
         kind = BY_CODE[code].kind
@@ -242,12 +243,14 @@ def check(
             line.tokens.append(tok)
             line.px += rules.name_px
             line.ink = line.px
+            line.ink_pause = pause
             line.names += 1
         elif kind == "number":
             line = pen(i)
             line.tokens.append(tok)
             line.px += rules.number_px
             line.ink = line.px
+            line.ink_pause = pause
             line.numbers += 1
         elif kind == "line":
             close()
@@ -255,7 +258,7 @@ def check(
         elif kind == "scroll":
             close()
             gone = rows[0]
-            if gone is not None and gone[0] in since_pause:
+            if gone is not None and inked_at.get(gone[0]) == pause:
                 out.problems.append(
                     Problem(
                         "scrolled-unread",
@@ -267,8 +270,7 @@ def check(
             rows = [*rows[1:], None]
             row = ROWS - 1
         elif kind == "wait-key" or code == 0x78:
-            close()
-            do_pause()
+            do_pause()  # the pen stays where it is: text after [K] continues the same line
         elif kind == "choice":
             close()
             _check_choice(code, i, tokens, rows, out)
