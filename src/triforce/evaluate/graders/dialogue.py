@@ -65,8 +65,8 @@ def grade_dialogue(spec: DialogueSpec, answer: str, ctx: GradeContext) -> Verdic
         data = extract_bytes(answer)
         if data is None:
             return Verdict.fail("no-code", "no `db $hh, ...` lines in the answer")
-        want = to_bytes(compress(parse(spec.message or ""), dictionary, spec.mode))
-        problems = [] if data == want else [_byte_diff(data, want)]
+        expected = to_bytes(compress(parse(spec.message or ""), dictionary, spec.mode))
+        problems = [] if data == expected else [_byte_diff(data, expected)]
         return Verdict.from_checks([_check("bytes", problems, "wrong-content")], "wrong-content")
     message = extract_message(answer)
     if message is None:
@@ -157,7 +157,7 @@ def mutants(reference: str, spec: DialogueSpec) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if spec.task == "encode":
         data = extract_bytes(reference) or b""
-        for name, bad in (
+        for name, wrong in (
             (
                 "byte-off-by-one",
                 bytes([*data[:1], (data[1] + 1) & 0xFF, *data[2:]]) if len(data) > 1 else b"",
@@ -166,9 +166,10 @@ def mutants(reference: str, spec: DialogueSpec) -> list[tuple[str, str]]:
             ("drop-byte", data[:1] + data[2:]),
             ("swap-bytes", data[1:2] + data[:1] + data[2:] if len(data) > 2 and data[0] != data[1] else b""),
         ):
-            if bad and bad != data:
+            if wrong and wrong != data:
                 lines = "\n".join(
-                    "db " + ", ".join(f"${b:02X}" for b in bad[i : i + 16]) for i in range(0, len(bad), 16)
+                    "db " + ", ".join(f"${b:02X}" for b in wrong[i : i + 16])
+                    for i in range(0, len(wrong), 16)
                 )
                 out.append((name, f"```asm\n{lines}\n```"))
         return out
