@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triforce.errors import InputError
+from triforce.text._files import read_text_bounded
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -67,13 +68,7 @@ def read_listing(path: Path) -> Listing:
     """Data lines and labels of one file. A label's address is that of the first data or code
     line after it (usdasm puts `#_addr:` on every line)."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: {size} bytes, more than the {MAX_FILE_BYTES} a listing may have")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text_bounded(path, MAX_FILE_BYTES, "listing", errors="replace")
     listing = Listing(path)
     scope = ""
     pending: list[str] = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from triforce.errors import InputError
+from triforce.text._files import read_text_bounded
 
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024
 EXPANDED_BASE = 0x18D  # the first message id after the 397 vanilla ones
@@ -48,14 +49,7 @@ class AsmMessage:
 
 
 def _read(path: Path) -> str:
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    if size > MAX_BUNDLE_BYTES:
-        raise InputError(f"{path}: {size} bytes, more than the {MAX_BUNDLE_BYTES} a message file may have")
-    return path.read_text(encoding="utf-8", errors="strict")
+    return read_text_bounded(path, MAX_BUNDLE_BYTES, "message file")
 
 
 def read_bundle(path: Path) -> list[BundleMessage]:
@@ -65,8 +59,6 @@ def read_bundle(path: Path) -> list[BundleMessage]:
         data = json.loads(_read(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text") from exc
     if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
         raise InputError(f"{path}: field 'format' must be {BUNDLE_FORMAT!r}")
     if data.get("version", 1) != 1:

@@ -78,12 +78,10 @@ def load_dictionary(path: Path) -> Dictionary:
         from triforce.text.usdasm import read_dictionary
 
         return read_dictionary(path)
+    from triforce.text._files import read_text_bounded
+
     try:
-        if path.stat().st_size > MAX_DICTIONARY_FILE:
-            raise InputError(f"{path}: larger than {MAX_DICTIONARY_FILE} bytes")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+        data = yaml.safe_load(read_text_bounded(path, MAX_DICTIONARY_FILE, "dictionary"))
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not YAML/JSON: {exc}") from exc
     if isinstance(data, dict):

@@ -238,20 +238,14 @@ def check(
             continue
         code = tok.value
         kind = BY_CODE[code].kind
-        if kind == "name":
+        if kind in ("name", "number"):  # drawn from a budget: the name's 6 letters, one digit
             line = pen(i)
             line.tokens.append(tok)
-            line.px += rules.name_px
+            line.px += rules.name_px if kind == "name" else rules.number_px
             line.ink = line.px
             line.ink_pause = pause
-            line.names += 1
-        elif kind == "number":
-            line = pen(i)
-            line.tokens.append(tok)
-            line.px += rules.number_px
-            line.ink = line.px
-            line.ink_pause = pause
-            line.numbers += 1
+            line.names += kind == "name"
+            line.numbers += kind == "number"
         elif kind == "line":
             close()
             row = LINE_ROW[code]

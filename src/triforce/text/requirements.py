@@ -32,6 +32,14 @@ def normal_words(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_NOT_WORD = re.compile(r"[^a-z0-9\[\]' ]")
+
+
+def _comparable(text: str) -> str:
+    """Lowercase words without punctuation, for finding a fact in a message."""
+    return normal_words(_NOT_WORD.sub(" ", text.lower()))
+
+
 def verify(message: str, req: Requirements, dictionary: Dictionary | None = None) -> list[str]:
     """Problems with `message` (readable syntax) under `req`."""
     try:
@@ -56,10 +64,9 @@ def verify(message: str, req: Requirements, dictionary: Dictionary | None = None
             problems += check_voice(message, profile)
             if len(layout.lines) > profile.max_lines:
                 problems.append(f"{len(layout.lines)} lines; {profile.name} says at most {profile.max_lines}")
-    low = f" {normal_words(re.sub(r'[^A-Za-z0-9\[\]\' ]', ' ', text.lower()))} "
+    low = f" {_comparable(text)} "
     for fact in req.facts:
-        needle = normal_words(re.sub(r"[^A-Za-z0-9\[\]' ]", " ", fact.lower()))
-        if f" {needle} " not in low:
+        if f" {_comparable(fact)} " not in low:
             problems.append(f"does not mention {fact!r}")
     if req.words is not None and normal_words(text) != normal_words(req.words):
         problems.append("the words differ from the text it had to keep")
