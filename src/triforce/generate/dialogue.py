@@ -47,7 +47,7 @@ from triforce.text import (
     parse,
     to_bytes,
 )
-from triforce.text.bundle import read_bundle
+from triforce.text.bundle import BundleMessage, read_bundle
 from triforce.text.extract import extract_bytes, extract_message
 from triforce.text.requirements import Requirements, verify
 from triforce.text.voice import markers_used, plain, voices
@@ -363,7 +363,7 @@ class DialogueGenerator(DomainGenerator):
     def _hack_unit(self, unit: Unit) -> UnitResult:
         p = unit.payload
         dictionary = _dictionary(p.get("dict"))
-        m = read_bundle(Path(p["file"]))[p["position"]]
+        m = _bundle(p["file"])[p["position"]]
         out = UnitResult(candidates=1)
         try:
             tokens = parse(m.text)
@@ -496,6 +496,11 @@ def _dictionary(root: str | None) -> Dictionary | None:
     from triforce.text.usdasm import read_dictionary
 
     return read_dictionary(Path(root))
+
+
+@cache
+def _bundle(path: str) -> list[BundleMessage]:
+    return read_bundle(Path(path))
 
 
 @cache

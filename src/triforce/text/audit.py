@@ -80,7 +80,7 @@ def audit_file(
             audit.error = str(exc)
             out.append(audit)
             continue
-        if end != len(a.data) and a.data[end:] != b"\xff":
+        if end != len(a.data) and set(a.data[end:]) - {0x80, 0xFF}:  # bank switch / end of text / padding
             audit.error = f"{len(a.data) - end} byte(s) after the end of the message"
         _lay_out(audit, tokens, dictionary, rules)
         out.append(audit)

@@ -85,7 +85,7 @@ def read_bundle(path: Path) -> list[BundleMessage]:
 
 
 _LABEL = re.compile(r"^\s*Message_([0-9A-Fa-f]{3,4}):\s*(?:;.*)?$")
-_DB = re.compile(r"^\s*db\s+([^;]*)")
+_DB = re.compile(r"^\s*(?:#_[0-9A-Fa-f]{6}:\s*)?db\s+([^;]*)")  # usdasm puts `#_1C8000:` first
 
 
 def read_message_asm(path: Path) -> list[AsmMessage]:
