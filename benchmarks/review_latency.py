@@ -23,11 +23,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from review_web_support import queue_with, review_server  # noqa: E402
-from test_refine_queue import _GOOD, _candidate  # noqa: E402
-
-from triforce.refine import ReviewQueue  # noqa: E402
-from triforce.refine.queue import verify_correction  # noqa: E402
+from review_web_support import queue_with, review_server
+from test_refine_queue import _GOOD, _candidate
+from triforce.refine import ReviewQueue
+from triforce.refine.queue import verify_correction
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -12,10 +12,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from review_web_support import queue_with, review_server  # noqa: E402
-from test_refine_queue import _NO_CAP, _candidate  # noqa: E402
-
-from triforce.refine import ReviewQueue  # noqa: E402
+from review_web_support import queue_with, review_server
+from test_refine_queue import _NO_CAP, _candidate
+from triforce.refine import ReviewQueue
 
 
 def main() -> None:
