@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from triforce.evaluate.graders import mutator
 from triforce.evaluate.suite import SuiteItem
 
 _SWAPS = {
@@ -311,27 +310,26 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
 
 
 def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityReport:
-    """Grade every mutant (or the first `per_item` of each, spread over operators) of ASM items."""
+    """Grade every mutant (or the first `per_item` of each, spread over operators) of ASM items,
+    and of items whose grader module offers `mutants` (e.g. dialogue)."""
     from triforce.evaluate.graders.asm import AsmSpec, grade_assembled, source_for
     from triforce.snes.asar import assemble_batch
 
     report = SensitivityReport()
     chosen: list[tuple[SuiteItem, AsmSpec, Mutant]] = []
-    data_kills: set[str] = set()
+    killed_items: set[str] = set()
+    others = [item for item in items if not isinstance(item.spec(), AsmSpec)]
+    _measure_by_grader(others, per_item, report, killed_items)
     for item in items:
         spec = item.spec()
         if not isinstance(spec, AsmSpec):
-            if _measure_data(item, spec, report, per_item):
-                data_kills.add(item.id)
             continue
         report.items += 1
         muts = mutants_of(item.id, item.reference)
         if per_item is not None:
             muts = _spread(muts, per_item)
         chosen += [(item, spec, m) for m in muts]
-    sources = [source_for(spec, m.source) for _, spec, m in chosen]
-    results = assemble_batch(sources, org=0x008000, stubs=True) if sources else []
-    killed_items: set[str] = set()
+    results = assemble_batch([source_for(spec, m.source) for _, spec, m in chosen], org=0x008000, stubs=True)
     for (item, spec, mutant), result in zip(chosen, results, strict=True):
         report.mutants += 1
         stats = report.by_operator.setdefault(mutant.operator, [0, 0])
@@ -354,42 +352,46 @@ def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityR
             report.rejected += 1
             stats[0] += 1
             killed_items.add(item.id)
-    data_items = {i.id for i in items if not isinstance(i.spec(), AsmSpec) and mutator(i.grading["kind"])}
-    report.items_without_kill = sorted(
-        ({i.id for i, _, _ in chosen} - killed_items) | (data_items - data_kills)
-    )
+    measured = {i.id for i, _, _ in chosen} | {i.id for i in others if _grader_mutants(i) is not None}
+    report.items_without_kill = sorted(measured - killed_items)
     return report
 
 
-def _measure_data(item: SuiteItem, spec: Any, report: SensitivityReport, per_item: int | None) -> bool:
-    """Grade the wrong answers a data grader makes (graphics, compression, ...); True when at
-    least one was rejected. Changes the codec shows to be harmless count as equivalent."""
+def _grader_mutants(item: SuiteItem) -> Any:
+    """The `mutants(reference, spec)` function of the item's grader module, when it has one."""
+    from importlib import import_module
+
+    from triforce.evaluate.graders import _graders
+
+    module = _graders()[item.grading["kind"]][0]
+    return getattr(import_module(module), "mutants", None)
+
+
+def _measure_by_grader(
+    items: list[SuiteItem], per_item: int | None, report: SensitivityReport, killed: set[str]
+) -> None:
+    """Items of other graders: the grader module's own `mutants` (typical wrong answers in its
+    domain, each wrong by construction), graded like model answers."""
     from triforce.evaluate.graders import grade
 
-    make = mutator(item.grading["kind"])
-    if make is None:
-        return False
-    report.items += 1
-    made = make(spec, item.reference)
-    if per_item is not None:
-        made = made[:per_item]
-    killed = False
-    for operator, description, answer, wrong in made:
-        report.mutants += 1
-        stats = report.by_operator.setdefault(operator, [0, 0])
-        stats[1] += 1
-        if not wrong:
-            report.equivalent += 1
-            stats[1] -= 1
+    for item in items:
+        make = _grader_mutants(item)
+        if make is None:
             continue
-        report.assembled += 1
-        if grade(item.grading, answer).passed:
-            report.survivors.append(Mutant(item.id, operator, 0, description, answer))
-        else:
-            report.rejected += 1
-            stats[0] += 1
-            killed = True
-    return killed
+        report.items += 1
+        muts = [Mutant(item.id, op, 0, op, answer) for op, answer in make(item.reference, item.spec())]
+        if per_item is not None:
+            muts = _spread(muts, per_item)
+        for mutant in muts:
+            report.mutants += 1
+            stats = report.by_operator.setdefault(mutant.operator, [0, 0])
+            stats[1] += 1
+            if grade(item.grading, mutant.source).passed:
+                report.survivors.append(mutant)
+            else:
+                report.rejected += 1
+                stats[0] += 1
+                killed.add(item.id)
 
 
 def _spread(mutants: list[Mutant], limit: int) -> list[Mutant]:

@@ -57,15 +57,6 @@ def spec_model(kind: str) -> type[BaseModel]:
     return model
 
 
-def mutator(kind: str) -> Callable[[BaseModel, str], list[tuple[str, str, str, bool]]] | None:
-    """The kind's wrong-answer maker for `triforce eval sensitivity`, when its module has one:
-    `mutants(spec, reference) -> [(operator, description, answer, wrong)]` (`wrong` False marks a
-    change that leaves the answer right, which is not counted)."""
-    module, _, _ = _graders()[kind]
-    fn = getattr(import_module(module), "mutants", None)
-    return fn if callable(fn) else None
-
-
 def grade(grading: dict[str, Any], answer: str, ctx: GradeContext | None = None) -> Verdict:
     """Grade one answer against one item's grading spec."""
     module, spec_name, fn_name = _graders()[grading["kind"]]

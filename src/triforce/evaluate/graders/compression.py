@@ -175,9 +175,14 @@ def grade_header(spec: HeaderSpec, answer: str, ctx: GradeContext) -> Verdict:
     return _graded(body)
 
 
-def mutants(spec: BaseModel, reference: str) -> list[tuple[str, str, str, bool]]:
-    """(operator, description, wrong answer, wrong) for a compression item; `wrong` is what the
-    codec says (a changed stream that still decompresses to the data within the size is right)."""
+def mutants(reference: str, spec: BaseModel) -> list[tuple[str, str]]:
+    """(operator, wrong answer) for `triforce eval sensitivity`, keeping only the changes the codec
+    shows to be wrong (a changed stream that still decompresses to the data within the size is a
+    right answer, not a mutant)."""
+    return [(op, answer) for op, _, answer, wrong in _candidates(spec, reference) if wrong]
+
+
+def _candidates(spec: BaseModel, reference: str) -> list[tuple[str, str, str, bool]]:
     out: list[tuple[str, str, str, bool]] = []
     if isinstance(spec, DecompressSpec | CompressSpec):
         data = answer_bytes(reference)

@@ -14,8 +14,8 @@ Kinds (the item's `grading`):
 - `gfx-oam`: compose (JSON low bytes, high bits, high-table byte and shift) or explain (JSON
   fields) one OAM entry.
 
-Every grader also offers `mutants(spec, reference)` for `triforce eval sensitivity`: typical
-wrong answers made from the reference, each marked wrong or not by the codec itself.
+The module's `mutants(reference, spec)` gives `triforce eval sensitivity` typical wrong answers
+made from the reference, each shown to be wrong by the codec itself.
 """
 
 from __future__ import annotations
@@ -487,9 +487,15 @@ def json_mutants(ref: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-def mutants(spec: BaseModel, reference: str) -> list[tuple[str, str, str, bool]]:
-    """(operator, description, wrong answer, wrong) for a graphics item; `wrong` is decided by
-    the codec (False: the change does not alter what the answer means)."""
+def mutants(reference: str, spec: BaseModel) -> list[tuple[str, str]]:
+    """(operator, wrong answer) for `triforce eval sensitivity`: typical mistakes made from the
+    reference, keeping only those the codec shows to be wrong (a change that leaves the answer
+    meaning the same, like swapping two equal channels, is not a wrong answer)."""
+    return [(op, answer) for op, _, answer, wrong in _candidates(spec, reference) if wrong]
+
+
+def _candidates(spec: BaseModel, reference: str) -> list[tuple[str, str, str, bool]]:
+    """(operator, description, changed answer, wrong) for a graphics item."""
     out: list[tuple[str, str, str, bool]] = []
     if isinstance(spec, TileSpec | ExpandSpec):
         data = answer_bytes(reference)
