@@ -23,6 +23,7 @@ from eval_suites import (  # noqa: E402,F401
     asm_slots,
     asm_system,
     dialogue_suite,
+    graphics_suites,
     other_suites,
 )
 from eval_suites._dsl import ITEMS, to_record  # noqa: E402
@@ -46,6 +47,8 @@ def main() -> None:
     asm_extra.apply()
     _write("asm", [to_record(it) for it in ITEMS], out)
     for name, records in {**other_suites.SUITES, **dialogue_suite.SUITES}.items():
+        _write(name, records, out)
+    for name, records in graphics_suites.SUITES.items():
         _write(name, records, out)
 
 
