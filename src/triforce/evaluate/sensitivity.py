@@ -310,23 +310,31 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
 
 
 def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityReport:
-    """Grade every mutant (or the first `per_item` of each, spread over operators) of ASM items."""
+    """Grade every mutant (or the first `per_item` of each, spread over operators) of each item:
+    ASM items by the operators above, other items by their grader's own `mutants`."""
     from triforce.evaluate.graders.asm import AsmSpec, grade_assembled, source_for
     from triforce.snes.asar import assemble_batch
 
     report = SensitivityReport()
     chosen: list[tuple[SuiteItem, AsmSpec, Mutant]] = []
+    killed_items: set[str] = set()
+    others: list[str] = []
     for item in items:
         spec = item.spec()
         if not isinstance(spec, AsmSpec):
+            if _measure_text(item, per_item, report, killed_items):
+                others.append(item.id)
             continue
         report.items += 1
         muts = mutants_of(item.id, item.reference)
         if per_item is not None:
             muts = _spread(muts, per_item)
         chosen += [(item, spec, m) for m in muts]
-    results = assemble_batch([source_for(spec, m.source) for _, spec, m in chosen], org=0x008000, stubs=True)
-    killed_items: set[str] = set()
+    results = (
+        assemble_batch([source_for(spec, m.source) for _, spec, m in chosen], org=0x008000, stubs=True)
+        if chosen
+        else []
+    )
     for (item, spec, mutant), result in zip(chosen, results, strict=True):
         report.mutants += 1
         stats = report.by_operator.setdefault(mutant.operator, [0, 0])
@@ -349,8 +357,34 @@ def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityR
             report.rejected += 1
             stats[0] += 1
             killed_items.add(item.id)
-    report.items_without_kill = sorted({i.id for i, _, _ in chosen} - killed_items)
+    report.items_without_kill = sorted(({i.id for i, _, _ in chosen} | set(others)) - killed_items)
     return report
+
+
+def _measure_text(item: SuiteItem, per_item: int | None, report: SensitivityReport, killed: set[str]) -> bool:
+    """Grade the mutants a non-ASM grader makes of its item's reference (`mutants(spec,
+    reference)` in the grader's module: wrong facts, softlocks, flipped verdicts...). False
+    when the grader makes none."""
+    from triforce.evaluate.graders import grade, grader_module
+
+    make = getattr(grader_module(item.grading["kind"]), "mutants", None)
+    if make is None:
+        return False
+    muts = [Mutant(item.id, op, 0, what, text) for op, what, text in make(item.spec(), item.reference)]
+    if per_item is not None:
+        muts = _spread(muts, per_item)
+    report.items += 1
+    for mutant in muts:
+        report.mutants += 1
+        stats = report.by_operator.setdefault(mutant.operator, [0, 0])
+        stats[1] += 1
+        if grade(item.grading, mutant.source).passed:
+            report.survivors.append(mutant)
+        else:
+            report.rejected += 1
+            stats[0] += 1
+            killed.add(item.id)
+    return True
 
 
 def _spread(mutants: list[Mutant], limit: int) -> list[Mutant]:

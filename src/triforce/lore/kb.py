@@ -35,6 +35,7 @@ class KnowledgeBase:
         self._names: dict[str, list[str]] = defaultdict(list)
         self._forward: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
         self._backward: dict[tuple[str, str, Value], list[Record]] = defaultdict(list)
+        self._relations_of: dict[str, set[str]] = defaultdict(set)  # subject -> relations stated
         self._seen: set[tuple[str, str, str, Value]] = set()
         for entity in list(self.entities.values()):
             self._index_entity(entity)
@@ -68,6 +69,7 @@ class KnowledgeBase:
         self.records.append(record)
         self._forward[(record.scope, record.subject, record.relation)].append(record)
         self._backward[(record.scope, record.relation, record.object)].append(record)
+        self._relations_of[record.subject].add(record.relation)
         return True
 
     def scope_chain(self, scope: str) -> list[str]:
@@ -107,6 +109,13 @@ class KnowledgeBase:
             if found:
                 return list(found)
         return []
+
+    def about(self, subject: str, scope: str = VANILLA) -> list[Record]:
+        """Every record visible in the scope whose subject this is (all relations)."""
+        out: list[Record] = []
+        for rel in sorted(self._relations_of.get(subject, ())):
+            out += self.facts(subject, rel, scope)
+        return out
 
     def facts_about(self, obj: Value, rel: str, scope: str = VANILLA) -> list[Record]:
         """Records (*, rel, obj) visible in the scope (each subject's nearest statement)."""

@@ -27,7 +27,6 @@ class Relation:
     closed: bool = False
     say: str = ""
     ask: str = ""
-    ask_inverse: str = ""
 
     @property
     def literal(self) -> str | None:
@@ -55,7 +54,6 @@ def _relation(name: str, spec: Any) -> Relation:
         closed=bool(spec.get("closed", False)),
         say=str(spec.get("say", "")),
         ask=str(spec.get("ask", "")),
-        ask_inverse=str(spec.get("ask_inverse", "")),
     )
 
 
