@@ -111,11 +111,12 @@ class LoreGenerator(DomainGenerator):
             return [f"unknown entity {entity!r}"]
         user = next((m["content"] for m in sample["messages"] if m["role"] == "user"), "")
         text = sample["messages"][-1]["content"]
-        if sample.get("task") == "lore.qa":
-            if question(kb, entity, rel) not in user:
-                return [f"the question is not the KB's question about {entity}/{rel}"]
-            if not answers(kb, text, entity, rel):
-                return [f"no claim answers {entity}/{rel}"]
-        return recheck_claims(
-            kb, text, context=[entity], min_claims=2 if sample.get("task") == "lore.explain" else 1
-        )
+        explain = sample.get("task") == "lore.explain"
+        problems = recheck_claims(kb, text, context=[entity], min_claims=2 if explain else 1)
+        if problems or explain:
+            return problems
+        if question(kb, entity, rel) not in user:
+            return [f"the question is not the KB's question about {entity}/{rel}"]
+        if not answers(kb, text, entity, rel):
+            return [f"no claim answers {entity}/{rel}"]
+        return []

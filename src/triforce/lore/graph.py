@@ -120,13 +120,33 @@ def order_graph(kb: KnowledgeBase, scope: str = VANILLA, implied: bool = True) -
 
 
 def map_graph(kb: KnowledgeBase, scope: str = VANILLA) -> dict[str, set[str]]:
-    """Undirected overworld graph: region borders and "is part of" links."""
+    """Undirected overworld graph: region borders and "is part of" links (computed once per KB state)."""
+    graph: dict[str, set[str]] = kb.memo(("map", scope), lambda: _map_graph(kb, scope))
+    return graph
+
+
+def _map_graph(kb: KnowledgeBase, scope: str) -> dict[str, set[str]]:
     adj: dict[str, set[str]] = defaultdict(set)
     for r in kb.visible(scope):
         if r.relation in ("adjacent_to", "part_of", "contains") and isinstance(r.object, str):
             adj[r.subject].add(r.object)
             adj[r.object].add(r.subject)
     return adj
+
+
+def distances(adj: dict[str, set[str]], a: str) -> dict[str, int]:
+    """Fewest region borders from a to every place the map connects to it."""
+    out = {a: 0}
+    frontier = [a]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for n in adj.get(node, ()):
+                if n not in out:
+                    out[n] = out[node] + 1
+                    nxt.append(n)
+        frontier = nxt
+    return out
 
 
 def distance(adj: dict[str, set[str]], a: str, b: str) -> int | None:

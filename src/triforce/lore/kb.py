@@ -8,7 +8,7 @@ overrides where it is found without touching the rest of the game.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -36,6 +36,7 @@ class KnowledgeBase:
         self._forward: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
         self._backward: dict[tuple[str, str, Value], list[Record]] = defaultdict(list)
         self._relations_of: dict[str, set[str]] = defaultdict(set)  # subject -> relations stated
+        self._memo: dict[Any, Any] = {}  # derived views (memory map, graphs); cleared on every change
         self._seen: set[tuple[str, str, str, Value]] = set()
         for entity in list(self.entities.values()):
             self._index_entity(entity)
@@ -58,6 +59,7 @@ class KnowledgeBase:
             return have
         self.entities[entity.id] = entity
         self._index_entity(entity)
+        self._memo.clear()
         return entity
 
     def add(self, record: Record) -> bool:
@@ -70,7 +72,14 @@ class KnowledgeBase:
         self._forward[(record.scope, record.subject, record.relation)].append(record)
         self._backward[(record.scope, record.relation, record.object)].append(record)
         self._relations_of[record.subject].add(record.relation)
+        self._memo.clear()
         return True
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A derived view of the KB, computed once until the KB changes."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def scope_chain(self, scope: str) -> list[str]:
         chain = [scope]

@@ -46,6 +46,11 @@ class Use:
 def uses(kb: KnowledgeBase, scope: str = VANILLA, include_unused: bool = False) -> list[Use]:
     """Every memory user visible in the scope. In a hack's scope, the vanilla game's users are
     kept too: a new flag must avoid both."""
+    found: list[Use] = kb.memo(("uses", scope, include_unused), lambda: _uses(kb, scope, include_unused))
+    return list(found)
+
+
+def _uses(kb: KnowledgeBase, scope: str, include_unused: bool) -> list[Use]:
     out: list[Use] = []
     for s in kb.scope_chain(scope):
         for ent in kb.entities.values():
@@ -100,5 +105,5 @@ def free_bytes(
     kb: KnowledgeBase, scope: str = VANILLA, start: int = SAVE_START, end: int = SAVE_END
 ) -> list[int]:
     """Save-area bytes no user of the scope (or of the vanilla game) touches."""
-    taken = uses(kb, scope)
+    taken = [u for u in uses(kb, scope) if u.address <= end and u.end > start]
     return [a for a in range(start, end + 1) if not any(u.overlaps(a) for u in taken)]

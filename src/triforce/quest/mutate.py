@@ -38,15 +38,23 @@ def _dependency(quest: Quest) -> tuple[int, int, str] | None:
 def mutate_quest(
     quest: Quest, rules: QuestRules | None = None, kb: KnowledgeBase | None = None
 ) -> list[tuple[str, str, str]]:
+    """Every mutant as (operator, description, answer text)."""
+    return [(op, what, answer_text(q)) for op, what, q in mutant_quests(quest, rules, kb)]
+
+
+def mutant_quests(
+    quest: Quest, rules: QuestRules | None = None, kb: KnowledgeBase | None = None
+) -> list[tuple[str, str, Quest]]:
+    """Every mutant as (operator, description, broken quest)."""
     rules = rules or QuestRules()
     kb = kb or vanilla()
     scope = rules.scope or VANILLA
-    out: list[tuple[str, str, str]] = []
+    out: list[tuple[str, str, Quest]] = []
 
     def emit(op: str, what: str, change: Callable[[Quest], None]) -> None:
-        q = quest.model_copy(deep=True)
+        q = Quest.model_validate(quest.model_dump())  # a deep copy, faster than copy.deepcopy
         change(q)
-        out.append((op, what, answer_text(q)))
+        out.append((op, what, q))
 
     dep = _dependency(quest)
     if dep is not None:
