@@ -37,7 +37,9 @@ def test_lore_samples_reprove_and_edits_fail() -> None:
     samples = _samples("lore")
     assert {s["task"] for s in samples} == {"lore.qa", "lore.explain"}
     assert all(gen.check(s) == [] for s in samples)
-    boss = next(s for s in samples if s["meta"]["relation"] == "boss_of" and "Agahnim" in s["messages"][-1]["content"])
+    boss = next(
+        s for s in samples if s["meta"]["relation"] == "boss_of" and "Agahnim" in s["messages"][-1]["content"]
+    )
     wrong = _edit(boss, '"o": "Hyrule Castle Tower"', '"o": "Eastern Palace"')
     assert any("contradicted" in p for p in gen.check(wrong))
     # The prose must say what the claims say: a claim the prose never names is refused.
@@ -53,7 +55,10 @@ def test_lore_samples_reprove_and_edits_fail() -> None:
 def test_canon_samples_name_the_deciding_record() -> None:
     gen = load_generator("canon")
     samples = _samples("canon", 60)
-    statuses = Counter(json.loads(s["messages"][-1]["content"].split("```verdict\n")[1].split("\n```")[0])["status"] for s in samples)
+    statuses = Counter(
+        json.loads(s["messages"][-1]["content"].split("```verdict\n")[1].split("\n```")[0])["status"]
+        for s in samples
+    )
     assert statuses["supported"] and statuses["contradicted"]
     assert all(gen.check(s) == [] for s in samples)
     wrong = next(s for s in samples if '"status": "contradicted"' in s["messages"][-1]["content"])
@@ -85,7 +90,9 @@ def test_quest_samples_pass_the_quest_model_and_edits_fail() -> None:
     assert tasks["quest.review"] == 24 and sum(v for k, v in tasks.items() if k != "quest.review") == 24
     assert all(gen.check(s) == [] for s in samples)
     design = next(s for s in samples if s["task"] == "quest.fetch")
-    pacing = next(line for line in design["messages"][-1]["content"].splitlines() if line.startswith("Pacing:"))
+    pacing = next(
+        line for line in design["messages"][-1]["content"].splitlines() if line.startswith("Pacing:")
+    )
     lied = _edit(design, pacing, pacing.replace("gating depth", "gating depth 9 ~"))
     assert any("pacing line" in p for p in gen.check(lied))
     quest = json.loads(design["messages"][-1]["content"].split("```json\n")[1].split("\n```")[0])
@@ -101,7 +108,9 @@ def test_quest_samples_pass_the_quest_model_and_edits_fail() -> None:
 
 def test_default_build_yields_verified_lore_canon_quest(tmp_path: Path) -> None:
     corpus = load_routines([], required=False)
-    report = run_build(corpus, tmp_path, BuildOptions(generators=["lore", "canon", "quest"], workers=1, limit_per_type=30))
+    report = run_build(
+        corpus, tmp_path, BuildOptions(generators=["lore", "canon", "quest"], workers=1, limit_per_type=30)
+    )
     per = report["per_generator"]
     assert all(per[g]["kept"] == 30 and not per[g]["rejected"] for g in ("lore", "canon", "quest"))
     rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]

@@ -85,7 +85,7 @@ def _hack(extra: str) -> list[str]:
 
 def test_planted_contradictions_are_found() -> None:
     assert _hack("") == []
-    functional = _hack('      - [t_d1, boss, moldorm]\n      - [t_d1, boss, trinexx]\n')
+    functional = _hack("      - [t_d1, boss, moldorm]\n      - [t_d1, boss, trinexx]\n")
     assert any(p.startswith("functional: Test Grotto has more than one boss") for p in functional)
     pendant = _hack("      - [t_d1, prize, pendant_of_courage]\n")  # Eastern Palace holds it already
     assert any("Pendant of Courage has more than one prize_of" in p for p in pendant)
@@ -93,7 +93,9 @@ def test_planted_contradictions_are_found() -> None:
     assert any(p.startswith("cycle: the event graph loops") for p in cycle)
     itself = _hack("      - [t_d2, requires, t_key]\n")
     assert any(p.startswith("order: Test Palace requires the Glow Key, found inside it") for p in itself)
-    assert any(p.startswith("obtainable: Test Palace can never be reached") and "(itself)" in p for p in itself)
+    assert any(
+        p.startswith("obtainable: Test Palace can never be reached") and "(itself)" in p for p in itself
+    )
     late = _hack("      - [t_d1, requires, t_key]\n      - [t_d1, before, t_d2]\n")
     assert any("Test Grotto requires the Glow Key, but comes before Test Palace" in p for p in late)
     flags = _hack(
@@ -116,7 +118,9 @@ def test_hack_scope_overrides_vanilla_and_keeps_the_rest() -> None:
 
 def test_bad_kb_files_name_the_place() -> None:
     with pytest.raises(InputError, match=r"facts\[0\].records\[0\]: unknown entity 'nowhere'"):
-        load_kb_file(text=_HACK.replace("[t_key, found_at, t_d2]", "[t_key, found_at, nowhere]"), kb=load_vanilla())
+        load_kb_file(
+            text=_HACK.replace("[t_key, found_at, t_d2]", "[t_key, found_at, nowhere]"), kb=load_vanilla()
+        )
     with pytest.raises(InputError, match="unknown relation 'haunts'"):
         load_kb_file(text=_HACK.replace("found_at", "haunts"), kb=load_vanilla())
     with pytest.raises(InputError, match="not a number"):
