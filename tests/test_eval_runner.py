@@ -86,7 +86,7 @@ def test_cli_run_replay_and_compare(tmp_path: Path) -> None:
     good = _replay_file(tmp_path / "good.jsonl", set())
     bad = _replay_file(
         tmp_path / "bad.jsonl",
-        {"lore.boss.desert_palace", "lore.crystal_count.alttp", "quest.fetch.aginah", "gfx.tile.solid2"},
+        {"lore.boss.desert_palace", "lore.crystal_count.alttp", "quest.fetch.witch.0", "gfx.tile.solid2"},
     )
     lore_items = len(load_suites(["lore"]).items)
     for name, path in (("a", bad), ("b", good)):

@@ -2,21 +2,30 @@
 
 Expected values come from the truth machines: a lore item names the (subject, relation) pairs to
 answer and the claim checker decides any answer; a canon item's verdict is the checker's; a quest
-item's reference is a template quest the quest model passes. Eval phrasings differ from the
-training generators' (`generate/lore_gen.py`), so decontamination keeps the training rows.
+item's reference is a quest from an evaluation-only template (quest_eval_templates.yaml) that the
+quest model passes.
+
+The lore suite is a knowledge test over canon the training rows also teach (a model cannot be
+asked about facts it was never shown): its questions are phrased differently from the
+generators', statements are given as bare triples, and references are bare claims, so the
+suite measures recall under new wording and decontamination does not remove the training rows
+that teach the facts. The quest suite is given only by characters the training generator holds
+out (`held_out_givers` in quest/data/templates.yaml).
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from triforce.generate.canon_gen import reply, statement
-from triforce.generate.lore_text import answer
-from triforce.generate.quest_gen import design_answer
+import yaml
+
 from triforce.lore import Claim, ClaimChecker, vanilla
 from triforce.lore.claimtext import render_claims
 from triforce.lore.mutate import wrong_claims
-from triforce.quest.templates import fill, givers, include_kinds, slots, template_names
+from triforce.quest.mutate import answer_text
+from triforce.quest.templates import fill, givers, slots, template_names
 
 # How the evaluation asks for each relation (not the training phrasing).
 PHRASE = {
@@ -66,12 +75,18 @@ def _lore_items() -> list[dict[str, Any]]:
                     "id": f"lore.{rel}.{subject}",
                     "category": "lore",
                     "prompt": prompt,
-                    "reference": answer(kb, subject, rel, values) + "\n",
+                    "reference": _bare_claims(kb, subject, rel, values),
                     "grading": {"kind": "lore-claims", "ask": [[subject, rel]]},
                     "tags": ["lore", "canon", rel],
                 }
             )
     return items
+
+
+def _bare_claims(kb: Any, subject: str, rel: str, values: dict[Any, Any]) -> str:
+    """The shortest right answer: the claims as [s, r, o] lists, no prose, no citations."""
+    rows = [[kb.name(subject), rel, v if isinstance(v, int) else kb.name(v)] for v in values]
+    return "```claims\n" + json.dumps(rows, ensure_ascii=False) + "\n```\n"
 
 
 def vanilla_rel_domain(rel: str) -> tuple[str, ...]:
@@ -104,46 +119,40 @@ def _canon_items() -> list[dict[str, Any]]:
     ]
     items: list[dict[str, Any]] = []
     for n, claim in enumerate(picks):
-        variants = [("true", claim), *wrong_claims(kb, claim, limit=1)]
+        # the second typical mistake: the training generator states the first one
+        variants = [("true", claim), *wrong_claims(kb, claim, limit=2)[1:]]
         for op, variant in variants:
-            text = statement(kb, variant)
-            assert text is not None, variant
             result = checker.check(variant)
             assert result.status == ("supported" if op == "true" else "contradicted"), (
                 variant,
                 result.reason,
             )
-            items.append(_canon_item(f"canon.{n:02d}.{op}", text, variant, result, kb))
+            items.append(_canon_item(f"canon.{n:02d}.{op}", variant, result))
     open_point = Claim("A Link to the Past", "timeline_placement", "right after Ocarina of Time")
-    items.append(
-        _canon_item(
-            "canon.open.timeline",
-            "A Link to the Past places its story right after Ocarina of Time",
-            open_point,
-            checker.check(open_point),
-            kb,
-        )
-    )
+    items.append(_canon_item("canon.open.timeline", open_point, checker.check(open_point)))
     for a, b in (("Swamp Palace", "Ice Palace"), ("Thieves' Town", "Skull Woods")):
         claim = Claim(a, "before", b)
-        items.append(
-            _canon_item(
-                f"canon.unordered.{a[:5]}", statement(kb, claim) or "", claim, checker.check(claim), kb
-            )
-        )
+        items.append(_canon_item(f"canon.unordered.{a[:5].strip()}", claim, checker.check(claim)))
     return items
 
 
-def _canon_item(iid: str, text: str, claim: Claim, result: Any, kb: Any) -> dict[str, Any]:
+def _canon_item(iid: str, claim: Claim, result: Any) -> dict[str, Any]:
+    triple = f"({claim.subject} | {claim.relation} | {claim.object})"
+    verdict: dict[str, Any] = {
+        "claim": [claim.subject, claim.relation, claim.object],
+        "status": result.status,
+    }
+    if result.record is not None:
+        verdict["record"] = result.record.id
     return {
         "id": iid,
         "category": "lore",
         "prompt": (
-            f'A Link to the Past canon check. Statement: "{text}." Is it supported, contradicted or undecided by '
-            'canon? Explain briefly, then give a ```verdict block {"claim": {"s", "r", "o"}, "status", "record"} '
-            "naming the KB record that decides it."
+            f"A Link to the Past canon check of the triple {triple}. Is it supported, contradicted or undecided "
+            'by canon? Explain briefly, then give a ```verdict block {"claim", "status", "record"} naming the KB '
+            "record that decides it."
         ),
-        "reference": reply(kb, result) + "\n",
+        "reference": "```verdict\n" + json.dumps(verdict, ensure_ascii=False) + "\n```\n",
         "grading": {"kind": "canon-verdict", "claim": [claim.subject, claim.relation, claim.object]},
         "tags": ["lore", "canon-verification", result.status],
     }
@@ -155,40 +164,43 @@ QUEST_FORMAT = (
     "address, mask}]}; step kinds story, talk, explore, fetch, deliver, trigger, puzzle, combat, escort, "
     "reward; locations must be places of the ALTTP map."
 )
-EVAL_VARIANTS = (7,)  # the training generator uses variants 0-2
+EVAL_TEMPLATES = yaml.safe_load(
+    (Path(__file__).parent / "quest_eval_templates.yaml").read_text(encoding="utf-8")
+)
+EVAL_VARIANTS = (0, 1, 2)  # three fillings per held-out giver and template
 
 
 def _quest_items() -> list[dict[str, Any]]:
     kb = vanilla()
     items: list[dict[str, Any]] = []
     for name in template_names():
-        for giver, home in givers(kb):
+        for giver, home in givers(kb, split="eval"):
             for variant in EVAL_VARIANTS:
                 s = slots(kb, giver, home, variant)
                 if s is None:
                     continue
-                quest = fill(name, kb, s)
+                quest = fill(name, kb, s, spec=EVAL_TEMPLATES[name])
                 rules = {
                     "kind": "quest-structure",
                     "min_steps": 5,
                     "max_steps": 8,
                     "start_items": quest.start_items,
                     "must_grant": quest.reward,
-                    "must_include_kinds": include_kinds(name),
+                    "must_include_kinds": EVAL_TEMPLATES[name]["include"],
                 }
                 prompt = (
                     f"Quest design brief ({name}): {quest.giver} at {kb.name(home)} needs help; the player holds the "
                     f"{quest.start_items[0]} and the quest must end by granting the {quest.reward[0]}. Write 5-8 steps "
-                    f"that include {' and '.join(include_kinds(name))} beats, vary the beats (no more than two of a kind "
+                    f"that include {' and '.join(EVAL_TEMPLATES[name]['include'])} beats, vary the beats (no more than two of a kind "
                     f"in a row), set things up before any fight, and end on the reward. Any save flag must sit in free "
                     f"SRAM ($7EF38A-$7EF3C4). {QUEST_FORMAT}"
                 )
                 items.append(
                     {
-                        "id": f"quest.{name}.{giver}",
+                        "id": f"quest.{name}.{giver}.{variant}",
                         "category": "quest",
                         "prompt": prompt,
-                        "reference": design_answer(quest),
+                        "reference": answer_text(quest),
                         "grading": rules,
                         "tags": ["quest", "pacing", name],
                     }

@@ -106,7 +106,7 @@ class QuestGenerator(DomainGenerator):
         return [
             Unit(f"{name}:{giver}:{v}", (name, giver, home, v))
             for name in template_names()
-            for giver, home in givers(kb)
+            for giver, home in givers(kb, split="train")
             for v in range(VARIANTS)
         ]
 

@@ -50,11 +50,20 @@ def _n(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
 
 
-def givers(kb: KnowledgeBase, scope: str = VANILLA) -> list[tuple[str, str]]:
-    """(character, home place) pairs the map graph can route from."""
+def held_out() -> set[str]:
+    """Givers kept for evaluation (the training generator does not use them)."""
+    return set(catalogue().get("held_out_givers", []))
+
+
+def givers(kb: KnowledgeBase, scope: str = VANILLA, split: str = "all") -> list[tuple[str, str]]:
+    """(character, home place) pairs the map graph can route from; `split` "train" leaves out
+    the held-out givers, "eval" keeps only them."""
     adj = map_graph(kb, scope)
     out = []
+    kept = held_out()
     for e in sorted(kb.of_kind("character", scope), key=lambda e: e.id):
+        if (split == "train" and e.id in kept) or (split == "eval" and e.id not in kept):
+            continue
         home = kb.facts(e.id, "home", scope)
         if home and str(home[0].object) in adj:
             out.append((e.id, str(home[0].object)))
@@ -93,9 +102,12 @@ def _camel(text: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in text.replace("'", "").replace("-", " ").split())
 
 
-def fill(name: str, kb: KnowledgeBase, s: Slots, scope: str = VANILLA) -> Quest:
-    """The template `name` with these slots, as a quest (flags at free save-RAM addresses)."""
-    spec = catalogue()["templates"].get(name)
+def fill(
+    name: str, kb: KnowledgeBase, s: Slots, scope: str = VANILLA, spec: dict[str, Any] | None = None
+) -> Quest:
+    """The template `name` (or the template `spec` given, in the same format) with these slots,
+    as a quest (flags at free save-RAM addresses)."""
+    spec = spec if spec is not None else catalogue()["templates"].get(name)
     if spec is None:
         raise ConfigError(f"unknown quest template {name!r}; choose from {', '.join(template_names())}")
     words = {
