@@ -9,7 +9,7 @@ vanilla game (`alttp`) or a hack (`oos`, ...) that inherits the vanilla facts it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Tier = Literal["vanilla", "hack-canon", "hack-design", "ambiguous"]
 TIERS: tuple[Tier, ...] = ("vanilla", "hack-canon", "hack-design", "ambiguous")
@@ -68,7 +68,7 @@ class Record:
         """Stable and readable: the scope and the triple itself."""
         return f"{self.scope}:{self.subject}/{self.relation}/{self.object}"
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "subject": self.subject,
@@ -90,8 +90,8 @@ class Claim:
     object: str | int
     cites: str = ""  # the record id the answer says it relies on (optional)
 
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"s": self.subject, "r": self.relation, "o": self.object}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"s": self.subject, "r": self.relation, "o": self.object}
         if self.cites:
             out["cite"] = self.cites
         return out
@@ -113,7 +113,7 @@ class ClaimResult:
     def record(self) -> Record | None:
         return self.records[0] if self.records else None
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "claim": self.claim.to_json(),
             "status": self.status,
@@ -131,5 +131,5 @@ class Problem:
     message: str
     records: tuple[Record, ...] = ()
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "message": self.message, "records": [r.to_json() for r in self.records]}

@@ -31,13 +31,13 @@ class QuestRules(BaseModel):
     """What a brief asks of a quest (the defaults are the designer's general rules)."""
 
     model_config = ConfigDict(extra="forbid")
-    min_steps: int = Field(3, ge=1)
-    max_steps: int = Field(12, ge=1)
+    min_steps: int = Field(default=3, ge=1)
+    max_steps: int = Field(default=12, ge=1)
     start_items: list[str] = Field(default_factory=list)
     must_grant: list[str] = Field(default_factory=list)
     must_include_kinds: list[str] = Field(default_factory=list)
-    max_same_kind_run: int = Field(2, ge=1)
-    min_distinct_kinds: int = Field(3, ge=1)  # for quests of 5 steps or more
+    max_same_kind_run: int = Field(default=2, ge=1)
+    min_distinct_kinds: int = Field(default=3, ge=1)  # for quests of 5 steps or more
     end_kind: str = "reward"
     opening_kinds: list[str] = Field(default_factory=lambda: sorted(SETUP))
     known_locations: bool = True

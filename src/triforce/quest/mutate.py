@@ -13,7 +13,7 @@ from triforce.lore.kb import VANILLA, KnowledgeBase, vanilla
 from triforce.lore.memory import uses
 from triforce.lore.names import normalise
 from triforce.quest.checks import QuestRules
-from triforce.quest.model import CONFLICT, Flag, Quest
+from triforce.quest.model import CONFLICT, Flag, Quest, StepKind
 
 INVENTED_PLACE = "the Sunken Bazaar of Nowhere"  # no KB knows it
 
@@ -109,7 +109,7 @@ def mutant_quests(
     if len(quest.steps) >= run:
 
         def monotone(q: Quest) -> None:
-            kind = "combat" if q.steps[0].kind != "combat" else "puzzle"
+            kind: StepKind = "combat" if q.steps[0].kind != "combat" else "puzzle"
             for s in q.steps[1 : 1 + run]:
                 s.kind = kind
 

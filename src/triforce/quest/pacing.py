@@ -61,8 +61,8 @@ def pacing(quest: Quest, kb: KnowledgeBase | None = None, scope: str = VANILLA) 
     kb = kb or vanilla()
     kinds = [s.kind for s in quest.steps]
     longest = run = 1
-    for a, b in itertools.pairwise(kinds):
-        run = run + 1 if a == b else 1
+    for k1, k2 in itertools.pairwise(kinds):
+        run = run + 1 if k1 == k2 else 1
         longest = max(longest, run)
     adj = map_graph(kb, scope)
     places: list[str | None] = []
