@@ -119,6 +119,11 @@ class KnowledgeBase:
                 return list(found)
         return []
 
+    def record(self, record_id: str) -> Record | None:
+        """The record with this id ("alttp:eastern_palace/boss/armos_knights"), if any."""
+        index: dict[str, Record] = self.memo("ids", lambda: {r.id: r for r in self.records})
+        return index.get(record_id)
+
     def about(self, subject: str, scope: str = VANILLA) -> list[Record]:
         """Every record visible in the scope whose subject this is (all relations)."""
         out: list[Record] = []

@@ -77,6 +77,7 @@ def _completable(quest: Quest, rules: QuestRules) -> Finding:
     held = _n(quest.start_items) | _n(rules.start_items)
     flags = set(quest.start_flags)
     consumed: dict[str, int] = {}
+    spelled = {normalise(x): x for s in quest.steps for x in (*s.requires, *s.grants, *s.consumes)}
     for number, step in enumerate(quest.steps, start=1):
         missing = sorted(_n(step.requires) - held)
         missing_flags = sorted(set(step.requires_flags) - flags)
@@ -96,7 +97,8 @@ def _completable(quest: Quest, rules: QuestRules) -> Finding:
             hint = ""
             if later and _any_order_works(quest, rules):
                 hint = "; a search over items and flags finds an order that works"
-            return Finding("completable", False, f"step {number} needs {what!r}, but {why}{hint}", number)
+            shown = spelled.get(what, what)
+            return Finding("completable", False, f"step {number} needs {shown!r}, but {why}{hint}", number)
         for item in _n(step.consumes):
             held.discard(item)
             consumed[item] = number
