@@ -24,7 +24,7 @@ CLAIMS_INSTRUCTION = (
     'Answer in prose, then list every fact you state in a ```claims block: a JSON list of {"s", "r", "o"} '
     "triples using the KB's relation names."
 )
-GAME = {VANILLA: "A Link to the Past"}
+GAME = {VANILLA: "A Link to the Past", "oos": "Oracle of Secrets"}
 # Relations whose answers are lists of map neighbours: too generic for a question of their own.
 SKIP_QA = frozenset({"adjacent_to", "contains", "before"})
 EXPLAIN_SKIP = frozenset({"adjacent_to", "contains", "before", "holds_item", "gives"})

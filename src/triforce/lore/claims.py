@@ -55,7 +55,10 @@ class ClaimChecker:
         kb, scope = self.kb, self.scope
         rel_name = slug(claim.relation)
         spec = relation(rel_name)
-        subject = kb.resolve(claim.subject, scope)
+        # a name two kinds share ("Bow" the item, "Bow" a hack's save slot) means the kind the relation takes
+        subject = (kb.resolve(claim.subject, scope, kinds=spec.domain) if spec else None) or kb.resolve(
+            claim.subject, scope
+        )
         if spec is None:
             return self._undeclared(claim, rel_name, subject.id if subject else None)
         if subject is None:
@@ -102,7 +105,9 @@ class ClaimChecker:
                 return literal_value(spec.literal, claim.object, field="object"), None
             except InputError as exc:
                 return None, ClaimResult(claim, "contradicted", str(exc), "type")
-        entity = self.kb.resolve(claim.object, self.scope)
+        entity = self.kb.resolve(claim.object, self.scope, kinds=spec.range) or self.kb.resolve(
+            claim.object, self.scope
+        )
         if entity is None:
             return None, ClaimResult(
                 claim, "unknown", f"no entity named {claim.object!r} in the KB", "entity"

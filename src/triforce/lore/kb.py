@@ -62,6 +62,13 @@ class KnowledgeBase:
         self._memo.clear()
         return entity
 
+    def add_alias(self, entity_id: str, name: str) -> None:
+        """Let another name resolve to an entity (a document's second name for the same flag)."""
+        key = normalise(name)
+        if key and entity_id not in self._names[key]:
+            self._names[key].append(entity_id)
+            self._memo.clear()
+
     def add(self, record: Record) -> bool:
         """Add a record (False when the same triple is already there in that scope)."""
         key = (record.scope, record.subject, record.relation, record.object)
@@ -278,15 +285,17 @@ def vanilla() -> KnowledgeBase:
 
 
 def entity_for(kb: KnowledgeBase, name: str, kind: str, scope: str, aliases: Iterable[str] = ()) -> Entity:
-    """The entity `name` means in `scope`, added as a new entity of `kind` when there is none (used
-    by the readers of a hack's documents)."""
-    found = kb.resolve(name, scope)
-    if found is not None and found.scope == scope:
-        return found
-    if found is not None and found.kind == kind:
+    """The entity of this kind `name` means in `scope` (the hack's own, else an inherited one),
+    added as a new entity when there is none (used by the readers of a hack's documents). A name
+    the scope already uses for another kind ("Hammer" the save slot, "Hammer" the item) gets an
+    entity of its own."""
+    found = kb.resolve(name, scope, kinds=(kind,))
+    if found is not None:
         return found
     base = slug(name) or "entity"
     eid = base if base not in kb.entities else f"{scope}_{base}"
+    if eid in kb.entities:
+        eid = f"{scope}_{base}_{kind}"
     return kb.add_entity(Entity(eid, name.strip(), kind, tuple(aliases), scope))
 
 

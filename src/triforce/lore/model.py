@@ -130,6 +130,12 @@ class Problem:
     rule: str  # "functional", "inverse", "cycle", "obtainable", "order", "collision", "type", "count"
     message: str
     records: tuple[Record, ...] = ()
+    nodes: tuple[str, ...] = ()  # the entities the problem is about
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "message": self.message, "records": [r.to_json() for r in self.records]}
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "nodes": list(self.nodes),
+            "records": [r.to_json() for r in self.records],
+        }

@@ -43,7 +43,9 @@ def _functional(kb: KnowledgeBase, scope: str, records: list[Record]) -> list[Pr
             if len(values) > 1:
                 recs = tuple(x for xs in values.values() for x in xs)
                 names = ", ".join(kb.name(v) for v in values)
-                out.append(Problem("functional", f"{kb.name(s)} has more than one {rel}: {names}", recs))
+                out.append(
+                    Problem("functional", f"{kb.name(s)} has more than one {rel}: {names}", recs, (s,))
+                )
     return out
 
 
@@ -93,6 +95,7 @@ def progression_steps(
         if homes:
             for w in homes:
                 place = place_of(w, token)
+                nodes.add(place)
                 origin[token].append(w)
                 if needs.get(token):
                     needs[token].add(f"done:{place}")
@@ -104,6 +107,8 @@ def progression_steps(
             origin[token] += where
             grants[token].add(token)
             nodes.add(token)
+    if scope != VANILLA:  # a hack's progression: its own dungeons, events and items only
+        nodes = {n for n in nodes if n in kb.entities and kb.entities[n].scope == scope}
     steps = {n: Step(frozenset(needs.get(n, ())), frozenset(grants.get(n, ()))) for n in sorted(nodes)}
     return steps, origin
 
@@ -113,6 +118,8 @@ def _obtainable(kb: KnowledgeBase, scope: str) -> list[Problem]:
     result = solve(steps)
     out = []
     for node, missing in result.stuck.items():
+        if all(t.startswith("done:") for t in missing):
+            continue  # only waits for another stuck step: that step's problem is the cause
         whys = []
         for token in missing:
             if token.startswith("done:"):
@@ -126,7 +133,9 @@ def _obtainable(kb: KnowledgeBase, scope: str) -> list[Problem]:
             else:
                 whys.append(f"needs the {kb.name(token)}, which nothing in the KB grants")
         recs = tuple(r for r in kb.facts(node, "requires", scope) if r.object in missing)
-        out.append(Problem("obtainable", f"{kb.name(node)} can never be reached: " + "; ".join(whys), recs))
+        out.append(
+            Problem("obtainable", f"{kb.name(node)} can never be reached: " + "; ".join(whys), recs, (node,))
+        )
     return out
 
 
@@ -155,6 +164,7 @@ def _order(kb: KnowledgeBase, scope: str) -> list[Problem]:
                         f"{kb.name(r.subject)} requires the {kb.name(r.object)}, but comes before "
                         f"{kb.name(place)} where it is obtained",
                         (r, where, *explicit.records_on(chain)),
+                        (r.subject, r.object, place),
                     )
                 )
     return out
@@ -180,7 +190,11 @@ def validate(kb: KnowledgeBase, scope: str = VANILLA) -> list[Problem]:
     records = list(kb.visible(scope))
     problems = _functional(kb, scope, records) + _types(kb, records)
     for cycle in order_graph(kb, scope).cycles():
-        problems.append(Problem("cycle", "the event graph loops: " + " -> ".join(kb.name(n) for n in cycle)))
+        problems.append(
+            Problem(
+                "cycle", "the event graph loops: " + " -> ".join(kb.name(n) for n in cycle), (), tuple(cycle)
+            )
+        )
     problems += _obtainable(kb, scope) + _order(kb, scope) + _counts(kb, scope)
     for a, b in collisions(kb, scope):
         problems.append(
