@@ -164,6 +164,14 @@ def test_free_and_used_memory() -> None:
     free = free_bytes(kb)
     assert parse_address("$7EF38A") in free and parse_address("$7EF4FD") in free
     assert parse_address("$7EF340") not in free and parse_address("$7EF325") not in free  # undocumented: kept
-    assert [u.entity for u in conflicts(kb, 0x7EF374, mask=0x04)] == ["sram_pendants", "pendant_courage_bit"]
-    assert conflicts(kb, 0x7EF374, mask=0x08) == [u for u in uses(kb) if u.entity == "sram_pendants"]
+    # The pendant byte names its bits one by one: bit 2 is taken, bit 3 beside them is free.
+    assert [u.entity for u in conflicts(kb, 0x7EF374, mask=0x04)] == ["pendant_courage_bit"]
+    assert conflicts(kb, 0x7EF374, mask=0x08) == []
+    assert [u.entity for u in conflicts(kb, 0x7EF374)] == [
+        "sram_pendants",
+        "pendant_wisdom_bit",
+        "pendant_power_bit",
+        "pendant_courage_bit",
+    ]
+    assert [u.entity for u in conflicts(kb, 0x7EF36D, mask=0x01)] == ["sram_health"]  # a whole-byte value
     assert conflicts(kb, 0x7EF3A0) == []

@@ -280,7 +280,7 @@ class _Reader:
                 if target is not None:
                     self.add(ev, "happens_at", target.id, where, tier)
                     break
-            for flag, bit in re.findall(r"(\w+) \((?:OOSPROG2?|bit)[^)]*?bit (\d)\)", cells[2]):
+            for flag, bit in re.findall(r"(\w+) \((?:[A-Z0-9_]+ )?bit (\d)\)", cells[2]):
                 known = self.kb.resolve(flag, self.scope, kinds=("flag",))
                 if known is not None:
                     self.add(ev, "sets_flag", known.id, where, tier)

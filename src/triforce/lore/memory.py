@@ -81,8 +81,14 @@ def _uses(kb: KnowledgeBase, scope: str, include_unused: bool) -> list[Use]:
 def conflicts(
     kb: KnowledgeBase, address: int, mask: int = 0xFF, size: int = 1, scope: str = VANILLA
 ) -> list[Use]:
-    """The memory users a new flag at (address, mask, size) would collide with."""
-    return [u for u in uses(kb, scope) if u.overlaps(address, size, mask)]
+    """The memory users a new flag at (address, mask, size) would collide with. A byte whose bits
+    are named one by one is taken only where a named bit is: a new bit beside them is free."""
+    hits = [u for u in uses(kb, scope) if u.overlaps(address, size, mask)]
+    if mask != 0xFF:
+        split = {u.address for u in hits if u.kind == "flag" and u.mask != 0xFF}
+        containers = {u.address for u in uses(kb, scope) if u.kind == "flag" and u.mask != 0xFF}
+        hits = [u for u in hits if not (u.kind == "ram" and u.size == 1 and u.address in containers | split)]
+    return hits
 
 
 def collisions(kb: KnowledgeBase, scope: str = VANILLA) -> list[tuple[Use, Use]]:

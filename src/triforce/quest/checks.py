@@ -212,8 +212,11 @@ def _flags(quest: Quest, kb: KnowledgeBase, scope: str) -> list[Finding]:
             want = addr[0].object if addr else None
             if want is not None and want != f"${f.address:06X}":
                 problems.append(f"flag {f.name!r} is {known.name} at {want} in the KB, not ${f.address:06X}")
-            continue  # a flag the game or hack already has, used knowingly
-        hits = conflicts(kb, f.address, f.bits, 1, scope)
+                continue
+        # a flag the game or hack already has is used knowingly; it must still not share bits with another
+        hits = [
+            u for u in conflicts(kb, f.address, f.bits, 1, scope) if known is None or u.entity != known.id
+        ]
         if hits:
             problems.append(
                 f"flag {f.name!r} (${f.address:06X}, mask ${f.bits:02X}) collides with {hits[0].describe(kb)}"

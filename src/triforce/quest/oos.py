@@ -21,7 +21,7 @@ _KIND_WORDS: list[tuple[StepKind, tuple[str, ...]]] = [
     ("trigger", ("play ", "plant", "use ", "release")),
     ("deliver", ("return", "deliver", "give", "hand", "trade")),
     ("talk", ("speak", "talk", "learn", "ask", "message", "dialogue")),
-    ("fetch", ("collect", "purchase", "buy", "get ", "find ", "take")),
+    ("fetch", ("collect", "gather", "purchase", "buy", "get ", "find ", "take")),
     ("explore", ("reach", "access", "enter", "explore", "search")),
     ("story", ("scene", "updates", "reconcil")),
 ]
@@ -81,6 +81,8 @@ def to_quest(q: HackQuest) -> Quest | None:
         place = re.sub(r"\s*\(.*?\)\s*", "", cell(row, "Location")).strip() or "(not given)"
         given, received = _items(cell(row, "Item Given")), _items(cell(row, "Item Received"))
         kind: StepKind = "deliver" if given and received else _kind(action)
+        if received and not given and kind == "deliver":
+            kind = "talk"  # someone hands Link something: a conversation, not a delivery
         steps.append(
             Step(
                 kind=kind,
