@@ -110,7 +110,7 @@ def check(
                 raise InputError(f"{label}: field '{where}': {first['msg']}") from None
     if not items:
         raise InputError("give a quest file (or - for stdin), or --side-quests with --source")
-    reports = []
+    reports: list[dict[str, Any]] = []
     for label, quest, r in items:
         report = check_quest(quest, r, kb)
         reports.append(
