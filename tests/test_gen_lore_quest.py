@@ -117,3 +117,34 @@ def test_default_build_yields_verified_lore_canon_quest(tmp_path: Path) -> None:
     assert {r["source"] for r in rows} == {"zelda-lore", "canon-verification", "quest-templates"}
     result = verify_samples(rows)
     assert result.checked == 90 and result.passed == 90
+
+
+def test_teach_lessons_state_exactly_what_execution_shows() -> None:
+    gen = load_generator("teach")
+    unit = gen.units([], 0)[0]
+    samples = [s.model_dump(mode="json") for s in gen.run(unit, 0).samples]
+    assert samples and all(s["task"] == "doc.teach" and s["source"] == "code-documentation" for s in samples)
+    lesson = next(s for s in samples if '"r": "writes"' in s["messages"][-1]["content"])
+    assert gen.check(lesson) == []
+    lied = _edit(lesson, '"r": "preserves"', '"r": "changes"')
+    assert any("differ from execution" in p for p in gen.check(lied))
+    forged = json.loads(json.dumps(lesson))
+    first = forged["meta"]["exec"]["states"][0]["final"]
+    first["cycles"] = int(first["cycles"]) + 1  # the record itself must still hold when re-run
+    assert gen.check(forged)
+
+
+def test_card_says_why_a_row_is_short(tmp_path: Path) -> None:
+    from triforce.dataset.pipeline import CurationConfig, curate
+    from triforce.dataset.sample_io import read_jsonl
+
+    corpus = load_routines([], required=False)
+    run_build(corpus, tmp_path, BuildOptions(generators=["lore", "canon"], workers=1, limit_per_type=20))
+    samples = read_jsonl(tmp_path / "samples.jsonl").samples
+    result = curate(samples, CurationConfig(mix="nayru-lorekeeper", out_dir=tmp_path / "dataset"))
+    card = (tmp_path / "dataset" / "README.md").read_text()
+    assert "**SHORT**: lore.qa/lore.explain" in card and "**SHORT**: canon.verify" in card
+    assert result.mix is not None and {r.key for r in result.mix.short_rows()} == {
+        "zelda-lore",
+        "canon-verification",
+    }

@@ -140,7 +140,9 @@ def ask(
     if as_json:
         payload = {
             "entity": {"id": entity.id, "name": entity.name, "kind": entity.kind, "scope": entity.scope},
-            "facts": [{"relation": rel, "value": kb.name(v), "record": rec.to_json()} for rel, v, rec in rows],
+            "facts": [
+                {"relation": rel, "value": kb.name(v), "record": rec.to_json()} for rel, v, rec in rows
+            ],
             "open_points": [r.to_json() for r in ambiguous],
         }
         typer.echo(json.dumps(payload, indent=1, ensure_ascii=False))
