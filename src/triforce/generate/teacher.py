@@ -152,7 +152,6 @@ class Teacher:
             timeout_s=self.config.timeout_s,
             max_tokens=self.config.max_tokens,
             temperature=self.config.temperature,
-            stream=False,
         )
         try:
             wave = max(1, self.config.concurrency)
