@@ -126,3 +126,21 @@ def test_cache_resumes_and_budget_stops(tmp_path: Path) -> None:
         )
         assert all(r.status == "accepted" for r in resumed) and len(calls) == 6
         assert resumed[0].cached and not resumed[5].cached
+
+
+def test_unanswered_prompts_are_asked_again_on_the_next_run(tmp_path: Path) -> None:
+    corpus = load_routines([], required=False)
+    down = BuildOptions(
+        generators=["prose"], workers=1, teacher=TeacherConfig(url="http://127.0.0.1:9/v1", limit=1)
+    )
+    try:
+        report = run_build(corpus, tmp_path, down)
+        assert report["domain_units"]["prose"]["units"] == 0
+        log = (tmp_path / ".work" / "teacher" / "teacher_log.jsonl").read_text()
+        assert '"status": "error"' in log and "connection failed" in log
+        with serve_references(_teacher) as server:
+            up = BuildOptions(generators=["prose"], workers=1, teacher=TeacherConfig(url=server.url, limit=1))
+            again = run_build(corpus, tmp_path, up)
+        assert again["domain_units"]["prose"]["units"] == 2 and again["per_generator"]["prose"]["kept"] >= 1
+    finally:
+        configure(None)

@@ -5,7 +5,8 @@ has no units, so the bundled build never needs a network. Planning the units ask
 (cached, budgeted, repaired; see generate/teacher.py); each unit carries the teacher's final
 answer, and `run` re-proves it: a lore answer's claims must all be supported and match its prose,
 a quest must pass the quest model under the brief's rules. What fails is a reject whose reason
-names the teacher's status and the checker's problems.
+names the teacher's status and the checker's problems. A prompt the endpoint did not answer (an
+error, the token budget) is no unit: the next run of the same build asks it again.
 """
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ class ProseGenerator(DomainGenerator):
         results = Teacher(_CONFIG, _CACHE).run([t for t, _ in planned])
         units = []
         for (task, info), res in zip(planned, results, strict=True):
+            if res.status in ("error", "budget"):
+                continue  # not a unit: the next run asks again (teacher_log.jsonl says why)
             payload = {
                 **info,
                 "answer": res.answer,
@@ -172,9 +175,6 @@ class ProseGenerator(DomainGenerator):
     def run(self, unit: Unit, seed: int) -> UnitResult:
         p = unit.payload
         out = UnitResult(candidates=1)
-        if p["status"] in ("error", "budget"):
-            out.reject(f"teacher-{p['status']}", "; ".join(p["problems"])[:300])
-            return out
         problems = self._prove(p["kind"], p["answer"], p)
         if problems:
             out.reject("teacher-rejected", f"after {p['rounds']} round(s): " + "; ".join(problems)[:400])

@@ -100,7 +100,9 @@ def to_quest(q: HackQuest) -> Quest | None:
         and any(normalise(r) in normalise(steps[-1].summary) for r in q.rewards)
     ):
         steps[-1] = steps[-1].model_copy(update={"kind": "reward"})
-    flags = [Flag(name=name, address=address) for name, address, _ in q.flags]
+    flags = [
+        Flag(name=name, address=address) for name, address in dict.fromkeys((n, a) for n, a, _ in q.flags)
+    ]
     return Quest(title=q.title, giver=q.giver, steps=steps, reward=[], flags=flags)
 
 
