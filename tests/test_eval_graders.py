@@ -113,3 +113,16 @@ def test_latency_budget() -> None:
         item.grading, '```claims\n[["Agahnim", "serves", "Vaati"]]\n```', GradeContext(latency_s=0.1)
     )  # type: ignore[attr-defined]
     assert not fast_wrong.passed
+
+
+def test_lore_and_quest_suites_reject_mutated_answers() -> None:
+    from triforce.evaluate.metrics import targets
+    from triforce.evaluate.sensitivity import measure
+
+    lore, quest = load_suite("lore").items, load_suite("quest").items
+    assert len(lore) >= 100 and len(quest) >= 50
+    for items in (lore, quest):
+        report = measure(items, per_item=2)
+        assert report.items == len(items) and report.mutants >= len(items)
+        assert report.sensitivity >= 0.99, report.to_json()["survivors"]
+    assert targets()["lore"]["target"] == 0.90 and targets()["quest"]["target"] == 0.90
