@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from triforce.errors import ConfigError
-from triforce.generate.domain import Source, Unit, load_generator, register, registry
+from triforce.generate.domain import Source, Unit, load_generator, register, registered
 from triforce.generate.store import EncodedRow
 
 DOMAIN_CHUNK = 16  # units per worker task
@@ -75,11 +75,14 @@ def run_chunk(name: str, units: Sequence[Unit], seed: int) -> list[dict[str, obj
     return out
 
 
-def _chunk_task(args: tuple[str, str, list[Unit], int]) -> list[dict[str, object]]:
-    name, target, units, seed = args
-    if registry().get(name) != target:  # registered at run time in the parent (a plugin, a test):
-        register(name, target)  # a forkserver worker did not inherit it
-    return run_chunk(name, units, seed)
+def _chunk_task(args: tuple[str, list[Unit], int]) -> list[dict[str, object]]:
+    return run_chunk(*args)
+
+
+def _init_worker(registered: dict[str, str]) -> None:
+    """A forkserver worker starts clean: give it the generators registered in this process."""
+    for name, target in registered.items():
+        register(name, target)
 
 
 def run_units(
@@ -105,13 +108,13 @@ def run_units(
     method = (
         "fork" if threading.active_count() == 1 and "fork" in mp.get_all_start_methods() else "forkserver"
     )
-    pool = mp.get_context(method).Pool(min(workers, len(chunks)))
+    pool = mp.get_context(method).Pool(min(workers, len(chunks)), _init_worker, (registered(),))
     try:
         wave = len(chunks) if stop is None else max(1, workers * 4)
         for pos in range(0, len(chunks), wave):
             if stop is not None and stop():
                 return
-            batch = [(name, registry()[name], c, seed) for c in chunks[pos : pos + wave]]
+            batch = [(name, c, seed) for c in chunks[pos : pos + wave]]
             yield from pool.imap_unordered(_chunk_task, batch)
     finally:
         pool.terminate()

@@ -57,11 +57,6 @@ def spec_model(kind: str) -> type[BaseModel]:
     return model
 
 
-def grader_module(kind: str) -> Any:
-    """The module that grades this kind (it may also offer `mutants(spec, reference)`)."""
-    return import_module(_graders()[kind][0])
-
-
 def grade(grading: dict[str, Any], answer: str, ctx: GradeContext | None = None) -> Verdict:
     """Grade one answer against one item's grading spec."""
     module, spec_name, fn_name = _graders()[grading["kind"]]

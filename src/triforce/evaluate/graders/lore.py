@@ -133,8 +133,13 @@ def grade_canon(spec: CanonVerdictSpec, answer: str, ctx: GradeContext) -> Verdi
     return Verdict.from_checks(checks, "fact-contradiction")
 
 
-def mutants(spec: LoreClaimsSpec | CanonVerdictSpec, reference: str) -> list[tuple[str, str, str]]:
-    """Wrong answers made from the reference (for `triforce eval sensitivity`)."""
+def mutants(reference: str, spec: LoreClaimsSpec | CanonVerdictSpec) -> list[tuple[str, str]]:
+    """Wrong answers made from the reference, as (mistake, answer), for `triforce eval sensitivity`."""
+    return [(op, text) for op, _, text in described_mutants(reference, spec)]
+
+
+def described_mutants(reference: str, spec: LoreClaimsSpec | CanonVerdictSpec) -> list[tuple[str, str, str]]:
+    """(mistake, what changed, answer) for every wrong answer made from the reference."""
     kb = vanilla()
     out: list[tuple[str, str, str]] = []
     if isinstance(spec, CanonVerdictSpec):

@@ -59,11 +59,12 @@ def grade_quest(spec: QuestSpec, answer: str, ctx: GradeContext) -> Verdict:
     return Verdict.from_checks(quest_checks(spec, data), "structure")
 
 
-def mutants(spec: QuestSpec, reference: str) -> list[tuple[str, str, str]]:
-    """Typical wrong quests made from the reference (for `triforce eval sensitivity`)."""
+def mutants(reference: str, spec: QuestSpec) -> list[tuple[str, str]]:
+    """Typical wrong quests made from the reference, as (mistake, answer), for `triforce eval
+    sensitivity`."""
     from triforce.quest.mutate import mutate_quest
 
     data, _ = extract_json(reference)
     if data is None:
         return []
-    return mutate_quest(Quest.model_validate(data), spec)
+    return [(op, text) for op, _, text in mutate_quest(Quest.model_validate(data), spec)]
