@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.suite import load_suite
@@ -44,43 +45,46 @@ def test_graphics_wrong_answers() -> None:
     assert not bit15.passed and "bit 15" in bit15.reason
 
 
-def test_lore_contradiction_and_missing_field() -> None:
-    item = _items("lore")["lore.pendants"]
+def test_lore_claims_graded_by_the_checker() -> None:
+    item = _items("lore")["lore.boss.desert_palace"]
     assert grade(item.grading, item.reference).passed  # type: ignore[attr-defined]
-    answer = json.loads(item.reference.strip("`json\n"))  # type: ignore[attr-defined]
-    answer["power_colour"] = "red"
-    verdict = grade(item.grading, json.dumps(answer))  # type: ignore[attr-defined]
-    assert verdict.code == "fact-contradiction" and "power_colour" in verdict.reason
-    assert 0 < verdict.score < 1
-    del answer["wisdom_dungeon"]
-    assert not grade(item.grading, json.dumps(answer)).passed  # type: ignore[attr-defined]
-    # Keywords alone do not pass: the right words in prose are not an answer.
-    prose = "Eastern Palace green Desert Palace blue Tower of Hera red"
-    assert grade(item.grading, prose).code == "parse-error"  # type: ignore[attr-defined]
-    aliases = _items("lore")["lore.dark_world"]
-    ok = {
-        "crystal_dungeons": [
-            "Turtle Rock",
-            "Misery Mire",
-            "Ice Palace",
-            "Thieves Town",
-            "Skull Woods",
-            "Swamp Palace",
-            "the Palace of Darkness",
-        ],
-        "elder": "sahasrahla",
-    }
-    assert grade(aliases.grading, json.dumps(ok)).passed  # type: ignore[attr-defined]
+    wrong = grade(item.grading, '```claims\n[["Desert Palace", "boss", "Moldorm"]]\n```')  # type: ignore[attr-defined]
+    assert wrong.code == "fact-contradiction" and "Lanmolas is the boss of Desert Palace" in wrong.reason
+    # An answer through the inverse relation counts; an unrelated true claim does not answer.
+    inverse = grade(item.grading, '```claims\n[{"s": "Lanmolas", "r": "boss_of", "o": "Desert Palace"}]\n```')  # type: ignore[attr-defined]
+    assert inverse.passed
+    beside = grade(item.grading, '```claims\n[["Eastern Palace", "boss", "Armos Knights"]]\n```')  # type: ignore[attr-defined]
+    assert not beside.passed and "no claim answers it" in beside.reason
+    # A right answer next to a wrong claim fails: canon consistency, not keyword presence.
+    mixed = '```claims\n[["Desert Palace", "boss", "Lanmolas"], ["Desert Palace", "prize", "Crystal 2"]]\n```'
+    assert not grade(item.grading, mixed).passed  # type: ignore[attr-defined]
+    # Keywords alone do not pass: the right words in prose are not claims.
+    assert grade(item.grading, "Desert Palace Lanmolas boss").code == "parse-error"  # type: ignore[attr-defined]
+
+
+def test_canon_verdicts_need_the_deciding_record() -> None:
+    items = _items("lore")
+    wrong = next(
+        i for i in items.values() if i.grading["kind"] == "canon-verdict" and "contradicted" in i.tags
+    )  # type: ignore[attr-defined]
+    assert grade(wrong.grading, wrong.reference).passed  # type: ignore[attr-defined]
+    flipped = wrong.reference.replace('"status": "contradicted"', '"status": "supported"')  # type: ignore[attr-defined]
+    assert not grade(wrong.grading, flipped).passed  # type: ignore[attr-defined]
+    uncited = re.sub(r', "record": "[^"]+"', "", wrong.reference)  # type: ignore[attr-defined]
+    assert "cites no record" in grade(wrong.grading, uncited).reason  # type: ignore[attr-defined]
+    ambiguous = items["canon.open.timeline"]
+    assert grade(ambiguous.grading, ambiguous.reference).passed  # type: ignore[attr-defined]
+    assert '"record": "alttp:alttp/timeline_placement/open"' in ambiguous.reference  # type: ignore[attr-defined]
 
 
 def test_quest_structure_checks() -> None:
-    item = _items("quest")["quest.lost_lens"]
+    item = _items("quest")["quest.fetch.witch.0"]
     assert grade(item.grading, item.reference).passed  # type: ignore[attr-defined]
-    quest = json.loads(item.reference.strip("`json\n"))  # type: ignore[attr-defined]
+    quest = json.loads(item.reference.split("```json\n")[1].split("\n```")[0])  # type: ignore[attr-defined]
     softlock = json.loads(json.dumps(quest))
     softlock["steps"][1]["requires"] = ["hookshot"]
     verdict = grade(item.grading, json.dumps(softlock))  # type: ignore[attr-defined]
-    assert "step 2 requires ['hookshot']" in verdict.reason
+    assert "step 2 needs 'hookshot', but nothing grants it" in verdict.reason
     monotone = json.loads(json.dumps(quest))
     for step in monotone["steps"][1:4]:
         step["kind"] = "combat"
@@ -88,19 +92,37 @@ def test_quest_structure_checks() -> None:
     assert any("3 'combat' steps in a row" in c.message for c in checks)
     nowhere = json.loads(json.dumps(quest))
     nowhere["steps"][0]["location"] = "Moonbase Alpha"
-    assert "unknown location" in grade(item.grading, json.dumps(nowhere)).reason  # type: ignore[attr-defined]
-    assert "Moonbase Alpha" in grade(item.grading, json.dumps(nowhere)).reason  # type: ignore[attr-defined]
+    assert "'Moonbase Alpha' is not a place in the KB" in grade(item.grading, json.dumps(nowhere)).reason  # type: ignore[attr-defined]
     no_payoff = json.loads(json.dumps(quest))
     no_payoff["steps"] = no_payoff["steps"][:-1]
     assert not grade(item.grading, json.dumps(no_payoff)).passed  # type: ignore[attr-defined]
+    clash = json.loads(json.dumps(quest))
+    clash["flags"][0]["address"] = "$7EF359"  # the sword level byte
+    assert "collides with sword level" in grade(item.grading, json.dumps(clash)).reason  # type: ignore[attr-defined]
+    bad_kind = json.loads(json.dumps(quest))
+    bad_kind["steps"][0]["kind"] = "dance"
+    assert "steps.0.kind" in grade(item.grading, json.dumps(bad_kind)).reason  # type: ignore[attr-defined]
 
 
 def test_latency_budget() -> None:
-    item = _items("latency")["latency.lore.villains"]
+    item = _items("latency")["latency.lore.serves.agahnim"]
     assert grade(item.grading, item.reference, GradeContext(latency_s=0.5)).passed  # type: ignore[attr-defined]
     slow = grade(item.grading, item.reference, GradeContext(latency_s=3.1))  # type: ignore[attr-defined]
     assert slow.code == "too-slow" and "3.10 s exceeds the 2.0 s budget" in slow.reason
     fast_wrong = grade(
-        item.grading, '{"wizard": "Vaati", "final_enemy": "Ganon"}', GradeContext(latency_s=0.1)
+        item.grading, '```claims\n[["Agahnim", "serves", "Vaati"]]\n```', GradeContext(latency_s=0.1)
     )  # type: ignore[attr-defined]
     assert not fast_wrong.passed
+
+
+def test_lore_and_quest_suites_reject_mutated_answers() -> None:
+    from triforce.evaluate.metrics import targets
+    from triforce.evaluate.sensitivity import measure
+
+    lore, quest = load_suite("lore").items, load_suite("quest").items
+    assert len(lore) >= 100 and len(quest) >= 50
+    for items in (lore, quest):
+        report = measure(items, per_item=2)
+        assert report.items == len(items) and report.mutants >= len(items)
+        assert report.sensitivity >= 0.99, report.to_json()["survivors"]
+    assert targets()["lore"]["target"] == 0.90 and targets()["quest"]["target"] == 0.90

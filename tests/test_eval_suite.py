@@ -15,8 +15,8 @@ GOOD = {
     "id": "x.1",
     "category": "lore",
     "prompt": "Who?",
-    "reference": '{"wizard": "Agahnim"}',
-    "grading": {"kind": "lore-facts", "fields": {"wizard": "villain.wizard"}},
+    "reference": '```claims\n[["Agahnim", "serves", "Ganon"]]\n```',
+    "grading": {"kind": "lore-claims", "ask": [["agahnim", "serves"]]},
     "tags": [],
 }
 
@@ -60,8 +60,8 @@ def test_user_suite_loads_from_path(tmp_path: Path) -> None:
         ({**GOOD, "id": "x.2", "category": "poetry"}, "mine.jsonl:2: field 'category'"),
         ({**GOOD, "id": "x.2", "grading": {"kind": "vibes"}}, "field 'grading.kind': unknown grader 'vibes'"),
         (
-            {**GOOD, "id": "x.2", "grading": {"kind": "lore-facts", "fields": {"a": "no.such.fact"}}},
-            "field 'grading.fields'",
+            {**GOOD, "id": "x.2", "grading": {"kind": "lore-claims", "ask": [["no_such_entity", "boss"]]}},
+            "field 'grading.ask'",
         ),
         (
             {

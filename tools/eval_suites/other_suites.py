@@ -1,5 +1,6 @@
-"""Latency, lore, quest and cross-domain items (a handful each: they exercise every grader; later
-issues add items and generators), and the first graphics items (`graphics_suites` builds on them)."""
+"""Latency and cross-domain items (a handful each: they exercise every grader), and the first
+graphics items (`graphics_suites` builds on them); the lore and quest suites come from
+eval_suites/lore_quest.py."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from typing import Any
 
 from eval_suites._dsl import Item, S, rd16, to_record, w
+from eval_suites.lore_quest import LATENCY_LORE, LORE, QUEST
 from triforce.evaluate.graders.graphics import encode_tile
 
 
@@ -102,97 +104,10 @@ GRAPHICS = [
 ]
 
 
-def _fact_item(iid: str, question: str, fields: dict[str, str], answer: dict[str, Any]) -> dict[str, Any]:
-    keys = ", ".join(f'"{k}"' for k in fields)
-    return {
-        "id": f"lore.{iid}",
-        "category": "lore",
-        "prompt": f"A Link to the Past (SNES) lore. {question} Answer with one JSON object with exactly the keys {keys}.",
-        "reference": "```json\n" + json.dumps(answer, indent=2) + "\n```\n",
-        "grading": {"kind": "lore-facts", "fields": fields},
-        "tags": ["lore", "canon"],
-    }
-
-
-LORE = [
-    _fact_item(
-        "pendants",
-        "Which dungeon holds each pendant, and what colour is each?",
-        {
-            "courage_dungeon": "pendant.courage.dungeon",
-            "courage_colour": "pendant.courage.colour",
-            "power_dungeon": "pendant.power.dungeon",
-            "power_colour": "pendant.power.colour",
-            "wisdom_dungeon": "pendant.wisdom.dungeon",
-            "wisdom_colour": "pendant.wisdom.colour",
-        },
-        {
-            "courage_dungeon": "Eastern Palace",
-            "courage_colour": "green",
-            "power_dungeon": "Desert Palace",
-            "power_colour": "blue",
-            "wisdom_dungeon": "Tower of Hera",
-            "wisdom_colour": "red",
-        },
-    ),
-    _fact_item(
-        "villains",
-        "Name the wizard who seizes Hyrule Castle and the final enemy he serves.",
-        {"wizard": "villain.wizard", "final_enemy": "villain.final"},
-        {"wizard": "Agahnim", "final_enemy": "Ganon"},
-    ),
-    _fact_item(
-        "counts",
-        "How many pendants and how many crystals must Link collect, and how many maidens are imprisoned?",
-        {"pendants": "pendants.count", "crystals": "crystals.count", "maidens": "maidens.count"},
-        {"pendants": 3, "crystals": 7, "maidens": 7},
-    ),
-    _fact_item(
-        "places",
-        "Where does Link find the Master Sword, where is the Moon Pearl, and where is the final battle?",
-        {
-            "master_sword": "master_sword.location",
-            "moon_pearl": "moon_pearl.location",
-            "final_battle": "final_battle.location",
-        },
-        {"master_sword": "Lost Woods", "moon_pearl": "Tower of Hera", "final_battle": "Pyramid of Power"},
-    ),
-    _fact_item(
-        "dark_world",
-        "List the seven Dark World dungeons that hold the crystals (as a JSON list of names) and name the elder who guides Link.",
-        {"crystal_dungeons": "dark_world.dungeons", "elder": "elder.name"},
-        {
-            "crystal_dungeons": [
-                "Palace of Darkness",
-                "Swamp Palace",
-                "Skull Woods",
-                "Thieves' Town",
-                "Ice Palace",
-                "Misery Mire",
-                "Turtle Rock",
-            ],
-            "elder": "Sahasrahla",
-        },
-    ),
-]
-
 _QUEST_FORMAT = (
     'Answer with one JSON object: {"title": str, "steps": [{"kind": "story|explore|puzzle|combat|reward", '
     '"location": place on the ALTTP map, "summary": str, "requires": [item ids], "grants": [item ids]}]}.'
 )
-
-
-def _quest_item(iid: str, brief: str, rules: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": f"quest.{iid}",
-        "category": "quest",
-        "prompt": f"Design a side quest for an ALTTP ROM hack. {brief} {_QUEST_FORMAT}",
-        "reference": "```json\n"
-        + json.dumps({"title": iid.replace("_", " ").title(), "steps": steps}, indent=2)
-        + "\n```\n",
-        "grading": {"kind": "quest-structure", **rules},
-        "tags": ["quest", "pacing"],
-    }
 
 
 def _st(
@@ -205,57 +120,6 @@ def _st(
         "requires": requires or [],
         "grants": grants or [],
     }
-
-
-QUEST = [
-    _quest_item(
-        "lost_lens",
-        "5-8 steps; the player starts with the lamp; the quest must grant `lens`; include a puzzle and a fight; no more than two steps of the same kind in a row; open with story or exploration, end with a reward.",
-        {
-            "min_steps": 5,
-            "max_steps": 8,
-            "start_items": ["lamp"],
-            "must_grant": ["lens"],
-            "must_include_kinds": ["puzzle", "combat"],
-            "max_same_kind_run": 2,
-        },
-        [
-            _st("story", "Kakariko Village", "A villager lost a lens in the well."),
-            _st("explore", "Graveyard", "Search the graves at night.", ["lamp"], ["grave_key"]),
-            _st("puzzle", "Kings Tomb", "Push blocks to open the crypt.", ["grave_key"]),
-            _st("combat", "Kings Tomb", "Defeat the Gibdos."),
-            _st("explore", "Hidden Grotto", "Follow the draft to a grotto.", [], ["lens"]),
-            _st("reward", "Kakariko Village", "Return the lens for a heart piece.", ["lens"]),
-        ],
-    ),
-    _quest_item(
-        "fairy_fountain",
-        "4-7 steps leading to a hidden fairy fountain; must grant `bottle_fairy`; include an explore and a puzzle step; end with a reward.",
-        {
-            "min_steps": 4,
-            "max_steps": 7,
-            "must_grant": ["bottle_fairy"],
-            "must_include_kinds": ["explore", "puzzle"],
-        },
-        [
-            _st("story", "Lumberjacks House", "The lumberjacks mention a glow behind the trees."),
-            _st("explore", "Lost Woods", "Find the hollow log.", [], ["fountain_hint"]),
-            _st("puzzle", "Lost Woods", "Light the torches in order.", ["fountain_hint"], ["fountain_path"]),
-            _st("combat", "Lost Woods", "Fend off the thieves."),
-            _st("reward", "Fairy Fountain", "The fairy fills a bottle.", ["fountain_path"], ["bottle_fairy"]),
-        ],
-    ),
-    _quest_item(
-        "ice_key",
-        "3-6 steps in the Dark World; the player starts with `flippers`; must grant `ice_key`; end with a reward.",
-        {"min_steps": 3, "max_steps": 6, "start_items": ["flippers"], "must_grant": ["ice_key"]},
-        [
-            _st("explore", "Lake Hylia", "Swim to the island.", ["flippers"]),
-            _st("combat", "Ice Palace", "Defeat the Freezors.", [], ["ice_key"]),
-            _st("reward", "Ice Palace", "The key opens the vault.", ["ice_key"]),
-        ],
-    ),
-]
 
 
 def _cross_record() -> list[dict[str, Any]]:
@@ -496,7 +360,7 @@ def _latency_items() -> list[dict[str, Any]]:
                 "tags": ["latency", "asm"],
             }
         )
-    for lore in LORE[1:3]:
+    for lore in LATENCY_LORE:
         out.append(
             {
                 **lore,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, cast, get_args
 
@@ -18,6 +19,7 @@ from triforce.generate.build import BuildOptions, PostBuildStep, generator_names
 from triforce.generate.domain import Source
 from triforce.generate.routines import load_routines
 from triforce.generate.synth import GENERATORS
+from triforce.generate.teacher import TeacherConfig
 from triforce.sample import Origin
 
 
@@ -58,14 +60,31 @@ def build(
     exclude_origin: list[str] = typer.Option(
         [], "--exclude-origin", help="Leave out samples of this origin (e.g. commercial-derived)."
     ),
+    teacher: str | None = typer.Option(
+        None, "--teacher", help="OpenAI-compatible endpoint of a teacher model: adds checked prose samples."
+    ),
+    teacher_model: str = typer.Option(
+        "default", "--teacher-model", help="Model name the teacher endpoint serves."
+    ),
+    teacher_budget: int = typer.Option(
+        200_000, "--teacher-budget", min=0, help="Tokens the teacher may spend on new requests."
+    ),
+    teacher_limit: int | None = typer.Option(
+        None, "--teacher-limit", min=1, help="Ask the teacher at most N prompts per kind (lore, quest)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Build verified samples of every domain (ASM base/debug/optimize/hook/doc and the domain
     generators) into samples.jsonl.
 
-    Interrupt at any time: rerunning the same command continues where it stopped."""
+    Interrupt at any time: rerunning the same command continues where it stopped. With
+    `--teacher URL` a teacher model writes prose that the lore and quest checkers prove (answers
+    cached in <out>/.work/teacher, rejects with reasons in rejects.jsonl and teacher_log.jsonl);
+    its key, if it needs one, is read from $TRIFORCE_TEACHER_KEY."""
     known = generator_names()
     gens = known if generators.strip() == "all" else [g.strip() for g in generators.split(",") if g.strip()]
+    if teacher and "prose" not in gens:
+        gens.append("prose")  # the teacher's samples come from the prose generator
     unknown = [g for g in gens if g not in known]
     if unknown or not gens:
         raise typer.BadParameter(f"unknown generator(s) {unknown}; choose from all, {', '.join(known)}")
@@ -82,6 +101,15 @@ def build(
         seed=seed,
         workers=workers,
         sources=[Source(p, cast(Origin, origin)) for p in source],
+        teacher=TeacherConfig(
+            url=teacher,
+            model=teacher_model,
+            api_key=os.environ.get("TRIFORCE_TEACHER_KEY"),
+            budget_tokens=teacher_budget,
+            limit=teacher_limit,
+        )
+        if teacher
+        else None,
     )
     bar = stage_bar(console, disable=json_out)
     read = bar.add_task("read corpus", total=1)

@@ -161,11 +161,13 @@ def render_card(curation: dict[str, Any], charts: list[str]) -> str:
                 f"{r['available']:,}",
                 f"{r['selected']:,}",
                 f"{r['upsampled']:,}",
-                "**SHORT**" if r["short"] else "ok",
+                f"**SHORT**: {r.get('why', '')}" if r["short"] else "filled",
             ]
             for r in mix["rows"]
         ]
-        out.append(_table(["Domain", "Row", "Plan", "Quota", "Available", "Selected", "Upsampled", ""], rows))
+        out.append(
+            _table(["Domain", "Row", "Plan", "Quota", "Available", "Selected", "Upsampled", "Status"], rows)
+        )
         out.append(f"\nSamples fitting no row: {mix['unassigned']:,} ({mix['unassigned_kept']:,} kept).\n")
 
     out.append("## Verification\n")

@@ -45,6 +45,7 @@ class SourceRow(BaseModel):
     corpora: list[str] = Field(default_factory=list)  # Sample.provenance.corpus values
     aliases: list[str] = Field(default_factory=list)  # other Sample.source values that mean this row
     priority: bool = False  # tried before ordinary rows (corpus-specific rows)
+    fill: str = ""  # what fills this row, and what it takes when it is short (shown on the card)
 
     def matches_by_rule(self, s: Sample) -> bool:
         if s.domain != self.domain:
@@ -82,6 +83,16 @@ class RowResult:
     available: int
     selected: int = 0
     upsampled: int = 0
+    fill: str = ""
+
+    @property
+    def why(self) -> str:
+        """Why a short row is short: what fills it (sources.yaml), or that nothing did."""
+        if not self.short:
+            return ""
+        if self.available == 0 and not self.fill:
+            return "nothing in this dataset fills it yet"
+        return self.fill or f"only {self.available:,} sample(s) of this kind in the dataset"
 
     @property
     def short(self) -> bool:
@@ -124,6 +135,7 @@ class MixReport:
                     "upsampled": r.upsampled,
                     "short": r.short,
                     "shortfall": r.shortfall,
+                    "why": r.why,
                 }
                 for r in self.rows
             ],
@@ -276,7 +288,7 @@ def mix(samples: Sequence[Sample], config: MixConfig) -> tuple[list[Sample], Mix
     for key in config.sources:
         row, target = rows[key], targets[key]
         pool = _pick_order(buckets.get(key, []), rng)
-        res = RowResult(key, row.domain, row.label, target, len(pool))
+        res = RowResult(key, row.domain, row.label, target, len(pool), fill=row.fill)
         take = pool[:target]
         if len(pool) < target and config.short == "upsample" and pool:
             limit = min(target, int(len(pool) * config.upsample_cap))

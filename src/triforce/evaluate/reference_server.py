@@ -3,7 +3,9 @@
 It speaks the protocol the real servers (vLLM, llama.cpp, Ollama, LM Studio) speak, streaming
 (SSE) included, with a fixed added latency and optional faults chosen by the request's `model`
 field: `fail-N` (HTTP 503 for the first N requests of each prompt), `garbage-N` (malformed JSON
-N times), `slow` (sleeps past any sane timeout), `bad-request` (HTTP 400). It lets tests exercise the real HTTP client, and
+N times), `slow` (sleeps past any sane timeout), `bad-request` (HTTP 400). `answers` is a dict
+(last user message -> answer) or a function of the whole conversation, so a test can play a
+teacher (right answers, wrong ones, a repair after its problems are sent back). It lets tests exercise the real HTTP client, and
 `benchmarks/eval_throughput.py` measure harness throughput against a known latency.
 """
 
@@ -13,10 +15,13 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# last user message -> answer, or conversation -> answer
+Answers = dict[str, str] | Callable[[list[dict[str, str]]], str]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,7 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
         if model == "slow":
             time.sleep(self.server.slow_s)
         time.sleep(self.server.latency_s)
-        answer = self.server.answers.get(prompt, "I do not know.")
+        answers = self.server.answers
+        answer = answers(messages) if callable(answers) else answers.get(prompt, "I do not know.")
         try:
             self._answer(request, answer, model)
         except (BrokenPipeError, ConnectionResetError):
@@ -103,10 +109,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 class ReferenceServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog (5) drops the SYNs of a burst of new connections; each dropped one
+    # costs the client a 1 s retransmit, which made concurrent runs slower than serial ones.
+    request_queue_size = 128
 
-    def __init__(
-        self, answers: dict[str, str], latency_s: float = 0.0, slow_s: float = 30.0, port: int = 0
-    ) -> None:
+    def __init__(self, answers: Answers, latency_s: float = 0.0, slow_s: float = 30.0, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.answers = answers
         self.latency_s = latency_s
@@ -127,7 +134,7 @@ class ReferenceServer(ThreadingHTTPServer):
 
 @contextmanager
 def serve_references(
-    answers: dict[str, str], latency_s: float = 0.0, slow_s: float = 30.0
+    answers: Answers, latency_s: float = 0.0, slow_s: float = 30.0
 ) -> Iterator[ReferenceServer]:
     """Run a ReferenceServer on 127.0.0.1 (a free port) in a thread for the duration of the block."""
     server = ReferenceServer(answers, latency_s=latency_s, slow_s=slow_s)

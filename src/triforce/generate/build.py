@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 from triforce.errors import ConfigError
 from triforce.fsio import write_json_atomic
-from triforce.generate.domain import Source, domain_names
+from triforce.generate.domain import Source, domain_names, load_generator
 from triforce.generate.domain_run import DOMAIN_CHUNK, plan_units, run_units
 from triforce.generate.routines import LoadedCorpus
-from triforce.generate.store import SampleText, UnitLog, write_jsonl_atomic
+from triforce.generate.store import WORK_DIR, SampleText, UnitLog, write_jsonl_atomic
 from triforce.generate.synth import GENERATORS, N_RANDOM, WorkerPool, WorkOptions, routine_key
 
 FORMAT_VERSION = 1
@@ -40,6 +40,8 @@ class BuildOptions:
     batch_asar: bool = True
     n_random: int = N_RANDOM
     chunk: int = CHUNK
+    # A teacher model for the generators that use one (`use_teacher`), e.g. a TeacherConfig.
+    teacher: Any = None
 
 
 class PostBuildStep(Protocol):
@@ -158,6 +160,9 @@ def run_build(
                 pool.close()
         domain_report: dict[str, Any] = {}
         for name in domain_generators:
+            gen = load_generator(name)
+            if opts.teacher is not None and hasattr(gen, "use_teacher"):
+                gen.use_teacher(opts.teacher, out_dir / WORK_DIR / "teacher")  # answers cached with the build
             plan = plan_units(name, opts.sources, opts.seed)
             for key in plan.keys:
                 order[key] = len(order)
