@@ -238,10 +238,7 @@ class Router:
             return RouteDecision(
                 "unified", "cross", cfg.unified, active, (), scores, cfg.threshold, tuple(reasons)
             )
-        chosen = [s for s in scores if s.probability >= cfg.moe_floor][: cfg.moe_max_experts]
-        if len(chosen) < cfg.moe_min_experts:
-            chosen = list(scores[: max(cfg.moe_min_experts, len(chosen))])
-        experts = tuple((s.domain, cfg.domains[s.domain].model) for s in chosen)
+        experts = self.fan_out(scores)
         reasons.append(
             f"no domain reached {cfg.threshold:.2f} → MoE via {cfg.council}: "
             + ", ".join(f"{m} ({d})" for d, m in experts)
@@ -250,6 +247,24 @@ class Router:
         return RouteDecision(
             "moe", "unclear", cfg.council, (), experts, scores, cfg.threshold, tuple(reasons)
         )
+
+    def fan_out(
+        self, scores: tuple[DomainScore, ...], exclude: frozenset[str] = frozenset()
+    ) -> tuple[tuple[str, str], ...]:
+        """The MoE experts for these scores: the likeliest domains above `moe.floor` (2-3 of them),
+        one specialist per model, leaving out models in `exclude` (those that just failed)."""
+        cfg = self.config
+        seen: set[str] = set(exclude) | {cfg.unified, cfg.council}
+        ranked = []
+        for s in scores:
+            model = cfg.domains[s.domain].model
+            if model not in seen:
+                seen.add(model)
+                ranked.append((s, model))
+        chosen = [(s, m) for s, m in ranked if s.probability >= cfg.moe_floor][: cfg.moe_max_experts]
+        if len(chosen) < cfg.moe_min_experts:
+            chosen = ranked[: max(cfg.moe_min_experts, len(chosen))]
+        return tuple((s.domain, m) for s, m in chosen)
 
     def route_messages(
         self, messages: list[dict[str, Any]], *, only: list[str] | None = None
