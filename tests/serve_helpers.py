@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -26,6 +28,13 @@ def overrides(specialists: LoopbackUpstream, big: LoopbackUpstream) -> dict[str,
 def start(gateway: Gateway, **options: Any) -> ServerThread:
     opts = ServeOptions(**({"timeout_s": 1.0, "access_log": False} | options))
     return ServerThread(create_app(gateway, opts), options=opts).start()
+
+
+@contextmanager
+def serving(gateway: Gateway, **options: Any) -> Iterator[tuple[ServerThread, httpx.Client]]:
+    """A gateway on a thread and a client for it, both closed at the end."""
+    with start(gateway, **options) as srv, httpx.Client(base_url=srv.url, timeout=10) as client:
+        yield srv, client
 
 
 def chat(client: httpx.Client, model: str, text: str, **extra: Any) -> httpx.Response:

@@ -13,7 +13,7 @@ server does. This is both: `POST /v1/chat/completions` (plain and SSE streaming,
     hang     never answer (until the caller hangs up)
     stall    stream two chunks, then nothing          cut   stream ends without [DONE]
     slow     answer after `slow_s`
-    flaky    HTTP 500 on every other request (counted per model)
+    flaky    HTTP 503 on every other request (counted per model), the first included
 
 Set one with `set_behaviour(model, how)` (tests), `POST /_control {"model", "behaviour"}` (another
 process), or `answers[model] = text` for a fixed answer. Not a production server: no TLS, no
@@ -34,7 +34,7 @@ from collections import Counter, deque
 from typing import Any
 
 BEHAVIOURS = ("ok", "fail", "reject", "limit", "badjson", "drop", "hang", "stall", "cut", "slow", "flaky")
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Server Error"}
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Server Error", 503: "Unavailable"}
 
 
 class LoopbackUpstream:
@@ -180,8 +180,8 @@ class LoopbackUpstream:
             fixed = self.answers.get(model)
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        if how == "flaky":
-            how = "fail" if count % 2 else "ok"
+        if how == "flaky" and count % 2:
+            return await self._json(writer, 503, {"error": {"message": "busy, try again"}})
         if how == "fail":
             return await self._json(writer, 500, {"error": {"message": "CUDA out of memory"}})
         if how == "reject":
