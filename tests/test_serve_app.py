@@ -154,7 +154,7 @@ def test_oracle_council_routes_pure_and_cross(client: httpx.Client) -> None:
     r = _chat(client, "oracle-council", CROSS)
     assert r.json()["choices"][0]["message"]["content"].startswith("[triforce-sage] ")
     assert r.headers["X-Triforce-Scope"] == "cross"
-    assert set(r.json()["x_triforce"]["route"]["domains"]) == {"quest", "asm"}
+    assert {"quest", "asm"} <= set(r.json()["x_triforce"]["route"]["domains"]) <= {"quest", "asm", "cross"}
 
 
 def test_route_endpoint_decides_without_calling_models(

@@ -6,9 +6,10 @@ import json
 import logging
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -221,38 +222,64 @@ def route(
         None, "--router", help="Router config YAML (default: packaged router.yaml)."
     ),
     evaluate: bool = typer.Option(
-        False, "--evaluate", help="Measure routing accuracy on labelled examples (default: the held-out set)."
+        False,
+        "--evaluate",
+        help="Accuracy per domain and the confusion matrix on labelled requests "
+        "(default: the held-out paraphrases, the dataset's held-out split and the eval suites' prompts).",
     ),
     calibrate: bool = typer.Option(
         False,
         "--calibrate",
-        help="Fit weights and threshold on labelled examples (default: the training set).",
+        help="Fit vocabulary, weights, calibration and threshold (default data: the packaged training set).",
     ),
-    examples: Path | None = typer.Option(
-        None, "--examples", help='Labelled JSONL: {"text", "domains": [...]}.'
+    examples: list[Path] = typer.Option(
+        [], "--examples", help='Labelled JSONL: {"text", "domains": [...]} (repeatable).'
+    ),
+    from_dataset: list[Path] = typer.Option(
+        [],
+        "--from-dataset",
+        help="Curated samples (a build folder or Sample JSONL): their prompts, labelled by task (repeatable).",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="With --calibrate: where to write the fitted router YAML."
     ),
 ) -> None:
-    """Show which model oracle-council would pick for PROMPT, and why."""
+    """Show which model oracle-council would pick for PROMPT, and why; measure or refit the router."""
     from triforce.errors import InputError
-    from triforce.serve.calibrate import bundled_examples, fit, load_examples, write_router_config
+    from triforce.serve.calibrate import (
+        bundled_examples,
+        dataset_examples,
+        fit,
+        load_examples,
+        suite_examples,
+        write_router_config,
+    )
     from triforce.serve.calibrate import evaluate as measure
     from triforce.serve.router import Router, load_router_config
 
     config = load_router_config(router)
+    given = [ex for path in examples for ex in load_examples(path)]
+    mined = dataset_examples(from_dataset) if from_dataset else []
     if calibrate:
         if out is None:
             raise InputError("--calibrate needs --out PATH (the packaged router.yaml is not overwritten)")
-        fitted = fit(config, load_examples(examples) if examples else bundled_examples("train"))
+        train = given or bundled_examples("train")
+        train += [ex for ex in mined if ex.split == "train"]
+        fitted = fit(config, train)
         write_router_config(fitted, out)
-        acc = measure(Router(fitted), bundled_examples("heldout"))
-        _report({"written": str(out), "threshold": fitted.threshold, "heldout": acc.to_json()}, as_json)
+        heldout = (
+            bundled_examples("heldout") + [ex for ex in mined if ex.split == "heldout"] + suite_examples()
+        )
+        acc = measure(Router(fitted), heldout)
+        report = {"written": str(out), "trained_on": len(train), "threshold": fitted.threshold,
+                  "vocabulary": len(fitted.vocabulary), "heldout": acc.to_json()}  # fmt: skip
+        _report(report, as_json)
         return
     if evaluate:
-        acc = measure(Router(config), load_examples(examples) if examples else bundled_examples("heldout"))
-        _report(acc.to_json(), as_json)
+        labelled = given + [ex for ex in mined if ex.split == "heldout"]
+        if not labelled:
+            labelled = bundled_examples("heldout") + suite_examples()
+        _report(measure(Router(config), labelled).to_json(), as_json)
         return
     if not prompt:
         raise InputError("give a PROMPT to route, or --evaluate / --calibrate")
@@ -268,22 +295,51 @@ def route(
         _out.print(f"  {reason}")
 
 
-def _report(data: dict[str, object], as_json: bool) -> None:
+_SHORT = {"asm": "asm", "graphics": "gfx", "compression": "cmp", "cpp": "c++", "lore": "lore",
+          "quest": "qst", "dialogue": "dlg", "teaching": "tch", "cross": "crs", "unclear": "moe"}  # fmt: skip
+
+
+def _report(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     acc = data.get("heldout", data)
-    assert isinstance(acc, dict)
     if "written" in data:
-        _out.print(f"wrote {data['written']} (threshold {data['threshold']})")
-    _out.print(
-        f"route accuracy {acc['route_accuracy']:.1%}, domain-set accuracy {acc['domain_set_accuracy']:.1%} "
-        f"on {acc['n']} labelled requests"
-    )
-    by_kind = acc["by_kind"]
-    assert isinstance(by_kind, dict)
-    _out.print("  " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in by_kind.items()))
-    for err in acc["errors"]:
         _out.print(
-            f"  [red]✗[/] {err['text']!r}: expected {err['expected']['model']}, got {err['got']['model']}"
+            f"wrote {data['written']}: fitted on {data['trained_on']} requests, "
+            f"{data['vocabulary']} words, threshold {data['threshold']}"
         )
+    cal = acc["calibration"]
+    _out.print(
+        f"route accuracy {acc['route_accuracy']:.1%} on {acc['n']} labelled requests "
+        f"(domain-set {acc['domain_set_accuracy']:.1%}; calibration ECE {cal['ece']:.3f}, Brier {cal['brier']:.3f})"
+    )
+    _out.print(
+        "  by source: " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in acc["by_source"].items())
+    )
+    targets = list(acc["confusion"])
+    columns = [t for t in _SHORT if any(t in row for row in acc["confusion"].values()) or t in targets]
+    table = Table(
+        title="per domain (rows: expected, columns: routed to)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    table.add_column("expected", no_wrap=True)
+    table.add_column("acc", justify="right", no_wrap=True)
+    for col in columns:
+        table.add_column(_SHORT.get(col, col[:4]), justify="right", no_wrap=True)
+    for t in sorted(targets, key=lambda t: list(_SHORT).index(t) if t in _SHORT else 99):
+        row = acc["confusion"][t]
+        hit, n = acc["per_domain"][t]["correct"], acc["per_domain"][t]["n"]
+        cells = [str(row.get(c, "")) if c != t else f"[bold]{row.get(c, 0)}[/]" for c in columns]
+        table.add_row(t, f"{hit / n:.0%}", *cells)
+    _out.print(table)
+    for err in acc["errors"][:20]:
+        text = err["text"].replace("\n", " ")
+        _out.print(f"  [red]✗[/] {text[:44]!r}: {err['expected']['model']} → {err['got']['model']}")
+    if len(acc["errors"]) > 20:
+        _out.print(f"  ... and {len(acc['errors']) - 20} more (--json lists them all)")

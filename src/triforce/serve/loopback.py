@@ -34,7 +34,14 @@ from collections import Counter, deque
 from typing import Any
 
 BEHAVIOURS = ("ok", "fail", "reject", "limit", "badjson", "drop", "hang", "stall", "cut", "slow", "flaky")
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Server Error", 503: "Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Server Error",
+    503: "Unavailable",
+}
 
 
 class LoopbackUpstream:
