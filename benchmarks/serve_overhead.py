@@ -10,7 +10,9 @@ CPU); C=200 opens 200 connections in one burst, which is what overflows a short 
 Per row: requests/s, p50/p99 latency, non-200 answers, connection resets (any connection that
 broke), and the kernel's TcpExt ListenOverflows/ListenDrops and Tcp RetransSegs read from
 /proc/net before and after the row (system-wide counters: other jobs on the machine add to them).
-Also the router alone (decisions per second) and MoE/verify rows at C=1.
+Also the router alone (decisions per second) and, at C=1, the MoE path and verify-then-escalate:
+"verify pass" = one upstream answer + the ASM check (asar in the sandbox + execution); "verify
+escalate" = a failing answer, its check, triforce-sage's answer and its check.
 
     PYTHONPATH=src python benchmarks/serve_overhead.py [--seconds 5] [--concurrency 1,50,200]
         [--latency 0.0] [--workers 1] [--gateway-args "..."]
@@ -24,7 +26,6 @@ import json
 import os
 import re
 import shlex
-import statistics
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ from urllib.parse import urlparse
 
 ASM = "Write an asar hook: JSL to freespace, LDA $7EF360, CLC, ADC #$0010, STA $7EF360, RTL."
 VAGUE = "Any thoughts?"
+GOOD = "```asm\nAddTen:\n  LDA $7EF360\n  CLC\n  ADC #$0A\n  STA $7EF360\n  RTL\n```"
+BAD = "```asm\nAddTen:\n  STZ $7EF360\n  RTL\n```"
 
 
 def kernel_counters() -> dict[str, int]:
@@ -169,6 +172,13 @@ def process(args: list[str], pattern: str) -> Iterator[str]:
             proc.kill()
 
 
+def control(upstream: str, order: dict[str, object]) -> None:
+    """Change the loopback upstream's behaviour or fixed answer for one model."""
+    import httpx
+
+    httpx.post(upstream.removesuffix("/v1") + "/_control", json=order, timeout=5).raise_for_status()
+
+
 def router_speed() -> float:
     from triforce.serve.calibrate import bundled_examples
     from triforce.serve.router import Router
@@ -224,6 +234,13 @@ def main() -> None:
                     )
                     moe = {"model": "oracle-council", "messages": [{"role": "user", "content": VAGUE}]}
                     rows.append(("gateway MoE", c, asyncio.run(load(gateway, moe, c, args.seconds))))
+                    verify = routed | {"x_triforce": {"verify": True}}
+                    control(upstream, {"model": "euclid-asm", "answer": GOOD})
+                    control(upstream, {"model": "triforce-sage", "answer": GOOD})
+                    rows.append(("gateway verify", c, asyncio.run(load(gateway, verify, c, args.seconds))))
+                    control(upstream, {"model": "euclid-asm", "answer": BAD})
+                    rows.append(("verify escalate", c, asyncio.run(load(gateway, verify, c, args.seconds))))
+                    control(upstream, {"model": "euclid-asm", "answer": ASM})
     print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, "
           f"upstream latency {args.latency * 1000:.0f} ms, {args.seconds:g} s per row")  # fmt: skip
     header = f"{'path':17} {'C':>4} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'non-200':>8} {'resets':>6} {'overfl':>6} {'retrans':>7}"
@@ -245,7 +262,6 @@ def main() -> None:
                 f"  C={c}: p50 +{r.pct(0.5) - d.pct(0.5):.2f} ms, p99 +{r.pct(0.99) - d.pct(0.99):.2f} ms, "
                 f"throughput {r.rps / d.rps:.2f}x of direct"
             )
-    _ = statistics  # (kept for callers that import helpers from this module)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ server does. This is both: `POST /v1/chat/completions` (plain and SSE streaming,
     slow     answer after `slow_s`
     flaky    HTTP 503 on every other request (counted per model), the first included
 
-Set one with `set_behaviour(model, how)` (tests), `POST /_control {"model", "behaviour"}` (another
-process), or `answers[model] = text` for a fixed answer. Not a production server: no TLS, no
+Set one with `set_behaviour(model, how)` (tests) or `POST /_control {"model", "behaviour"}` (another
+process); a fixed answer with `answers[model] = text` or `POST /_control {"model", "answer"}`. Not a production server: no TLS, no
 chunked request bodies.
 
     python -m triforce.serve.loopback --port 9000 [--latency 0.0]
@@ -173,7 +173,11 @@ class LoopbackUpstream:
             return await self._json(writer, 200, {"object": "list", "data": data})
         if method == "POST" and path == "/_control":
             order = json.loads(raw)
-            self.set_behaviour(str(order["model"]), str(order["behaviour"]))
+            if "behaviour" in order:
+                self.set_behaviour(str(order["model"]), str(order["behaviour"]))
+            if "answer" in order:
+                with self.lock:
+                    self.answers[str(order["model"])] = str(order["answer"])
             return await self._json(writer, 200, {"ok": True})
         if method != "POST" or not path.endswith("/chat/completions"):
             return await self._json(writer, 404, {"error": {"message": "not found"}})
@@ -300,11 +304,11 @@ def main() -> None:
     try:
         import uvloop
 
-        uvloop.run(run())
+        runner: Any = uvloop.run
     except ImportError:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
+        runner = asyncio.run
+    with contextlib.suppress(KeyboardInterrupt):
+        runner(run())
 
 
 if __name__ == "__main__":

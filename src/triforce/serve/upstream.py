@@ -253,9 +253,12 @@ def check_status(upstream: Upstream, status: int, content: bytes) -> None:
         raise UpstreamError(
             502, "upstream_auth", f"{name}: the model server refused the gateway's API key (HTTP {status})"
         )
-    if status == 404:
+    if status == 404:  # the server is up: one of its models is missing, not the server broken
         raise UpstreamError(
-            502, "upstream_model_missing", f"{name}: the model server does not serve {name!r} (HTTP 404)"
+            502,
+            "upstream_model_missing",
+            f"{name}: the model server does not serve {name!r} (HTTP 404)",
+            health=False,
         )
     raise UpstreamError(
         502, "upstream_error", f"{name} answered HTTP {status}: {detail}", retryable=status in (502, 503)
