@@ -82,7 +82,10 @@ def main() -> None:
         cmd = [py, "-m", "triforce", "serve", "--port", "0", "--timeout", "2", "--breaker-failures", "3",
                "--breaker-cooldown", "2", "--no-access-log"]  # fmt: skip
         for name in load_registry(None):
-            cmd += ["--upstream", f"{name}={big if name in ('triforce-sage', 'oracle-council') else upstream}"]
+            cmd += [
+                "--upstream",
+                f"{name}={big if name in ('triforce-sage', 'oracle-council') else upstream}",
+            ]
         with process(cmd, r"listening on (http://[\d.:]+)/v1") as base:
             gateway = base + "/v1"
             before = kernel_counters()
