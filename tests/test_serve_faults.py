@@ -370,3 +370,64 @@ def test_graceful_stop_finishes_in_flight_requests(ups: tuple[LoopbackUpstream, 
             httpx.get(f"{srv.url}/health", timeout=2)
     finally:
         ups[0].latency_s = 0.0
+
+
+def test_workers_share_the_socket_and_sigterm_finishes_in_flight_requests(
+    ups: tuple[LoopbackUpstream, LoopbackUpstream], tmp_path: Any
+) -> None:
+    """`triforce serve --workers 2`: two processes answer on one port, each with its own state;
+    SIGTERM lets an in-flight request finish, then every process exits 0. The start-up table is
+    readable at 80 columns and every request leaves one JSON access-log line."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    ups[0].latency_s = 1.0
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "80"}
+    log = tmp_path / "serve.log"
+    args = [sys.executable, "-m", "triforce", "serve", "--port", "0", "--workers", "2",
+            *(a for n, url in overrides(*ups).items() for a in ("--upstream", f"{n}={url}"))]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        found = None
+        deadline = time.monotonic() + 90
+        while found is None and time.monotonic() < deadline and proc.poll() is None:
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)/v1", log.read_text())
+            time.sleep(0.05)
+        assert found, log.read_text()
+        url = found.group(1)
+        pids: set[int] = set()
+        while len(pids) < 2 and time.monotonic() < deadline:
+            try:  # a new connection each time: the kernel hands it to whichever worker accepts
+                pids.add(httpx.get(f"{url}/health", timeout=5, headers={"Connection": "close"}).json()["pid"])
+            except httpx.TransportError:
+                time.sleep(0.1)  # a worker still starting
+        assert len(pids) == 2 and proc.pid not in pids
+        results: list[int] = []
+        worker = threading.Thread(
+            target=lambda: results.append(
+                httpx.post(f"{url}/v1/chat/completions", timeout=30,
+                           json={"model": "euclid-asm", "messages": [{"role": "user", "content": "x"}]}).status_code
+            )
+        )  # fmt: skip
+        worker.start()
+        _wait(lambda: ups[0].counts["euclid-asm"] >= 1)  # the request is with the upstream now
+        proc.send_signal(signal.SIGTERM)
+        worker.join()
+        assert results == [200]
+        assert proc.wait(timeout=30) == 0
+    finally:
+        ups[0].latency_s = 0.0
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert "Traceback" not in text and "shut down" in text
+    assert "farore-questweaver" in text and "master-sword" in text  # names whole at 80 columns
+    access = [
+        json.loads(line) for line in text.splitlines() if line.startswith("{") and '"request_id"' in line
+    ]
+    assert access[-1]["status"] == 200 and access[-1]["model"] == "euclid-asm"
+    assert "messages" not in access[-1]  # no bodies unless --log-bodies
