@@ -12,6 +12,7 @@ from rich.console import Console
 
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import refine, serve
+from triforce.cli import review_web  # noqa: F401  (adds `review serve|add-reviewer|settings`)
 from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
