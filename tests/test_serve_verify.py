@@ -116,12 +116,17 @@ def test_a_grading_spec_proves_the_answer_against_its_contract(
         plain = _verify(c)
         graded = _verify(c, {"grading": SPEC})
         bad = _verify(c, {"grading": {"kind": "nope"}})
+        no_states = _verify(c, {"grading": SPEC | {"states": []}})
     assert plain.json()["model"] == "euclid-asm"  # the spec-free check cannot know 10 from 11
     verify = graded.json()["x_triforce"]["verify"]
     assert verify["checker"] == "grading:asm-exec" and verify["attempts"][0]["code"] == "wrong-memory"
     assert "expected $0F, got $10" in verify["attempts"][0]["reason"]
     assert graded.json()["model"] == "triforce-sage" and verify["status"] == "passed"
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "x_triforce.verify.grading.kind"
+    assert (
+        no_states.status_code == 400
+        and no_states.json()["error"]["param"] == "x_triforce.verify.grading.states"
+    )
 
 
 def test_streamed_verified_answer_and_the_server_flag(

@@ -91,13 +91,24 @@ def parse_request(x_triforce: Any, server_default: bool) -> VerifyRequest:
         return VerifyRequest(value)
     if isinstance(value, dict) and set(value) <= {"grading"} and isinstance(value.get("grading"), dict):
         grading = value["grading"]
-        from triforce.evaluate.graders import GRADER_KINDS
+        from pydantic import ValidationError
+
+        from triforce.evaluate.graders import GRADER_KINDS, spec_model
 
         if grading.get("kind") not in GRADER_KINDS:
             raise bad_request(
                 f"x_triforce.verify.grading.kind must be one of {', '.join(GRADER_KINDS)}",
                 param="x_triforce.verify.grading.kind",
             )
+        try:
+            spec_model(str(grading["kind"])).model_validate(grading)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise bad_request(
+                f"x_triforce.verify.grading.{where}: {first['msg']}",
+                param=f"x_triforce.verify.grading.{where}",
+            ) from None
         return VerifyRequest(True, grading)
     raise bad_request(
         "'x_triforce.verify' must be true, false or {\"grading\": {...}}", param="x_triforce.verify"
