@@ -33,6 +33,10 @@ from triforce.errors import ConfigError
 RouteKind = Literal["specialist", "unified", "moe"]
 Scope = Literal["pure", "cross", "unclear"]
 CROSS = "cross"  # the router domain of requests that need several domains at once
+# The router reads this much of a request: where it is going is said at the start; past that is
+# mostly pasted code, and matching 25 patterns over it would cost milliseconds per request.
+MAX_CHARS = 3000
+_CAPITAL = re.compile(r"(?<!\\)[A-Z]")
 _WORD = re.compile(r"[a-z][a-z0-9_]*(?:\+\+)?")
 
 
@@ -152,8 +156,11 @@ def _parse_config(raw: dict[str, Any], source: str) -> RouterConfig:
         raise ConfigError(f"{source}: domains is empty")
     features: dict[str, re.Pattern[str]] = {}
     for name, pattern in _need(raw, "features", dict, source).items():
+        # Text is lowercased once before matching; a pattern with capitals (outside escapes such
+        # as \S) keeps case-insensitive matching, the slower kind.
+        flags = re.MULTILINE | (re.IGNORECASE if _CAPITAL.search(str(pattern)) else 0)
         try:
-            features[name] = re.compile(str(pattern), re.IGNORECASE | re.MULTILINE)
+            features[name] = re.compile(str(pattern), flags)
         except re.error as exc:
             raise ConfigError(f"{source}: features.{name}: bad regex ({exc})") from exc
     evidence: dict[str, tuple[str, ...]] = {}
@@ -220,7 +227,8 @@ def featurize(
     evidence: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, float]:
     """log(1 + matches) per feature: the first match counts most, repeats add less and less.
-    Only features that occur are returned (absent ones are 0)."""
+    Only features that occur are returned (absent ones are 0). Reads the first `MAX_CHARS`."""
+    text = text[:MAX_CHARS].lower()
     out = {name: math.log1p(n) for name, pattern in features.items() if (n := len(pattern.findall(text)))}
     if evidence:
         sums = {g: sum(out.get(f, 0.0) for f in members) for g, members in evidence.items()}
