@@ -1,186 +1,74 @@
-"""The gateway end to end: real HTTP on 127.0.0.1 against fake OpenAI-compatible upstreams.
+"""The gateway end to end: real HTTP on 127.0.0.1 (uvicorn on a thread) against loopback upstreams.
 
-The fake upstreams are real HTTP servers started here that answer deterministically:
-`[<model>] <last user text>` (split into word chunks when streaming); the synthesizer
-(`oracle-council`) answers `SYNTHESIS of <headings it was given>`. A model's behaviour can be
-switched to `fail` (HTTP 500), `slow` (answers after 3 s), `reject` (HTTP 400) or `cut` (stream
-ends without [DONE]).
+The upstreams (`triforce.serve.loopback`) answer deterministically: `[<model>] <last user text>`
+(word chunks when streaming); the synthesizer (`oracle-council`) answers `SYNTHESIS of <headings
+it was given>`. A model's behaviour can be switched to fail (500), reject (400), slow, cut, hang,
+and so on. The fault matrix, breakers, fallbacks and backpressure are in test_serve_faults.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from triforce.serve.app import ServeOptions, TriforceServer, make_server
+from serve_helpers import ASM, CROSS, VAGUE, chat, dead_url, overrides, sse, start
 from triforce.serve.gateway import Gateway
+from triforce.serve.loopback import LoopbackUpstream
+from triforce.serve.server import ServerThread
 
-ASM = "Write an asar hook: JSL to freespace, LDA $7EF360, CLC, ADC #$0010, STA $7EF360, RTL."
-CROSS = "Design a quest where Link must find a hidden fairy fountain, then implement the trigger and reward logic in ASM."
-VAGUE = "Any thoughts?"
-
-
-class FakeUpstream(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _FakeHandler)
-        self.handle_error = lambda request, client_address: None  # the gateway hung up on `slow`
-        self.requests: list[dict[str, Any]] = []
-        self.behaviour: dict[str, str] = {}
-        self.serves: list[str] = []  # what GET /v1/models lists
-        self.lock = threading.Lock()
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def models_called(self) -> list[str]:
-        with self.lock:
-            return [r["body"]["model"] for r in self.requests]
-
-
-class _FakeHandler(BaseHTTPRequestHandler):
-    server: FakeUpstream
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def _json(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        self._json(
-            200, {"object": "list", "data": [{"id": m, "object": "model"} for m in self.server.serves]}
-        )
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        with self.server.lock:
-            self.server.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
-        model = body["model"]
-        how = self.server.behaviour.get(model, "ok")
-        if how == "fail":
-            self._json(500, {"error": {"message": "CUDA out of memory"}})
-            return
-        if how == "reject":
-            self._json(400, {"error": {"message": "max_tokens too large"}})
-            return
-        if how == "slow":
-            time.sleep(3)
-        text = _answer(model, body["messages"])
-        if not body.get("stream"):
-            self._json(
-                200,
-                {
-                    "id": "cmpl-fake",
-                    "object": "chat.completion",
-                    "created": 1,
-                    "model": model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 3, "completion_tokens": len(text.split()), "total_tokens": 9},
-                },
-            )
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        words = text.split(" ")
-        for i, word in enumerate(words):
-            delta = {"content": word if i == 0 else " " + word}
-            event = {"id": "cmpl-fake", "object": "chat.completion.chunk", "model": model,
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}  # fmt: skip
-            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-            self.wfile.flush()
-        if how != "cut":
-            self.wfile.write(b"data: [DONE]\n\n")
-
-
-def _answer(model: str, messages: list[dict[str, Any]]) -> str:
-    last = next(m["content"] for m in reversed(messages) if m["role"] == "user")
-    if model == "oracle-council":
-        return "SYNTHESIS of " + " | ".join(re.findall(r"^### (.+)$", last, re.MULTILINE))
-    return f"[{model}] {last}"
+_chat, _sse = chat, sse
 
 
 @pytest.fixture(scope="module")
-def upstreams() -> Iterator[tuple[FakeUpstream, FakeUpstream]]:
-    specialists, big = FakeUpstream(), FakeUpstream()
+def upstreams() -> Iterator[tuple[LoopbackUpstream, LoopbackUpstream]]:
+    specialists, big = LoopbackUpstream().start_in_thread(), LoopbackUpstream().start_in_thread()
     yield specialists, big
     for s in (specialists, big):
-        s.shutdown()
-        s.server_close()
-
-
-def _start(gateway: Gateway, **options: Any) -> TriforceServer:
-    server = make_server(gateway, "127.0.0.1", 0, ServeOptions(**({"timeout_s": 1.0} | options)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+        s.stop()
 
 
 @pytest.fixture(scope="module")
-def server(upstreams: tuple[FakeUpstream, FakeUpstream]) -> Iterator[TriforceServer]:
-    specialists, big = upstreams
-    gateway = Gateway.from_files()
-    overrides = {
-        name: (big.base if name in ("triforce-sage", "oracle-council") else specialists.base)
-        for name in gateway.entries
-    }
-    srv = _start(Gateway.from_files(overrides=overrides), max_body_bytes=64 * 1024)
+def server(upstreams: tuple[LoopbackUpstream, LoopbackUpstream]) -> Iterator[ServerThread]:
+    # Breakers that never open here: the fault tests exercise them on servers of their own.
+    srv = start(
+        Gateway.from_files(overrides=overrides(*upstreams)), max_body_bytes=64 * 1024, breaker_failures=10_000
+    )
     yield srv
-    srv.shutdown()
-    srv.server_close()
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def strict(upstreams: tuple[LoopbackUpstream, LoopbackUpstream]) -> Iterator[ServerThread]:
+    """No fallbacks: an upstream's failure reaches the caller as it is."""
+    srv = start(Gateway.from_files(overrides=overrides(*upstreams)), max_body_bytes=64 * 1024,
+                breaker_failures=10_000, fallback=False)  # fmt: skip
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture()
-def client(server: TriforceServer, upstreams: tuple[FakeUpstream, FakeUpstream]) -> Iterator[httpx.Client]:
+def client(
+    server: ServerThread, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
+) -> Iterator[httpx.Client]:
     for up in upstreams:
-        up.behaviour.clear()
-        with up.lock:
-            up.requests.clear()
+        up.reset()
     with httpx.Client(base_url=server.url, timeout=10) as c:
         yield c
 
 
-def _chat(client: httpx.Client, model: str, text: str, **extra: Any) -> httpx.Response:
-    return client.post(
-        "/v1/chat/completions",
-        json={"model": model, "messages": [{"role": "user", "content": text}], **extra},
-    )
-
-
-def _sse(response: httpx.Response) -> tuple[list[dict[str, Any]], bool]:
-    events, done = [], False
-    for line in response.iter_lines():
-        if line.startswith("data: "):
-            if line == "data: [DONE]":
-                done = True
-            else:
-                events.append(json.loads(line[6:]))
-    return events, done
+@pytest.fixture()
+def strict_client(
+    strict: ServerThread, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
+) -> Iterator[httpx.Client]:
+    for up in upstreams:
+        up.reset()
+    with httpx.Client(base_url=strict.url, timeout=10) as c:
+        yield c
 
 
 def test_health_and_models(client: httpx.Client) -> None:
@@ -203,7 +91,7 @@ def test_health_and_models(client: httpx.Client) -> None:
 
 
 def test_deep_health_finds_models_an_upstream_does_not_serve(
-    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+    client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
 ) -> None:
     specialists, big = upstreams
     specialists.serves = [
@@ -226,7 +114,7 @@ def test_deep_health_finds_models_an_upstream_does_not_serve(
 
 
 def test_direct_model_is_relayed_with_the_callers_parameters(
-    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+    client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
 ) -> None:
     r = _chat(client, "euclid-asm", "LDA #$01", temperature=0.3, stop=["\n\n"], max_tokens=64)
     assert r.status_code == 200, r.text
@@ -241,11 +129,11 @@ def test_direct_model_is_relayed_with_the_callers_parameters(
         and sent["body"]["stop"] == ["\n\n"]
         and sent["body"]["max_tokens"] == 64
     )
-    assert sent["headers"]["X-Triforce-Hop"] == "1"
+    assert sent["headers"]["x-triforce-hop"] == "1"
 
 
 def test_alias_goes_to_the_unified_model(
-    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+    client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
 ) -> None:
     r = _chat(client, "master-sword", "hello")
     assert r.status_code == 200
@@ -265,11 +153,11 @@ def test_oracle_council_routes_pure_and_cross(client: httpx.Client) -> None:
     r = _chat(client, "oracle-council", CROSS)
     assert r.json()["choices"][0]["message"]["content"].startswith("[triforce-sage] ")
     assert r.headers["X-Triforce-Scope"] == "cross"
-    assert set(r.json()["x_triforce"]["route"]["domains"]) == {"quest", "asm"}
+    assert {"quest", "asm"} <= set(r.json()["x_triforce"]["route"]["domains"]) <= {"quest", "asm", "cross"}
 
 
 def test_route_endpoint_decides_without_calling_models(
-    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+    client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
 ) -> None:
     r = client.post("/v1/route", json={"messages": [{"role": "user", "content": CROSS}]})
     assert r.status_code == 200 and r.json()["route"]["model"] == "triforce-sage"
@@ -279,7 +167,7 @@ def test_route_endpoint_decides_without_calling_models(
     assert r.json()["route"]["model"] == "farore-questweaver"
     r = client.post("/v1/route", json={"model": "euclid-asm", "messages": [{"role": "user", "content": "x"}]})
     assert r.status_code == 400 and r.json()["error"]["param"] == "model"
-    assert upstreams[0].requests == [] and upstreams[1].requests == []
+    assert not upstreams[0].requests and not upstreams[1].requests
 
 
 def test_category_routes_among_its_members(client: httpx.Client) -> None:
@@ -290,7 +178,7 @@ def test_category_routes_among_its_members(client: httpx.Client) -> None:
 
 
 def test_moe_fans_out_then_synthesizes(
-    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+    client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
 ) -> None:
     r = _chat(client, "oracle-council", VAGUE)
     assert r.status_code == 200, r.text
@@ -309,10 +197,10 @@ def test_moe_fans_out_then_synthesizes(
 
 
 def test_moe_survives_one_failed_specialist_but_not_all(
-    client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]
+    client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
 ) -> None:
     experts = _chat(client, "oracle-council", VAGUE).json()["x_triforce"]["experts"]
-    upstreams[0].behaviour[experts[0]["model"]] = "fail"
+    upstreams[0].set_behaviour(experts[0]["model"], "fail")
     r = _chat(client, "oracle-council", VAGUE)
     assert r.status_code == 200
     status = {e["model"]: e for e in r.json()["x_triforce"]["experts"]}
@@ -320,31 +208,26 @@ def test_moe_survives_one_failed_specialist_but_not_all(
     assert status[experts[0]["model"]]["attempts"] == 2  # one retry
     assert all(status[e["model"]]["ok"] for e in experts[1:])
     for e in experts:
-        upstreams[0].behaviour[e["model"]] = "fail"
+        upstreams[0].set_behaviour(e["model"], "fail")
     r = _chat(client, "oracle-council", VAGUE)
     assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error"
 
 
-def test_moe_reports_a_specialist_without_endpoint(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+def test_moe_reports_a_specialist_without_endpoint(
+    upstreams: tuple[LoopbackUpstream, LoopbackUpstream],
+) -> None:
     specialists, big = upstreams
-    specialists.behaviour.clear()
-    overrides = {name: specialists.base for name in Gateway.from_files().entries} | {
-        "oracle-council": big.base
-    }
+    specialists.reset()
+    routes = {name: specialists.base for name in Gateway.from_files().entries} | {"oracle-council": big.base}
     experts = Gateway.from_files().router.route(VAGUE).experts
     lost = experts[0][1]
-    gateway = Gateway.from_files(overrides=overrides | {lost: "http://127.0.0.1:1/v1"})
+    gateway = Gateway.from_files(overrides=routes | {lost: "http://127.0.0.1:1/v1"})
     assert [m.name for m in gateway.mark_loops("127.0.0.1", 1)] == [lost]  # as if it pointed at us
-    srv = _start(gateway)
-    try:
-        with httpx.Client(base_url=srv.url, timeout=10) as c:
-            r = _chat(c, "oracle-council", VAGUE)
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with start(gateway) as srv, httpx.Client(base_url=srv.url, timeout=10) as c:
+        r = _chat(c, "oracle-council", VAGUE)
     assert r.status_code == 200, r.text
     status = {e["model"]: e for e in r.json()["x_triforce"]["experts"]}
-    assert not status[lost]["ok"] and "is this server" in status[lost]["error"]
+    assert not status[lost]["ok"] and "is this gateway itself" in status[lost]["error"]
     assert all(status[m]["ok"] for _, m in experts[1:])
     synthesis_prompt = big.requests[-1]["body"]["messages"][-1]["content"]
     assert f"### {lost} ({experts[0][0]})\n(no answer: " in synthesis_prompt
@@ -376,12 +259,14 @@ def test_streaming_moe(client: httpx.Client) -> None:
     assert text.startswith("SYNTHESIS of ") and len(events[0]["x_triforce"]["experts"]) >= 2
 
 
-def test_streaming_errors(client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
-    upstreams[0].behaviour["euclid-asm"] = "fail"
-    r = _chat(client, "euclid-asm", "x", stream=True)  # fails before the first byte: a JSON error
+def test_streaming_errors(
+    strict_client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
+) -> None:
+    upstreams[0].set_behaviour("euclid-asm", "fail")
+    r = _chat(strict_client, "euclid-asm", "x", stream=True)  # fails before the first byte: a JSON error
     assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error"
-    upstreams[0].behaviour["euclid-asm"] = "cut"
-    with client.stream(
+    upstreams[0].set_behaviour("euclid-asm", "cut")
+    with strict_client.stream(
         "POST", "/v1/chat/completions",
         json={"model": "euclid-asm", "stream": True, "messages": [{"role": "user", "content": "a b c"}]},
     ) as r:  # fmt: skip
@@ -416,7 +301,10 @@ def test_bad_requests_name_the_field(client: httpx.Client, payload: dict[str, An
     assert r.json()["error"]["param"] == param and r.json()["error"]["type"] == "invalid_request_error"
 
 
-def test_http_errors(client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+def test_http_errors(
+    strict_client: httpx.Client, upstreams: tuple[LoopbackUpstream, LoopbackUpstream]
+) -> None:
+    client = strict_client
     r = client.post(
         "/v1/chat/completions", content=b"{not json", headers={"Content-Type": "application/json"}
     )
@@ -426,13 +314,13 @@ def test_http_errors(client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUp
     assert client.post("/v1/completions", json={}).status_code == 404
     r = _chat(client, "euclid-asm", "x" * 70_000)
     assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
-    upstreams[0].behaviour["euclid-asm"] = "fail"
+    upstreams[0].set_behaviour("euclid-asm", "fail")
     r = _chat(client, "euclid-asm", "x")
     assert r.status_code == 502 and "CUDA out of memory" in r.json()["error"]["message"]
-    upstreams[0].behaviour["euclid-asm"] = "reject"
+    upstreams[0].set_behaviour("euclid-asm", "reject")
     r = _chat(client, "euclid-asm", "x")
     assert r.status_code == 400 and "max_tokens too large" in r.json()["error"]["message"]
-    upstreams[0].behaviour["euclid-asm"] = "slow"
+    upstreams[0].set_behaviour("euclid-asm", "slow")
     r = _chat(client, "euclid-asm", "x")
     assert r.status_code == 504 and r.json()["error"]["code"] == "upstream_timeout"
     r = client.post(
@@ -441,74 +329,52 @@ def test_http_errors(client: httpx.Client, upstreams: tuple[FakeUpstream, FakeUp
         headers={"X-Triforce-Hop": "1"},
     )
     assert r.status_code == 508 and r.json()["error"]["code"] == "upstream_loop"
+    for r in (client.delete("/v1/models"), client.options("/v1/chat/completions"), client.put("/health")):
+        assert (
+            r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed" and r.headers["Allow"]
+        )
+    # Internal upstream URLs never reach a caller, in errors or model cards.
+    for text in (r.text for r in [_chat(client, "euclid-asm", "x"), client.get("/v1/models")]):
+        assert upstreams[0].base.split("/v1")[0] not in text and "127.0.0.1:" not in text
 
 
-def test_slow_body_gets_408(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+def test_slow_body_gets_408() -> None:
     import socket
 
-    srv = _start(Gateway.from_files(), socket_timeout_s=0.3)
-    try:
-        with socket.create_connection(srv.server_address[:2], timeout=10) as sock:
+    with start(Gateway.from_files(), body_timeout_s=0.3) as srv:
+        with socket.create_connection((srv.host, srv.port), timeout=10) as sock:
             sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
             reply = b""
             while chunk := sock.recv(4096):
                 reply += chunk
-        assert reply.startswith(b"HTTP/1.1 408") and b'"code": "timeout"' in reply
-    finally:
-        srv.shutdown()
-        srv.server_close()
+        assert reply.startswith(b"HTTP/1.1 408") and b'"code":"timeout"' in reply
 
 
-def test_unreachable_upstream_loop_and_api_key(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
-    # A port nothing listens on: bind one, then close it.
-    probe = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    dead = f"http://127.0.0.1:{probe.server_address[1]}/v1"
-    probe.server_close()
-    srv = _start(Gateway.from_files(overrides={"euclid-asm": dead}), api_key="sekrit")
-    try:
-        with httpx.Client(base_url=srv.url, timeout=10) as c:
-            assert _chat(c, "euclid-asm", "x").status_code == 401
-            assert c.get("/health").status_code == 200  # health stays open for probes
-            auth = {"Authorization": "Bearer sekrit"}
-            c.headers.update(auth)
-            r = _chat(c, "euclid-asm", "x")
-            assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_unreachable"
-            # This test server does not sit on oracle-council's endpoint: no loop is flagged.
-            assert c.get("/v1/models/oracle-council").json()["x_triforce"]["upstream_loop"] is False
-    finally:
-        srv.shutdown()
-        srv.server_close()
+def test_unreachable_upstream_loop_and_api_key() -> None:
+    gateway = Gateway.from_files(overrides={"euclid-asm": dead_url()})
+    with (
+        start(gateway, api_key="sekrit", fallback=False) as srv,
+        httpx.Client(base_url=srv.url, timeout=10) as c,
+    ):
+        assert _chat(c, "euclid-asm", "x").status_code == 401
+        assert c.get("/health").status_code == 200  # health stays open for probes
+        assert c.get("/health?upstreams=1").status_code == 401  # asking the upstreams does not
+        for scheme in ("Bearer", "bearer", "BEARER"):  # the scheme is case-insensitive (RFC 7235)
+            r = c.post(
+                "/v1/chat/completions",
+                json={"model": "euclid-asm", "messages": [{"role": "user", "content": "x"}]},
+                headers={"Authorization": f"{scheme} sekrit"},
+            )
+            assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_unreachable", scheme
+        assert "is down" in r.json()["error"]["message"] and "127.0.0.1" not in r.text
+        wrong = c.get("/v1/models", headers={"Authorization": "Bearer sekrit2"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_api_key"
+        # This test server does not sit on oracle-council's endpoint: no loop is flagged.
+        card = c.get("/v1/models/oracle-council", headers={"Authorization": "Bearer sekrit"}).json()
+        assert card["x_triforce"]["upstream_loop"] is False
     gw = Gateway.from_files(overrides={"oracle-council": "http://localhost:4321/v1"})
     assert [m.name for m in gw.mark_loops("127.0.0.1", 4321)] == ["oracle-council"]
     assert gw.mark_loops("127.0.0.1", 4322) == []
-
-
-def test_in_flight_limit_answers_503(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
-    specialists = upstreams[0]
-    specialists.behaviour["euclid-asm"] = "slow"
-    srv = _start(Gateway.from_files(overrides={"euclid-asm": specialists.base}), max_in_flight=1)
-    try:
-        with httpx.Client(base_url=srv.url, timeout=10) as c:
-            with specialists.lock:
-                seen = len(specialists.requests)
-            first: list[int] = []
-            worker = threading.Thread(
-                target=lambda: first.append(_chat(c, "euclid-asm", "slow one").status_code)
-            )
-            worker.start()
-            while True:  # the first request holds the only slot once the upstream has it
-                with specialists.lock:
-                    if len(specialists.requests) > seen:
-                        break
-                time.sleep(0.01)
-            busy = _chat(c, "euclid-asm", "second")
-            assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
-            worker.join()
-            assert first == [504]
-    finally:
-        specialists.behaviour.clear()
-        srv.shutdown()
-        srv.server_close()
 
 
 def test_upstream_overrides_are_checked() -> None:
@@ -525,39 +391,7 @@ def test_upstream_overrides_are_checked() -> None:
     assert gw.upstream_for("master-sword") == gw.upstream_for("triforce-sage")  # alias and name agree
 
 
-def test_cli_serve_starts_and_stops(upstreams: tuple[FakeUpstream, FakeUpstream], tmp_path: Any) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": os.pathsep.join(sys.path)}
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "triforce", "serve", "--port", "0", "--upstream", f"euclid-asm={upstreams[0].base}"],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        url = None
-        while url is None and time.monotonic() < deadline and proc.poll() is None:
-            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)/v1", log.read_text())
-            url = found.group(1) if found else None
-            time.sleep(0.05)
-        assert url, log.read_text()
-        r = httpx.post(
-            f"{url}/v1/chat/completions",
-            json={"model": "euclid-asm", "messages": [{"role": "user", "content": "hi"}]},
-        )
-        assert r.json()["choices"][0]["message"]["content"] == "[euclid-asm] hi"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
-    assert "shutting down" in log.read_text()
-
-
-def test_official_openai_client(server: TriforceServer, client: httpx.Client) -> None:
+def test_official_openai_client(server: ServerThread, client: httpx.Client) -> None:
     """The `openai` package (dev extra) talks to the gateway as to OpenAI: bodies, streams, errors."""
     openai = pytest.importorskip("openai")
     oai = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
@@ -583,7 +417,7 @@ def test_official_openai_client(server: TriforceServer, client: httpx.Client) ->
     assert bad.value.param == "messages[0].role"
 
 
-def test_cli_serve_check(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
+def test_cli_serve_check_reads_at_80_columns(upstreams: tuple[LoopbackUpstream, LoopbackUpstream]) -> None:
     from typer.testing import CliRunner
 
     from triforce.cli import app
@@ -592,8 +426,15 @@ def test_cli_serve_check(upstreams: tuple[FakeUpstream, FakeUpstream]) -> None:
     names = [n for n, e in Gateway.from_files().entries.items() if e.kind != "category"]
     specialists.serves = [*names, "master-sword"]
     args = ["serve", "--check", *(a for n in names for a in ("--upstream", f"{n}={specialists.base}"))]
-    res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
     assert res.exit_code == 0, res.output
+    assert max(len(line) for line in res.output.splitlines()) <= 80
+    for name in names:  # every model name whole, on a row of its own
+        assert re.search(rf"^\W*{re.escape(name)}\s", res.output, re.MULTILINE), (name, res.output)
     specialists.serves = [n for n in names if n != "saria-voice"]
-    res = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
-    assert res.exit_code == 1 and "saria-voice" in res.output  # only the missing column names it
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert res.exit_code == 1 and re.search(r"saria-voice .*missing", res.output)
+    res = CliRunner().invoke(app, [*args, "--json"])
+    report = json.loads(res.stdout)
+    assert res.exit_code == 1 and not report["ok"]
+    assert [m["model"] for m in report["models"] if not m["ok"]] == ["saria-voice"]

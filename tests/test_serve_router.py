@@ -11,7 +11,15 @@ from typer.testing import CliRunner
 
 from triforce.cli import app
 from triforce.errors import ConfigError
-from triforce.serve.calibrate import bundled_examples, evaluate, fit, write_router_config
+from triforce.serve.calibrate import (
+    bundled_examples,
+    dataset_examples,
+    domain_for_task,
+    evaluate,
+    fit,
+    suite_examples,
+    write_router_config,
+)
 from triforce.serve.router import Router, load_router_config, request_text
 
 
@@ -20,34 +28,74 @@ def router() -> Router:
     return Router()
 
 
-def test_heldout_accuracy(router: Router) -> None:
-    heldout = bundled_examples("heldout")
+DOMAINS = {"asm", "graphics", "compression", "cpp", "lore", "quest", "dialogue", "teaching", "cross"}
+
+
+def test_heldout_accuracy_per_domain(router: Router) -> None:
+    """Held out: paraphrases written apart from the training set, the dataset's held-out split
+    (never fitted on) and the evaluation suites' prompts."""
+    heldout = bundled_examples("heldout") + suite_examples()
     train_texts = {ex.text for ex in bundled_examples("train")}
-    assert len(heldout) >= 50
     assert not train_texts & {ex.text for ex in heldout}, "held-out requests must not be in the training set"
     acc = evaluate(router, heldout)
-    print(
-        f"\nrouter held-out: route accuracy {acc.route_accuracy:.3f} ({acc.route_correct}/{acc.n}), "
-        f"domain-set accuracy {acc.domain_accuracy:.3f}"
-    )
-    assert acc.route_accuracy >= 0.85
-    assert acc.domain_accuracy >= 0.80
-    print("by expected route:", acc.to_json()["by_kind"])
-    # Every kind of decision is exercised by the held-out set, and each is mostly right.
+    print(f"\nrouter held-out: route accuracy {acc.route_accuracy:.3f} ({acc.route_correct}/{acc.n}), "
+          f"ECE {acc.ece:.3f}, per domain {acc.per_domain()}")  # fmt: skip
+    assert acc.route_accuracy >= 0.90 and acc.domain_accuracy >= 0.85
+    per_domain = acc.per_domain()
+    assert set(per_domain) == DOMAINS | {"unclear"}  # every domain is measured
+    for domain, (correct, n) in per_domain.items():
+        assert n >= 5 and correct / n >= 0.5, (domain, correct, n)
     for kind in ("specialist", "unified", "moe"):
         correct, total = acc.by_kind[kind]
         assert total >= 5 and correct >= total * 2 / 3, (kind, acc.errors)
+    assert acc.ece <= 0.05  # calibrated: a probability means what it says
+    assert sum(acc.confusion["compression"].values()) == per_domain["compression"][1]
 
 
 def test_packaged_weights_are_the_calibrated_ones() -> None:
-    """The shipped weights come from `fit` on the shipped training set, not from hand-tuning."""
+    """The shipped router is what `fit` gives on the shipped examples (tools/refit_router.py)."""
     config = load_router_config()
     fitted = fit(config, bundled_examples("train"))
+    assert fitted.vocabulary == config.vocabulary
     assert fitted.threshold == pytest.approx(config.threshold, abs=1e-6)
     for domain in config.domains:
         assert fitted.bias[domain] == pytest.approx(config.bias[domain], abs=0.01)
+        assert set(fitted.weights[domain]) == set(config.weights[domain]), domain
         for feature, weight in config.weights[domain].items():
             assert fitted.weights[domain][feature] == pytest.approx(weight, abs=0.01), (domain, feature)
+
+
+def test_dataset_prompts_are_labelled_by_task_and_split_by_group(tmp_path: Path) -> None:
+    from triforce.dataset.sample_io import write_jsonl
+    from triforce.sample import Message, Provenance, Sample
+
+    def sample(task: str, text: str, group: str) -> Sample:
+        domain = "cross" if task.startswith("cross") else "din"
+        return Sample(
+            messages=[Message(role="system", content="sys"), Message(role="user", content=text),
+                      Message(role="assistant", content="a")],
+            domain=domain, task=task, source="x", provenance=Provenance(corpus="t", origin="original"), group=group,
+        )  # fmt: skip
+
+    rows = [sample(t, f"{t} request {i}", f"g{i % 7}") for t in ("gfx.tile", "cpp.rom", "lore.canon")
+            for i in range(30)]  # fmt: skip
+    rows += [sample("unknown.task", "ignored", "g0"), sample("cross.implementation", "design then code", "q")]
+    write_jsonl(tmp_path / "samples.jsonl", rows)
+    (tmp_path / "other.jsonl").write_text('{"messages": []}\n')  # not read: samples.jsonl is there
+    found = dataset_examples([tmp_path], per_task=8)
+    by_task: dict[tuple[str, str], list[str]] = {}
+    for ex in found:
+        by_task.setdefault((ex.source, ex.split), []).append(ex.text)
+        assert ex.domains == {domain_for_task(ex.source.removeprefix("dataset:"))}
+    assert {domain_for_task(t) for t in ("gfx.tile", "cpp.rom", "lore.canon", "cross.x", "canon.y", "doc.z")} == {
+        "graphics", "cpp", "lore", "cross", "teaching"}  # fmt: skip
+    assert all(len(v) <= 8 for (_, split), v in by_task.items() if split == "train")
+    assert {ex.split for ex in found} == {"train", "heldout"}
+    groups = {}
+    for ex in found:  # one group, one split
+        assert groups.setdefault(ex.group, ex.split) == ex.split
+    assert "ignored" not in {ex.text for ex in found}
+    assert [ex.text for ex in dataset_examples([tmp_path], per_task=8)] == [ex.text for ex in found]
 
 
 def test_pure_request_goes_to_its_specialist(router: Router) -> None:
@@ -65,7 +113,19 @@ def test_cross_domain_request_goes_to_triforce_sage(router: Router) -> None:
         "then implement the trigger and reward logic in ASM."
     )
     assert (d.kind, d.scope, d.model) == ("unified", "cross", "triforce-sage")
-    assert set(d.domains) == {"quest", "asm"}
+    assert {"quest", "asm"} <= set(d.domains) <= {"quest", "asm", "cross"}
+
+
+def test_every_domain_has_its_model(router: Router) -> None:
+    cases = {
+        "Compress this tile data with LC_LZ2 and show the commands.": "seph-tilesmith",
+        "In yaze, which C++ class loads the ROM header?": "euclid-asm",
+        "Write an NPC greeting for the innkeeper of Kakariko, three short lines.": "saria-voice",
+        "Explain to a beginner what the carry flag does, step by step.": "kaepora-teacher",
+        "Design a dungeon with a switch puzzle, then write the ASM that opens the door.": "triforce-sage",
+    }
+    for text, model in cases.items():
+        assert router.route(text).model == model, (text, router.route(text).reasons)
 
 
 def test_unclear_request_fans_out_to_specialists(router: Router) -> None:
@@ -150,18 +210,49 @@ def test_cli_route_json_and_evaluate() -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["model"] == "nayru-lorekeeper" and data["kind"] == "specialist"
-    assert set(data["scores"]) == {"asm", "graphics", "lore", "quest", "dialogue", "teaching"}
+    assert set(data["scores"]) == DOMAINS
     res = runner.invoke(app, ["route", "--evaluate", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["route_accuracy"] >= 0.85
+    report = json.loads(res.output)
+    assert report["route_accuracy"] >= 0.90 and set(report["confusion"]) == DOMAINS | {"unclear"}
+    res = runner.invoke(app, ["route", "--evaluate"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0 and max(len(line) for line in res.output.splitlines()) <= 80
+    assert "compression" in res.output and "confusion" not in res.output
 
 
-def test_cli_calibrate_writes_a_loadable_router(tmp_path: Path) -> None:
+def test_cli_calibrate_from_a_dataset_writes_a_loadable_router(tmp_path: Path) -> None:
+    from triforce.serve.calibrate import write_examples
+
+    mined = tmp_path / "samples.jsonl"
+    # A prompt file in the dataset's own words, as Sample rows: reuse the packaged dataset rows.
+    from triforce.dataset.sample_io import write_jsonl
+    from triforce.sample import Message, Provenance, Sample
+
+    rows = [
+        Sample(messages=[Message(role="user", content=f"Encode tile {i} as 4bpp planar bytes with db lines.")],
+               domain="din", task="gfx.tile_encode", source="graphics-tiles",
+               provenance=Provenance(corpus="t", origin="original"), group=f"tile{i}")
+        for i in range(20)
+    ]  # fmt: skip
+    write_jsonl(mined, rows)
     out = tmp_path / "fitted.yaml"
-    res = CliRunner().invoke(app, ["route", "--calibrate", "--out", str(out), "--json"])
+    res = CliRunner().invoke(
+        app, ["route", "--calibrate", "--from-dataset", str(tmp_path), "--out", str(out), "--json"]
+    )
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
-    assert report["heldout"]["route_accuracy"] >= 0.85
-    assert load_router_config(out).threshold == report["threshold"]
+    assert report["heldout"]["route_accuracy"] >= 0.85 and report["trained_on"] > len(
+        bundled_examples("train")
+    )
+    fitted = load_router_config(out)
+    assert fitted.threshold == report["threshold"]
+    assert (
+        Router(fitted).route("Encode tile 99 as 4bpp planar bytes with db lines.").model == "seph-tilesmith"
+    )
     res = CliRunner().invoke(app, ["route", "--calibrate"])
     assert res.exit_code != 0 and "--out" in str(res.exception)
+    write_examples(bundled_examples("heldout")[:3], tmp_path / "few.jsonl")
+    res = CliRunner().invoke(
+        app, ["route", "--evaluate", "--examples", str(tmp_path / "few.jsonl"), "--json"]
+    )
+    assert json.loads(res.output)["n"] == 3

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from triforce.serve.gateway import Gateway
+    from triforce.serve.gateway import Gateway, ServedModel
 
 _out = Console()
 _err = Console(stderr=True)
@@ -31,91 +32,186 @@ def serve(
     router: Path | None = typer.Option(
         None, "--router", help="Router config YAML (default: packaged router.yaml)."
     ),
-    timeout: float = typer.Option(
-        120.0, "--timeout", min=0.1, help="Seconds to wait for an upstream answer."
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (share only the config)."
     ),
-    retries: int = typer.Option(1, "--retries", min=0, help="Retries per MoE specialist call."),
+    timeout: float = typer.Option(
+        120.0,
+        "--timeout",
+        min=0.1,
+        help="Seconds to wait for an upstream answer (between chunks when streaming).",
+    ),
+    retries: int = typer.Option(
+        1,
+        "--retries",
+        min=0,
+        max=5,
+        help="Safe retries per upstream call (never after stream bytes went out).",
+    ),
     max_body: int = typer.Option(1 << 20, "--max-body", min=1024, help="Largest request body in bytes."),
     max_in_flight: int = typer.Option(
-        32, "--max-in-flight", min=1, help="Requests answered at once; more get 503."
+        64, "--max-in-flight", min=1, help="Requests answered at once per worker; more wait in the queue."
+    ),
+    max_queue: int = typer.Option(
+        256, "--max-queue", min=0, help="Requests waiting for a slot per worker; more get 503 + Retry-After."
+    ),
+    queue_timeout: float = typer.Option(
+        10.0, "--queue-timeout", min=0.0, help="Seconds a request may wait for a slot before 503."
+    ),
+    breaker_failures: int = typer.Option(
+        5, "--breaker-failures", min=1, help="Consecutive failures that open an upstream's circuit breaker."
+    ),
+    breaker_cooldown: float = typer.Option(
+        30.0, "--breaker-cooldown", min=0.1, help="Seconds an open breaker refuses before one probe."
+    ),
+    fallback: bool = typer.Option(
+        True, "--fallback/--no-fallback", help="Follow the registry's fallback chains when a model fails."
+    ),
+    verify: bool = typer.Option(
+        False, "--verify", help="Check every checkable answer and escalate failures to triforce-sage."
+    ),
+    max_escalations: int = typer.Option(
+        1, "--max-escalations", min=0, max=3, help="Re-asks of triforce-sage after a failed check."
     ),
     api_key: str | None = typer.Option(
         None, "--api-key", envvar="TRIFORCE_API_KEY", help="Require `Authorization: Bearer KEY` from callers."
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request line."),
+    cors_origin: list[str] = typer.Option(
+        [], "--cors-origin", help="Browser origin allowed to call the API (repeatable; * = any)."
+    ),
+    log_bodies: bool = typer.Option(False, "--log-bodies", help="Put request messages into the access log."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="One JSON line per request."),
+    graceful: float = typer.Option(
+        30.0, "--graceful", min=0.0, help="On SIGTERM/Ctrl-C, seconds in-flight requests may take to finish."
+    ),
     check: bool = typer.Option(
         False,
         "--check",
         help="Ask every upstream which models it serves, print the table and exit (1 if any is missing).",
     ),
+    as_json: bool = typer.Option(False, "--json", help="With --check: machine-readable output."),
 ) -> None:
     """Serve the registry's models behind one OpenAI-compatible endpoint, routing `oracle-council`."""
-    from triforce.serve.app import ServeOptions, make_server
-    from triforce.serve.gateway import Gateway, parse_overrides
-    from triforce.serve.router import load_router_config
+    from triforce.serve import accesslog
+    from triforce.serve.gateway import parse_overrides
+    from triforce.serve.server import bind, build_gateway, run
+    from triforce.serve.settings import ServeOptions, ServeSettings
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=_err, show_path=False)],
-    )
-    gateway = Gateway.from_files(
-        registry, load_router_config(router) if router else None, parse_overrides(upstream)
-    )
     options = ServeOptions(
         timeout_s=timeout,
         retries=retries,
         max_body_bytes=max_body,
         max_in_flight=max_in_flight,
+        max_queue=max_queue,
+        queue_timeout_s=queue_timeout,
         api_key=api_key,
+        breaker_failures=breaker_failures,
+        breaker_cooldown_s=breaker_cooldown,
+        fallback=fallback,
+        verify=verify,
+        max_escalations=max_escalations,
+        cors_origins=tuple(cors_origin),
+        log_bodies=log_bodies,
+        access_log=access_log,
+        graceful_s=graceful,
     )
+    settings = ServeSettings(
+        options=options,
+        registry=str(registry) if registry else None,
+        router=str(router) if router else None,
+        overrides=parse_overrides(upstream),
+        host=host,
+        port=port,
+    )
+    gateway = build_gateway(settings)  # config errors surface here, once, before anything starts
     if check:
-        _check_upstreams(gateway, timeout)
+        _check_upstreams(gateway, timeout, as_json)
         return
-    try:
-        server = make_server(gateway, host, port, options)
-    except OSError as exc:
-        from triforce.errors import ConfigError
-
-        raise ConfigError(f"--host {host} --port {port}: cannot listen ({exc.strerror})") from exc
-    table = Table(title=f"triforce serve on {server.url}/v1")
-    for col in ("model", "mode", "upstream"):
-        table.add_column(col)
-    for served in gateway.models.values():
-        up = served.upstream.base_url if served.upstream else "[red]none[/]"
-        if served.loop:
-            up = f"[red]{up} (this server!)[/]"
-        mode = served.mode + (f" → {served.entry.name}" if served.alias_of else "")
-        table.add_row(served.name, mode, up)
-    _err.print(table)
+    sock = bind(host, port)
+    actual = sock.getsockname()[1]
+    settings = ServeSettings(
+        settings.options, settings.registry, settings.router, settings.overrides, host, actual
+    )
+    accesslog.configure(access=access_log)
+    loops = gateway.mark_loops(host, actual)
+    _err.print(_served_table(gateway, loops))
     log = logging.getLogger("triforce.serve")
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         log.warning("listening on %s without --api-key: anyone who can reach it can use the models", host)
-    log.info("listening on %s/v1 (Ctrl-C stops)", server.url)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("listening on http://%s:%d/v1 (%d worker(s); Ctrl-C stops)", shown, actual, workers)
+    # uvicorn re-raises the signal that stopped it once it has shut down: SIGTERM then ends quietly.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
     try:
-        server.serve_forever()
+        run(settings, sock, workers)
     except KeyboardInterrupt:
-        _err.print("shutting down")
+        pass
     finally:
-        server.server_close()
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+    _err.print("shut down")
 
 
-def _check_upstreams(gateway: Gateway, timeout: float) -> None:
+def _served_table(gateway: Gateway, loops: list[ServedModel]) -> Table:
+    table = Table(title="triforce serve", title_justify="left")
+    table.add_column("model", no_wrap=True)
+    table.add_column("mode", overflow="fold")
+    table.add_column("endpoint", overflow="fold")
+    looped = {m.name for m in loops}
+    for served in gateway.models.values():
+        up = _endpoint(served.upstream.base_url) if served.upstream else "[red]none[/]"
+        if served.name in looped:
+            up = f"[red]{up} (this server!)[/]"
+        mode = served.mode + (f" → {served.entry.name}" if served.alias_of else "")
+        table.add_row(served.name, mode, up)
+    return table
+
+
+def _endpoint(base_url: str) -> str:
+    """host:port/path without the scheme: short enough for an 80-column table."""
+    return base_url.split("://", 1)[-1].rstrip("/")
+
+
+def _check_upstreams(gateway: Gateway, timeout: float, as_json: bool) -> None:
+    import asyncio
+
     from triforce.serve.upstream import UpstreamClient
 
-    client = UpstreamClient(timeout_s=min(timeout, 10.0))
-    try:
-        report = gateway.probe(client)
-    finally:
-        client.close()
-    table = Table(title="upstreams")
-    for col in ("upstream", "status", "serves", "missing"):
-        table.add_column(col)
+    async def probe() -> dict[str, dict[str, object]]:
+        client = UpstreamClient(timeout_s=min(timeout, 10.0))
+        try:
+            return await gateway.probe(client)
+        finally:
+            await client.aclose()
+
+    report = asyncio.run(probe())
+    rows = []  # one row per model: readable at 80 columns whatever the URLs
     for base, r in report.items():
-        status = "[green]up[/]" if r["ok"] else f"[red]{r['error']}[/]"
-        table.add_row(base, status, ", ".join(r["serves"]), f"[red]{', '.join(r['missing'])}[/]")
-    _out.print(table)
-    if any(not r["ok"] or r["missing"] for r in report.values()):
+        serves = set(cast(list[str], r["serves"]))
+        for model in sorted({m.upstream.model for m in gateway.models.values()
+                             if m.upstream and m.upstream.base_url == base and m.mode != "category"}):  # fmt: skip
+            if not r["ok"]:
+                status = f"down: {r['error']}"
+            elif model in serves:
+                status = "ok"
+            else:
+                status = "missing: the server does not list it"
+            rows.append({"model": model, "endpoint": base, "ok": status == "ok", "status": status})
+    problems = [row for row in rows if not row["ok"]]
+    if as_json:
+        typer.echo(json.dumps({"ok": not problems, "models": rows, "upstreams": report}, indent=2))
+    else:
+        table = Table(
+            title=f"upstreams: {len(rows) - len(problems)}/{len(rows)} models served", title_justify="left"
+        )
+        table.add_column("model", no_wrap=True)
+        table.add_column("endpoint", overflow="fold")
+        table.add_column("status", overflow="fold")
+        for row in rows:
+            color = "green" if row["ok"] else "red"
+            table.add_row(str(row["model"]), _endpoint(str(row["endpoint"])), f"[{color}]{row['status']}[/]")
+        _out.print(table)
+    if problems:
         raise typer.Exit(1)
 
 
@@ -126,38 +222,64 @@ def route(
         None, "--router", help="Router config YAML (default: packaged router.yaml)."
     ),
     evaluate: bool = typer.Option(
-        False, "--evaluate", help="Measure routing accuracy on labelled examples (default: the held-out set)."
+        False,
+        "--evaluate",
+        help="Accuracy per domain and the confusion matrix on labelled requests "
+        "(default: the held-out paraphrases, the dataset's held-out split and the eval suites' prompts).",
     ),
     calibrate: bool = typer.Option(
         False,
         "--calibrate",
-        help="Fit weights and threshold on labelled examples (default: the training set).",
+        help="Fit vocabulary, weights, calibration and threshold (default data: the packaged training set).",
     ),
-    examples: Path | None = typer.Option(
-        None, "--examples", help='Labelled JSONL: {"text", "domains": [...]}.'
+    examples: list[Path] = typer.Option(
+        [], "--examples", help='Labelled JSONL: {"text", "domains": [...]} (repeatable).'
+    ),
+    from_dataset: list[Path] = typer.Option(
+        [],
+        "--from-dataset",
+        help="Curated samples (a build folder or Sample JSONL): their prompts, labelled by task (repeatable).",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="With --calibrate: where to write the fitted router YAML."
     ),
 ) -> None:
-    """Show which model oracle-council would pick for PROMPT, and why."""
+    """Show which model oracle-council would pick for PROMPT, and why; measure or refit the router."""
     from triforce.errors import InputError
-    from triforce.serve.calibrate import bundled_examples, fit, load_examples, write_router_config
+    from triforce.serve.calibrate import (
+        bundled_examples,
+        dataset_examples,
+        fit,
+        load_examples,
+        suite_examples,
+        write_router_config,
+    )
     from triforce.serve.calibrate import evaluate as measure
     from triforce.serve.router import Router, load_router_config
 
     config = load_router_config(router)
+    given = [ex for path in examples for ex in load_examples(path)]
+    mined = dataset_examples(from_dataset) if from_dataset else []
     if calibrate:
         if out is None:
             raise InputError("--calibrate needs --out PATH (the packaged router.yaml is not overwritten)")
-        fitted = fit(config, load_examples(examples) if examples else bundled_examples("train"))
+        train = given or bundled_examples("train")
+        train += [ex for ex in mined if ex.split == "train"]
+        fitted = fit(config, train)
         write_router_config(fitted, out)
-        acc = measure(Router(fitted), bundled_examples("heldout"))
-        _report({"written": str(out), "threshold": fitted.threshold, "heldout": acc.to_json()}, as_json)
+        heldout = (
+            bundled_examples("heldout") + [ex for ex in mined if ex.split == "heldout"] + suite_examples()
+        )
+        acc = measure(Router(fitted), heldout)
+        report = {"written": str(out), "trained_on": len(train), "threshold": fitted.threshold,
+                  "vocabulary": len(fitted.vocabulary), "heldout": acc.to_json()}  # fmt: skip
+        _report(report, as_json)
         return
     if evaluate:
-        acc = measure(Router(config), load_examples(examples) if examples else bundled_examples("heldout"))
-        _report(acc.to_json(), as_json)
+        labelled = given + [ex for ex in mined if ex.split == "heldout"]
+        if not labelled:
+            labelled = bundled_examples("heldout") + suite_examples()
+        _report(measure(Router(config), labelled).to_json(), as_json)
         return
     if not prompt:
         raise InputError("give a PROMPT to route, or --evaluate / --calibrate")
@@ -173,22 +295,51 @@ def route(
         _out.print(f"  {reason}")
 
 
-def _report(data: dict[str, object], as_json: bool) -> None:
+_SHORT = {"asm": "asm", "graphics": "gfx", "compression": "cmp", "cpp": "c++", "lore": "lore",
+          "quest": "qst", "dialogue": "dlg", "teaching": "tch", "cross": "crs", "unclear": "moe"}  # fmt: skip
+
+
+def _report(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     acc = data.get("heldout", data)
-    assert isinstance(acc, dict)
     if "written" in data:
-        _out.print(f"wrote {data['written']} (threshold {data['threshold']})")
-    _out.print(
-        f"route accuracy {acc['route_accuracy']:.1%}, domain-set accuracy {acc['domain_set_accuracy']:.1%} "
-        f"on {acc['n']} labelled requests"
-    )
-    by_kind = acc["by_kind"]
-    assert isinstance(by_kind, dict)
-    _out.print("  " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in by_kind.items()))
-    for err in acc["errors"]:
         _out.print(
-            f"  [red]✗[/] {err['text']!r}: expected {err['expected']['model']}, got {err['got']['model']}"
+            f"wrote {data['written']}: fitted on {data['trained_on']} requests, "
+            f"{data['vocabulary']} words, threshold {data['threshold']}"
         )
+    cal = acc["calibration"]
+    _out.print(
+        f"route accuracy {acc['route_accuracy']:.1%} on {acc['n']} labelled requests "
+        f"(domain-set {acc['domain_set_accuracy']:.1%}; calibration ECE {cal['ece']:.3f}, Brier {cal['brier']:.3f})"
+    )
+    _out.print(
+        "  by source: " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in acc["by_source"].items())
+    )
+    targets = list(acc["confusion"])
+    columns = [t for t in _SHORT if any(t in row for row in acc["confusion"].values()) or t in targets]
+    table = Table(
+        title="per domain (rows: expected, columns: routed to)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    table.add_column("expected", no_wrap=True)
+    table.add_column("acc", justify="right", no_wrap=True)
+    for col in columns:
+        table.add_column(_SHORT.get(col, col[:4]), justify="right", no_wrap=True)
+    for t in sorted(targets, key=lambda t: list(_SHORT).index(t) if t in _SHORT else 99):
+        row = acc["confusion"][t]
+        hit, n = acc["per_domain"][t]["correct"], acc["per_domain"][t]["n"]
+        cells = [str(row.get(c, "")) if c != t else f"[bold]{row.get(c, 0)}[/]" for c in columns]
+        table.add_row(t, f"{hit / n:.0%}", *cells)
+    _out.print(table)
+    for err in acc["errors"][:20]:
+        text = err["text"].replace("\n", " ")
+        _out.print(f"  [red]✗[/] {text[:44]!r}: {err['expected']['model']} → {err['got']['model']}")
+    if len(acc["errors"]) > 20:
+        _out.print(f"  ... and {len(acc['errors']) - 20} more (--json lists them all)")

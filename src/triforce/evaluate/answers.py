@@ -110,13 +110,18 @@ def _bare_code(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if _looks_like_asm(line))
 
 
+def asm_blocks(text: str) -> list[CodeBlock]:
+    """The answer's code blocks that may hold assembly (blocks fenced as another language dropped)."""
+    return [b for b in code_blocks(text) if b.language not in _NON_ASM_LANGS]
+
+
 def extract_asm(text: str, entry: str) -> tuple[str | None, str]:
     """The assembly defining `entry`, plus a note on how it was chosen (or why nothing was).
 
     Several blocks defining the entry: the last one wins (models revise). Other blocks that
     define labels the chosen block references are appended, so a helper in its own block works.
     """
-    blocks = [b for b in code_blocks(text) if b.language not in _NON_ASM_LANGS]
+    blocks = asm_blocks(text)
     if not blocks:
         return None, "no code in the answer"
     with_entry = [b for b in blocks if entry in b.defines()]

@@ -6,7 +6,8 @@ can check resolution without sockets.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import asyncio
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,9 @@ from triforce.serve.upstream import Upstream, UpstreamClient, UpstreamError
 from triforce.train.registry import ModelEntry, load_registry
 
 Mode = Literal["route", "category", "direct"]
+
+# The API key for every upstream whose registry entry names no `api_key_env` of its own.
+DEFAULT_KEY_ENV = "TRIFORCE_UPSTREAM_API_KEY"
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", "[::1]"}
 
@@ -53,7 +57,9 @@ class Gateway:
         self.models: dict[str, ServedModel] = {}
         cfg = router.config
         _check_router_models(cfg, entries)
-        by_model = {d.model: d.name for d in cfg.domains.values()}
+        by_model: dict[str, list[str]] = {}
+        for d in cfg.domains.values():
+            by_model.setdefault(d.model, []).append(d.name)
         for entry in entries.values():
             for name in (entry.name, *entry.aliases):
                 self.models[name] = self._served(name, entry, cfg, by_model, overrides)
@@ -77,16 +83,16 @@ class Gateway:
         name: str,
         entry: ModelEntry,
         cfg: RouterConfig,
-        by_model: dict[str, str],
+        by_model: dict[str, list[str]],
         overrides: dict[str, str],
     ) -> ServedModel:
         # An override given for the name or any alias moves the model itself (all its names).
         url = next((overrides[n] for n in (entry.name, *entry.aliases) if n in overrides), entry.endpoint)
-        upstream = Upstream(entry.name, url) if url else None
+        upstream = Upstream(entry.name, url, api_key_for(entry)) if url else None
         if entry.name == cfg.council:
             return ServedModel(name, entry, "route", upstream)
         if entry.kind == "category":
-            domains = tuple(by_model[m] for m in entry.members if m in by_model)
+            domains = tuple(d for m in entry.members for d in by_model.get(m, []))
             if domains:
                 return ServedModel(name, entry, "category", upstream, domains)
         return ServedModel(name, entry, "direct", upstream)
@@ -98,19 +104,42 @@ class Gateway:
         served = self.models.get(model)
         return served.upstream if served else None
 
-    def probe(self, client: UpstreamClient) -> dict[str, dict[str, Any]]:
+    def fallbacks(self, model: str) -> list[str]:
+        """Who answers when `model` cannot, in order (registry `fallback`; `oracle-council` is MoE)."""
+        served = self.models.get(model)
+        if served is None:
+            return []
+        return [name for name in served.entry.fallback if name in self.models and name != served.entry.name]
+
+    def domains_of(self, model: str) -> tuple[str, ...]:
+        """The router domains a model answers for (triforce-sage and the council: all of them)."""
+        served = self.models.get(model)
+        if served is None:
+            return ()
+        cfg = self.router.config
+        name = served.entry.name
+        if name in (cfg.unified, cfg.council):
+            return tuple(cfg.domains)
+        if served.mode == "category":
+            return served.domains
+        return tuple(d.name for d in cfg.domains.values() if d.model == name)
+
+    async def probe(self, client: UpstreamClient) -> dict[str, dict[str, Any]]:
         """Ask every upstream which models it serves (`GET /v1/models`), all at once.
 
-        Per base URL: `ok`, `error`, `serves` (its list) and `missing` (registry models routed
-        there that it does not list, e.g. a LoRA module vLLM was not started with)."""
+        Per base URL (an operator's view: `/health?upstreams=1` and `serve --check`): `ok`,
+        `error`, `serves` (its list) and `missing` (registry models routed there that it does not
+        list, e.g. a LoRA module vLLM was not started with)."""
         wanted: dict[str, set[str]] = {}
+        ask: dict[str, Upstream] = {}
         for served in self.models.values():
             if served.upstream and not served.loop and served.mode in ("direct", "route"):
                 wanted.setdefault(served.upstream.base_url, set()).add(served.upstream.model)
+                ask.setdefault(served.upstream.base_url, served.upstream)
 
-        def one(base: str) -> dict[str, Any]:
+        async def one(base: str) -> dict[str, Any]:
             try:
-                listed = set(client.served_models(base))
+                listed = set(await client.served_models(ask[base]))
             except UpstreamError as exc:
                 return {"ok": False, "error": exc.message, "serves": [], "missing": sorted(wanted[base])}
             return {
@@ -120,10 +149,8 @@ class Gateway:
                 "missing": sorted(wanted[base] - listed),
             }
 
-        if not wanted:
-            return {}
-        with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
-            return dict(zip(wanted, pool.map(one, wanted), strict=True))
+        results = await asyncio.gather(*(one(base) for base in wanted))
+        return dict(zip(wanted, results, strict=True))
 
     def mark_loops(self, host: str, port: int) -> list[ServedModel]:
         """Flag upstreams that point at this server's own address (they would call themselves)."""
@@ -135,6 +162,20 @@ class Gateway:
                 )
                 looped.append(self.models[name])
         return looped
+
+
+def api_key_for(entry: ModelEntry) -> str | None:
+    """The entry's upstream API key, read from the environment variable its registry entry names
+    (or $TRIFORCE_UPSTREAM_API_KEY); keys never live in the registry file itself."""
+    if entry.api_key_env:
+        key = os.environ.get(entry.api_key_env)
+        if not key:
+            raise ConfigError(
+                f"models.{entry.name}.api_key_env names ${entry.api_key_env}, which is not set "
+                "(export it before starting the gateway)"
+            )
+        return key
+    return os.environ.get(DEFAULT_KEY_ENV) or None
 
 
 def _check_router_models(cfg: RouterConfig, entries: dict[str, ModelEntry]) -> None:

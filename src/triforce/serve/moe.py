@@ -1,14 +1,13 @@
 """The MoE path of oracle-council: ask the relevant specialists at once, then synthesize.
 
 The fan-out legs only need each specialist's text, with retries and a timeout: exactly what
-`triforce.evaluate`'s OpenAI-compatible backend does, so it is reused here. The synthesis call
+`triforce.models`' OpenAI-compatible backend does, so it is reused here. The synthesis call
 is an ordinary relayed request (it may stream to the caller), built by `synthesis_messages`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -63,11 +62,11 @@ def flatten_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 class ExpertPool:
-    """Asks specialists through `triforce.evaluate`'s backend on one long-lived event loop.
+    """Asks specialists through `triforce.models`' OpenAI backend (retries, timeout, API key).
 
-    Request threads hand their fan-out to the loop thread; backends (one httpx pool each) are
-    kept per (endpoint, model, temperature, max_tokens), because building a fresh client costs
-    tens of milliseconds (its TLS context) per specialist per request.
+    Backends (one httpx pool each) are kept per (endpoint, model, temperature, max_tokens),
+    because building a fresh client costs tens of milliseconds per specialist per request. Lives on
+    the worker's event loop; a request cancelled by its caller cancels its fan-out legs too.
     """
 
     def __init__(self, *, timeout_s: float, retries: int, max_backends: int = 64) -> None:
@@ -75,11 +74,9 @@ class ExpertPool:
         self.retries = retries
         self._max = max_backends
         self._backends: OrderedDict[tuple[str, str, float, int], OpenAIBackend] = OrderedDict()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="triforce-moe", daemon=True)
-        self._thread.start()
+        self._closing: set[asyncio.Task[None]] = set()
 
-    def ask(
+    async def ask(
         self,
         experts: list[tuple[str, Upstream]],
         messages: list[dict[str, Any]],
@@ -89,25 +86,20 @@ class ExpertPool:
         max_tokens: int,
     ) -> list[ExpertAnswer]:
         """Ask every (domain, upstream) concurrently; one failure never cancels the others."""
-        job = self._ask_all(experts, flatten_messages(messages), request_id, temperature, max_tokens)
-        return asyncio.run_coroutine_threadsafe(job, self._loop).result()
+        request = ItemRequest(item_id=request_id, sample=0, messages=flatten_messages(messages))
+        backends = [self._backend(up, temperature, max_tokens) for _, up in experts]
+        done: list[Completion] = await asyncio.gather(*(b.complete(request) for b in backends))
+        return [
+            ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts, c.usage)
+            for (domain, up), c in zip(experts, done, strict=True)
+        ]
 
-    def close(self) -> None:
-        if self._loop.is_closed():
-            return
+    async def aclose(self) -> None:
         backends = list(self._backends.values())
         self._backends.clear()
-
-        async def _close_all() -> None:
-            await asyncio.gather(*(b.aclose() for b in backends), return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(_close_all(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        await asyncio.gather(*(b.aclose() for b in backends), return_exceptions=True)
 
     def _backend(self, up: Upstream, temperature: float, max_tokens: int) -> OpenAIBackend:
-        # Runs on the loop thread only: no lock needed.
         key = (up.base_url, up.model, temperature, max_tokens)
         backend = self._backends.get(key)
         if backend is not None:
@@ -117,6 +109,7 @@ class ExpertPool:
             OpenAIConfig(
                 base_url=up.base_url,
                 model=up.model,
+                api_key=up.api_key,
                 timeout_s=self.timeout_s,
                 retries=self.retries,
                 backoff_s=0.2,
@@ -130,25 +123,14 @@ class ExpertPool:
         if len(self._backends) > self._max:
             _, old = self._backends.popitem(last=False)
             # It may still be answering a request: close it once any call on it has ended.
-            grace = self.timeout_s * (self.retries + 1) + 5
-            self._loop.call_later(grace, lambda: self._loop.create_task(old.aclose()))
+            task = asyncio.get_running_loop().create_task(self._close_later(old))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
         return backend
 
-    async def _ask_all(
-        self,
-        experts: list[tuple[str, Upstream]],
-        messages: list[dict[str, str]],
-        request_id: str,
-        temperature: float,
-        max_tokens: int,
-    ) -> list[ExpertAnswer]:
-        request = ItemRequest(item_id=request_id, sample=0, messages=messages)
-        backends = [self._backend(up, temperature, max_tokens) for _, up in experts]
-        done: list[Completion] = await asyncio.gather(*(b.complete(request) for b in backends))
-        return [
-            ExpertAnswer(domain, up.model, c.text, c.error, c.latency_s, c.attempts, c.usage)
-            for (domain, up), c in zip(experts, done, strict=True)
-        ]
+    async def _close_later(self, backend: OpenAIBackend) -> None:
+        await asyncio.sleep(self.timeout_s * (self.retries + 1) + 5)
+        await backend.aclose()
 
 
 def synthesis_messages(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from triforce.serve.gateway import Gateway, ServedModel
-from triforce.serve.moe import ExpertAnswer
 from triforce.serve.router import RouteDecision
 from triforce.serve.upstream import UpstreamError
 
@@ -19,9 +18,19 @@ ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 class ApiError(Exception):
     """An error answered to the caller as OpenAI-style JSON."""
 
-    def __init__(self, status: int, message: str, *, type_: str, code: str, param: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type_: str,
+        code: str,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
@@ -33,7 +42,8 @@ def bad_request(message: str, param: str | None = None, code: str = "invalid_req
 
 def from_upstream(exc: UpstreamError) -> ApiError:
     type_ = "invalid_request_error" if exc.status == 400 else "upstream_error"
-    return ApiError(exc.status, exc.message, type_=type_, code=exc.code)
+    headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))} if exc.retry_after_s else None
+    return ApiError(exc.status, exc.message, type_=type_, code=exc.code, headers=headers)
 
 
 def validate_chat(body: dict[str, Any]) -> None:
@@ -95,7 +105,7 @@ def model_card(served: ServedModel) -> dict[str, Any]:
             "description": e.description,
             "base_model": e.base_model,
             "domains": list(served.domains) or e.domains,
-            "upstream": served.upstream.url if served.upstream else None,
+            "upstream": served.upstream is not None,
             "upstream_loop": served.loop,
         },
     }
@@ -118,12 +128,3 @@ def unauthorized() -> ApiError:
         type_="authentication_error",
         code="invalid_api_key",
     )
-
-
-def all_experts_failed(answers: list[ExpertAnswer]) -> ApiError:
-    detail = "; ".join(f"{a.model}: {a.error}" for a in answers)
-    if answers and all(a.timed_out for a in answers):
-        return ApiError(
-            504, f"every specialist timed out: {detail}", type_="upstream_error", code="upstream_timeout"
-        )
-    return ApiError(502, f"no specialist answered: {detail}", type_="upstream_error", code="upstream_error")

@@ -1,20 +1,24 @@
 """Relay one chat-completions request to an OpenAI-compatible upstream (vLLM, llama.cpp, Ollama).
 
-This is a pass-through, not an evaluation client: it forwards the caller's body as it came
-(sampling parameters, tools, stop strings) with only `model` replaced, streams server-sent events
-back as they arrive, and reports failures as the HTTP status the gateway should answer with
+A pass-through, not an evaluation client: the caller's body goes out as it came (sampling
+parameters, tools, stop strings) with only `model` replaced, server-sent events come back as they
+arrive, and every failure becomes an `UpstreamError` carrying the status the gateway answers with
 (502 upstream failure, 504 timeout, the upstream's own 400 when the request itself was wrong).
-The MoE fan-out, which only needs each specialist's text, uses `triforce.evaluate`'s client.
+One `httpx.AsyncClient` (a pool of keep-alive connections) serves every request of a worker.
+
+Messages meant for the caller name the model, never the upstream's address: endpoints are
+internal. `detail` keeps the address for the server's own log. API keys travel in the
+`Authorization` header of each upstream's requests and appear nowhere else.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2 as httpx  # httpx's successor: its pool keeps up under concurrency (docs/benchmarks.md)
+import orjson
 
 from triforce.models.openai import chat_url
 
@@ -22,13 +26,31 @@ HOP_HEADER = "X-Triforce-Hop"
 
 
 class UpstreamError(Exception):
-    """The upstream could not answer; `status` is what the gateway answers its caller with."""
+    """The upstream could not answer; `status` is what the gateway answers its caller with.
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    `retryable`: the request never reached the upstream or it answered 502/503, and nothing was
+    sent to the caller yet, so asking again is safe. `health`: whether this counts against the
+    upstream's circuit breaker (a rejected request or a rate limit does not)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        detail: str = "",
+        retryable: bool = False,
+        health: bool = True,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.detail = detail or message
+        self.retryable = retryable
+        self.health = health
+        self.retry_after_s = retry_after_s  # a 503's Retry-After
 
 
 @dataclass(frozen=True)
@@ -37,96 +59,105 @@ class Upstream:
 
     model: str
     base_url: str
+    api_key: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def url(self) -> str:
         return chat_url(self.base_url)
 
+    @property
+    def models_url(self) -> str:
+        return self.url.removesuffix("/chat/completions") + "/models"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
 
 class UpstreamClient:
-    """One connection pool shared by every request thread (httpx.Client is thread-safe)."""
+    """The worker's pool of upstream connections (keep-alive, bounded)."""
 
     def __init__(
-        self, *, timeout_s: float = 120.0, connect_timeout_s: float = 5.0, api_key: str | None = None
+        self, *, timeout_s: float = 120.0, connect_timeout_s: float = 5.0, max_connections: int = 512
     ) -> None:
-        headers = {HOP_HEADER: "1"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
         self.timeout_s = timeout_s
-        self._client = httpx.Client(
-            headers=headers,
+        self._client = httpx.AsyncClient(
+            headers={HOP_HEADER: "1", "Content-Type": "application/json"},
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=32),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
 
-    def close(self) -> None:
-        self._client.close()
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
-    def complete(self, upstream: Upstream, body: dict[str, Any]) -> dict[str, Any]:
+    async def complete(self, upstream: Upstream, body: dict[str, Any]) -> dict[str, Any]:
         """Non-streaming call: the upstream's JSON response."""
-        payload = {**body, "model": upstream.model, "stream": False}
+        payload = orjson.dumps({**body, "model": upstream.model, "stream": False})
         try:
-            response = self._client.post(upstream.url, json=payload)
+            response = await self._client.post(upstream.url, content=payload, headers=upstream.headers())
         except httpx.TimeoutException as exc:
-            raise self._timeout(upstream) from exc
+            raise self.timeout(upstream) from exc
         except httpx.TransportError as exc:
-            raise _unreachable(upstream, exc) from exc
-        _check_status(upstream, response.status_code, response.text)
+            raise unreachable(upstream, exc) from exc
+        check_status(upstream, response.status_code, response.content)
         try:
-            data = response.json()
-        except json.JSONDecodeError as exc:
-            raise UpstreamError(
-                502, "upstream_bad_response", f"{upstream.model} at {upstream.url}: response is not JSON"
-            ) from exc
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise bad_response(upstream, "the response is not JSON") from exc
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
-            raise UpstreamError(
-                502, "upstream_bad_response", f"{upstream.model} at {upstream.url}: response has no choices"
-            )
+            raise bad_response(upstream, "the response has no choices")
         return data
 
-    def stream(self, upstream: Upstream, body: dict[str, Any]) -> UpstreamStream:
+    async def stream(self, upstream: Upstream, body: dict[str, Any]) -> UpstreamStream:
         """Open a streaming call; the status is checked here, before any byte goes to the caller."""
-        payload = {**body, "model": upstream.model, "stream": True}
-        request = self._client.build_request("POST", upstream.url, json=payload)
+        payload = orjson.dumps({**body, "model": upstream.model, "stream": True})
+        request = self._client.build_request(
+            "POST", upstream.url, content=payload, headers=upstream.headers()
+        )
         try:
-            response = self._client.send(request, stream=True)
+            response = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            raise self._timeout(upstream) from exc
+            raise self.timeout(upstream) from exc
         except httpx.TransportError as exc:
-            raise _unreachable(upstream, exc) from exc
+            raise unreachable(upstream, exc) from exc
         if response.status_code >= 400:
             try:
-                text = response.read().decode("utf-8", "replace")
+                text = await response.aread()
             except httpx.HTTPError:
-                text = ""
+                text = b""
             finally:
-                response.close()
-            _check_status(upstream, response.status_code, text)
+                await response.aclose()
+            check_status(upstream, response.status_code, text)
         return UpstreamStream(upstream, response, self)
 
-    def served_models(self, base_url: str, timeout_s: float = 3.0) -> list[str]:
+    async def served_models(self, upstream: Upstream, timeout_s: float = 3.0) -> list[str]:
         """The model ids an upstream lists at `GET {base}/models` (vLLM lists its LoRA modules)."""
-        url = chat_url(base_url).removesuffix("/chat/completions") + "/models"
         try:
-            response = self._client.get(url, timeout=timeout_s)
+            response = await self._client.get(
+                upstream.models_url, timeout=timeout_s, headers=upstream.headers()
+            )
         except httpx.TimeoutException as exc:
-            raise UpstreamError(504, "upstream_timeout", f"{url}: no answer within {timeout_s:g} s") from exc
+            raise UpstreamError(504, "upstream_timeout", f"no answer within {timeout_s:g} s") from exc
         except httpx.TransportError as exc:
             raise UpstreamError(
-                502, "upstream_unreachable", f"{url}: {exc.__class__.__name__}: {exc}"
+                502, "upstream_unreachable", f"unreachable ({exc.__class__.__name__})"
             ) from exc
+        if response.status_code in (401, 403):
+            raise UpstreamError(
+                502, "upstream_auth", f"HTTP {response.status_code}: wrong or missing API key"
+            )
         if response.status_code >= 400:
-            raise UpstreamError(502, "upstream_error", f"{url}: HTTP {response.status_code}")
+            raise UpstreamError(502, "upstream_error", f"HTTP {response.status_code}")
         try:
-            return [str(m["id"]) for m in response.json()["data"]]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise UpstreamError(502, "upstream_bad_response", f"{url}: not an OpenAI model list") from exc
+            return [str(m["id"]) for m in orjson.loads(response.content)["data"]]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise UpstreamError(502, "upstream_bad_response", "not an OpenAI model list") from exc
 
-    def _timeout(self, upstream: Upstream) -> UpstreamError:
+    def timeout(self, upstream: Upstream) -> UpstreamError:
         return UpstreamError(
             504,
             "upstream_timeout",
-            f"{upstream.model} at {upstream.url}: no answer within {self.timeout_s:g} s",
+            f"{upstream.model}: no answer within {self.timeout_s:g} s",
+            detail=f"{upstream.model} at {upstream.url}: timeout",
         )
 
 
@@ -138,86 +169,107 @@ class UpstreamStream:
         self._response = response
         self._client = client
 
-    def close(self) -> None:
-        self._response.close()
+    async def aclose(self) -> None:
+        await self._response.aclose()
 
-    def events(self) -> Iterator[dict[str, Any]]:
+    async def events(self) -> AsyncGenerator[dict[str, Any]]:
         """Yield chunks until `[DONE]`; raise UpstreamError if the stream breaks or ends early."""
+        up = self.upstream
         try:
             if "text/event-stream" not in self._response.headers.get("content-type", ""):
                 # Servers that ignore stream=true answer with one JSON body: relay it as one chunk.
-                yield _as_chunk(self.upstream, self._response.read())
+                yield as_chunk(up, await self._response.aread())
                 return
-            for line in self._response.iter_lines():
+            async for line in self._response.aiter_lines():
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
                     return
                 try:
-                    event = json.loads(data)
-                except json.JSONDecodeError as exc:
-                    raise UpstreamError(
-                        502, "upstream_bad_response", f"{self.upstream.model}: malformed stream event"
-                    ) from exc
+                    event = orjson.loads(data)
+                except orjson.JSONDecodeError as exc:
+                    raise bad_response(up, "a stream event is not JSON") from exc
                 if isinstance(event, dict) and "error" in event:
-                    raise UpstreamError(502, "upstream_error", f"{self.upstream.model}: {event['error']}")
+                    message = _error_message(orjson.dumps(event))
+                    raise UpstreamError(502, "upstream_error", f"{up.model}: {message}")
+                if not isinstance(event, dict):
+                    raise bad_response(up, "a stream event is not an object")
                 yield event
-            raise UpstreamError(
-                502, "upstream_incomplete", f"{self.upstream.model}: stream ended without [DONE]"
-            )
+            raise UpstreamError(502, "upstream_incomplete", f"{up.model}: the stream ended without [DONE]")
         except httpx.TimeoutException as exc:
-            raise self._client._timeout(self.upstream) from exc
+            raise self._client.timeout(up) from exc
         except httpx.TransportError as exc:
-            raise _unreachable(self.upstream, exc) from exc
+            raise unreachable(up, exc) from exc
         finally:
-            self._response.close()
+            await self._response.aclose()
 
 
-def _as_chunk(upstream: Upstream, raw: bytes) -> dict[str, Any]:
+def as_chunk(upstream: Upstream, raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
-        message = data["choices"][0]["message"]
-    except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
-        raise UpstreamError(502, "upstream_bad_response", f"{upstream.model}: response is not JSON") from exc
+        data = orjson.loads(raw)
+        choice = data["choices"][0]
+        message = choice["message"]
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+        raise bad_response(upstream, "the response is not JSON") from exc
     return {
         "id": data.get("id", ""),
         "object": "chat.completion.chunk",
         "created": data.get("created", 0),
         "model": data.get("model", upstream.model),
-        "choices": [{"index": 0, "delta": message, "finish_reason": data["choices"][0].get("finish_reason")}],
+        "choices": [{"index": 0, "delta": message, "finish_reason": choice.get("finish_reason")}],
     }
 
 
-def _unreachable(upstream: Upstream, exc: Exception) -> UpstreamError:
+def bad_response(upstream: Upstream, what: str) -> UpstreamError:
+    return UpstreamError(502, "upstream_bad_response", f"{upstream.model}: {what}")
+
+
+def unreachable(upstream: Upstream, exc: Exception) -> UpstreamError:
+    # ConnectError: the request never left, so another try is safe. A connection that broke after
+    # the request was written (RemoteProtocolError, ReadError) may have reached the model.
+    never_sent = isinstance(exc, httpx.ConnectError)
     return UpstreamError(
         502,
         "upstream_unreachable",
-        f"{upstream.model} at {upstream.url}: {exc.__class__.__name__}: {exc}".rstrip(": "),
+        f"{upstream.model}: the model server {'is down' if never_sent else 'dropped the connection'}",
+        detail=f"{upstream.model} at {upstream.url}: {exc.__class__.__name__}: {exc}".rstrip(": "),
+        retryable=never_sent,
     )
 
 
-def _check_status(upstream: Upstream, status: int, text: str) -> None:
+def check_status(upstream: Upstream, status: int, content: bytes) -> None:
     if status < 400:
         return
-    detail = _error_message(text)
-    where = f"{upstream.model} at {upstream.url}"
+    detail = _error_message(content)
+    name = upstream.model
     if status in (400, 422):
-        raise UpstreamError(400, "upstream_rejected_request", f"{where} rejected the request: {detail}")
-    if status == 429:
-        raise UpstreamError(429, "upstream_rate_limited", f"{where} is rate limiting: {detail}")
-    if status == 404:
         raise UpstreamError(
-            502, "upstream_model_missing", f"{where} does not serve {upstream.model!r} (HTTP 404): {detail}"
+            400, "upstream_rejected_request", f"{name} rejected the request: {detail}", health=False
         )
-    raise UpstreamError(502, "upstream_error", f"{where} answered HTTP {status}: {detail}")
+    if status == 429:
+        raise UpstreamError(429, "upstream_rate_limited", f"{name} is rate limiting: {detail}", health=False)
+    if status in (401, 403):
+        raise UpstreamError(
+            502, "upstream_auth", f"{name}: the model server refused the gateway's API key (HTTP {status})"
+        )
+    if status == 404:  # the server is up: one of its models is missing, not the server broken
+        raise UpstreamError(
+            502,
+            "upstream_model_missing",
+            f"{name}: the model server does not serve {name!r} (HTTP 404)",
+            health=False,
+        )
+    raise UpstreamError(
+        502, "upstream_error", f"{name} answered HTTP {status}: {detail}", retryable=status in (502, 503)
+    )
 
 
-def _error_message(text: str) -> str:
+def _error_message(content: bytes) -> str:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return text[:300]
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return content[:300].decode("utf-8", "replace")
     if isinstance(data, dict):
         err = data.get("error", data.get("message", data))
         if isinstance(err, dict):

@@ -34,6 +34,10 @@ class ModelEntry(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     adapter: str | None = None
     endpoint: str | None = None
+    # Serving: the environment variable holding the endpoint's API key (never the key itself),
+    # and the models that answer when this one cannot (`oracle-council` = the MoE path).
+    api_key_env: str | None = None
+    fallback: list[str] = Field(default_factory=list)
 
     def adapter_path(self, root: Path | None = None) -> Path | None:
         if not self.adapter:
@@ -76,7 +80,7 @@ def load_registry(path: str | Path | None = None) -> dict[str, ModelEntry]:
 
 def _check_links(entries: dict[str, ModelEntry]) -> None:
     for e in entries.values():
-        for ref in [*e.members, *e.routes_to, *([e.category] if e.category else [])]:
+        for ref in [*e.members, *e.routes_to, *e.fallback, *([e.category] if e.category else [])]:
             if ref not in entries:
                 raise ConfigError(f"models.{e.name}: refers to unknown model {ref!r}")
 
