@@ -22,6 +22,7 @@ from eval_suites import (  # noqa: E402,F401
     asm_loops,
     asm_slots,
     asm_system,
+    cpp_suite,
     other_suites,
 )
 from eval_suites._dsl import ITEMS, to_record  # noqa: E402
@@ -46,6 +47,7 @@ def main() -> None:
     _write("asm", [to_record(it) for it in ITEMS], out)
     for name, records in other_suites.SUITES.items():
         _write(name, records, out)
+    _write("cpp", cpp_suite.records(), out)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import refine, serve
+from triforce.cli import cpp as cpp_cli
 from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
@@ -36,6 +37,7 @@ app.command("plan")(train_cli.plan)
 app.command("models")(train_cli.models)
 app.add_typer(refine.refine_app, name="refine")
 app.add_typer(refine.review_app, name="review")
+app.add_typer(cpp_cli.app, name="cpp")
 
 
 @app.callback()

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -123,6 +124,15 @@ def compiler_available(compiler: str = "g++") -> bool:
     return shutil.which(compiler) is not None
 
 
+@cache
+def _shim_specs() -> list[dict[str, Any]]:
+    import yaml
+
+    text = resources.files("triforce.cpp").joinpath("shims.yaml").read_text("utf-8")
+    data: list[dict[str, Any]] = yaml.safe_load(text) or []
+    return data
+
+
 def parse_diagnostics(output: str) -> list[CompileDiagnostic]:
     out: list[CompileDiagnostic] = []
     for line in output.split("\n"):
@@ -160,6 +170,7 @@ class CompileChecker:
         compiler: str = "g++",
         limits: CompileLimits | None = None,
         cache_dir: Path | None = None,
+        shims: bool = True,
     ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
@@ -178,6 +189,10 @@ class CompileChecker:
             system_dirs = [base / d for d in SYSTEM_SUBDIRS if (base / d).is_dir()]
         self.system_dirs = [Path(d) for d in system_dirs]
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.use_shims = shims
+        self.shims_applied: list[str] = []
+        self.shims_skipped: list[str] = []
+        self._shim_dir: Path | None = None
         self._baselines: dict[str, CompileResult] = {}
         self._generated_dir: Path | None = None
         self.generated: list[str] = []
@@ -202,19 +217,61 @@ class CompileChecker:
             self._generated_dir = folder
         return self._generated_dir
 
+    def _shims(self) -> Path | None:
+        """The folder of patched third-party headers (shims.yaml), made once; None without any."""
+        if not self.use_shims:
+            return None
+        if self._shim_dir is None:
+            folder = Path(tempfile.mkdtemp(prefix="triforce-cpp-shim-"))
+            for shim in _shim_specs():
+                installed = next(
+                    (d / shim["header"] for d in self._search_dirs() if (d / shim["header"]).is_file()), None
+                )
+                if installed is None:
+                    self.shims_skipped.append(f"{shim['header']}: not installed")
+                    continue
+                text = installed.read_text("utf-8", errors="replace")
+                missing = [old for old, _ in shim["replace"] if old not in text]
+                if missing:
+                    self.shims_skipped.append(
+                        f"{shim['header']}: {len(missing)} line(s) not found (another version)"
+                    )
+                    continue
+                for old, new in shim["replace"]:
+                    text = text.replace(old, new)
+                target = folder / shim["header"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(f"// Triforce shim of {installed}\n{text}", encoding="utf-8")
+                # the header's own quoted includes must still find its siblings
+                self.shims_applied.append(shim["header"])
+            self._shim_dir = folder
+        return self._shim_dir
+
+    def _search_dirs(self) -> list[Path]:
+        return [*self.system_dirs, Path("/usr/include")]
+
     def flags(self) -> list[str]:
         out = [f"-std={self.std}", "-fsyntax-only", "-w", "-fmax-errors=20", "-ftemplate-depth=900", "-H"]
         for d in self.include_dirs:
             out += ["-I", str(d)]
         out += ["-I", str(self._generated())]
+        shim = self._shims()
+        if shim is not None and self.shims_applied:
+            out += ["-isystem", str(shim)]
+            for header in self.shims_applied:  # `#include "imgui.h"` through an -isystem .../imgui
+                sub = (shim / header).parent
+                if sub != shim:
+                    out += ["-isystem", str(sub)]
         for d in self.system_dirs:
             out += ["-isystem", str(d)]
         return out
 
     def _allowed_roots(self) -> list[Path]:
+        shim = self._shims()
         roots = [
             self.root,
             self._generated(),
+            *([shim] if shim is not None else []),
             *self.system_dirs,
             Path("/usr/include"),
             Path("/usr/lib/gcc"),
@@ -283,11 +340,14 @@ class CompileChecker:
         return h.hexdigest()[:32]
 
     def _flag_key(self) -> list[str]:
-        """The flags without the generated folder's random name (its content is hashed instead)."""
+        """The flags without the generated folders' random names (their content is hashed)."""
         gen = self._generated()
-        parts = [f for f in self.flags() if f != str(gen)]
+        shim = self._shims()
+        parts = [f for f in self.flags() if not f.startswith((str(gen), str(shim) if shim else "\0"))]
         for name in sorted(self.generated):
             parts.append(hashlib.sha256((gen / name).read_bytes()).hexdigest())
+        for header in self.shims_applied:
+            parts.append(hashlib.sha256((shim / header).read_bytes()).hexdigest())  # type: ignore[operator]
         return parts
 
     def baseline(self, rel_path: str) -> CompileResult:

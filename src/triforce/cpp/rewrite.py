@@ -217,3 +217,81 @@ def locate(text: str, locator: dict[str, str]) -> list[int]:
         if hit:
             lines.append(n.start_point.row + 1)
     return sorted(set(lines))
+
+
+#: One typical slip per mutant: an operator swapped for its neighbour, a constant off by one.
+_OPERATOR_SWAPS = {
+    "<": "<=",
+    "<=": "<",
+    ">": ">=",
+    ">=": ">",
+    "==": "!=",
+    "!=": "==",
+    "+": "-",
+    "-": "+",
+    "<<": ">>",
+    ">>": "<<",
+    "&": "|",
+    "|": "&",
+    "^": "|",
+    "&&": "||",
+    "||": "&&",
+}
+
+
+def mutants(text: str) -> list[tuple[str, str, str]]:
+    """(operator, description, mutated text) for each binary operator swapped, each numeric
+    literal off by one and each called name misspelt (a hallucinated API), in source order."""
+    src, root = _tree(text)
+    out: list[tuple[str, str, str]] = []
+    for n in _walk(root):
+        if n.type == "binary_expression":
+            op = n.child_by_field_name("operator")
+            if op is not None and _t(src, op) in _OPERATOR_SWAPS:
+                new = _OPERATOR_SWAPS[_t(src, op)]
+                line = op.start_point.row + 1
+                out.append(
+                    (
+                        "swap-operator",
+                        f"line {line}: {_t(src, op)} -> {new}",
+                        _apply(src, [(op.start_byte, op.end_byte, new)]),
+                    )
+                )
+        elif n.type == "number_literal":
+            lit = _t(src, n)
+            body = lit.rstrip("uUlL")
+            try:
+                value = (
+                    int(body, 0)
+                    if not body.startswith("0") or body.lower().startswith("0x") or body == "0"
+                    else None
+                )
+            except ValueError:
+                value = None
+            if value is None:
+                continue
+            new = f"0x{value + 1:X}" if body.lower().startswith("0x") else str(value + 1)
+            line = n.start_point.row + 1
+            out.append(
+                (
+                    "off-by-one",
+                    f"line {line}: {lit} -> {new}",
+                    _apply(src, [(n.start_byte, n.end_byte, new + lit[len(body) :])]),
+                )
+            )
+        elif n.type == "call_expression":
+            callee = n.child_by_field_name("function")
+            if callee is not None and callee.type == "field_expression":
+                callee = callee.child_by_field_name("field")
+            if callee is not None and callee.type in ("identifier", "field_identifier"):
+                name = _t(src, callee)
+                wrong = name.replace("_", "") if "_" in name else name + "s"
+                line = callee.start_point.row + 1
+                out.append(
+                    (
+                        "wrong-name",
+                        f"line {line}: {name} -> {wrong}",
+                        _apply(src, [(callee.start_byte, callee.end_byte, wrong)]),
+                    )
+                )
+    return out

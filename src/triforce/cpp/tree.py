@@ -109,9 +109,12 @@ def detect_license(root: Path) -> str | None:
 
 
 def tree_origin(root: Path, license: str | None = None) -> Origin:
-    """Repository name, commit and licence of a checkout (git when it is one)."""
-    commit = _git(root, "rev-parse", "HEAD")
-    url = _git(root, "config", "--get", "remote.origin.url")
+    """Repository name, commit and licence of a checkout (git when it is one: a tree that merely
+    sits inside another repository, like the bundled one, has no commit of its own)."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    own = top is not None and Path(top).resolve() == root.resolve()
+    commit = _git(root, "rev-parse", "HEAD") if own else None
+    url = _git(root, "config", "--get", "remote.origin.url") if own else None
     return Origin(repo=_repo_name(url, root), commit=commit, license=license or detect_license(root))
 
 

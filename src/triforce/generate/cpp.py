@@ -477,7 +477,7 @@ class CppGenerator(DomainGenerator):
         if bug is None:
             return [f"unknown defect {bug_id!r}"]
         found = locate(shown, bug["locate"])
-        return [] if found == [line] else [f"the defect is on line(s) {found}, not {line}"]
+        return [] if line in found else [f"the defect is on line(s) {found}, not {line}"]
 
 
 class _Context:
