@@ -5,19 +5,19 @@ Three kinds of item:
 - `cpp.write.*`: write a function from its signature and contract (compiled, then run);
 - `cpp.fix.*`: the same function with one planted slip; answer with the fixed function (the
   slip is chosen so the vectors expose it: the builder checks that the buggy text fails);
-- `cpp.tree.*`: write a function of the bundled minizelda tree from its signature and doc
-  comment, compiled inside its own translation unit (project headers inlined).
-All C++ here and in minizelda is original, written for Triforce.
+- `cpp.tree.*`: write a member or helper of a small dungeon-object translation unit (below,
+  suite-only: the training tree never holds it) from its signature and doc comment, compiled in
+  place with the rest of the file shown.
+All C++ here is original, written for Triforce.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from triforce.cpp import bundled_tree, read_tree
+from triforce.cpp import parse_source
 from triforce.cpp.rewrite import mutants
 from triforce.cpp.run import run_vectors
 
@@ -459,6 +459,149 @@ FUNCTIONS: list[Fn] = [
 ]
 
 
+# A suite-only translation unit (ALTTP-style 3-byte dungeon objects; original code).
+ROOM_TU = """#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tfz::dungeon {
+
+constexpr uint16_t kEndOfList = 0xFFFF;
+constexpr uint16_t kDoorListStart = 0xFFF0;
+constexpr int kMaxObjects = 512;
+
+enum class Layer : uint8_t { kBg1 = 0, kBg2 = 1, kBg3 = 2 };
+
+struct ObjectBytes {
+  uint8_t b1 = 0, b2 = 0, b3 = 0;
+};
+
+class RoomObject {
+ public:
+  RoomObject(int id, int x, int y, int size, Layer layer) : id_(id), x_(x), y_(y), size_(size), layer_(layer) {}
+
+  int id() const { return id_; }
+  int x() const { return x_; }
+  int y() const { return y_; }
+  int size() const { return size_; }
+  Layer layer() const { return layer_; }
+
+  /// Type 1 objects (id below 0x100): xxxxxxss yyyyyyss iiiiiiii, size split 2+2 bits.
+  ObjectBytes EncodeType1() const {
+    ObjectBytes out;
+    out.b1 = static_cast<uint8_t>((x_ << 2) | ((size_ >> 2) & 3));
+    out.b2 = static_cast<uint8_t>((y_ << 2) | (size_ & 3));
+    out.b3 = static_cast<uint8_t>(id_);
+    return out;
+  }
+
+  /// Whether the object is drawn from the subtype-3 table (ids 0xF80 and up).
+  bool IsSubtype3() const {
+    return id_ >= 0xF80;
+  }
+
+  /// Moves the object, clamping to the 64x64 tile grid of a room.
+  void MoveBy(int dx, int dy) {
+    x_ = std::clamp(x_ + dx, 0, 63);
+    y_ = std::clamp(y_ + dy, 0, 63);
+  }
+
+ private:
+  int id_;
+  int x_;
+  int y_;
+  int size_;
+  Layer layer_;
+};
+
+/// Decodes a type 1 object from its three bytes (the inverse of EncodeType1).
+RoomObject DecodeType1(const ObjectBytes& bytes, Layer layer) {
+  const int x = bytes.b1 >> 2;
+  const int y = bytes.b2 >> 2;
+  const int size = ((bytes.b1 & 3) << 2) | (bytes.b2 & 3);
+  return RoomObject(bytes.b3, x, y, size, layer);
+}
+
+/// Appends the objects of one layer, then the 0xFFFF that ends the list.
+void WriteLayer(const std::vector<RoomObject>& objects, Layer layer, std::vector<uint8_t>* out) {
+  for (const RoomObject& object : objects) {
+    if (object.layer() != layer) continue;
+    const ObjectBytes b = object.EncodeType1();
+    out->insert(out->end(), {b.b1, b.b2, b.b3});
+  }
+  out->push_back(kEndOfList & 0xFF);
+  out->push_back(kEndOfList >> 8);
+}
+
+/// Counts the objects on each layer.
+std::array<int, 3> CountPerLayer(const std::vector<RoomObject>& objects) {
+  std::array<int, 3> counts{};
+  for (const RoomObject& object : objects) {
+    ++counts[static_cast<int>(object.layer())];
+  }
+  return counts;
+}
+
+/// The first object with this id, if any.
+std::optional<RoomObject> FindById(const std::vector<RoomObject>& objects, int id) {
+  for (const RoomObject& object : objects) {
+    if (object.id() == id) return object;
+  }
+  return std::nullopt;
+}
+
+/// Reads type 1 objects until the 0xFFFF end marker; nullopt when the data ends first.
+std::optional<std::vector<RoomObject>> ReadLayer(const std::vector<uint8_t>& data, std::size_t* pos, Layer layer) {
+  std::vector<RoomObject> objects;
+  while (*pos + 1 < data.size()) {
+    if (data[*pos] == 0xFF && data[*pos + 1] == 0xFF) {
+      *pos += 2;
+      return objects;
+    }
+    if (*pos + 2 >= data.size() || objects.size() >= kMaxObjects) return std::nullopt;
+    objects.push_back(DecodeType1({data[*pos], data[*pos + 1], data[*pos + 2]}, layer));
+    *pos += 3;
+  }
+  return std::nullopt;
+}
+
+/// A short label for the editor's object list, e.g. "obj 0x21 @ (4, 10) size 3".
+std::string Describe(const RoomObject& object) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "obj 0x%02X @ (%d, %d) size %d", object.id(), object.x(), object.y(),
+                object.size());
+  return buffer;
+}
+
+/// True when the door list marker (F0 FF) starts at `pos`.
+bool IsDoorListStart(const std::vector<uint8_t>& data, std::size_t pos) {
+  return pos + 1 < data.size() && (data[pos] | (data[pos + 1] << 8)) == kDoorListStart;
+}
+
+/// Sums the sizes of the objects on a layer (a rough measure of how busy it is).
+int TotalSize(const std::vector<RoomObject>& objects, Layer layer) {
+  int total = 0;
+  for (const RoomObject& object : objects) {
+    if (object.layer() == layer) total += object.size();
+  }
+  return total;
+}
+
+/// Removes every object with this id; returns how many went.
+int RemoveAll(std::vector<RoomObject>* objects, int id) {
+  const auto before = objects->size();
+  std::erase_if(*objects, [id](const RoomObject& o) { return o.id() == id; });
+  return static_cast<int>(before - objects->size());
+}
+
+}  // namespace tfz::dungeon
+"""
+
+
 def _cases(fn: Fn) -> list[tuple[str, str]]:
     out = []
     for inp in fn.inputs:
@@ -489,26 +632,6 @@ def _first_failing_mutant(fn: Fn, cases: list[tuple[str, str]]) -> tuple[str, st
         if res.built and not res.ok:
             return desc, text
     return None
-
-
-def _inline(root: Path, rel: str, seen: set[str]) -> str:
-    """A file's text with the tree's own quoted includes replaced by their text (once each)."""
-    out = []
-    for line in (root / rel).read_text("utf-8").split("\n"):
-        stripped = line.strip()
-        if stripped.startswith('#include "'):
-            target = stripped.split('"')[1]
-            path = next(
-                (d / target for d in (root / "src", (root / rel).parent) if (d / target).is_file()), None
-            )
-            if path is not None:
-                key = path.relative_to(root).as_posix()
-                if key not in seen:
-                    seen.add(key)
-                    out.append(_inline(root, key, seen))
-                continue
-        out.append(line)
-    return "\n".join(out)
 
 
 def records() -> list[dict[str, Any]]:
@@ -549,30 +672,24 @@ def records() -> list[dict[str, Any]]:
                 "tags": ["cpp", "fix", "run", desc.split(":")[0].replace(" ", "")],
             }
         )
-    root = bundled_tree()
-    scan = read_tree(root)
-    for pf in scan.files:
-        if not pf.path.endswith(".cc") or pf.path.endswith("broken.cc"):
+    scan = parse_source(ROOM_TU, "room_objects.cc")
+    for fn in scan.functions:
+        if fn.line_end - fn.line_start < 2:
             continue
-        whole = _inline(root, pf.path, set())
-        for fn in pf.functions:
-            if fn.line_end - fn.line_start < 2:
-                continue
-            start = whole.index(fn.text)
-            prefix, suffix = whole[:start], whole[start + len(fn.text) :]
-            where = f"namespace `{fn.namespace}`" + (f", class `{fn.class_name}`" if fn.class_name else "")
-            doc = fn.doc or "// (undocumented)"
-            out.append(
-                {
-                    "id": f"cpp.tree.{fn.qualified_name.replace('::', '.').replace('(anonymous)', 'anon')}",
-                    "category": "cpp",
-                    "prompt": (
-                        f"In the minizelda tree, `{pf.path}` ({where}) needs this function. Write its definition; "
-                        f"it must compile in that file.\n\n```cpp\n{doc}\n{fn.signature};\n```"
-                    ),
-                    "reference": f"```cpp\n{fn.text}\n```\n",
-                    "grading": _grading(fn.name, fn.signature, prefix, suffix, None),
-                    "tags": ["cpp", "tree", "compile"],
-                }
-            )
+        prefix, suffix = ROOM_TU[: fn.start_byte], ROOM_TU[fn.end_byte :]
+        where = f"namespace `{fn.namespace}`" + (f", class `{fn.class_name}`" if fn.class_name else "")
+        out.append(
+            {
+                "id": f"cpp.tree.{fn.qualified_name.replace('::', '.')}",
+                "category": "cpp",
+                "prompt": (
+                    f"`room_objects.cc` ({where}) needs this function; the rest of the file is below the "
+                    f"line. Write its definition; it must compile in that file.\n\n```cpp\n{fn.doc}\n{fn.signature};\n```"
+                    f"\n\n---\n\n```cpp\n{prefix}/* the function goes here */{suffix}```"
+                ),
+                "reference": f"```cpp\n{fn.text}\n```\n",
+                "grading": _grading(fn.name, fn.signature, prefix, suffix, None),
+                "tags": ["cpp", "tree", "compile"],
+            }
+        )
     return out
