@@ -50,6 +50,7 @@ def test_function_samples_verify_and_tampering_fails(gen: CppGenerator, units: l
     assert tasks == [
         ("cpp.explain", "facts"),
         ("cpp.explain", "facts"),
+        ("cpp.port", "run"),
         ("cpp.refactor", "compile"),
         ("cpp.refactor", "parse-only"),
         ("cpp.write", "compile"),
@@ -69,9 +70,12 @@ def test_function_samples_verify_and_tampering_fails(gen: CppGenerator, units: l
     parse_only["messages"][-1]["content"] = parse_only["messages"][-1]["content"].replace(
         "  }\n  return OkStatus();", "  return OkStatus();"
     )
-    failed = verify_samples([write, refactor, explain, parse_only]).failed
+    port = json.loads(json.dumps(by_task[("cpp.port", "run")]))
+    port["messages"][-1]["content"] = port["messages"][-1]["content"].replace("(7 - col)", "(col)")
+    failed = verify_samples([write, refactor, explain, parse_only, port]).failed
     problems = [f["problem"] for f in failed]
-    assert len(failed) == 4, problems
+    assert len(failed) == 5, problems
+    assert "vector 1" in problems[4]
     assert "'valu' was not declared" in problems[0]
     assert "not the modernised form" in problems[1]
 

@@ -11,6 +11,11 @@ Tasks (all `domain="din"`, `source="yaze-cpp"`):
   increments, `x = x + y`); the question is the tree's code rewritten the old way
   (`cpp.rewrite.antiquate`), the answer is the tree's own code; proven by
   `modernise(question) == answer` and a compile in place.
+- `cpp.port`: Python -> C++ for the bundled tree's codecs (LC_LZ2 decompression, planar tiles,
+  BGR555, line widths): the question is the catalogue's Python model, the answer the tree's C++;
+  proven by building the TU with the answer and running it on the catalogue's vectors (which
+  tests/test_cpp_vectors.py re-derives from the Python). triforce.gfx / triforce.compress were not
+  on main when this was written: the vectors are the catalogue's own.
 - `cpp.find_bug`: known defects of real trees (the catalogue's locator must land on the line
   the answer names) and bugs injected into the bundled tree (the buggy and the fixed function
   are built and run on vectors: only the fix gives the expected bytes).
@@ -160,7 +165,7 @@ def _pick(options: Sequence[str], key: str) -> str:
 
 class CppGenerator(DomainGenerator):
     name = "cpp"
-    tasks = ("cpp.explain", "cpp.write", "cpp.refactor", "cpp.find_bug")
+    tasks = ("cpp.explain", "cpp.write", "cpp.refactor", "cpp.find_bug", "cpp.port")
 
     def units(self, sources: Sequence[Source], seed: int) -> list[Unit]:
         trees = [(s.path, s.origin, False) for s in sources if is_cpp_tree(s.path)]
@@ -244,6 +249,13 @@ class CppGenerator(DomainGenerator):
             out.reject("original-does-not-check", "; ".join(written.problems)[:300], fn.qualified_name)
             return out
         out.samples.append(self._write(ctx, written))
+        port = catalogue()["vectors"].get(fn.qualified_name)
+        if port is not None and p["root"] == "bundled":
+            problems = run_function(root, fn, fn.text)
+            if problems:
+                out.reject("port-vectors-fail", "; ".join(problems)[:300], fn.qualified_name)
+            else:
+                out.samples.append(self._port(ctx, port["python"]))
         old, rules = antiquate(fn.text)
         if not rules or modernise(old)[0] != fn.text:
             out.reject("nothing-to-modernise", "no rewrite rule applies both ways", fn.qualified_name)
@@ -332,6 +344,16 @@ class CppGenerator(DomainGenerator):
         method = "g++-syntax" if mode == "compile" else "tree-sitter"
         return self._sample(ctx, "cpp.write", user, answer, method, extra)
 
+    def _port(self, ctx: _Context, python: str) -> Any:
+        fn = ctx.fn
+        user = (
+            f"Port this Python function to C++ for {ctx.p['repo']} `{fn.file}` (namespace `{fn.namespace}`) "
+            f"with the signature `{' '.join(fn.signature.split())}`. It must compile in that file and give "
+            f"the same bytes as the Python.\n\n```python\n{python.rstrip()}\n```"
+        )
+        answer = f"```cpp\n{fn.text}\n```"
+        return self._sample(ctx, "cpp.port", user, answer, "g++-run", {"check": "run"})
+
     def _refactor(self, ctx: _Context, old: str, rules: list[str], result: CheckResult) -> Any:
         fn = ctx.fn
         names = {
@@ -415,8 +437,8 @@ class CppGenerator(DomainGenerator):
         user = next(m["content"] for m in msgs if m["role"] == "user")
         answer = msgs[-1]["content"]
         task = sample["task"]
-        asked = code_blocks(user)
-        if not asked:
+        asked = code_blocks(user) or [""]
+        if not asked[0] and task != "cpp.port":
             return ["the question holds no ```cpp block"]
         if task == "cpp.explain":
             return check_explain(asked[0], answer)
@@ -441,6 +463,12 @@ class CppGenerator(DomainGenerator):
             return ["the answer holds no ```cpp block"]
         code = given[-1].rstrip("\n")
         problems: list[str] = []
+        if task == "cpp.port":
+            spec = catalogue()["vectors"].get(fn.qualified_name)
+            python = re.search(r"```python\n(.*?)```", user, re.S)
+            if spec is None or python is None or python.group(1).rstrip() != spec["python"].rstrip():
+                return ["the question's Python is not the catalogued model of this function"]
+            problems += run_function(root, fn, code)
         if task == "cpp.refactor":
             if modernise(asked[0].rstrip("\n"))[0] != code:
                 problems.append("the answer is not the modernised form of the question's code")
@@ -449,7 +477,7 @@ class CppGenerator(DomainGenerator):
         result = checker(str(root)).check_function(fn, code)
         if not result.ok:
             problems += result.problems
-        elif result.mode != meta.get("check"):
+        elif result.mode != meta.get("check") and not (task == "cpp.port" and result.mode == "compile"):
             problems.append(f"checked as {result.mode}, recorded as {meta.get('check')}")
         return problems
 
@@ -512,20 +540,30 @@ def check_explain(code: str, answer: str) -> list[str]:
     return problems
 
 
-def prove_injected(root: Path, fn: CppFunction, buggy: str, fixed: str, qualified: str) -> list[str]:
-    """The fixed function gives every vector's bytes and the buggy one does not."""
-    spec = catalogue()["vectors"].get(qualified)
-    if spec is None:
-        return [f"no vectors for {qualified}"]
+def _vector_run(root: Path, fn: CppFunction, candidate: str) -> tuple[bool, list[str]]:
+    spec = catalogue()["vectors"][fn.qualified_name]
     data = (root / fn.file).read_bytes()
     prefix = data[: fn.start_byte].decode("utf-8")
     suffix = data[fn.end_byte :].decode("utf-8")
     cases = [(str(a), str(b)) for a, b in spec["cases"]]
     includes = [root / "src"] if (root / "src").is_dir() else [root]
-    good = run_vectors(prefix, fixed, suffix, spec["call"], cases, include_dirs=includes)
-    if not good.ok:
-        return ["the fixed function fails: " + "; ".join(good.problems)[:300]]
-    bad = run_vectors(prefix, buggy, suffix, spec["call"], cases, include_dirs=includes)
-    if bad.ok:
+    res = run_vectors(prefix, candidate, suffix, spec["call"], cases, include_dirs=includes)
+    return res.ok, res.problems
+
+
+def run_function(root: Path, fn: CppFunction, candidate: str) -> list[str]:
+    """Problems running `candidate` (in place of `fn`) on the catalogue's vectors (empty: all pass)."""
+    ok, problems = _vector_run(root, fn, candidate)
+    return [] if ok else problems
+
+
+def prove_injected(root: Path, fn: CppFunction, buggy: str, fixed: str, qualified: str) -> list[str]:
+    """The fixed function gives every vector's bytes and the buggy one does not."""
+    if qualified not in catalogue()["vectors"]:
+        return [f"no vectors for {qualified}"]
+    ok, problems = _vector_run(root, fn, fixed)
+    if not ok:
+        return ["the fixed function fails: " + "; ".join(problems)[:300]]
+    if _vector_run(root, fn, buggy)[0]:
         return ["the buggy function passes every vector: the bug is not shown"]
     return []

@@ -80,9 +80,7 @@ def grade_cpp(spec: CppSpec, answer: str, ctx: GradeContext) -> Verdict:
         return Verdict.fail("compile-error", where)
     checks.append(CheckResult(name="compile", passed=True, message="g++ -std=c++23 -fsyntax-only"))
     if spec.run is not None:
-        ran = run_vectors(
-            spec.prefix, code, f"\n{spec.suffix}", spec.run.call, list(spec.run.cases)
-        )
+        ran = run_vectors(spec.prefix, code, f"\n{spec.suffix}", spec.run.call, list(spec.run.cases))
         if not ran.built:
             return Verdict.fail("build-error", "; ".join(ran.problems))
         checks.append(
