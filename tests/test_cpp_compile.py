@@ -115,3 +115,15 @@ def test_headers_from_the_tree_own_folder(tmp_path: Path) -> None:
     assert checker.include_dirs == [tmp_path.resolve()]
     fn = read_tree(tmp_path).file("lib/use.cc").functions[0]  # type: ignore[union-attr]
     assert checker.check_function(fn, "int Use() { return Near() + 1; }").ok
+
+
+def test_header_outside_the_declared_roots_fails(tmp_path: Path) -> None:
+    tree, outside = tmp_path / "tree", tmp_path / "outside"
+    tree.mkdir()
+    outside.mkdir()
+    (outside / "secret.h").write_text("inline int Secret() { return 42; }\n")
+    (tree / "link.h").symlink_to(outside / "secret.h")
+    (tree / "use.cc").write_text('#include "link.h"\nint Use() { return Secret(); }\n')
+    result = CompileChecker(tree).baseline("use.cc")
+    assert not result.ok and result.reason == "sandbox"
+    assert result.missing_header is not None and result.missing_header.endswith("link.h")

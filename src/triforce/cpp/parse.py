@@ -245,7 +245,7 @@ def _is_mask(value: int) -> bool:
 def _body_facts(
     src: bytes, body: Node
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...]]:
-    calls: dict[str, None] = {}
+    found: list[tuple[int, str]] = []
     for callee in _captures("calls", body):
         name_node = callee
         if callee.type == "field_expression":
@@ -267,6 +267,11 @@ def _body_facts(
             continue
         if name_node.type == "qualified_identifier" and "<" in text:
             text = _strip_template_args(text)
+        found.append((name_node.start_byte, text))
+    # ordered by where the called name is written (`a.F().G()`: F, then G), which does not
+    # depend on the order the query returns nested calls in
+    calls: dict[str, None] = {}
+    for _, text in sorted(found):
         calls.setdefault(text, None)
     literals: dict[str, None] = {}
     addresses: dict[int, None] = {}

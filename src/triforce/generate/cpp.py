@@ -196,6 +196,19 @@ class CppGenerator(DomainGenerator):
                 "commit": scan.origin.commit,
                 "license": scan.origin.license,
             }
+            defects = (
+                cat["injected_bugs"]
+                if bundled
+                else [
+                    d
+                    for d in cat["known_defects"]
+                    if d["repo"] == scan.origin.repo and (root / d["file"]).is_file()
+                ]
+            )
+            for d in defects:  # first: a limit per generator must not crowd them out
+                units.append(
+                    Unit(f"{scan.origin.repo}:bug:{d['id']}", {**base, "kind": "bug", "bug": d["id"]})
+                )
             for i in range(max((len(q) for q in queues), default=0)):
                 for q in queues:
                     if i < len(q):
@@ -209,19 +222,6 @@ class CppGenerator(DomainGenerator):
                             "folder": _domain_folder(fn.folder, present),
                         }
                         units.append(Unit(f"{scan.origin.repo}:{fn.key}", payload))
-            defects = (
-                cat["injected_bugs"]
-                if bundled
-                else [
-                    d
-                    for d in cat["known_defects"]
-                    if d["repo"] == scan.origin.repo and (root / d["file"]).is_file()
-                ]
-            )
-            for d in defects:
-                units.append(
-                    Unit(f"{scan.origin.repo}:bug:{d['id']}", {**base, "kind": "bug", "bug": d["id"]})
-                )
         return units
 
     # -- run ------------------------------------------------------------------------------
@@ -237,13 +237,15 @@ class CppGenerator(DomainGenerator):
         if fn is None:
             out.reject("function-not-found", f"{p['file']}: {p['name']} at line {p['line']}")
             return out
-        if not compiler_available():
-            out.reject("no-compiler", "g++ is not installed (tools/sysdeps/cpp-headers.sh)")
-            return out
-        chk = checker(str(root))
         ctx = _Context(p, fn, data)
         out.candidates = 3
-        out.samples.append(self._explain(ctx))
+        out.samples.append(self._explain(ctx))  # facts need no compiler
+        if not compiler_available():
+            out.reject(
+                "no-compiler", "g++ is not installed (tools/sysdeps/cpp-headers.sh)", fn.qualified_name
+            )
+            return out
+        chk = checker(str(root))
         written = chk.check_function(fn, fn.text)
         if not written.ok:
             out.reject("original-does-not-check", "; ".join(written.problems)[:300], fn.qualified_name)
@@ -394,6 +396,9 @@ class CppGenerator(DomainGenerator):
         data = (root / fn.file).read_bytes()
         ctx = _Context({**p, "folder": fn.folder}, fn, data)
         if p["root"] == "bundled":
+            if not compiler_available():
+                out.reject("no-compiler", "g++ is not installed (tools/sysdeps/cpp-headers.sh)")
+                return out
             old, new = bug["replace"]
             if old not in fn.text:
                 out.reject("bug-does-not-apply", bug["id"])
