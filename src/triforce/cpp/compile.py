@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -212,6 +213,7 @@ class CompileChecker:
                 )
             )
             folder = Path(tempfile.mkdtemp(prefix="triforce-cpp-gen-"))
+            weakref.finalize(self, shutil.rmtree, folder, True)
             made = generate_headers(self.root, templates, folder)
             self.generated, self.unknown_config = made.headers, made.unknown
             self._generated_dir = folder
@@ -223,6 +225,7 @@ class CompileChecker:
             return None
         if self._shim_dir is None:
             folder = Path(tempfile.mkdtemp(prefix="triforce-cpp-shim-"))
+            weakref.finalize(self, shutil.rmtree, folder, True)
             for shim in _shim_specs():
                 installed = next(
                     (d / shim["header"] for d in self._search_dirs() if (d / shim["header"]).is_file()), None
@@ -453,7 +456,7 @@ def _first_code(text: str) -> int:
     return 0
 
 
-_DRIFT_MARKERS = ("ImGui", "ImVec", "ImDraw", "ImFont", "absl::", "SDL_", "YAML::", "nlohmann::", "Im")
+_DRIFT_MARKERS = ("ImGui", "ImVec", "ImDraw", "ImFont", "absl::", "SDL_", "YAML::", "nlohmann::")
 
 
 def classify(result: CompileResult) -> str:
@@ -467,7 +470,7 @@ def classify(result: CompileResult) -> str:
         return result.reason
     err = next((d for d in result.diagnostics if d.severity in ("error", "fatal error")), None)
     if err is not None and (
-        err.file.startswith("/usr/") or any(m in err.message for m in _DRIFT_MARKERS[:-1])
+        err.file.startswith("/usr/") or any(m in err.message for m in _DRIFT_MARKERS)
     ):
         return "drift"
     return "error"
