@@ -23,6 +23,7 @@ from eval_suites import (  # noqa: E402,F401
     asm_slots,
     asm_system,
     cpp_suite,
+    dialogue_suite,
     other_suites,
 )
 from eval_suites._dsl import ITEMS, to_record  # noqa: E402
@@ -45,7 +46,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     asm_extra.apply()
     _write("asm", [to_record(it) for it in ITEMS], out)
-    for name, records in other_suites.SUITES.items():
+    for name, records in {**other_suites.SUITES, **dialogue_suite.SUITES}.items():
         _write(name, records, out)
     _write("cpp", cpp_suite.records(), out)
 

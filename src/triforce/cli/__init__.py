@@ -13,6 +13,8 @@ from rich.console import Console
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import refine, serve
 from triforce.cli import cpp as cpp_cli
+from triforce.cli import review_web  # noqa: F401  (adds `review serve|add-reviewer|settings`)
+from triforce.cli import text as text_cli
 from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
@@ -38,6 +40,7 @@ app.command("models")(train_cli.models)
 app.add_typer(refine.refine_app, name="refine")
 app.add_typer(refine.review_app, name="review")
 app.add_typer(cpp_cli.app, name="cpp")
+app.add_typer(text_cli.app, name="text")
 
 
 @app.callback()
