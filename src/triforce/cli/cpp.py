@@ -166,26 +166,3 @@ def _read(path: Path) -> bytes:
             return fh.read(_MAX_CANDIDATE + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
-
-
-@app.command("sensitivity")
-def sensitivity(
-    suite: list[str] = typer.Option(["cpp"], "--suite", "-s", help="Suite names or JSONL paths."),
-    per_item: int = typer.Option(None, "--per-item", min=1, help="Mutants per item (spread over kinds)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-) -> None:
-    """Grade slips made to each C++ reference: what share do the compile check and vectors reject?"""
-    from triforce.evaluate.cpp_sensitivity import measure_cpp
-    from triforce.evaluate.suite import load_suites
-
-    report = measure_cpp(load_suites(suite).items, per_item=per_item)
-    if as_json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
-        return
-    table = Table("mistake", "rejected", "total")
-    for name, (rejected, total) in sorted({**report.by_operator, **report.by_kind}.items()):
-        table.add_row(name, str(rejected), str(total))
-    _out.print(table)
-    _out.print(
-        f"{report.rejected}/{report.mutants} wrong answers rejected ({100 * report.sensitivity:.1f}%) over {report.items} items"
-    )

@@ -469,9 +469,7 @@ def classify(result: CompileResult) -> str:
     if result.reason in ("timeout", "limit", "sandbox"):
         return result.reason
     err = next((d for d in result.diagnostics if d.severity in ("error", "fatal error")), None)
-    if err is not None and (
-        err.file.startswith("/usr/") or any(m in err.message for m in _DRIFT_MARKERS)
-    ):
+    if err is not None and (err.file.startswith("/usr/") or any(m in err.message for m in _DRIFT_MARKERS)):
         return "drift"
     return "error"
 

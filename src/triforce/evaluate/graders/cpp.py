@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from triforce.cpp import CompileChecker, parse_source, scan_candidate
+from triforce.cpp.rewrite import mutants as cpp_mutants
 from triforce.cpp.run import run_vectors
 from triforce.evaluate.answers import code_blocks
 from triforce.evaluate.graders import GradeContext
@@ -92,3 +93,12 @@ def grade_cpp(spec: CppSpec, answer: str, ctx: GradeContext) -> Verdict:
             )
         )
     return Verdict.from_checks(checks, "wrong-output")
+
+
+def mutants(reference: str, spec: CppSpec) -> list[tuple[str, str]]:
+    """(operator, wrong answer) pairs for `triforce eval sensitivity`: one typical slip each (an
+    operator swapped for its neighbour, a literal off by one, a called name misspelt). Not every
+    slip is wrong by construction: a compile-only item cannot see the first two kinds, and a
+    few are equivalent (`(x & 0x7F0001) >> 1`); survivors are listed, not hidden."""
+    code = answer_function(reference) or ""
+    return [(op, f"```cpp\n{text}\n```") for op, _, text in cpp_mutants(code) if text != code]
