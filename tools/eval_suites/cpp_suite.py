@@ -19,7 +19,7 @@ from typing import Any
 
 from triforce.cpp import parse_source
 from triforce.cpp.rewrite import mutants
-from triforce.cpp.run import run_vectors
+from triforce.cpp.run import run_vector_groups
 
 PREFIX = "#include <cstddef>\n#include <cstdint>\n#include <vector>\n\nnamespace tf {\n\n"
 SUFFIX = "\n}  // namespace tf\n"
@@ -621,27 +621,59 @@ def _grading(
     return g
 
 
-def _first_failing_mutant(fn: Fn, cases: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """A planted slip the vectors expose (the first mutant, spread over the function, that fails)."""
-    muts = mutants(fn.code)
-    order = muts[len(muts) // 2 :] + muts[: len(muts) // 2]  # start mid-function: not always line 1
-    for _, desc, text in order:
-        if text == fn.code:
-            continue
-        res = run_vectors(PREFIX, text, SUFFIX, f"tf::{fn.name}(in)", cases)
-        if res.built and not res.ok:
-            return desc, text
-    return None
+def _candidates(fn: Fn, limit: int = 8) -> list[tuple[str, str]]:
+    """Slips to plant, starting mid-function (not always line 1); misspelt names are left out
+    (a fix item's bug should be one the compiler does not point at)."""
+    muts = [(desc, text) for op, desc, text in mutants(fn.code) if op != "wrong-name" and text != fn.code]
+    return (muts[len(muts) // 2 :] + muts[: len(muts) // 2])[:limit]
+
+
+def _batch_outputs(codes: list[tuple[str, str]], inputs: list[list[str]]) -> list[list[str]]:
+    """Outputs of many candidate functions on their inputs from ONE build and ONE run: each
+    function in its own namespace, a dispatcher taking its index from the input's first byte."""
+    parts = ["#include <cstddef>\n#include <cstdint>\n#include <vector>\n"]
+    for k, (_, code) in enumerate(codes):
+        parts.append(f"namespace b{k} {{\n{code}\n}}\n")
+    table = ", ".join(f"&b{k}::{name}" for k, (name, _) in enumerate(codes))
+    parts.append(
+        "namespace tfbatch {\n"
+        "std::vector<uint8_t> Dispatch(const std::vector<uint8_t>& in) {\n"
+        f"  static std::vector<uint8_t> (*const table[])(const std::vector<uint8_t>&) = {{{table}}};\n"
+        "  return table[in[0]](std::vector<uint8_t>(in.begin() + 1, in.end()));\n}\n}\n"
+    )
+    groups = [[(f"{k:02x}{inp}", "") for inp in ins] for k, ins in enumerate(inputs)]
+    results = run_vector_groups("".join(parts), "", "", "tfbatch::Dispatch(in)", groups)
+    if not results[0].built:
+        raise SystemExit(f"batch build failed: {results[0].problems}")
+    # a run that crashed or stopped early counts as different output (as a one-by-one run would)
+    out: list[list[str]] = []
+    for res, ins in zip(results, inputs, strict=True):
+        got = [o.strip() for o in res.outputs]
+        crashed = len(got) != len(ins) or (not res.ok and res.problems and "vector" not in res.problems[0])
+        out.append(["<crashed>"] * len(ins) if crashed else got)
+    return out
 
 
 def records() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    # every reference and every candidate slip, built and run at once
+    codes: list[tuple[str, str]] = []
+    inputs: list[list[str]] = []
+    owners: list[str] = []
+    for fn in FUNCTIONS:
+        for text in [fn.code, *(t for _, t in _candidates(fn))]:
+            codes.append((fn.name, text))
+            inputs.append(list(fn.inputs))
+            owners.append(fn.name)
+    outputs: dict[str, list[list[str]]] = {}
+    for owner, got in zip(owners, _batch_outputs(codes, inputs), strict=True):
+        outputs.setdefault(owner, []).append(got)
     for fn in FUNCTIONS:
         cases = _cases(fn)
         run = {"call": f"tf::{fn.name}(in)", "cases": [list(c) for c in cases]}
-        check = run_vectors(PREFIX, fn.code, SUFFIX, run["call"], cases)
-        if not check.ok:
-            raise SystemExit(f"{fn.name}: the reference fails its own vectors: {check.problems}")
+        got, *slip_outputs = outputs[fn.name]
+        if got != [want for _, want in cases]:
+            raise SystemExit(f"{fn.name}: the reference fails its own vectors: {got}")
         out.append(
             {
                 "id": f"cpp.write.{fn.name}",
@@ -655,7 +687,8 @@ def records() -> list[dict[str, Any]]:
                 "tags": ["cpp", "write", "run"],
             }
         )
-        slip = _first_failing_mutant(fn, cases)
+        wants = [want for _, want in cases]
+        slip = next((c for c, o in zip(_candidates(fn), slip_outputs, strict=True) if o != wants), None)
         if slip is None:
             raise SystemExit(f"{fn.name}: no mutant the vectors expose")
         desc, buggy = slip

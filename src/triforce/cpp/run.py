@@ -62,10 +62,27 @@ def run_vectors(
     """Compile `prefix + candidate + suffix` with the harness evaluating `entry` (a C++
     expression over `in`, e.g. `mz::gfx::UnpackPlanar(in, 2)`) and compare its output on each
     (input hex, expected hex) vector."""
+    return run_vector_groups(
+        prefix, candidate, suffix, entry, [vectors], include_dirs=include_dirs, limits=limits
+    )[0]
+
+
+def run_vector_groups(
+    prefix: str,
+    candidate: str,
+    suffix: str,
+    entry: str,
+    groups: list[list[tuple[str, str]]],
+    *,
+    include_dirs: list[Path] | None = None,
+    limits: CompileLimits | None = None,
+) -> list[RunResult]:
+    """`run_vectors` for several groups of vectors: one build, one sandboxed run per group (a
+    group that crashes the program does not take the others with it)."""
     limits = limits or CompileLimits()
     refused = scan_candidate(candidate, will_run=True, limits=limits)
     if refused:
-        return RunResult(False, False, refused)
+        return [RunResult(False, False, refused) for _ in groups]
     compiler = shutil.which("g++")
     if compiler is None:
         raise ToolNotFoundError("g++ not found: install it (tools/sysdeps/cpp-headers.sh)")
@@ -91,18 +108,22 @@ def run_vectors(
                 why = f"candidate line {diags[0].line - first_line + 1}: {diags[0].message}"
             else:
                 why = diags[0].message if diags else (built.limit_reason(limits) or "g++ failed")
-            return RunResult(False, False, [f"does not build: {why}"])
-        stdin = "".join(f"{inp}\n" for inp, _ in vectors).encode()
-        ran = run_limited(
-            [str(work / "prog")],
-            work,
-            timeout_s=limits.run_timeout_s,
-            memory_bytes=limits.run_memory_bytes,
-            file_bytes=1 << 20,
-            output_bytes=1 << 20,
-            stdin=stdin,
-            isolate_network=True,
-        )
+            return [RunResult(False, False, [f"does not build: {why}"]) for _ in groups]
+        return [_run_group(work / "prog", work, vectors, limits) for vectors in groups]
+
+
+def _run_group(prog: Path, work: Path, vectors: list[tuple[str, str]], limits: CompileLimits) -> RunResult:
+    stdin = "".join(f"{inp}\n" for inp, _ in vectors).encode()
+    ran = run_limited(
+        [str(prog)],
+        work,
+        timeout_s=limits.run_timeout_s,
+        memory_bytes=limits.run_memory_bytes,
+        file_bytes=1 << 20,
+        output_bytes=1 << 20,
+        stdin=stdin,
+        isolate_network=True,
+    )
     limited = ran.limit_reason(limits, "the program")
     outputs = ran.output.split("\n")[: len(vectors)]
     if limited or ran.returncode != 0:
