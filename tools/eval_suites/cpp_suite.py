@@ -160,7 +160,7 @@ FUNCTIONS: list[Fn] = [
             for i in range(0, len(d) - 1, 2)
             for s in (0, 5, 10)
         ],
-        ("1f00", "e003", "007c", "ff7f", "0000", "1084a514"),
+        ("1f00", "e003", "007c", "ff7f", "0000", "1084a514", "1f00e0"),
     ),
     Fn(
         "RgbToBgr555",
@@ -178,7 +178,7 @@ FUNCTIONS: list[Fn] = [
             for i in range(0, len(d) - 2, 3)
             for b in _le((d[i] >> 3) | (d[i + 1] >> 3) << 5 | (d[i + 2] >> 3) << 10)
         ],
-        ("ff0000", "00ff00", "0000ff", "ffffff", "102030", "f8f8f8000000"),
+        ("ff0000", "00ff00", "0000ff", "ffffff", "102030", "f8f8f8000000", "ffffffffff"),
     ),
     Fn(
         "Decode2bpp",

@@ -90,7 +90,9 @@ def run_vector_groups(
     with tempfile.TemporaryDirectory(prefix="triforce-cpprun-") as tmp:
         work = Path(tmp)
         (work / "tu.cc").write_text(source, encoding="utf-8")
-        argv = [compiler, "-std=c++23", "-O0", "-w", "-fmax-errors=5"]
+        # bounds-checked std::vector/array operator[]: an out-of-range index aborts the run instead of
+        # reading a neighbour silently
+        argv = [compiler, "-std=c++23", "-O0", "-w", "-fmax-errors=5", "-D_GLIBCXX_ASSERTIONS"]
         for d in include_dirs or []:
             argv += ["-I", str(d)]
         built = run_limited(
