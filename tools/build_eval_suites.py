@@ -22,6 +22,7 @@ from eval_suites import (  # noqa: E402,F401
     asm_loops,
     asm_slots,
     asm_system,
+    cpp_suite,
     dialogue_suite,
     graphics_suites,
     other_suites,
@@ -50,6 +51,7 @@ def main() -> None:
         _write(name, records, out)
     for name, records in graphics_suites.SUITES.items():
         _write(name, records, out)
+    _write("cpp", cpp_suite.records(), out)
 
 
 if __name__ == "__main__":

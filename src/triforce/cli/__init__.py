@@ -14,6 +14,7 @@ from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import refine, serve
 from triforce.cli import graphics
 from triforce.cli import lore, quest
+from triforce.cli import cpp as cpp_cli
 from triforce.cli import review_web  # noqa: F401  (adds `review serve|add-reviewer|settings`)
 from triforce.cli import text as text_cli
 from triforce.cli import eval as eval_cli
@@ -44,6 +45,7 @@ app.add_typer(graphics.gfx_app, name="gfx")
 app.add_typer(graphics.lz_app, name="lz")
 app.add_typer(lore.app, name="lore")
 app.add_typer(quest.app, name="quest")
+app.add_typer(cpp_cli.app, name="cpp")
 app.add_typer(text_cli.app, name="text")
 
 

@@ -146,6 +146,8 @@ def render_card(curation: dict[str, Any], charts: list[str]) -> str:
     out.append("## Composition\n")
     for title, key in (("Per domain", "domains"), ("Per source", "sources"), ("Per task", "tasks")):
         out.append(_count_table(title, everything[key], total) + "\n")
+    if everything.get("cpp_folders"):
+        out.append(_count_table("Per C++ folder", everything["cpp_folders"], total) + "\n")
 
     for name in charts:
         out.append(f"![{name}]({name})\n")

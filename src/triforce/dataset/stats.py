@@ -40,6 +40,12 @@ def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
         "origins": _sorted(Counter(s.provenance.origin for s in samples)),
         "corpora": _sorted(Counter(s.provenance.corpus for s in samples)),
         "licenses": _sorted(Counter(s.provenance.license or "unspecified" for s in samples)),
+        # C++ samples by the tree folder their function comes from (the generator balances these)
+        "cpp_folders": _sorted(
+            Counter(
+                str(s.meta["cpp"].get("folder", "")) for s in samples if isinstance(s.meta.get("cpp"), dict)
+            )
+        ),
         "verification": verification_rates(samples),
         "tiers": {t: sum(1 for s in samples if tier(s) == t) for t in TIERS},
         "tiers_by_task": {k: {t: c.get(t, 0) for t in TIERS} for k, c in sorted(by_task_tier.items())},

@@ -29,6 +29,8 @@ REASON_CODES = (
     "fact-contradiction",
     "structure",
     "too-slow",
+    # C++ (graders/cpp.py): refused by the sandbox scan, signature changed, g++ errors, wrong bytes
+    *("refused", "signature", "compile-error", "build-error", "wrong-output"),
 )
 
 
