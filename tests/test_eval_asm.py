@@ -60,6 +60,34 @@ def test_every_item_rejects_wrong_answers() -> None:
     assert report.sensitivity >= 0.99, [(m.item_id, m.description) for m in report.survivors]
 
 
+def test_every_jsr_item_rejects_rtl_and_call_and_stack_mistakes() -> None:
+    """The bundled suite's JSR items reject an RTS -> RTL version of their reference at the
+    reference's own address (bank $00, where the byte above the frame used to be the bank), and
+    every RTS<->RTL, JSR<->JSL and stack-imbalance mutant of the whole suite is rejected."""
+    items = load_suite("asm").items
+    jsr = [i for i in items if i.grading["convention"] == "jsr"]
+    assert len(jsr) >= 6
+    for item in jsr:
+        verdict = grade(item.grading, f"```asm\n{item.reference.replace('RTS', 'RTL')}```", GradeContext())
+        assert verdict.code == "bad-stop", (item.id, verdict.reason)
+    report = measure(items, operators=frozenset({"swap-return", "swap-call", "stack-imbalance"}))
+    counts = report.to_json()["by_operator"]
+    assert set(counts) == {"swap-return", "swap-call", "stack-imbalance"}
+    assert counts["stack-imbalance"]["total"] >= 2 * len(items)
+    assert report.survivors == [] and report.equivalent == 0
+
+
+def test_a_lucky_return_byte_still_fails_with_the_stack_off() -> None:
+    spec = {**SPEC, "entry": "AddTen", "convention": "jsr"}
+    spec["states"] = [
+        {**st, "initial": {**st["initial"], "memory": {"$7E0200": "$00"}}}  # type: ignore[dict-item]
+        for st in SPEC["states"]  # type: ignore[attr-defined]
+    ]
+    verdict = _grade(GOOD, spec=spec)
+    assert verdict.code == "bad-stop" and "S off by +1" in verdict.reason  # type: ignore[attr-defined]
+    assert _grade(GOOD.replace("RTL", "RTS"), spec=spec).passed  # type: ignore[attr-defined]
+
+
 def test_equivalent_mutants_exist_and_are_explained() -> None:
     by_id = {i.id: i for i in load_suite("asm").items}
     for (item_id, change, line), why in EQUIVALENT.items():

@@ -82,6 +82,27 @@ def test_a_run_in_a_batch_never_sees_a_neighbours_bytes() -> None:
     assert jumped.reason == "BRK"  # zero bytes alone; in the shared image it would have returned $5A
 
 
+def test_generator_runs_and_verify_use_the_return_rule(samples: list[dict[str, Any]]) -> None:
+    """The build's executions reject an RTL where RTS is due even when the byte above the frame is
+    the routine's bank; so does verify for a recorded routine whose code ends in the wrong return."""
+    from triforce.generate.execution import Assembler, run_states
+    from triforce.generate.states import StateSpec
+
+    (image,) = Assembler(batch=False).assemble_many(["Sub:\n    INX\n    RTL\n"])
+    lucky = StateSpec("lucky", memory={0x7E0200: 0x00})
+    (out,) = run_states(image, 0x008000, "jsr", [lucky])
+    assert out.reason == "BAD_RETURN"
+    s = next(
+        copy.deepcopy(x)
+        for x in samples
+        if x["meta"]["generator"] == "base" and x["meta"]["exec"]["convention"] == "jsr"
+    )
+    s["meta"]["exec"]["code"] = s["meta"]["exec"]["code"].replace("RTS", "RTL")
+    for st in s["meta"]["exec"]["states"]:
+        st["initial"].setdefault("memory", {})["$7E0200"] = "00"
+    assert any("stopped by BAD_RETURN" in p or "BAD_RETURN" in p for p in check_sample(s)[0])
+
+
 def test_cli_verify_exit_code_and_json(samples: list[dict[str, Any]], tmp_path: Path) -> None:
     from triforce.cli import app
 
