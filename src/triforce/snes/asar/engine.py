@@ -196,7 +196,7 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
         args.append(f"-I{cfg.include_root}")
     args += [f"-D{name}={value}" for name, value in cfg.defines.items()]
     args += [MAIN_FILE, _ROM_FILE]
-    run = run_asar(find_asar().path, args, workdir, cfg.limits)
+    run = run_asar(find_asar().path, args, workdir, cfg.limits, include_root=cfg.include_root)
 
     limit_diags = run.limit_diagnostics(cfg.limits)
     diagnostics = [_explain(d, cfg.limits) for d in parse_asar_output(run.output)]
