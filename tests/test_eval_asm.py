@@ -88,6 +88,34 @@ def test_a_lucky_return_byte_still_fails_with_the_stack_off() -> None:
     assert _grade(GOOD.replace("RTL", "RTS"), spec=spec).passed  # type: ignore[attr-defined]
 
 
+def test_one_address_rule_in_every_field_of_an_item() -> None:
+    """initial.memory, expect.mem, writable and org read an address the same way; a bare number
+    is refused in each, never read as decimal in one field and hex in another."""
+    from triforce.evaluate.graders.asm import AsmSpec
+
+    def spec(key: str, writable: str = "$7E2000", org: str = "$008000") -> dict[str, object]:
+        return {
+            "kind": "asm-exec",
+            "entry": "Put",
+            "convention": "jsl",
+            "org": org,
+            "writable": [writable],
+            "states": [{"name": "s", "initial": {"memory": {key: "$05"}}, "expect": {"mem": {key: "$05"}}}],
+        }
+
+    ok = AsmSpec.model_validate(spec("$7E1000"))
+    assert ok.states[0].initial.memory == {0x7E1000: 5}
+    assert AsmSpec.model_validate(spec("0x7E1000")).states[0].initial.memory == {0x7E1000: 5}
+    for bad in (
+        spec("1000"),
+        spec("7EF360"),
+        spec("$7E1000", writable="1000-1FFF"),
+        spec("$7E1000", org="8000"),
+    ):
+        with pytest.raises(ValueError, match="has no base"):
+            AsmSpec.model_validate(bad)
+
+
 def test_equivalent_mutants_exist_and_are_explained() -> None:
     by_id = {i.id: i for i in load_suite("asm").items}
     for (item_id, change, line), why in EQUIVALENT.items():

@@ -27,10 +27,12 @@ AddRupees:
 
 def test_state_accepts_hex_strings_and_round_trips_json() -> None:
     state = MachineState.model_validate(
-        {"a": "$1234", "x": "0x10", "p": "$30", "memory": {"$7EF360": "$12", "0x000010": 5, "4096": 1}}
+        {"a": "$1234", "x": "0x10", "p": "$30", "memory": {"$7EF360": "$12", "0x000010": 5, "$00:1000": 1}}
     )
     assert state.a == 0x1234 and state.x == 0x10
     assert state.memory == {0x7EF360: 0x12, 0x7E0010: 5, 0x7E1000: 1}
+    with pytest.raises(ValueError, match="has no base"):
+        MachineState.model_validate({"memory": {"4096": 1}})  # decimal or hex? refused, never guessed
     again = MachineState.model_validate(json.loads(state.model_dump_json()))
     assert again == state
     with pytest.raises(ValueError):

@@ -33,10 +33,11 @@ from triforce.generate.doc import fact_lines, facts_of
 from triforce.generate.domain import load_generator, registry
 from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, outcome_of, variant_limit
 from triforce.generate.states import StateSpec, from_byte_runs
+from triforce.snes.addresses import parse_address
 from triforce.snes.asar import assemble
 from triforce.snes.asar.stubs import RTL, RTS
 from triforce.snes.asmblocks import asm_blocks, extract_asm
-from triforce.snes.machine import MachineState, parse_number, run_routine
+from triforce.snes.machine import MachineState, run_routine
 
 Progress = Callable[[int], None]
 
@@ -153,7 +154,7 @@ def check_sample(
     code, problems = trained_code(sample)
     if problems:
         return problems, 0
-    address = parse_number(ex["entry_address"])
+    address = parse_address(ex["entry_address"], field="meta.exec.entry_address")
     res, problem = _assemble_at(code, ex["entry"], address, root, ex.get("stubs"))
     if problem:
         return [problem], 0
@@ -311,7 +312,7 @@ def _proof_problems(
         if not any(d.message in proof["diagnostic"] for d in res.errors):
             return [f"proof: asar rejects the buggy code with another error: {res.errors[0].message}"]
         return []
-    address = parse_number(proof.get("entry_address", ex["entry_address"]))
+    address = parse_address(proof.get("entry_address", ex["entry_address"]), field="meta.proof.entry_address")
     res, problem = _assemble_at(buggy, ex["entry"], address, root, proof.get("stubs"))
     if problem:
         return [f"proof: {problem}"]

@@ -41,6 +41,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
 from triforce.errors import InputError
+from triforce.snes.addresses import parse_address
 from triforce.snes.bus import Mapper, MmioAccess, SnesBus, canonical
 
 Convention = Literal["jsl", "jsr", "none"]
@@ -73,8 +74,9 @@ def parse_number(value: Any, what: str = "value") -> int:
 class MachineState(BaseModel):
     """CPU registers plus memory bytes (24-bit address -> byte); JSON-friendly.
 
-    JSON keys of `memory` may be "$7EF360", "0x7EF360" or decimal; numbers may be written the
-    same ways. WRAM mirror addresses are folded onto $7E0000-$7E1FFF. Preset bytes at ROM
+    Keys of `memory` are addresses (`triforce.snes.addresses`: "$7EF360", "0x7EF360", "$7E:F360"
+    or ints; a bare "1000" is ambiguous and refused); values and registers are numbers, where
+    asar's rule holds (18, "$12", "0x12", "%10010"). WRAM mirror addresses are folded onto $7E0000-$7E1FFF. Preset bytes at ROM
     addresses patch the run's private copy of the ROM; I/O addresses cannot be preset."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -114,7 +116,10 @@ class MachineState(BaseModel):
             raise ValueError("memory must be a mapping of address -> byte")
         out: dict[int, int] = {}
         for key, value in v.items():
-            addr = parse_number(key, "memory address")
+            try:
+                addr = parse_address(key, field=f"memory address {key!r}")
+            except InputError as exc:
+                raise ValueError(str(exc)) from exc
             byte = parse_number(value, f"memory[{key}]")
             if not 0 <= addr <= 0xFFFFFF or not 0 <= byte <= 0xFF:
                 raise ValueError(f"memory[{key}]={value!r}: address must be 24-bit and value a byte")
@@ -207,10 +212,9 @@ def resolve_entry(entry: int | str, symbols: dict[str, int] | None) -> int:
         return entry & 0xFFFFFF
     if symbols and entry in symbols:
         return symbols[entry] & 0xFFFFFF
-    try:
-        return parse_number(entry) & 0xFFFFFF if entry[:1] in "$0123456789" else _unknown(entry, symbols)
-    except ValueError:
-        return _unknown(entry, symbols)
+    if entry[:1] in "$0123456789":
+        return parse_address(entry, field="entry")
+    return _unknown(entry, symbols)
 
 
 def _unknown(entry: str, symbols: dict[str, int] | None) -> int:

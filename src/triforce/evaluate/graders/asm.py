@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triforce.errors import TriforceError
-from triforce.evaluate._hex import Num, hex_str
+from triforce.evaluate._hex import Address, Num, hex_str
 from triforce.evaluate.answers import extract_asm
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
@@ -85,7 +85,7 @@ class AsmSpec(BaseModel):
     states: list[TestState] = Field(min_length=1)
     max_instructions: int = Field(20_000, ge=1, le=1_000_000)
     support: str = ""  # routines the prompt says exist, assembled after the answer
-    org: Num = 0x008000
+    org: Address = 0x008000
     # Memory the routine may change besides the expected bytes, scratch $7E0000-$7E000F and the
     # stack page: ranges "$7E2000-$7E20FF". Any other byte left changed fails the state.
     writable: list[str] = Field(default_factory=list)
