@@ -4,30 +4,45 @@ Spawning asar costs about 20 ms; verifying a generated dataset means tens of tho
 snippets. Each snippet gets its own file (so asar's `file:line` is the snippet's own line), its
 own namespace (so `Main:` in two snippets does not clash) and its own slot of ROM (checked with
 `assert pc() <= end`). asar writes nothing when any error occurs, so a failing snippet is dropped
-and the rest rerun; errors no snippet can be blamed for (a timeout, a fatal error) split the group
-in halves until the culprit is alone. Results come back in input order.
+and the rest rerun; errors no snippet can be blamed for (a fatal error) split the group in halves
+until the culprit is alone. Results come back in input order.
+
+A timeout is resolved without letting one slow snippet cost its whole batch many timeouts: the
+halves of a timed-out group run with a quarter of its timeout (at least `probe_timeout_s`), so
+locating one culprit among n costs O(log n) runs and under half a timeout beyond the first run.
+A snippet left alone in a timed-out probe is a suspect, not a verdict: it gets one run of its
+own with the full `timeout_s` (suspects run in parallel), so whether a snippet passes never
+depends on its neighbours; one that times out there is failed at once and remembered
+(`engine.TIMEOUTS`), so the same source is not run again. Each snippet's asar time is thus
+bounded by about 1.7 x its batch's timeout plus its own run.
 """
 
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from triforce.errors import InputError
+from triforce.fsio import MAX_SOURCE_BYTES, read_text_bounded
 from triforce.snes.asar.assemble import DEFAULT_ROM_SIZE, load_base, result_from_run
 from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
 from triforce.snes.asar.engine import (
+    TIMEOUTS,
     RunConfig,
     RunOutcome,
     Unit,
     add_stubs,
+    known_timeout,
     move_covered_stubs,
     private_dir,
     run_units,
     stub_requests,
+    timed_out,
     write_units,
     written_ranges,
 )
@@ -147,8 +162,8 @@ def _macros_called_in(paths: frozenset[Path]) -> set[str]:
     called: set[str] = set()
     for path in paths:
         try:
-            called.update(_MACRO_CALL_RE.findall(path.read_text(encoding="utf-8", errors="replace")))
-        except OSError:
+            called.update(_MACRO_CALL_RE.findall(read_text_bounded(path, MAX_SOURCE_BYTES, errors="replace")))
+        except (OSError, InputError):
             continue
     return called
 
@@ -198,11 +213,18 @@ class _Batch:
         self.results: dict[int, AssembleResult] = {}
         #: Self-patching snippets whose patch left their slot: assembled again in runs of their own.
         self.strays: list[Unit] = []
+        #: Snippets left alone in a timed-out probe: each gets a run of its own with the full timeout.
+        self.suspects: list[Unit] = []
+        #: `engine.TIMEOUTS` key of each snippet (a source that timed out alone is not run again).
+        self.memo_keys: dict[int, str] = {}
 
-    def _config(self) -> RunConfig:
+    def _config(self, timeout_s: float | None = None) -> RunConfig:
         image = bytearray(self.base)
         self.allocator.apply(image)
-        return replace(self.template, base=bytes(image))
+        limits = self.template.limits
+        if timeout_s is not None and timeout_s != limits.timeout_s:
+            limits = limits.model_copy(update={"timeout_s": timeout_s})
+        return replace(self.template, base=bytes(image), limits=limits)
 
     def _fail(self, unit: Unit, diags: list[Diagnostic]) -> None:
         diags = [d.model_copy(update={"snippet": unit.index}) for d in diags + unit.notes]
@@ -221,13 +243,17 @@ class _Batch:
         self._fail(unit, diags)
         return True
 
-    def solve(self, workdir: Path, units: list[Unit]) -> None:
+    def solve(self, workdir: Path, units: list[Unit], timeout_s: float | None = None) -> None:
+        """Assemble `units` together (retiring failures, adding stubs); `timeout_s` shorter than
+        the limit's marks a probe run that only locates what a timed-out group waited on."""
+        full = self.template.limits.timeout_s
+        timeout_s = full if timeout_s is None else timeout_s
         active = list(units)
         outcome: RunOutcome | None = None
         for _round in range(MAX_ROUNDS):
             if not active:
                 return
-            cfg = self._config()
+            cfg = self._config(timeout_s)
             outcome = run_units(workdir, active, cfg)
             if outcome.rom is not None:
                 if _round < MAX_ROUNDS - 1 and self._move_covered_stubs(active, outcome, cfg):
@@ -244,13 +270,20 @@ class _Batch:
             active = [u for u in active if not self._retire(u, outcome)]
         if not active:
             return
+        slow = outcome is not None and timed_out(outcome)
         if len(active) == 1:
+            if slow and timeout_s < full:
+                self.suspects.append(active[0])  # located; the verdict needs a run of its own
+                return
+            if slow:
+                TIMEOUTS.record(self.memo_keys.get(active[0].index, ""), full)
             diags = outcome.unattributed + outcome.by_unit.get(active[0].index, []) if outcome else []
             self._fail(active[0], diags or [sandbox_error("Tbatch", "the snippet did not assemble")])
             return
+        probe = max(self.template.limits.probe_timeout_s, timeout_s / 4) if slow else timeout_s
         middle = len(active) // 2
-        self.solve(workdir, active[:middle])
-        self.solve(workdir, active[middle:])
+        self.solve(workdir, active[:middle], probe)
+        self.solve(workdir, active[middle:], probe)
 
     def _move_covered_stubs(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> bool:
         """A placed snippet (alone in its run) may have put code over its own stubs."""
@@ -337,9 +370,13 @@ def assemble_batch(
     results: dict[int, AssembleResult] = {}
     units: list[Unit] = []
     includes: set[Path] = set()
+    memo_keys: dict[int, str] = {}
     for index, source in enumerate(snippets):
         display = f"snippet{index}.asm"
         scan = scan_source(source, file=display, include_root=root, defines=defines, limits=limits)
+        memo_keys[index] = TIMEOUTS.key(source, defines, root)
+        if not scan.diagnostics and TIMEOUTS.timed_out(memo_keys[index], limits.timeout_s):
+            scan.diagnostics.append(known_timeout(display, limits))
         if scan.diagnostics:
             diags = [d.model_copy(update={"snippet": index}) for d in scan.diagnostics]
             results[index] = AssembleResult(False, diags, [], {}, {}, checked, index, _base=base)
@@ -366,6 +403,7 @@ def assemble_batch(
         )
     template = RunConfig(checked, base, root, frozenset(includes), defines, limits)
     batch = _Batch(template, stubs)
+    batch.memo_keys = memo_keys
     shared = [u for u in units if u.slot_end is not None]
     alone = [u for u in units if u.slot_end is None]
     if units:
@@ -377,8 +415,37 @@ def assemble_batch(
             alone += [replace(u, namespace=None, slot_end=None, patches=()) for u in batch.strays]
             for unit in alone:
                 # a run of its own: its stubs need not share their banks' room with others'
-                solo = _Batch(template, stubs)
-                solo.solve(workdir, [unit])
-                batch.results.update(solo.results)
+                batch.results.update(_solo(template, stubs, memo_keys, workdir, unit))
+        batch.results.update(_suspects(template, stubs, memo_keys, batch.suspects))
     results.update(batch.results)
     return [results[i] for i in range(len(snippets))]
+
+
+def _solo(
+    template: RunConfig, stubs: bool, memo_keys: dict[int, str], workdir: Path, unit: Unit
+) -> dict[int, AssembleResult]:
+    solo = _Batch(template, stubs)
+    solo.memo_keys = memo_keys
+    solo.solve(workdir, [unit])
+    return solo.results
+
+
+def _suspects(
+    template: RunConfig, stubs: bool, memo_keys: dict[int, str], suspects: list[Unit]
+) -> dict[int, AssembleResult]:
+    """Each suspect of a timed-out batch in a run of its own with the full timeout, in parallel
+    (each in its own directory): its verdict is what it does alone."""
+    if not suspects:
+        return {}
+
+    def run(unit: Unit) -> dict[int, AssembleResult]:
+        with private_dir() as own:
+            write_units(own, [unit])
+            return _solo(template, stubs, memo_keys, own, unit)
+
+    results: dict[int, AssembleResult] = {}
+    workers = max(1, min(len(suspects), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="triforce-asar-suspect") as pool:
+        for found in pool.map(run, suspects):
+            results.update(found)
+    return results

@@ -36,6 +36,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from triforce.errors import InputError
+from triforce.fsio import read_text_bounded
 from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
 from triforce.snes.asar.isolation import isolation
 from triforce.snes.asmsyntax import (
@@ -65,6 +67,12 @@ class SandboxLimits(BaseModel):
     max_source_bytes: int = Field(default=4 << 20, gt=0, description="largest source text accepted")
     max_include_depth: int = Field(default=16, ge=0, description="nesting of incsrc inside include_root")
     max_errors: int = Field(default=10_000, gt=0, description="asar --error-limit")
+    probe_timeout_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="shortest timeout of a run that only locates the snippet a timed-out batch waited "
+        "on (a snippet is failed for time only after a run of its own with timeout_s)",
+    )
 
 
 _FILE_COMMANDS = frozenset({"incsrc", "incbin", "table"})
@@ -284,9 +292,12 @@ class _Scanner:
             return
         self.includes.append(path)
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_text_bounded(path, self.limits.max_source_bytes, errors="replace")
         except OSError as exc:
             self._refuse(file, line_no, f"cannot read {path.name}: {exc.strerror}")
+            return
+        except InputError:
+            self._refuse(file, line_no, f"{path.name} is larger than {self.limits.max_source_bytes} bytes")
             return
         assert self.root is not None
         self.scan(text, str(path.relative_to(self.root)), path.parent, depth + 1)
