@@ -47,7 +47,7 @@ from triforce.snes.asar.engine import (
     written_ranges,
 )
 from triforce.snes.asar.globalnames import clashing, global_names, macro_prefix, rename_macros, separate
-from triforce.snes.asar.result import AssembleResult
+from triforce.snes.asar.result import AssembleResult, Chunk
 from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
 from triforce.snes.asar.sandbox import SandboxLimits, scan_source
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
@@ -127,6 +127,18 @@ def _patches_fit(unit: Unit, labels: dict[str, int]) -> bool:
     return True
 
 
+def _at_base(chunks: list[Chunk], unit: Unit, mapper: Mapper) -> list[Chunk]:
+    """A based unit's chunks where it was assembled for (`base`), not where its slot put them."""
+    assert unit.base is not None and unit.org is not None
+    moved = []
+    for chunk in chunks:
+        address = (chunk.address & 0xFFFFFF) - unit.org + unit.base
+        offset = snes_to_offset(address, mapper)
+        assert offset is not None, f"${address:06X} is not ROM"
+        moved.append(Chunk(address=address, offset=offset, data=chunk.data))
+    return moved
+
+
 def _namespace(index: int) -> str:
     return f"TFsnip{index:05d}"
 
@@ -204,12 +216,17 @@ class _Ownership:
 class _Batch:
     """The state of one assemble_batch call: shared stub allocator, results so far."""
 
-    def __init__(self, template: RunConfig, stubs: bool) -> None:
+    def __init__(self, template: RunConfig, stubs: bool, own_stubs_size: int | None = None) -> None:
         self.template = template
         self.mapper = template.mapper
         self.base = template.base
         self.stubs = stubs
         self.allocator = StubAllocator(template.mapper, len(template.base))
+        #: With `base` placement every snippet gets the stubs a lone assembly would give it (an
+        #: allocator of its own over an image of this size): stubs of one kind are the same
+        #: bytes, so snippets whose stubs share an address do not disturb each other.
+        self.own_stubs_size = own_stubs_size
+        self.allocators: dict[int, StubAllocator] = {}
         self.results: dict[int, AssembleResult] = {}
         #: Self-patching snippets whose patch left their slot: assembled again in runs of their own.
         self.strays: list[Unit] = []
@@ -218,9 +235,18 @@ class _Batch:
         #: `engine.TIMEOUTS` key of each snippet (a source that timed out alone is not run again).
         self.memo_keys: dict[int, str] = {}
 
+    def _allocator(self, unit: Unit) -> StubAllocator:
+        if self.own_stubs_size is None:
+            return self.allocator
+        if unit.index not in self.allocators:
+            self.allocators[unit.index] = StubAllocator(self.mapper, self.own_stubs_size)
+        return self.allocators[unit.index]
+
     def _config(self, timeout_s: float | None = None) -> RunConfig:
         image = bytearray(self.base)
         self.allocator.apply(image)
+        for own in self.allocators.values():
+            own.apply(image)
         limits = self.template.limits
         if timeout_s is not None and timeout_s != limits.timeout_s:
             limits = limits.model_copy(update={"timeout_s": timeout_s})
@@ -238,7 +264,7 @@ class _Batch:
             return False
         diags = outcome.by_unit.get(unit.index, [])
         prefix = f"{unit.namespace}_" if unit.namespace else ""
-        if self.stubs and add_stubs(unit, stub_requests(diags), self.allocator, prefix):
+        if self.stubs and add_stubs(unit, stub_requests(diags), self._allocator(unit), prefix):
             return False
         self._fail(unit, diags)
         return True
@@ -292,12 +318,12 @@ class _Batch:
         unit = units[0]
         end = unit.end_address(outcome.symbols.labels)
         ranges = written_ranges(cfg.base, outcome.rom, outcome.symbols, self.mapper, [end] if end else [])
-        return move_covered_stubs(unit, self.allocator, ranges, self.mapper)
+        return move_covered_stubs(unit, self._allocator(unit), ranges, self.mapper)
 
     def _succeed(self, units: list[Unit], outcome: RunOutcome, cfg: RunConfig) -> None:
         assert outcome.rom is not None
         labels = outcome.symbols.labels
-        ends = [e for u in units if (e := u.end_address(labels)) is not None]
+        ends = [u.physical(e) for u in units if (e := u.end_address(labels)) is not None]
         ranges = written_ranges(cfg.base, outcome.rom, outcome.symbols, self.mapper, ends)
         ownership = _Ownership(units, outcome, self.mapper)
         by_namespace: dict[str, dict[str, int]] = {}
@@ -324,6 +350,11 @@ class _Batch:
                 None,
                 solo=len(units) == 1,
             )
+            if unit.base is not None and unit.org is not None:
+                result.chunks = _at_base(result.chunks, unit, self.mapper)
+            if self.own_stubs_size is not None:  # the stub-free image plus this unit's own stubs
+                result._base = self.base
+                result._stub_bytes = dict(self._allocator(unit).patches)
             result._rom = None  # built lazily from the shared base and this unit's own chunks
             self.results[unit.index] = result
 
@@ -340,6 +371,7 @@ def assemble_batch(
     defines: dict[str, str] | None = None,
     limits: SandboxLimits | None = None,
     slot_size: int = DEFAULT_SLOT_SIZE,
+    base: int | None = None,
 ) -> list[AssembleResult]:
     """Assemble independent snippets in as few asar processes as possible; results in input order.
 
@@ -347,6 +379,12 @@ def assemble_batch(
     LoROM and $C00000 in HiROM) inside namespace `TFsnip<i>`; its result reports addresses where
     it actually landed, symbols without the namespace prefix, and diagnostics with its own file
     name (`snippet<i>.asm`) and line numbers.
+
+    With `base`, every snippet is assembled for that address (asar's `base`: its bytes sit in
+    its slot, its labels and code are those of an assembly at `base`) and its result is what
+    `assemble(snippet, org=base, stubs=stubs)` gives: chunks at `base`, the stubs a lone
+    assembly allocates. Nothing in a result then depends on the other snippets of the batch.
+    Snippets that place or patch themselves run alone, starting at `base`.
     """
     checked: Mapper = check_mapper(mapper)
     limits = limits or SandboxLimits()
@@ -363,9 +401,9 @@ def assemble_batch(
     size = max(rom_size or DEFAULT_ROM_SIZE, needed)
     if size > MAX_ROM_SIZE:
         raise InputError(f"{len(snippets)} snippets of {slot_size:#x} bytes do not fit in a 4 MiB image")
-    base = load_base(base_rom, checked, size)
-    if len(base) < size:
-        base = base + bytes(size - len(base))
+    image = load_base(base_rom, checked, size)
+    if len(image) < size:
+        image = image + bytes(size - len(image))
 
     results: dict[int, AssembleResult] = {}
     units: list[Unit] = []
@@ -379,7 +417,7 @@ def assemble_batch(
             scan.diagnostics.append(known_timeout(display, limits))
         if scan.diagnostics:
             diags = [d.model_copy(update={"snippet": index}) for d in scan.diagnostics]
-            results[index] = AssembleResult(False, diags, [], {}, {}, checked, index, _base=base)
+            results[index] = AssembleResult(False, diags, [], {}, {}, checked, index, _base=image)
             continue
         includes.update(scan.includes)
         address = addresses[index]
@@ -388,21 +426,26 @@ def assemble_batch(
         # any `namespace` it opens still finds. Its slot address is only the starting PC.
         patches = in_slot_patches(source) or ()
         placed = _places_itself(source) and not patches
+        if base is not None and (placed or patches):  # alone, at base: as a lone assembly
+            units.append(Unit(index, source, display, base, base >> 16, includes=frozenset(scan.includes)))
+            continue
         units.append(
             Unit(
                 index,
                 source,
                 display,
                 address,
-                address >> 16,
+                address >> 16 if base is None else base >> 16,
                 None if placed else _namespace(index),
                 None if placed else address + slot_size,
                 includes=frozenset(scan.includes),
                 patches=patches,
+                base=base,
             )
         )
-    template = RunConfig(checked, base, root, frozenset(includes), defines, limits)
-    batch = _Batch(template, stubs)
+    template = RunConfig(checked, image, root, frozenset(includes), defines, limits)
+    own_stubs = None if base is None else len(load_base(base_rom, checked, rom_size or DEFAULT_ROM_SIZE))
+    batch = _Batch(template, stubs, own_stubs)
     batch.memo_keys = memo_keys
     shared = [u for u in units if u.slot_end is not None]
     alone = [u for u in units if u.slot_end is None]
@@ -415,23 +458,32 @@ def assemble_batch(
             alone += [replace(u, namespace=None, slot_end=None, patches=()) for u in batch.strays]
             for unit in alone:
                 # a run of its own: its stubs need not share their banks' room with others'
-                batch.results.update(_solo(template, stubs, memo_keys, workdir, unit))
-        batch.results.update(_suspects(template, stubs, memo_keys, batch.suspects))
+                batch.results.update(_solo(template, stubs, memo_keys, workdir, unit, own_stubs))
+        batch.results.update(_suspects(template, stubs, memo_keys, batch.suspects, own_stubs))
     results.update(batch.results)
     return [results[i] for i in range(len(snippets))]
 
 
 def _solo(
-    template: RunConfig, stubs: bool, memo_keys: dict[int, str], workdir: Path, unit: Unit
+    template: RunConfig,
+    stubs: bool,
+    memo_keys: dict[int, str],
+    workdir: Path,
+    unit: Unit,
+    own_stubs: int | None = None,
 ) -> dict[int, AssembleResult]:
-    solo = _Batch(template, stubs)
+    solo = _Batch(template, stubs, own_stubs)
     solo.memo_keys = memo_keys
     solo.solve(workdir, [unit])
     return solo.results
 
 
 def _suspects(
-    template: RunConfig, stubs: bool, memo_keys: dict[int, str], suspects: list[Unit]
+    template: RunConfig,
+    stubs: bool,
+    memo_keys: dict[int, str],
+    suspects: list[Unit],
+    own_stubs: int | None = None,
 ) -> dict[int, AssembleResult]:
     """Each suspect of a timed-out batch in a run of its own with the full timeout, in parallel
     (each in its own directory): its verdict is what it does alone."""
@@ -441,7 +493,7 @@ def _suspects(
     def run(unit: Unit) -> dict[int, AssembleResult]:
         with private_dir() as own:
             write_units(own, [unit])
-            return _solo(template, stubs, memo_keys, own, unit)
+            return _solo(template, stubs, memo_keys, own, unit, own_stubs)
 
     results: dict[int, AssembleResult] = {}
     workers = max(1, min(len(suspects), os.cpu_count() or 1))

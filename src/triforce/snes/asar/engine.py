@@ -65,6 +65,15 @@ class Unit:
     #: `pushpc / org <own label> / instructions / pullpc` blocks (label, instruction count) of a
     #: snippet that patches its own code: it keeps its slot, checked after the run (see batch).
     patches: tuple[tuple[str, int], ...] = ()
+    #: The address the snippet is assembled for (asar's `base`) while its bytes sit in its slot
+    #: at `org`: labels, code and results are those of the snippet alone at `base`.
+    base: int | None = None
+
+    def physical(self, address: int) -> int:
+        """Where a label address of this unit (as assembled, at `base`) sits in the image."""
+        if self.base is None or self.org is None:
+            return address
+        return address - self.base + self.org
 
     @property
     def filename(self) -> str:
@@ -195,18 +204,27 @@ def _wrapper(units: list[Unit], mapper: Mapper) -> tuple[str, dict[int, int]]:
     for unit in units:
         if unit.org is not None:
             add(f"org {format_address(unit.org)}", unit)
+        if unit.base is not None:
+            add(f"base {format_address(unit.base)}", unit)
         if unit.namespace:
             add(f"namespace {unit.namespace}", unit)
         add(f'incsrc "{unit.filename}"', unit)
         add(f"#{unit.end_label}:", unit)  # "#": does not become the parent of sublabels
         if unit.slot_end is not None:
-            add(f'assert pc() <= {format_address(unit.slot_end)}, "Tslot_overflow"', unit)
+            end = (
+                unit.slot_end
+                if unit.base is None or unit.org is None
+                else unit.base + unit.slot_end - unit.org
+            )
+            add(f'assert pc() <= {format_address(end)}, "Tslot_overflow"', unit)
         if not unit.namespace:
             add("namespace off", unit)
         for name, address in unit.stubs.items():
             add(f"{name} = {format_address(address)}", unit)
         if unit.namespace:
             add("namespace off", unit)
+        if unit.base is not None:
+            add("base off", unit)
     return "\n".join(lines) + "\n", owner
 
 
