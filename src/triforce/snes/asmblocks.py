@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from triforce.snes.asmsyntax import defined_labels, split_labels, strip_comment
 from triforce.snes.opcodes import MNEMONICS
 
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
@@ -23,7 +24,6 @@ FENCE = re.compile(
 _NON_ASM_LANGS = frozenset(
     {"json", "python", "py", "yaml", "yml", "c", "cpp", "text", "txt", "markdown", "md", "bash", "sh"}
 )
-_LABEL_DEF = re.compile(r"^[ \t]*([A-Za-z_][\w]*)[ \t]*:", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z_][\w]*")
 _DIRECTIVES = frozenset(
     [
@@ -83,7 +83,7 @@ class CodeBlock:
     fenced: bool
 
     def defines(self) -> set[str]:
-        return set(_LABEL_DEF.findall(self.code))
+        return defined_labels(self.code)
 
 
 def code_blocks(text: str) -> list[CodeBlock]:
@@ -104,7 +104,7 @@ def _looks_like_asm(line: str) -> bool:
     stripped = line.strip()
     if not stripped or stripped.startswith((";", "!", "+", "-", ".", "#", "}", "{", "%")):
         return True
-    if _LABEL_DEF.match(line):
+    if split_labels(stripped)[0]:
         return True
     word = stripped.split()[0].split(".")[0].rstrip(":")
     return word.upper() in MNEMONICS or word.lower() in _DIRECTIVES
@@ -129,7 +129,7 @@ def extract_asm(text: str, entry: str) -> tuple[str | None, str]:
         return None, f"entry label '{entry}' is not defined in any of {len(blocks)} code block(s)"
     chosen = with_entry[-1]
     defined = chosen.defines()
-    used = set(_WORD.findall(re.sub(r";[^\n]*", "", chosen.code)))
+    used = set(_WORD.findall("\n".join(strip_comment(line) for line in chosen.code.splitlines())))
     extra = [
         b.code
         for b in blocks

@@ -26,18 +26,27 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from triforce.snes.opcodes import Mode, mnemonics_where
+
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 #: Characters that separate words. asar itself knows spaces and tabs; the other ASCII blanks
 #: are counted too, so nothing asar might read as a separator is read as part of a word here.
 BLANKS = " \t\v\f\r"
 _SEPARATOR_RE = re.compile(r"[ \t\v\f\r]+:[ \t\v\f\r]+")
-#: One label in front of a statement (see the module docstring), with the blanks after it.
+#: One label in front of a statement (see the module docstring), with the blanks after it;
+#: group "label" is the label as written. asar wants a blank (or the end) after a label:
+#: `Lab:table` is one unknown command, not a label and a command.
 LABEL_PREFIX_RE = re.compile(
-    r"^(?:"
-    r"#?[A-Za-z_][A-Za-z0-9_]*:(?![:=])"  # Name:  #Name:
+    r"^(?P<label>"
+    rf"#?{NAME}:(?![:=])(?=[ \t\v\f\r]|$)"  # Name:  #Name:
     r"|[.?]+[A-Za-z_][A-Za-z0-9_.]*:?(?=[ \t\v\f\r:]|$)"  # .sub  .sub:  ?label:  ..deeper
     r"|[-+]+(?=[ \t\v\f\r]|$)"  # + - ++ --
     r")[ \t\v\f\r]*"
 )
+#: A global label definition at the start of a statement: (name, the rest of the statement).
+GLOBAL_LABEL_RE = re.compile(rf"^({NAME}):(?![:=])(?:[ \t\v\f\r]+(.*))?$")
+#: A sublabel definition (`.name`, `..name`, colon optional): (dots, name, the rest).
+SUBLABEL_RE = re.compile(r"^(\.+)([A-Za-z0-9_]+):?(?:[ \t\v\f\r]+(.*))?$")
 #: `!name = value` and its variants (`:=`, `+=`, `?=`, `#=`): a define assignment.
 DEFINE_ASSIGN_RE = re.compile(r"^![A-Za-z0-9_]+[ \t\v\f\r]*[#?:+]?=")
 #: A define use or a macro argument: text substituted before asar reads the line.
@@ -79,20 +88,25 @@ def quoted_spans(line: str) -> list[tuple[int, int]]:
     return spans
 
 
-def split_comment(line: str) -> tuple[str, str]:
-    """(code, comment): the comment is the text after the `;` that starts it ("" when none)."""
+def comment_start(line: str) -> int | None:
+    """Index of the `;` that starts the line's comment, or None."""
     if ";" not in line:
-        return line, ""
+        return None
     if '"' not in line and "'" not in line:
-        code, _, comment = line.partition(";")
-        return code, comment
+        return line.index(";")
     i, n = 0, len(line)
     while i < n:
         ch = line[i]
         if ch == ";":
-            return line[:i], line[i + 1 :]
+            return i
         i = _quote_end(line, i) if ch in "\"'" else i + 1
-    return line, ""
+    return None
+
+
+def split_comment(line: str) -> tuple[str, str]:
+    """(code, comment): the comment is the text after the `;` that starts it ("" when none)."""
+    at = comment_start(line)
+    return (line, "") if at is None else (line[:at], line[at + 1 :])
 
 
 def strip_comment(line: str) -> str:
@@ -185,6 +199,17 @@ def statements(text: str) -> Iterator[Statement]:
             yield Statement(number, tuple(labels), command, operand, body.strip(BLANKS))
 
 
+#: Implied or accumulator instructions asar repeats with a count (`DEX #2` is DEX DEX, checked
+#: on asar 1.91; `CLC #2` or `XBA #2` are errors): the one-byte index steps, NOP, and the
+#: accumulator forms of the shifts, rotates and INC/DEC (the opcode table's ACC mode).
+REPEATABLE = frozenset({"INX", "INY", "DEX", "DEY", "NOP"}) | mnemonics_where(lambda modes: Mode.ACC in modes)
+
+
 def label_name(label: str) -> str:
     """The name a label prefix defines: `#Name:` -> `Name`, `.sub:` -> `.sub`, `+` -> `+`."""
     return label.strip(BLANKS).lstrip("#").rstrip(":")
+
+
+def defined_labels(text: str) -> set[str]:
+    """Names of the global labels a source defines (`Name:` / `#Name:` before a statement)."""
+    return {label_name(label) for st in statements(text) for label in st.labels if label[:1] not in ".?+-"}

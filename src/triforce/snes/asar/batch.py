@@ -51,7 +51,7 @@ from triforce.snes.asar.result import AssembleResult, Chunk
 from triforce.snes.asar.rom import MAX_ROM_SIZE, Mapper, bank_size, check_mapper, snes_to_offset
 from triforce.snes.asar.sandbox import SandboxLimits, scan_source
 from triforce.snes.asar.stubs import STUB_AREA_START, StubAllocator
-from triforce.snes.asmsyntax import strip_comment
+from triforce.snes.asmsyntax import GLOBAL_LABEL_RE, strip_comment
 from triforce.snes.opcodes import MNEMONICS
 
 DEFAULT_SLOT_SIZE = 0x400
@@ -67,7 +67,7 @@ _PLACEMENT_RE = re.compile(
 )
 
 
-_LABEL_DEF_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?!:)")
+_LABEL_DEF_RE = GLOBAL_LABEL_RE
 _ORG_LABEL_RE = re.compile(r"org\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _INSTRUCTION_RE = re.compile(r"([A-Za-z]{3})(?:\.[bwlBWL])?(?:\s+[^:]*)?")
 _MAX_INSTRUCTION_BYTES = 4  # the longest 65816 instruction (opcode + 24-bit operand)
