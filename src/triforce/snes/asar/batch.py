@@ -10,11 +10,11 @@ until the culprit is alone. Results come back in input order.
 A timeout is resolved without letting one slow snippet cost its whole batch many timeouts: the
 halves of a timed-out group run with a quarter of its timeout (at least `probe_timeout_s`), so
 locating one culprit among n costs O(log n) runs and under half a timeout beyond the first run.
-A snippet left alone in a timed-out probe is a suspect, not a verdict: it gets one run of its
-own with the full `timeout_s` (suspects run in parallel), so whether a snippet passes never
-depends on its neighbours; one that times out there is failed at once and remembered
-(`engine.TIMEOUTS`), so the same source is not run again. Each snippet's asar time is thus
-bounded by about 1.7 x its batch's timeout plus its own run.
+The members of a timed-out group of at most `SUSPECT_GROUP` are suspects, not verdicts: each
+gets one run of its own with the full `timeout_s` (suspects run in parallel), so whether a
+snippet passes never depends on its neighbours; one that times out alone is failed at once and
+remembered (`engine.TIMEOUTS`), so the same source is not run again. Each snippet's asar time
+is thus bounded by about 1.7 x its batch's timeout plus its own run.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ DEFAULT_SLOT_SIZE = 0x400
 _MACRO_CALL_RE = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 #: Rounds of "drop the failures, define stubs, rerun" before splitting the group.
 MAX_ROUNDS = 6
+#: A timed-out group this small is not probed further: each member runs alone (in parallel).
+SUSPECT_GROUP = 4
 
 
 _PLACEMENT_RE = re.compile(
@@ -297,10 +299,11 @@ class _Batch:
         if not active:
             return
         slow = outcome is not None and timed_out(outcome)
+        if slow and (len(active) > 1 or timeout_s < full) and len(active) <= SUSPECT_GROUP:
+            # located closely enough: each gets the run of its own that decides its verdict
+            self.suspects.extend(active)
+            return
         if len(active) == 1:
-            if slow and timeout_s < full:
-                self.suspects.append(active[0])  # located; the verdict needs a run of its own
-                return
             if slow:
                 TIMEOUTS.record(self.memo_keys.get(active[0].index, ""), full)
             diags = outcome.unattributed + outcome.by_unit.get(active[0].index, []) if outcome else []
