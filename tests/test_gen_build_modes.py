@@ -16,16 +16,18 @@ from triforce.generate.build import BuildOptions, run_build
 from triforce.generate.routines import load_routines
 
 EXTRA = """
-; Price of item X (0-3), read from a table after the code.
+; Price of shop slot X (0-2), read from a word table after the code.
 ; @entry m16 x16
 Shop_PriceOf:
     TXA
+    CLC
+    ADC.w #$0000
     ASL A
     TAX
-    LDA.l .prices,X
+    LDA.l .cost,X
     RTL
-.prices
-    dw $000A, $0032, $0064, $01F4
+.cost
+    dw $0014, $001E, $0050
 
 ; Where this routine is, for a caller that builds a pointer.
 ; @entry m16 x16
