@@ -107,3 +107,14 @@ def test_doctor_says_which_isolation_is_active() -> None:
     row = rows["asar isolation"]
     assert row["present"] == _active()
     assert row["detail"].startswith(isolation().kind)
+
+
+def test_a_work_dir_inside_include_root_stays_writable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tree" / "scratch"
+    scratch.mkdir(parents=True)
+    (tmp_path / "tree" / "lib.asm").write_text("Helper:\n    RTS\n")
+    monkeypatch.setenv("TRIFORCE_TMPDIR", str(scratch))
+    res = assemble('incsrc "lib.asm"\n', include_root=tmp_path / "tree")
+    assert res.ok, res.diagnostics

@@ -70,12 +70,11 @@ class Isolation:
         ]
         for host, inside in self.binds:
             args += ["--ro-bind", host, inside]
-        work = str(workdir.resolve())
-        args += ["--bind", work, work]
-        if include_root is not None:
+        if include_root is not None:  # before the work dir, so a work dir inside it stays writable
             root = str(include_root.resolve())
             args += ["--ro-bind", root, root]
-        args += ["--chdir", work, "--"]
+        work = str(workdir.resolve())
+        args += ["--bind", work, work, "--chdir", work, "--"]
         return args
 
 
