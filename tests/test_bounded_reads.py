@@ -25,7 +25,7 @@ def _app() -> object:
 
 
 def test_the_helpers_stop_at_their_limit(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="larger than 1,000 bytes"):
+    with pytest.raises(InputError, match="larger than the limit of 1,000 bytes"):
         read_bytes_bounded(ZERO, 1000)
     small = tmp_path / "x.bin"
     small.write_bytes(b"12345")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from triforce.evaluate.graders import GradeContext, grade
-from triforce.evaluate.graders.graphics import bgr555_to_rgb, decode_tile, encode_tile
 from triforce.evaluate.suite import load_suite
+from triforce.gfx import bgr555_to_rgb, decode_tile, encode_tile
 
 
 def _items(name: str) -> dict[str, object]:
@@ -22,7 +22,7 @@ def test_tile_codec_roundtrip_and_known_bytes() -> None:
     # A 2bpp row of colour 3 is $FF $FF; colour 1 is plane 0 only.
     assert encode_tile([[3] * 8] + [[1] * 8] * 7, 2)[:4] == bytes([0xFF, 0xFF, 0xFF, 0x00])
     assert len(encode_tile([[0] * 8] * 8, 3)) == 24
-    assert bgr555_to_rgb(0x001F) == (248, 0, 0) and bgr555_to_rgb(0x7C00) == (0, 0, 248)
+    assert bgr555_to_rgb(0x001F, "x8") == (248, 0, 0) and bgr555_to_rgb(0x7C00, "x8") == (0, 0, 248)
 
 
 def test_graphics_wrong_answers() -> None:

@@ -105,6 +105,23 @@ def test_workers_and_resume_give_the_same_bytes(tmp_path: Path) -> None:
     ).read_bytes()
 
 
+def test_forkserver_workers_know_registered_generators(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from triforce.generate import domain_run
+
+    # a second thread makes the build start workers from a clean forkserver instead of fork
+    monkeypatch.setattr(domain_run.threading, "active_count", lambda: 2)
+    assert threading.active_count() >= 1
+    _build(tmp_path / "fs", workers=2, domain_chunk=3)
+    _build(tmp_path / "one", workers=1, domain_chunk=3)
+    assert (tmp_path / "fs" / "samples.jsonl").read_bytes() == (
+        tmp_path / "one" / "samples.jsonl"
+    ).read_bytes()
+
+
 def test_limit_per_type(tmp_path: Path) -> None:
     report = _build(tmp_path, workers=1, limit_per_type=2, domain_chunk=2)
     assert report["per_generator"]["toy-sum"]["kept"] == 2

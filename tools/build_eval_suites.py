@@ -22,6 +22,8 @@ from eval_suites import (  # noqa: E402,F401
     asm_loops,
     asm_slots,
     asm_system,
+    dialogue_suite,
+    graphics_suites,
     other_suites,
 )
 from eval_suites._dsl import ITEMS, to_record  # noqa: E402
@@ -44,7 +46,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     asm_extra.apply()
     _write("asm", [to_record(it) for it in ITEMS], out)
-    for name, records in other_suites.SUITES.items():
+    for name, records in {**other_suites.SUITES, **dialogue_suite.SUITES}.items():
+        _write(name, records, out)
+    for name, records in graphics_suites.SUITES.items():
         _write(name, records, out)
 
 

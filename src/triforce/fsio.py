@@ -1,5 +1,5 @@
 """File access shared by every package: atomic writes (a crash never leaves half a file behind)
-and bounded reads (no input is read whole before its size is known)."""
+and bounded reads (no input, untrusted or not, is read whole before its size is known)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ MAX_DATA_BYTES = 1024 * MiB  # a whole data file read at once (test vectors, res
 
 
 def _too_large(name: str, limit: int) -> Exception:
-    return InputError(f"{name}: larger than {limit:,} bytes, the limit for this input; not read")
+    return InputError(f"{name}: larger than the limit of {limit:,} bytes for this input; not read")
 
 
 class _Readable(Protocol):
@@ -75,9 +75,12 @@ def read_stream_bounded(stream: _Readable, limit: int, name: str = "<stream>") -
 
 def read_bytes_bounded(path: Path | str, limit: int) -> bytes:
     """The bytes of a file, or InputError naming it when it holds more than `limit` (a device such
-    as /dev/zero included: it is read up to the limit, never to its end)."""
-    with open(path, "rb") as fh:
-        return read_stream_bounded(fh, limit, str(path))
+    as /dev/zero included: it is read up to the limit, never to its end) or cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return read_stream_bounded(fh, limit, str(path))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
 def read_text_bounded(path: Path | str, limit: int, encoding: str = "utf-8", errors: str = "strict") -> str:

@@ -12,6 +12,9 @@ from rich.console import Console
 
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import refine, serve
+from triforce.cli import graphics
+from triforce.cli import review_web  # noqa: F401  (adds `review serve|add-reviewer|settings`)
+from triforce.cli import text as text_cli
 from triforce.cli import eval as eval_cli
 from triforce.cli import train as train_cli
 from triforce.errors import TriforceError
@@ -36,6 +39,9 @@ app.command("plan")(train_cli.plan)
 app.command("models")(train_cli.models)
 app.add_typer(refine.refine_app, name="refine")
 app.add_typer(refine.review_app, name="review")
+app.add_typer(graphics.gfx_app, name="gfx")
+app.add_typer(graphics.lz_app, name="lz")
+app.add_typer(text_cli.app, name="text")
 
 
 @app.callback()

@@ -101,8 +101,8 @@ def _load_file(path: Path) -> tuple[SourceFile | None, str]:
         if size > MAX_FILE_BYTES:
             return None, f"too large ({size} bytes > {MAX_FILE_BYTES})"
         data = read_bytes_bounded(path, MAX_FILE_BYTES)  # a device or FIFO reports size 0
-    except InputError:
-        return None, f"too large (> {MAX_FILE_BYTES} bytes)"
+    except InputError as exc:  # larger than the limit (a device reports size 0), or unreadable
+        return None, str(exc).split(": ", 1)[-1]
     except OSError as exc:
         return None, f"unreadable: {exc.strerror or exc}"
     if b"\x00" in data[:8192]:

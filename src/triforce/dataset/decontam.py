@@ -7,7 +7,9 @@ An item contaminates a sample when any of these match:
 - bytes: the sample's ``meta["assembled_hex"]`` equals the item's assembled reference (from
   the item's own ``assembled_hex`` field, or assembled with asar when the assembler is there);
 - ngram: the sample shares a long word n-gram (13 words by default) with the item's prompt or
-  reference; texts shorter than n words match when the sample contains them whole.
+  reference; texts shorter than n words match when the sample contains them whole. An n-gram of
+  fewer than `min_distinct_words` different words (a run of `db $00, $00, ...`, a fill pattern)
+  says nothing about where a text came from and does not count.
 
 Suites are JSONL files in the evaluation format (docs/architecture.md); any file works.
 """
@@ -44,6 +46,8 @@ class DecontamConfig(BaseModel):
     assemble_references: bool = True  # use asar (triforce.snes.asar) for items without bytes
     # an n-gram found in this many different items is suite boilerplate, not a fingerprint
     boilerplate_items: int = Field(default=3, ge=2)
+    # n-grams with fewer different words are data runs (`db $00, $00, ...`), not fingerprints
+    min_distinct_words: int = Field(default=4, ge=1)
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,25 @@ def _windows(norm_code: str, size: int) -> set[int]:
     return {hash("\n".join(lines[i : i + size])) for i in range(len(lines) - size + 1)}
 
 
+def _gram_keys(tokens: list[str], cfg: DecontamConfig) -> set[int]:
+    """`normalize.gram_keys`, without the n-grams of fewer than `min_distinct_words` words."""
+    n, least = cfg.ngram_words, cfg.min_distinct_words
+    if least <= 1 or len(tokens) < n:
+        return normalize.gram_keys(tokens, n)
+    counts = Counter(tokens[:n])
+    keys = set()
+    for i in range(len(tokens) - n + 1):
+        if i:
+            old = tokens[i - 1]
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            counts[tokens[i + n - 1]] += 1
+        if len(counts) >= least:
+            keys.add(hash(" ".join(tokens[i : i + n])))
+    return keys
+
+
 class _Index:
     def __init__(self, items: Sequence[EvalItem], cfg: DecontamConfig) -> None:
         self.cfg = cfg
@@ -202,7 +225,7 @@ class _Index:
                         window_owners.setdefault(h, set()).add(f"{it.suite}/{it.id}")
                 toks = normalize.words(text)
                 if len(toks) >= cfg.ngram_words:
-                    for h in normalize.gram_keys(toks, cfg.ngram_words):
+                    for h in _gram_keys(toks, cfg):
                         self.grams.setdefault(h, it)
                         owners.setdefault(h, set()).add(f"{it.suite}/{it.id}")
                 elif len(toks) >= cfg.min_short_words:
@@ -233,7 +256,7 @@ class _Index:
         if hx and (it := self.bytes.get(hx)) is not None:
             return Hit(s.id, it.suite, it.id, "bytes", f"{len(hx) // 2} identical bytes")
         toks = normalize.words(_conversation(s))
-        for h in normalize.gram_keys(toks, self.cfg.ngram_words):
+        for h in _gram_keys(toks, self.cfg):
             if (it := self.grams.get(h)) is not None:
                 return Hit(s.id, it.suite, it.id, "ngram", f"shared {self.cfg.ngram_words}-word n-gram")
         if self.short:

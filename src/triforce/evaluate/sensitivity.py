@@ -333,12 +333,16 @@ def measure(
     items: list[SuiteItem], per_item: int | None = None, operators: frozenset[str] | None = None
 ) -> SensitivityReport:
     """Grade every mutant (or the first `per_item` of each, spread over operators; only the
-    `operators` named, when given) of ASM items."""
+    `operators` named, when given) of ASM items, and of items whose grader module offers
+    `mutants` (e.g. dialogue)."""
     from triforce.evaluate.graders.asm import AsmSpec, grade_assembled, source_for
     from triforce.snes.asar import assemble_batch
 
     report = SensitivityReport()
     chosen: list[tuple[SuiteItem, AsmSpec, Mutant]] = []
+    killed_items: set[str] = set()
+    others = [item for item in items if not isinstance(item.spec(), AsmSpec)] if operators is None else []
+    _measure_by_grader(others, per_item, report, killed_items)
     for item in items:
         spec = item.spec()
         if not isinstance(spec, AsmSpec):
@@ -351,7 +355,6 @@ def measure(
             muts = _spread(muts, per_item)
         chosen += [(item, spec, m) for m in muts]
     results = assemble_batch([source_for(spec, m.source) for _, spec, m in chosen], org=0x008000, stubs=True)
-    killed_items: set[str] = set()
     for (item, spec, mutant), result in zip(chosen, results, strict=True):
         report.mutants += 1
         stats = report.by_operator.setdefault(mutant.operator, [0, 0])
@@ -374,8 +377,46 @@ def measure(
             report.rejected += 1
             stats[0] += 1
             killed_items.add(item.id)
-    report.items_without_kill = sorted({i.id for i, _, _ in chosen} - killed_items)
+    measured = {i.id for i, _, _ in chosen} | {i.id for i in others if _grader_mutants(i) is not None}
+    report.items_without_kill = sorted(measured - killed_items)
     return report
+
+
+def _grader_mutants(item: SuiteItem) -> Any:
+    """The `mutants(reference, spec)` function of the item's grader module, when it has one."""
+    from importlib import import_module
+
+    from triforce.evaluate.graders import _graders
+
+    module = _graders()[item.grading["kind"]][0]
+    return getattr(import_module(module), "mutants", None)
+
+
+def _measure_by_grader(
+    items: list[SuiteItem], per_item: int | None, report: SensitivityReport, killed: set[str]
+) -> None:
+    """Items of other graders: the grader module's own `mutants` (typical wrong answers in its
+    domain, each wrong by construction), graded like model answers."""
+    from triforce.evaluate.graders import grade
+
+    for item in items:
+        make = _grader_mutants(item)
+        if make is None:
+            continue
+        report.items += 1
+        muts = [Mutant(item.id, op, 0, op, answer) for op, answer in make(item.reference, item.spec())]
+        if per_item is not None:
+            muts = _spread(muts, per_item)
+        for mutant in muts:
+            report.mutants += 1
+            stats = report.by_operator.setdefault(mutant.operator, [0, 0])
+            stats[1] += 1
+            if grade(item.grading, mutant.source).passed:
+                report.survivors.append(mutant)
+            else:
+                report.rejected += 1
+                stats[0] += 1
+                killed.add(item.id)
 
 
 def _spread(mutants: list[Mutant], limit: int) -> list[Mutant]:

@@ -171,6 +171,11 @@ def registry() -> dict[str, str]:
     return {**_catalogue(), **_REGISTERED}
 
 
+def registered() -> dict[str, str]:
+    """The generators added with `register` in this process (not those of the catalogue)."""
+    return dict(_REGISTERED)
+
+
 def register(name: str, target: str) -> None:
     """Add a generator ("module:Class") for this process and the workers it forks (a plugin, a
     test). The catalogue file is the place for the project's own."""

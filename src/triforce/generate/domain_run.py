@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from triforce.errors import ConfigError
-from triforce.generate.domain import Source, Unit, load_generator
+from triforce.generate.domain import Source, Unit, load_generator, register, registered
 from triforce.generate.store import EncodedRow
 
 DOMAIN_CHUNK = 16  # units per worker task
@@ -79,6 +79,12 @@ def _chunk_task(args: tuple[str, list[Unit], int]) -> list[dict[str, object]]:
     return run_chunk(*args)
 
 
+def _init_worker(registered: dict[str, str]) -> None:
+    """A forkserver worker starts clean: give it the generators registered in this process."""
+    for name, target in registered.items():
+        register(name, target)
+
+
 def run_units(
     name: str,
     units: Sequence[Unit],
@@ -102,7 +108,7 @@ def run_units(
     method = (
         "fork" if threading.active_count() == 1 and "fork" in mp.get_all_start_methods() else "forkserver"
     )
-    pool = mp.get_context(method).Pool(min(workers, len(chunks)))
+    pool = mp.get_context(method).Pool(min(workers, len(chunks)), _init_worker, (registered(),))
     try:
         wave = len(chunks) if stop is None else max(1, workers * 4)
         for pos in range(0, len(chunks), wave):

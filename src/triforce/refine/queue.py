@@ -5,11 +5,21 @@ either the old state or the new one, never half of each. Each item keeps the can
 the automatic verdict the reviewer is shown, who decided, when, why, and how long the review
 took (from the first `show` to the decision), which is what checks the plan's 10 min/sample.
 Every action is also appended to an `events` table: the audit trail of the dataset.
+
+Several reviewers can work at once: each is registered with a token (`add_reviewer`, stored as a
+hash), takes an item with a lease that expires (`lease_next`), so two reviewers never hold the
+same item, and an item can require two independent decisions (`set_reviews_per_item(2)`), whose
+agreement (Cohen's kappa, Krippendorff's alpha) the stats report. Each reviewer's decision and
+time on task is kept in `decisions`; the item's own status follows once enough agree.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
+import secrets
 import sqlite3
 import statistics
 import time
@@ -20,10 +30,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from triforce.errors import InputError
+from triforce.refine.agreement import cohen_kappa, krippendorff_alpha
 from triforce.refine.pairs import verify_pair
 from triforce.sample import Sample
 
 Status = Literal["pending", "accepted", "corrected", "rejected"]
+LEASE_MINUTES = 15.0  # how long a reviewer holds an item before others may take it
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 STATUSES: tuple[str, ...] = ("pending", "accepted", "corrected", "rejected")
 PLAN_MINUTES_PER_SAMPLE = 10.0
 
@@ -43,6 +56,31 @@ CREATE TABLE IF NOT EXISTS items (
     decided_at REAL,
     seconds_spent REAL
 );
+CREATE TABLE IF NOT EXISTS reviewers (
+    name TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases (
+    item_id TEXT PRIMARY KEY,
+    reviewer TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    item_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('accepted', 'corrected', 'rejected')),
+    reason TEXT NOT NULL DEFAULT '',
+    final TEXT,
+    at REAL NOT NULL,
+    seconds REAL,
+    PRIMARY KEY (item_id, reviewer)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     item_id TEXT NOT NULL,
@@ -52,6 +90,36 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL DEFAULT ''
 );
 """
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _outcome(decisions: list[str], required: int) -> str | None:
+    """The item's status once its decisions settle it, else None (too few, or a dispute).
+
+    All reject -> rejected; none reject -> corrected when anyone corrected, else accepted. Mixed
+    decisions are a dispute until one side holds a strict majority of more than `required`."""
+    if len(decisions) < required:
+        return None
+    rejects = decisions.count("rejected")
+    keeps = len(decisions) - rejects
+    if keeps and rejects and (len(decisions) <= required or keeps == rejects):
+        return None
+    if rejects > keeps:
+        return "rejected"
+    return "corrected" if "corrected" in decisions else "accepted"
+
+
+def verify_correction(sample: Sample, answer: str) -> tuple[Sample, Any]:
+    """The sample with its last assistant turn replaced by `answer`, re-proven (content id anew)."""
+    messages = [m for m in sample.messages if m.role != "assistant"]
+    fixed = sample.model_copy(
+        update={"messages": [*messages, sample.messages[-1].model_copy(update={"content": answer})], "id": ""}
+    )
+    fixed = type(fixed).model_validate(fixed.model_dump())  # recompute the content id
+    return verify_pair(fixed, method="asar+exec+expert-correction")
 
 
 @dataclass
@@ -69,6 +137,7 @@ class QueueItem:
     opened_at: float | None
     decided_at: float | None
     seconds_spent: float | None
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # one per reviewer, in time order
 
     def final(self) -> Sample:
         """What joins the dataset: the correction when there is one, else the candidate."""
@@ -89,6 +158,9 @@ class QueueItem:
             "opened_at": self.opened_at,
             "decided_at": self.decided_at,
             "minutes_spent": None if self.seconds_spent is None else round(self.seconds_spent / 60, 2),
+            "decisions": [
+                {k: d[k] for k in ("reviewer", "decision", "reason", "at", "seconds")} for d in self.decisions
+            ],
         }
 
 
@@ -103,6 +175,10 @@ class QueueStats:
     median_minutes: float | None
     timed: int
     reviewer_minutes_by_iteration: dict[int, float] = field(default_factory=dict)
+    reviews_per_item: int = 1
+    # items with two or more decisions: how often reviewers agree, beyond chance
+    agreement: dict[str, Any] = field(default_factory=dict)
+    per_reviewer: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +194,9 @@ class QueueStats:
             "reviewer_minutes_by_iteration": {
                 str(k): round(v, 2) for k, v in self.reviewer_minutes_by_iteration.items()
             },
+            "reviews_per_item": self.reviews_per_item,
+            "agreement": self.agreement,
+            "per_reviewer": self.per_reviewer,
         }
 
 
@@ -196,6 +275,12 @@ class ReviewQueue:
             opened_at=row["opened_at"],
             decided_at=row["decided_at"],
             seconds_spent=row["seconds_spent"],
+            decisions=[
+                dict(d)
+                for d in self._db.execute(
+                    "SELECT * FROM decisions WHERE item_id = ? ORDER BY at, reviewer", (row["id"],)
+                ).fetchall()
+            ],
         )
 
     def resolve(self, ref: str) -> str:
@@ -244,10 +329,134 @@ class ReviewQueue:
             ).fetchall()
         return [dict(r) for r in rows]
 
+    # -- reviewers and leases -----------------------------------------------------------------
+
+    def add_reviewer(self, name: str) -> str:
+        """Register a reviewer (or issue a new token to one) and return the token, shown once:
+        only its SHA-256 is stored."""
+        if not _NAME.fullmatch(name):
+            raise InputError(f"reviewer name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+        token = secrets.token_urlsafe(24)
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO reviewers (name, token_sha256, created_at) VALUES (?, ?, ?)",
+                (name, _digest(token), self._clock()),
+            )
+            self._event(db, "-", "reviewer-token", name, "")
+        return token
+
+    def reviewers(self) -> list[str]:
+        return [str(r[0]) for r in self._db.execute("SELECT name FROM reviewers ORDER BY name")]
+
+    def authenticate(self, name: str, token: str) -> bool:
+        """Whether `token` is this reviewer's current token (constant-time comparison)."""
+        row = self._db.execute("SELECT token_sha256 FROM reviewers WHERE name = ?", (name,)).fetchone()
+        return row is not None and hmac.compare_digest(str(row[0]), _digest(token))
+
+    def fingerprint(self, name: str) -> str:
+        """A short fingerprint of the reviewer's current token ("" when unknown): sessions carry it,
+        so issuing a new token ends the old sessions."""
+        row = self._db.execute("SELECT token_sha256 FROM reviewers WHERE name = ?", (name,)).fetchone()
+        return "" if row is None else str(row[0])[:16]
+
+    def reviews_per_item(self) -> int:
+        row = self._db.execute("SELECT value FROM settings WHERE key = 'reviews_per_item'").fetchone()
+        return int(row[0]) if row else 1
+
+    def set_reviews_per_item(self, n: int) -> None:
+        """How many independent decisions an item needs (1-5); items already decided keep theirs."""
+        if not 1 <= n <= 5:
+            raise InputError(f"reviews per item must be 1-5, got {n}")
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES ('reviews_per_item', ?)", (str(n),)
+            )
+            self._event(db, "-", "reviews-per-item", None, str(n))
+
+    def holder(self, ref: str) -> tuple[str, float] | None:
+        """(reviewer, expires_at) of the item's live lease, or None."""
+        row = self._db.execute(
+            "SELECT reviewer, expires_at FROM leases WHERE item_id = ? AND expires_at > ?",
+            (self.resolve(ref), self._clock()),
+        ).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
+    def lease_next(
+        self, reviewer: str, minutes: float = LEASE_MINUTES, iteration: int | None = None
+    ) -> QueueItem | None:
+        """The next pending item this reviewer has not decided and nobody else holds, leased to
+        them for `minutes` (their own unexpired lease comes back first); None when none is left."""
+        now = self._clock()
+        with self._tx() as db:
+            db.execute("DELETE FROM leases WHERE expires_at <= ?", (now,))
+            query = (
+                "SELECT i.id FROM items i LEFT JOIN leases l ON l.item_id = i.id "
+                "WHERE i.status = 'pending' AND (l.reviewer IS NULL OR l.reviewer = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item_id = i.id AND d.reviewer = ?)"
+            )
+            args: list[object] = [reviewer, reviewer]
+            if iteration is not None:
+                query += " AND i.iteration = ?"
+                args.append(iteration)
+            row = db.execute(
+                query + " ORDER BY (l.reviewer IS NULL), i.created_at, i.id LIMIT 1", args
+            ).fetchone()
+            if row is None:
+                return None
+            self._take(db, str(row[0]), reviewer, now, minutes)
+        return self.get(str(row[0]))
+
+    def lease(self, ref: str, reviewer: str, minutes: float = LEASE_MINUTES) -> QueueItem:
+        """Lease one item to this reviewer; refused while another reviewer holds it."""
+        item_id = self.resolve(ref)
+        now = self._clock()
+        with self._tx() as db:
+            db.execute("DELETE FROM leases WHERE expires_at <= ?", (now,))
+            row = db.execute("SELECT status FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row["status"] != "pending":
+                raise InputError(
+                    f"item {item_id} is already {row['status']}; only pending items are reviewed"
+                )
+            self._check_free(db, item_id, reviewer, now)
+            self._take(db, item_id, reviewer, now, minutes)
+        return self.get(item_id)
+
+    def release(self, ref: str, reviewer: str) -> None:
+        """Give a lease back (skip): the item goes back to the queue for others."""
+        item_id = self.resolve(ref)
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM leases WHERE item_id = ? AND reviewer = ?", (item_id, reviewer))
+            if cur.rowcount:
+                self._event(db, item_id, "released", reviewer, "")
+
+    def _take(self, db: sqlite3.Connection, item_id: str, reviewer: str, now: float, minutes: float) -> None:
+        old = db.execute("SELECT reviewer, started_at FROM leases WHERE item_id = ?", (item_id,)).fetchone()
+        started = float(old["started_at"]) if old is not None and old["reviewer"] == reviewer else now
+        db.execute(
+            "INSERT OR REPLACE INTO leases (item_id, reviewer, started_at, expires_at) VALUES (?, ?, ?, ?)",
+            (item_id, reviewer, started, now + minutes * 60),
+        )
+        cur = db.execute("UPDATE items SET opened_at = ? WHERE id = ? AND opened_at IS NULL", (now, item_id))
+        if old is None or old["reviewer"] != reviewer:
+            self._event(db, item_id, "leased", reviewer, f"{minutes:g} min")
+        if cur.rowcount:
+            self._event(db, item_id, "opened", reviewer, "")
+
+    def _check_free(self, db: sqlite3.Connection, item_id: str, reviewer: str, now: float) -> None:
+        row = db.execute(
+            "SELECT reviewer, expires_at FROM leases WHERE item_id = ? AND expires_at > ?", (item_id, now)
+        ).fetchone()
+        if row is not None and row["reviewer"] != reviewer:
+            left = max(1, round((float(row["expires_at"]) - now) / 60))
+            raise InputError(
+                f"item {item_id} is being reviewed by {row['reviewer']} (lease ends in {left} min)"
+            )
+
     # -- reviewing ----------------------------------------------------------------------------
 
     def open(self, ref: str, reviewer: str | None = None) -> QueueItem:
-        """Show an item for review; the first opening of a pending item starts its review clock."""
+        """Show an item for review; the first opening of a pending item starts its review clock.
+        (Reading takes no lease: `lease`/`lease_next` hold an item for one reviewer.)"""
         item_id = self.resolve(ref)
         with self._tx() as db:
             cur = db.execute(
@@ -258,13 +467,17 @@ class ReviewQueue:
                 self._event(db, item_id, "opened", reviewer, "")
         return self.get(item_id)
 
-    def _pending(self, ref: str) -> QueueItem:
+    def _pending(self, ref: str, reviewer: str | None = None) -> QueueItem:
         item = self.get(ref)
         if item.status != "pending":
             raise InputError(
                 f"item {item.id} is already {item.status}"
                 + (f" by {item.reviewer}" if item.reviewer else "")
                 + "; only pending items can be decided"
+            )
+        if reviewer is not None and any(d["reviewer"] == reviewer for d in item.decisions):
+            raise InputError(
+                f"item {item.id}: {reviewer} has already decided it; it waits for another reviewer"
             )
         return item
 
@@ -279,36 +492,73 @@ class ReviewQueue:
         final: Sample | None = None,
         minutes: float | None = None,
     ) -> QueueItem:
+        """Record one reviewer's decision; the item is decided once enough decisions agree."""
         now = self._clock()
-        if minutes is not None:
-            if minutes < 0:
-                raise InputError("--minutes must not be negative")
-            seconds: float | None = minutes * 60
-        else:
-            seconds = None if item.opened_at is None else max(0.0, now - item.opened_at)
+        if minutes is not None and minutes < 0:
+            raise InputError("--minutes must not be negative")
         with self._tx() as db:
-            cur = db.execute(
-                "UPDATE items SET status = ?, reviewer = ?, reason = ?, notes = ?, final = ?, "
-                "decided_at = ?, seconds_spent = ? WHERE id = ? AND status = 'pending'",
-                (
-                    status,
-                    reviewer,
-                    reason,
-                    notes,
-                    final.model_dump_json() if final else None,
-                    now,
-                    seconds,
-                    item.id,
-                ),
-            )
-            if cur.rowcount != 1:
-                raise InputError(f"item {item.id} was decided by someone else meanwhile")
+            self._check_free(db, item.id, reviewer, now)
+            lease = db.execute(
+                "SELECT started_at FROM leases WHERE item_id = ? AND reviewer = ?", (item.id, reviewer)
+            ).fetchone()
+            if minutes is not None:
+                seconds: float | None = minutes * 60
+            elif lease is not None:
+                seconds = max(0.0, now - float(lease["started_at"]))
+            elif item.opened_at is not None and not item.decisions:
+                seconds = max(0.0, now - item.opened_at)
+            else:
+                seconds = None
+            try:
+                db.execute(
+                    "INSERT INTO decisions (item_id, reviewer, decision, reason, final, at, seconds) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        item.id,
+                        reviewer,
+                        status,
+                        reason,
+                        final.model_dump_json() if final else None,
+                        now,
+                        seconds,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise InputError(f"item {item.id}: {reviewer} has already decided it") from None
+            db.execute("DELETE FROM leases WHERE item_id = ?", (item.id,))
             self._event(db, item.id, status, reviewer, reason or notes)
+            rows = db.execute("SELECT * FROM decisions WHERE item_id = ? ORDER BY at, reviewer", (item.id,))
+            decisions = [dict(r) for r in rows.fetchall()]
+            outcome = _outcome([d["decision"] for d in decisions], self.reviews_per_item())
+            if outcome is None:
+                if len(decisions) >= self.reviews_per_item():
+                    self._event(db, item.id, "disputed", None, ", ".join(d["decision"] for d in decisions))
+            else:
+                kept = [d for d in decisions if d["decision"] == outcome] or decisions
+                timed = [d["seconds"] for d in decisions if d["seconds"] is not None]
+                cur = db.execute(
+                    "UPDATE items SET status = ?, reviewer = ?, reason = ?, notes = ?, final = ?, "
+                    "decided_at = ?, seconds_spent = ? WHERE id = ? AND status = 'pending'",
+                    (
+                        outcome,
+                        ", ".join(d["reviewer"] for d in decisions),
+                        "; ".join(
+                            d["reason"] for d in decisions if d["decision"] == "rejected" and d["reason"]
+                        ),
+                        notes,
+                        None if outcome == "rejected" else kept[0]["final"],
+                        now,
+                        sum(timed) if timed else None,
+                        item.id,
+                    ),
+                )
+                if cur.rowcount != 1:
+                    raise InputError(f"item {item.id} was decided by someone else meanwhile")
         return self.get(item.id)
 
     def accept(self, ref: str, reviewer: str, notes: str = "", minutes: float | None = None) -> QueueItem:
         """Accept a candidate as generated. It was auto-verified when enqueued; re-proven here."""
-        item = self._pending(ref)
+        item = self._pending(ref, reviewer)
         proved, verdict = verify_pair(item.sample, method="asar+exec+review")
         if not verdict.passed:
             raise InputError(f"item {item.id}: no longer verifies: ({verdict.code}) {verdict.reason}")
@@ -319,25 +569,17 @@ class ReviewQueue:
     ) -> QueueItem:
         if not reason.strip():
             raise InputError("a rejection needs a --reason (it trains the next reviewer and the filters)")
-        item = self._pending(ref)
+        item = self._pending(ref, reviewer)
         return self._decide(item, "rejected", reviewer, reason=reason.strip(), notes=notes, minutes=minutes)
 
     def correct(
         self, ref: str, answer: str, reviewer: str, notes: str = "", minutes: float | None = None
     ) -> QueueItem:
         """Replace the answer with the reviewer's; refused (item stays pending) unless it verifies."""
-        item = self._pending(ref)
+        item = self._pending(ref, reviewer)
         if not answer.strip():
             raise InputError(f"item {item.id}: the corrected answer is empty")
-        messages = [m for m in item.sample.messages if m.role != "assistant"]
-        fixed = item.sample.model_copy(
-            update={
-                "messages": [*messages, item.sample.messages[-1].model_copy(update={"content": answer})],
-                "id": "",
-            }
-        )
-        fixed = type(fixed).model_validate(fixed.model_dump())  # recompute the content id
-        proved, verdict = verify_pair(fixed, method="asar+exec+expert-correction")
+        proved, verdict = verify_correction(item.sample, answer)
         if not verdict.passed:
             with self._tx() as db:
                 self._event(db, item.id, "correction-refused", reviewer, f"({verdict.code}) {verdict.reason}")
@@ -345,6 +587,11 @@ class ReviewQueue:
         meta = {**proved.meta, "corrected_from": item.id}
         proved = proved.model_copy(update={"meta": meta})
         return self._decide(item, "corrected", reviewer, notes=notes, final=proved, minutes=minutes)
+
+    def disputed(self) -> list[QueueItem]:
+        """Pending items whose required decisions disagree: a further reviewer settles them."""
+        need = self.reviews_per_item()
+        return [i for i in self.items("pending") if len(i.decisions) >= need]
 
     # -- summaries ----------------------------------------------------------------------------
 
@@ -369,6 +616,16 @@ class ReviewQueue:
                 )
         decided = counts["accepted"] + counts["corrected"] + counts["rejected"]
         rate = (counts["accepted"] + counts["corrected"]) / decided if decided else None
+        units = [[d["decision"] for d in item.decisions] for item in items if len(item.decisions) >= 2]
+        kappa = cohen_kappa([(u[0], u[1]) for u in units])
+        alpha = krippendorff_alpha(units)
+        per_reviewer: dict[str, dict[str, Any]] = {}
+        for item in items:
+            for d in item.decisions:
+                mine = per_reviewer.setdefault(d["reviewer"], {"decisions": 0, "minutes": 0.0})
+                mine["decisions"] += 1
+                mine[d["decision"]] = mine.get(d["decision"], 0) + 1
+                mine["minutes"] = round(mine["minutes"] + (d["seconds"] or 0.0) / 60, 2)
         return QueueStats(
             counts=counts,
             by_iteration=by_iteration,
@@ -379,4 +636,12 @@ class ReviewQueue:
             median_minutes=round(statistics.median(spent), 2) if spent else None,
             timed=len(spent),
             reviewer_minutes_by_iteration=minutes_by_iteration,
+            reviews_per_item=self.reviews_per_item(),
+            agreement={
+                "items": len(units),
+                "cohen_kappa": None if kappa is None else round(kappa, 4),
+                "krippendorff_alpha": None if alpha is None else round(alpha, 4),
+                "disputed": len(self.disputed()),
+            },
+            per_reviewer=dict(sorted(per_reviewer.items())),
         )

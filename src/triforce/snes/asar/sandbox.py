@@ -293,11 +293,8 @@ class _Scanner:
         self.includes.append(path)
         try:
             text = read_text_bounded(path, self.limits.max_source_bytes, errors="replace")
-        except OSError as exc:
-            self._refuse(file, line_no, f"cannot read {path.name}: {exc.strerror}")
-            return
-        except InputError:
-            self._refuse(file, line_no, f"{path.name} is larger than {self.limits.max_source_bytes} bytes")
+        except InputError as exc:  # unreadable, or larger than the source limit
+            self._refuse(file, line_no, f"{path.name}: {str(exc).split(': ', 1)[-1]}")
             return
         assert self.root is not None
         self.scan(text, str(path.relative_to(self.root)), path.parent, depth + 1)
