@@ -74,7 +74,9 @@ def routine_source(usdasm: Path, name: str) -> str:
     try:
         lines = read_text_bounded(path, MAX_SOURCE_BYTES, errors="replace").splitlines()
     except InputError as exc:
-        raise InputError(f"cannot read the disassembly: {exc}") from exc
+        raise InputError(
+            f"{path}: cannot read the disassembly: {str(exc).removeprefix(f'{path}: ')}"
+        ) from exc
     body: list[str] = []
     for label in spec.labels:
         body += _block(lines, label, path)
