@@ -39,7 +39,8 @@ def _run(corpus: object, out: Path, batch: bool, workers: int, seed: int) -> dic
     elapsed = time.perf_counter() - started
     cpu = _cpu(inline) - cpu0 + (0.0 if inline else float(report["generate_cpu_s"]))  # type: ignore[arg-type]
     verified = int(report["totals"]["verified"])  # type: ignore[index]
-    ids = {json.loads(line)["id"] for line in (out / "samples.jsonl").read_text().splitlines()}
+    lines = (out / "samples.jsonl").read_text().splitlines()
+    ids = {json.loads(line)["id"] for line in lines}
     return {
         "elapsed_s": round(elapsed, 2),
         "verified": verified,
@@ -48,6 +49,7 @@ def _run(corpus: object, out: Path, batch: bool, workers: int, seed: int) -> dic
         "per_cpu_s": round(verified / cpu, 1),
         "asar_calls": report["asar_calls"],
         "ids": ids,
+        "records": set(lines),  # whole samples: messages and every recorded piece of evidence
     }
 
 
@@ -65,7 +67,8 @@ def main() -> None:
         print(f"{name:40s} {r['verified']:5d} verified in {r['elapsed_s']:7.2f} s = {r['per_s']:7.1f}/s; "
               f"{r['cpu_s']:7.2f} CPU-s = {r['per_cpu_s']:7.1f}/CPU-s ({r['asar_calls']} asar calls)")  # fmt: skip
     same = len(base["ids"] & fast["ids"])  # type: ignore[operator]
-    print(f"same samples in both runs: {same} of {len(fast['ids'])}")  # type: ignore[arg-type]
+    whole = len(base["records"] & fast["records"])  # type: ignore[operator]
+    print(f"same samples in both runs: {same} of {len(fast['ids'])} by id, {whole} whole records identical")  # type: ignore[arg-type]
     print(f"ratio (wall): {float(fast['per_s']) / float(base['per_s']):.2f}x")  # type: ignore[arg-type]
     print(f"ratio (CPU):  {float(fast['per_cpu_s']) / float(base['per_cpu_s']):.2f}x")  # type: ignore[arg-type]
 

@@ -273,3 +273,26 @@ def test_a_self_patch_that_would_leave_its_slot_runs_alone(monkeypatch: pytest.M
     assert all(r.ok for r in results), [r.diagnostics for r in results]
     assert results[2].chunks[0].address == 0x008040 and results[2].code == assemble(_good(3)).code
     assert results[1].symbols["Main"] == 0x008020 + 0x1C
+
+
+def test_base_placement_gives_each_snippet_its_lone_assembly() -> None:
+    """With `base`, a batched snippet's result is what assembling it alone gives: same chunks,
+    symbols, stubs and image, whatever its neighbours (their stubs and slots included)."""
+    from triforce.snes.asar import assemble
+
+    sources = [
+        "Lookup:\n    TXA\n    ASL A\n    TAX\n    LDA.l .table,X\n    RTL\n.table\n    dw $000A, $0032\n",
+        "Foo:\n    JSL Ext_Long\n    JSR Near_Thing\n    LDA Data_Table,x\n    LDA #Foo\n    RTS\n",
+        "Bar:\n    JSR Other\n    JSL Far\n    LDA.l Tbl\n    RTL\n",
+        "org $018000\nPlaced:\n    JSL Far2\n    RTL\n",
+        "Hook:\n    LDA #$01\n    RTL\npushpc\norg Hook\n    LDA #$02\npullpc\n",
+    ]
+    batched = assemble_batch(sources, org=0x008000, stubs=True, slot_size=0x1000, base=0x008000)
+    for source, got in zip(sources, batched, strict=True):
+        alone = assemble(source, org=0x008000, stubs=True)
+        assert got.ok and alone.ok
+        assert [(c.address, c.offset, c.data) for c in got.chunks] == [
+            (c.address, c.offset, c.data) for c in alone.chunks
+        ]
+        assert (got.symbols, got.stubs) == (alone.symbols, alone.stubs)
+        assert got.rom == alone.rom  # its own stub bytes only, not its neighbours'

@@ -32,7 +32,7 @@ def test_assemble_error_exits_1_with_the_diagnostic(tmp_path: Path) -> None:
     assert "bad.asm:2: error: (Eunknown_command)" in result.output
 
 
-@pytest.mark.parametrize("org", ["$018000", "0x018000", "018000", "$01:8000"])
+@pytest.mark.parametrize("org", ["$018000", "0x018000", "01:8000", "$01:8000"])
 def test_org_spellings_and_json(org: str) -> None:
     result = runner.invoke(app, ["asm", "assemble", "-", "--org", org, "--json"], input="Start:\nNOP\n")
     assert result.exit_code == 0, result.output
@@ -67,19 +67,28 @@ def test_bad_org_is_an_input_error() -> None:
     [
         ("$008000", 0x008000),
         ("0x8000", 0x8000),
-        ("8000", 0x8000),
         ("$7E:F340", 0x7EF340),
-        ("7EF340", 0x7EF340),
+        ("7E:F340", 0x7EF340),
+        (" $7E_F340 ", 0x7EF340),
+        (0x7EF340, 0x7EF340),
     ],
 )
 def test_parse_address(text: str, value: int) -> None:
     assert parse_address(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "$", "0x1000000", "$7E:12345", "G000", "-1"])
+@pytest.mark.parametrize("text", ["", "$", "0x1000000", "$7E:12345", "G000", "-1", True, 1.5])
 def test_parse_address_rejects(text: str) -> None:
     with pytest.raises(InputError):
-        parse_address(text)
+        parse_address(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["8000", "1000", "7EF340"])
+def test_a_bare_number_is_ambiguous_and_refused(text: str) -> None:
+    with pytest.raises(InputError, match=f"write \\${text.upper()} for a hex address"):
+        parse_address(text, field="--org")
+    result = runner.invoke(app, ["asm", "assemble", "-", "--org", text], input="NOP\n")
+    assert result.exit_code != 0 and isinstance(result.exception, InputError)
 
 
 def test_format_address() -> None:

@@ -85,8 +85,10 @@ def test_defines_from_the_caller_are_checked() -> None:
     assert not res.ok and res.errors[0].code == "Tsandbox_define"
 
 
-def test_the_post_run_check_withholds_output_of_foreign_files() -> None:
-    """Defence in depth: even if the scan missed an include, asar's own file list is checked."""
+def test_the_post_run_check_withholds_output_of_foreign_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defence in depth: even if the scan missed an include, asar's own file list is checked
+    (here without the namespace layer, which would hide the file from asar altogether)."""
+    monkeypatch.setenv("TRIFORCE_ASAR_ISOLATION", "none")
     with private_dir() as workdir:
         unit = Unit(0, f'incsrc "{SECRET}"\n', "x.asm", 0x008000, 0)
         write_units(workdir, [unit])
@@ -147,9 +149,9 @@ def test_no_temp_dirs_or_processes_are_left_behind(tmp_path: Path, monkeypatch: 
     seen: list[str] = []
     real_run = __import__("triforce.snes.asar.engine", fromlist=["run_asar"]).run_asar
 
-    def spy(asar: Path, args: list[str], cwd: Path, limits: SandboxLimits) -> object:
+    def spy(asar: Path, args: list[str], cwd: Path, limits: SandboxLimits, **kw: object) -> object:
         seen.append(str(cwd))
-        return real_run(asar, args, cwd, limits)
+        return real_run(asar, args, cwd, limits, **kw)
 
     monkeypatch.setattr("triforce.snes.asar.engine.run_asar", spy)
     assemble_batch(["NOP", "STZ $7EF340"])

@@ -42,6 +42,6 @@ def test_asm_disasm_follows_widths_and_emits_asar(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "LDA #$1234" in result.output and "m16" in result.output
     as_asar = runner.invoke(
-        app, ["asm", "disasm", str(path), "--at", "8010", "--count", "2", "--m16", "--asar"]
+        app, ["asm", "disasm", str(path), "--at", "0x8010", "--count", "2", "--m16", "--asar"]
     )
     assert "org $008010" in as_asar.output and "REP #$20" in as_asar.output

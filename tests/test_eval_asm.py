@@ -60,6 +60,62 @@ def test_every_item_rejects_wrong_answers() -> None:
     assert report.sensitivity >= 0.99, [(m.item_id, m.description) for m in report.survivors]
 
 
+def test_every_jsr_item_rejects_rtl_and_call_and_stack_mistakes() -> None:
+    """The bundled suite's JSR items reject an RTS -> RTL version of their reference at the
+    reference's own address (bank $00, where the byte above the frame used to be the bank), and
+    every RTS<->RTL, JSR<->JSL and stack-imbalance mutant of the whole suite is rejected."""
+    items = load_suite("asm").items
+    jsr = [i for i in items if i.grading["convention"] == "jsr"]
+    assert len(jsr) >= 6
+    for item in jsr:
+        verdict = grade(item.grading, f"```asm\n{item.reference.replace('RTS', 'RTL')}```", GradeContext())
+        assert verdict.code == "bad-stop", (item.id, verdict.reason)
+    report = measure(items, operators=frozenset({"swap-return", "swap-call", "stack-imbalance"}))
+    counts = report.to_json()["by_operator"]
+    assert set(counts) == {"swap-return", "swap-call", "stack-imbalance"}
+    assert counts["stack-imbalance"]["total"] >= 2 * len(items)
+    assert report.survivors == [] and report.equivalent == 0
+
+
+def test_a_lucky_return_byte_still_fails_with_the_stack_off() -> None:
+    spec = {**SPEC, "entry": "AddTen", "convention": "jsr"}
+    spec["states"] = [
+        {**st, "initial": {**st["initial"], "memory": {"$7E0200": "$00"}}}  # type: ignore[dict-item]
+        for st in SPEC["states"]  # type: ignore[attr-defined]
+    ]
+    verdict = _grade(GOOD, spec=spec)
+    assert verdict.code == "bad-stop" and "S off by +1" in verdict.reason  # type: ignore[attr-defined]
+    assert _grade(GOOD.replace("RTL", "RTS"), spec=spec).passed  # type: ignore[attr-defined]
+
+
+def test_one_address_rule_in_every_field_of_an_item() -> None:
+    """initial.memory, expect.mem, writable and org read an address the same way; a bare number
+    is refused in each, never read as decimal in one field and hex in another."""
+    from triforce.evaluate.graders.asm import AsmSpec
+
+    def spec(key: str, writable: str = "$7E2000", org: str = "$008000") -> dict[str, object]:
+        return {
+            "kind": "asm-exec",
+            "entry": "Put",
+            "convention": "jsl",
+            "org": org,
+            "writable": [writable],
+            "states": [{"name": "s", "initial": {"memory": {key: "$05"}}, "expect": {"mem": {key: "$05"}}}],
+        }
+
+    ok = AsmSpec.model_validate(spec("$7E1000"))
+    assert ok.states[0].initial.memory == {0x7E1000: 5}
+    assert AsmSpec.model_validate(spec("0x7E1000")).states[0].initial.memory == {0x7E1000: 5}
+    for bad in (
+        spec("1000"),
+        spec("7EF360"),
+        spec("$7E1000", writable="1000-1FFF"),
+        spec("$7E1000", org="8000"),
+    ):
+        with pytest.raises(ValueError, match="has no base"):
+            AsmSpec.model_validate(bad)
+
+
 def test_equivalent_mutants_exist_and_are_explained() -> None:
     by_id = {i.id: i for i in load_suite("asm").items}
     for (item_id, change, line), why in EQUIVALENT.items():

@@ -27,10 +27,12 @@ AddRupees:
 
 def test_state_accepts_hex_strings_and_round_trips_json() -> None:
     state = MachineState.model_validate(
-        {"a": "$1234", "x": "0x10", "p": "$30", "memory": {"$7EF360": "$12", "0x000010": 5, "4096": 1}}
+        {"a": "$1234", "x": "0x10", "p": "$30", "memory": {"$7EF360": "$12", "0x000010": 5, "$00:1000": 1}}
     )
     assert state.a == 0x1234 and state.x == 0x10
     assert state.memory == {0x7EF360: 0x12, 0x7E0010: 5, 0x7E1000: 1}
+    with pytest.raises(ValueError, match="has no base"):
+        MachineState.model_validate({"memory": {"4096": 1}})  # decimal or hex? refused, never guessed
     again = MachineState.model_validate(json.loads(state.model_dump_json()))
     assert again == state
     with pytest.raises(ValueError):
@@ -161,3 +163,39 @@ def test_hirom_program_runs_with_its_own_mapper() -> None:
     assert res.ok, res.diagnostics
     run = run_routine(res, "Hi")
     assert run.reason == "returned" and run.writes == {0x7E0000: 0x5A}
+
+
+def test_a_return_counts_only_with_the_callers_stack_pointer() -> None:
+    """RTL where RTS is due pulls a third byte as the bank: even when that byte happens to be the
+    routine's bank (so control lands on the trampoline), S is one byte off and the run is a
+    bad return. The same for RTS where RTL is due and a push left on the stack."""
+    rtl = assemble("Sub:\n    INX\n    RTL\n", org=0x008000)
+    lucky = MachineState(x=4, memory={0x7E0200: 0x00})  # the byte above the frame is bank $00
+    run = run_routine(rtl, "Sub", lucky, convention="jsr", max_instructions=500)
+    assert run.reason == "bad_return" and run.stack_delta == 1
+    assert run.final.pc == 0x1FF3  # it did come back to the trampoline, one byte too high
+    rts = assemble("Sub:\n    INX\n    RTS\n", org=0x008000)
+    assert run_routine(rts, "Sub", lucky, convention="jsr").stack_delta == 0
+    assert run_routine(rts, "Sub", lucky, convention="jsl", max_instructions=500).reason == "bad_return"
+    push = assemble("Sub:\n    PHA\n    RTL\n", org=0x008000)
+    assert (
+        run_routine(push, "Sub", MachineState(), convention="jsl", max_instructions=500).reason != "returned"
+    )
+    # Pulling the caller's return address and pushing it back is balanced: a normal return.
+    again = assemble("Sub:\n    PLA\n    PLY\n    PHY\n    PHA\n    RTS\n", org=0x008000)
+    back = run_routine(again, "Sub", MachineState(p=0x30), convention="jsr")
+    assert back.reason == "returned" and back.stack_delta == 0 and back.to_json()["stack_delta"] == 0
+
+
+def test_the_bytes_above_the_callers_frame_are_guards() -> None:
+    """Unless the state presets them, the bytes an extra pull would read name no bank the
+    routine or the trampoline runs from, so a wrong return cannot land on the trampoline."""
+    peek = assemble("Peek:\n    LDA $0200\n    LDX $0201\n    LDY $0202\n    RTL\n", org=0x008000)
+    run = run_routine(peek, "Peek", MachineState(db=0), convention="jsl")
+    guards = {run.final.a, run.final.x, run.final.y}
+    assert len(guards) == 3 and not guards & {0x00, 0x80, 0x7F, 0xFF}
+    preset = run_routine(peek, "Peek", MachineState(db=0, memory={0x7E0201: 0x42}), convention="jsl")
+    assert preset.final.x == 0x42
+    for bank in (0x00, 0x01, 0x80):
+        rtl = assemble("Sub:\n    RTL\n", org=(bank << 16) | 0x8000)
+        assert run_routine(rtl, "Sub", convention="jsr", max_instructions=500).reason == "bad_return"

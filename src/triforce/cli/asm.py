@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from triforce.errors import InputError
+from triforce.fsio import MAX_SOURCE_BYTES, read_stream_bounded, read_text_bounded
 from triforce.snes.addresses import format_address, parse_address
 from triforce.snes.asar import AssembleResult, assemble
 
@@ -19,12 +21,19 @@ app = typer.Typer(help="Assemble 65816 code with the sandboxed asar.", no_args_i
 _BYTES_PER_LINE = 16
 
 
-def _read_source(file: str) -> tuple[str, str]:
+def read_source(file: str) -> tuple[str, str]:
+    """(text, display name) of FILE, `-` for stdin, read with asar's source-size bound."""
     if file == "-":
-        return sys.stdin.read(), "<stdin>"
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text-only stdin (some test runners)
+            text = sys.stdin.read(MAX_SOURCE_BYTES + 1)
+            if len(text) > MAX_SOURCE_BYTES:
+                read_stream_bounded(io.BytesIO(text.encode()), MAX_SOURCE_BYTES, "<stdin>")
+            return text, "<stdin>"
+        return read_stream_bounded(stream, MAX_SOURCE_BYTES, "<stdin>").decode("utf-8", "replace"), "<stdin>"
     path = Path(file)
     try:
-        return path.read_text(encoding="utf-8", errors="replace"), path.name
+        return read_text_bounded(path, MAX_SOURCE_BYTES, errors="replace"), path.name
     except OSError as exc:
         raise InputError(f"{file}: cannot read: {exc.strerror}") from exc
 
@@ -69,7 +78,7 @@ def assemble_command(
 
     Exit code 0 only when the source assembled.
     """
-    source, name = _read_source(file)
+    source, name = read_source(file)
     start = None if org.strip().lower() == "none" else parse_address(org, field="--org")
     res = assemble(
         source,

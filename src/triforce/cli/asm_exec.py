@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from triforce.cli.asm import read_source
 from triforce.errors import InputError
+from triforce.fsio import MAX_CONFIG_BYTES, MAX_ROM_BYTES, read_bytes_bounded, read_text_bounded
 
 _out = Console()
 
@@ -26,7 +28,8 @@ def _load_state(state: str | None) -> Any:
     if state is None:
         return MachineState()
     path = Path(state)
-    text = path.read_text() if not state.lstrip().startswith("{") and path.is_file() else state
+    is_file = not state.lstrip().startswith("{") and path.is_file()
+    text = read_text_bounded(path, MAX_CONFIG_BYTES, errors="replace") if is_file else state
     try:
         return MachineState.model_validate(json.loads(text))
     except json.JSONDecodeError as exc:
@@ -65,7 +68,8 @@ def run(
         raise InputError(f"--mapper must be lorom or hirom, not {mapper!r}")
     initial = _load_state(state)
     start = None if org.strip().lower() == "none" else parse_address(org, field="--org")
-    result = assemble(file.read_text(), org=start, mapper=mapper, filename=file.name)
+    source, _ = read_source(str(file))
+    result = assemble(source, org=start, mapper=mapper, filename=file.name)
     if not result.ok:
         first = result.diagnostics[0] if result.diagnostics else "unknown error"
         raise InputError(f"{file}: does not assemble: {first}")
@@ -137,7 +141,7 @@ def disasm(
     if mapper not in ("lorom", "hirom"):
         raise InputError(f"--mapper must be lorom or hirom, not {mapper!r}")
     address = parse_address(at, field="--at")
-    bus = SnesBus(rom.read_bytes(), mapper=mapper)  # type: ignore[arg-type]
+    bus = SnesBus(read_bytes_bounded(rom, MAX_ROM_BYTES), mapper=mapper)  # type: ignore[arg-type]
     if bus.region(address) not in ("rom", "wram", "sram"):
         raise InputError(f"--at ${address:06X} is not ROM or RAM in a {mapper} map")
     lines = disassemble(bus, address, count=count, m8=m8, x8=x8)

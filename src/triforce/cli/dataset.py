@@ -15,6 +15,7 @@ from rich.table import Table
 
 from triforce.cli._progress import stage_bar
 from triforce.errors import ConfigError, InputError
+from triforce.fsio import lines_bounded
 
 app = typer.Typer(help="Curate samples: stats, dedup, decontamination, mixing, splits, export, card.")
 _out = Console()
@@ -444,7 +445,7 @@ def verify(
 
 
 def _count_lines(path: Path) -> int:
-    if path.suffix != ".jsonl":
+    if path.suffix != ".jsonl" or not path.is_file():  # a device or pipe: no progress total
         return 0
     with path.open("rb") as fh:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
@@ -472,7 +473,7 @@ def _stream(files: list[Path], skip_bad: bool) -> Iterator[dict[str, Any]]:
 def _refuse_training_rows(path: Path) -> None:
     """Exported training files (TRL `messages` rows) carry no execution records: say what to verify."""
     with path.open("r", encoding="utf-8") as fh:
-        first = next((line for line in fh if line.strip()), "")
+        first = next((line for line in lines_bounded(fh, str(path)) if line.strip()), "")
     try:
         row = json.loads(first) if first else {}
     except json.JSONDecodeError:

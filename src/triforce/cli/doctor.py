@@ -37,6 +37,18 @@ def _python_module(name: str, needed_for: str) -> Component:
         return Component(name, True, "installed", needed_for)
 
 
+def _isolation() -> Component:
+    """Which wall asar runs behind besides the text scan (bubblewrap namespaces, or none)."""
+    from triforce.snes.asar.isolation import isolation
+
+    needed = "confining untrusted assembly (eval, asm run)"
+    try:
+        walls = isolation()
+    except ToolNotFoundError as exc:
+        return Component("asar isolation", False, str(exc), needed)
+    return Component("asar isolation", walls.active, f"{walls.kind}: {walls.detail}", needed)
+
+
 def collect() -> list[Component]:
     """Probe every component Triforce can use; never raises."""
     comps: list[Component] = []
@@ -45,6 +57,7 @@ def collect() -> list[Component]:
         comps.append(Component("asar", True, f"{info.version} at {info.path} ({info.source})", "everything"))
     except ToolNotFoundError as exc:
         comps.append(Component("asar", False, str(exc), "everything"))
+    comps.append(_isolation())
     try:
         from triforce.snes.bsnes import find_bsnes_core
 

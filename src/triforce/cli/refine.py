@@ -18,6 +18,7 @@ from rich.table import Table
 
 from triforce.cli._progress import stage_bar
 from triforce.errors import InputError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 
 refine_app = typer.Typer(help="Iterative refinement: expert seed -> pilot -> verified candidates -> review.")
 review_app = typer.Typer(help="The expert review queue of pilot-generated quest -> implementation pairs.")
@@ -332,7 +333,7 @@ def correct(
         raise InputError(f"{file}: no such file")
     with State(state).queue() as q:
         it = q.correct(
-            item, file.read_text(encoding="utf-8"), _reviewer(reviewer), notes=notes, minutes=minutes
+            item, read_text_bounded(file, MAX_CONFIG_BYTES), _reviewer(reviewer), notes=notes, minutes=minutes
         )
     _done(it, as_json)
 

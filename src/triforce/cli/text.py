@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from triforce.errors import InputError
+from triforce.fsio import read_bytes_bounded
 from triforce.text import MODES, Dictionary, LayoutRules, check_text, decode, encode
 from triforce.text.audit import MessageAudit, audit_file
 from triforce.text.codec import Mode
@@ -49,12 +50,7 @@ def _text_arg(text: str) -> str:
 
 def _hex_bytes(values: list[str], file: Path | None) -> bytes:
     if file is not None:
-        try:
-            if file.stat().st_size > MAX_INPUT:
-                raise InputError(f"{file}: more than {MAX_INPUT} bytes")
-            return file.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{file}: cannot read ({exc.strerror})") from exc
+        return read_bytes_bounded(file, MAX_INPUT)
     text = " ".join(values)
     cleaned = re.sub(r"(\$|0x|,|\s)", "", text, flags=re.IGNORECASE)
     if not cleaned or len(cleaned) % 2 or not re.fullmatch(r"[0-9A-Fa-f]+", cleaned):

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 from triforce.train.config import load_config
 
 
@@ -134,12 +135,12 @@ def _print_launch(cfg: Any, config: str, as_json: bool) -> None:
     ds_path = write_deepspeed_config(cfg, out)
     cmd = launch_command(cfg, config, ds_path)
     if as_json:
-        ds = json.loads(ds_path.read_text()) if ds_path else None
+        ds = json.loads(read_text_bounded(ds_path, MAX_CONFIG_BYTES)) if ds_path else None
         typer.echo(json.dumps({"command": cmd, "deepspeed_config_path": str(ds_path or ""), "deepspeed": ds}))
         return
     if ds_path:
         _out.print(f"# DeepSpeed config written to {escape(str(ds_path))}:")
-        _out.print(escape(ds_path.read_text()), highlight=False)
+        _out.print(escape(read_text_bounded(ds_path, MAX_CONFIG_BYTES)), highlight=False)
     typer.echo(format_command(cmd))
 
 

@@ -10,14 +10,12 @@ from collections.abc import Callable
 
 from triforce.corpus._walk import Stmt
 from triforce.corpus.model import Access, EntryWidth, RamRef, Return
+from triforce.snes.opcodes import JUMPS, NO_DATA_OPERAND
 
-_CALLS = frozenset({"JSR", "JSL", "JMP", "JML"})
+_CALLS = JUMPS
 _WRITES = frozenset({"STA", "STX", "STY", "STZ"})
 _RMW = frozenset({"INC", "DEC", "ASL", "LSR", "ROL", "ROR", "TSB", "TRB"})
-_NO_MEMORY = frozenset(
-    {"BCC", "BCS", "BEQ", "BMI", "BNE", "BPL", "BRA", "BVC", "BVS", "BRL", "PER", "PEA", "MVN", "MVP",
-     "REP", "SEP", "BRK", "COP", "WDM"}
-)  # fmt: skip
+_NO_MEMORY = NO_DATA_OPERAND
 _PRELUDE_OK = frozenset(
     {"PHP", "PHB", "PHK", "PLB", "PHD", "PHA", "PHX", "PHY", "CLC", "SEC", "SEI", "CLI", "CLD"}
 )

@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from triforce.corpus._text import evaluate, literal_size
-from triforce.snes.opcodes import MNEMONICS, Mode, modes_of
+from triforce.snes.asmsyntax import REPEATABLE
+from triforce.snes.opcodes import Mode
+from triforce.snes.opcodes import mnemonics_where as _with_modes
 
 _SUFFIX = {"b": 1, "w": 2, "l": 3}
-
-
-def _with_modes(test: Callable[[frozenset[Mode]], bool]) -> frozenset[str]:
-    return frozenset(m for m in MNEMONICS if test(modes_of(m)))
 
 
 # Mnemonic classes read off the shared opcode table.
@@ -39,6 +37,9 @@ def instruction_size(
 ) -> int | None:
     """Size in bytes of one instruction, or None when asar's choice cannot be known here."""
     op = operand.strip()
+    if op.startswith("#") and mnemonic in REPEATABLE:  # asar's repeat count: `DEX #2` is two DEX
+        count = value_of(op[1:].strip())
+        return count if count is not None and 0 < count < 0x10000 else None
     if mnemonic in _IMPLIED:
         return 1
     if mnemonic in _SIG8:

@@ -1,7 +1,8 @@
-"""Lexical helpers for asar source: comments, statements, define substitution, expressions.
+"""Lexical helpers for asar source: define substitution, expressions, conditionals.
 
-asar is line-based: `;` starts a comment outside quotes, ` : ` separates statements on one line,
-and `!name` / `!{name}` are textual defines substituted before a line is read. Expressions are
+asar is line-based: `;` starts a comment outside quotes, ` : ` separates statements on one line
+(both read by `triforce.snes.asmsyntax`, re-exported here), and `!name` / `!{name}` are textual
+defines substituted before a line is read. Expressions are
 evaluated only as far as this reader needs (addresses, sizes, `if` conditions); anything it
 cannot evaluate yields None instead of a guess.
 """
@@ -12,37 +13,18 @@ import ast
 import re
 from collections.abc import Callable, Mapping
 
+from triforce.snes.asmsyntax import split_comment, split_statements
+
 _DEFINE_RE = re.compile(r"!\{([A-Za-z0-9_]+)\}|!([A-Za-z_][A-Za-z0-9_]*)")
 _HEX_RE = re.compile(r"\$([0-9A-Fa-f]+)")
 _BIN_RE = re.compile(r"%([01]+)\b")
 _CHAR_RE = re.compile(r"'(.)'")
+_LEADING_ZEROS_RE = re.compile(r"(?<![\w.])0+(?=\d)")
 _NAME_RE = re.compile(r"(?<![0-9A-Za-z_.])([A-Za-z_.][A-Za-z0-9_.]*)")
 
 
-def split_comment(line: str) -> tuple[str, str]:
-    """(code, comment) with the comment text after `;` (empty when there is none)."""
-    if ";" not in line:
-        return line, ""
-    quote = ""
-    for i, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            # A lone apostrophe in a comment-free code line is rare; only treat it as a quote
-            # when it closes on the same line.
-            if line.find(ch, i + 1) != -1:
-                quote = ch
-        elif ch == ";":
-            return line[:i], line[i + 1 :]
-    return line, ""
-
-
-def split_statements(code: str) -> list[str]:
-    """Split `LDA #$00 : STA $10` into statements (a bare `:` after a label is not a separator)."""
-    if " : " not in code:
-        return [code.strip()] if code.strip() else []
-    return [part.strip() for part in code.split(" : ") if part.strip()]
+# Comments and statement separators are read by the one asar lexer (triforce.snes.asmsyntax).
+__all__ = ["split_comment", "split_statements"]
 
 
 def substitute_defines(text: str, lookup: Callable[[str], str | None], depth: int = 8) -> str:
@@ -130,6 +112,7 @@ def evaluate(text: str, names: Mapping[str, int]) -> int | None:
     t = _HEX_RE.sub(lambda m: str(int(m.group(1), 16)), t)
     t = _BIN_RE.sub(lambda m: str(int(m.group(1), 2)), t)
     t = _CHAR_RE.sub(lambda m: str(ord(m.group(1))), t)
+    t = _LEADING_ZEROS_RE.sub("", t)  # asar reads `05` as 5; Python refuses leading zeros
     t = t.replace("&&", " and ").replace("||", " or ").replace("/", "//")
     t = _NAME_RE.sub(_name_ref, t)
     try:

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from triforce.corpus._sizes import data_size, instruction_size, split_args
 from triforce.corpus._text import evaluate, split_statements, substitute_defines
+from triforce.snes.asmsyntax import GLOBAL_LABEL_RE, SUBLABEL_RE
 from triforce.snes.opcodes import MNEMONICS
 
-_LABEL_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):(?!=)\s*(.*)$")
-_SUBLABEL_RE = re.compile(r"^(\.+)([A-Za-z0-9_]+):?(?:\s+(.*))?$")
+_LABEL_RE = GLOBAL_LABEL_RE  # the lexer's: (name, rest); asar wants a blank after the colon
+_SUBLABEL_RE = SUBLABEL_RE
 _ANON_RE = re.compile(r"^([+-]+):?(?:\s+(.*))?$")
 _HASH_RE = re.compile(r"^#([A-Za-z0-9_]+)(?::\s*(.*)|\s*)$")
 _ASSIGN_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.+)$")
@@ -403,7 +404,7 @@ class Walker:
         m = _LABEL_RE.match(stmt)
         if m and m.group(1).upper() not in MNEMONICS:
             self._top_label(m.group(1), source, idx, emit)
-            return m.group(2)
+            return m.group(2) or ""
         m2 = _SUBLABEL_RE.match(stmt)
         if m2 and not self._spc:
             level = len(m2.group(1))

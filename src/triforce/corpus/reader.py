@@ -22,6 +22,7 @@ from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker
 from triforce.corpus.model import CorpusReport, EntryWidth, Routine, RoutineTags
 from triforce.corpus.tags import is_tag, parse_tags
 from triforce.errors import InputError
+from triforce.fsio import read_bytes_bounded
 from triforce.sample import Origin, Provenance
 
 SOURCE_SUFFIXES = frozenset({".asm", ".inc", ".s", ".a65", ".65s"})
@@ -99,7 +100,9 @@ def _load_file(path: Path) -> tuple[SourceFile | None, str]:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return None, f"too large ({size} bytes > {MAX_FILE_BYTES})"
-        data = path.read_bytes()
+        data = read_bytes_bounded(path, MAX_FILE_BYTES)  # a device or FIFO reports size 0
+    except InputError as exc:  # larger than the limit (a device reports size 0), or unreadable
+        return None, str(exc).split(": ", 1)[-1]
     except OSError as exc:
         return None, f"unreadable: {exc.strerror or exc}"
     if b"\x00" in data[:8192]:

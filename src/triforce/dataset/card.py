@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from triforce.errors import InputError
-from triforce.fsio import write_bytes_atomic, write_text_atomic
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded, write_bytes_atomic, write_text_atomic
 
 CURATION_FILE = "curation.json"
 
@@ -248,7 +248,7 @@ def write_card(out_dir: Path) -> Path:
     """Render `README.md` and charts from `out_dir/curation.json`; returns the card's path."""
     src = out_dir / CURATION_FILE
     try:
-        curation = json.loads(src.read_text(encoding="utf-8"))
+        curation = json.loads(read_text_bounded(src, MAX_CONFIG_BYTES))
     except OSError as exc:
         raise InputError(
             f"{src}: cannot read ({exc.strerror}); run the pipeline (`triforce dataset export`) first"

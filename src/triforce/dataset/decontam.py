@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from triforce.dataset import normalize
 from triforce.dataset.dedup import ASSEMBLED_HEX, Tick, assembled_hex
 from triforce.errors import InputError, TriforceError
+from triforce.fsio import MAX_DATA_BYTES, read_text_bounded
 from triforce.sample import Sample
 
 
@@ -97,7 +98,7 @@ def load_suite(path: Path) -> list[EvalItem]:
     suite = path.stem
     items = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text_bounded(path, MAX_DATA_BYTES).splitlines()
     except OSError as exc:
         raise InputError(f"{path}: cannot read suite: {exc.strerror}") from exc
     for lineno, raw in enumerate(lines, start=1):

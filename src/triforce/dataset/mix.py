@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triforce.dataset.quality import rank
 from triforce.errors import ConfigError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 from triforce.sample import Domain, Sample
 
 UPSAMPLE_KEY = "upsample_copy"  # meta key marking the k-th extra copy of an upsampled sample
@@ -179,7 +180,7 @@ def load_mix_config(name_or_path: str | Path, **overrides: Any) -> MixConfig:
     """Load a preset by name (`triforce-sage-60k`) or a mix YAML file by path; validate it."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.exists():
-        where, text = str(path), path.read_text(encoding="utf-8")
+        where, text = str(path), read_text_bounded(path, MAX_CONFIG_BYTES)
     else:
         name = str(name_or_path)
         if name not in preset_names():

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from triforce.sample import Sample
-from triforce.snes.asmsyntax import strip_comment
+from triforce.snes.asmsyntax import LABEL_PREFIX_RE, label_name, split_labels, split_statements, strip_comment
+from triforce.snes.opcodes import JUMPS, RELATIVE
 
 _WS = re.compile(r"\s+")
 _FENCE = re.compile(r"```[ \t]*([\w.+#-]*)[^\n]*\n(.*?)```", re.DOTALL)
@@ -29,7 +30,6 @@ _MNEMONIC = re.compile(
     r"(?:[a-z]{3}(?:\.[bwl])?\b|org\b|db\b|dw\b|dl\b|dd\b|incsrc\b|incbin\b|pushpc\b|pullpc\b|macro\b|endmacro\b|![\w]+\s*=|%[\w]+\()",
     re.IGNORECASE,
 )
-_LABEL_LINE = re.compile(r"^\s*(?:[A-Za-z_]\w*:|\.+[A-Za-z_]\w*:?|[+-]+)\s*$")
 
 
 def normalize_text(text: str) -> str:
@@ -44,11 +44,11 @@ def sample_text(sample: Sample) -> str:
 
 def looks_like_asm(text: str) -> bool:
     """True when most non-empty, non-comment lines read as 65816/asar statements or labels."""
-    lines = [ln.split(";", 1)[0].strip() for ln in text.splitlines()]
+    lines = [strip_comment(ln).strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]
     if len(lines) < 2:
         return False
-    hits = sum(1 for ln in lines if _MNEMONIC.match(ln) or _LABEL_LINE.match(ln))
+    hits = sum(1 for ln in lines if _MNEMONIC.match(ln) or _only_labels(ln))
     return hits / len(lines) >= 0.6
 
 
@@ -70,14 +70,29 @@ def is_asm_block(lang: str, code: str) -> bool:
 _NUMBER = re.compile(
     r"(?<![\w.!$%])(?:\$([0-9a-f]+)|0x([0-9a-f]+)|%([01]+)(?![\w(])|(\d+))(?![\w])", re.IGNORECASE
 )
-_GLOBAL_DEF = re.compile(r"^([A-Za-z_][\w]*):(?!:)\s*(.*)$")
-_LOCAL_DEF = re.compile(r"^(\.+[A-Za-z_]\w*):?(?:\s+(.*))?$")
-_ANON_DEF = re.compile(r"^([+-]+)(?:\s+(.*))?$")
 _LOCAL_REF = re.compile(r"(?<![\w\]\)])(\.+[A-Za-z_]\w*)")
 _ANON_REF = re.compile(r"(?<=\s)([+-]+)(?=\s*$)")
 _IDENT = re.compile(r"(?<![\w.!$%#])([A-Za-z_]\w*)(?![\w(])")
-_SEPARATOR = re.compile(r"\s:\s")  # asar's `clc : adc #$01` (several statements on one line)
-_BRANCH = re.compile(r"^(b[a-z]{2}|bra|brl|jmp|jml|jsr|jsl|per)(\.[bwl])?\b", re.IGNORECASE)
+# Mnemonics whose operand is a code label (branches, BRL, PER, JMP/JML/JSR/JSL), from the opcode table.
+_BRANCH = re.compile(
+    r"^(" + "|".join(sorted((m.lower() for m in RELATIVE | JUMPS), key=len, reverse=True)) + r")(\.[bwl])?\b",
+    re.IGNORECASE,
+)
+
+
+def _only_labels(line: str) -> bool:
+    labels, rest = split_labels(line)
+    return bool(labels) and not rest.strip()
+
+
+def _leading_labels(text: str) -> tuple[list[str], str]:
+    """Label definitions in front of a statement (the lexer's), as names: `Name`, `.loop`, `+`.
+    `#Name:` markers and `?macro` labels stay part of the statement, as they always have here."""
+    labels: list[str] = []
+    while text and (m := LABEL_PREFIX_RE.match(text)) is not None and m.group("label")[0] not in "#?":
+        labels.append(label_name(m.group("label")))
+        text = text[m.end() :]
+    return labels, text.strip()
 
 
 def _canon_number(m: re.Match[str]) -> str:
@@ -116,19 +131,11 @@ def normalize_asm(code: str) -> str:
     # pass 1: split into (label definitions, statement) per line
     lines: list[tuple[list[str], str]] = []
     pending: list[str] = []  # labels on a line of their own attach to the next statement
-    statements = [part.strip() for raw in code.splitlines() for part in _SEPARATOR.split(strip_comment(raw))]
+    statements = [part for raw in code.splitlines() for part in split_statements(strip_comment(raw))]
     for text in statements:
-        labels: list[str] = pending
+        found, text = _leading_labels(text)
+        labels: list[str] = pending + found
         pending = []
-        while text:
-            if m := _GLOBAL_DEF.match(text):
-                labels.append(m.group(1))
-                text = m.group(2).strip()
-            elif ((m := _LOCAL_DEF.match(text)) and not _BRANCH.match(text)) or (m := _ANON_DEF.match(text)):
-                labels.append(m.group(1))
-                text = (m.group(2) or "").strip()
-            else:
-                break
         if text:
             lines.append((labels, text))
         else:

@@ -25,7 +25,7 @@ from triforce.dataset.mix import MixReport, load_mix_config, mix
 from triforce.dataset.splits import SplitConfig, SplitReport, check_leaks, split
 from triforce.dataset.stats import dataset_stats
 from triforce.errors import ConfigError, InputError
-from triforce.fsio import write_text_atomic
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded, write_text_atomic
 from triforce.sample import Sample
 
 Progress = Callable[[str], None]  # a stage starts (message)
@@ -80,7 +80,7 @@ class CurationResult:
 def load_curation_config(path: Path) -> CurationConfig:
     """Read a curation YAML file; errors name the file and field."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(read_text_bounded(path, MAX_CONFIG_BYTES)) or {}
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from triforce.errors import InputError
-from triforce.fsio import write_bytes_atomic
+from triforce.fsio import MAX_DATA_BYTES, lines_bounded, write_bytes_atomic
 from triforce.sample import Sample
 
 OnError = Literal["raise", "skip"]
@@ -83,7 +83,7 @@ def iter_jsonl(path: Path) -> Iterator[Sample | list[BadRecord]]:
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
     with fh:
-        for lineno, raw in enumerate(fh, start=1):
+        for lineno, raw in enumerate(lines_bounded(fh, name), start=1):
             if not raw.strip():
                 continue
             try:
@@ -164,6 +164,8 @@ def read_parquet(path: Path, on_error: OnError = "raise") -> ReadResult:
     """Read samples from a Parquet file written by `write_parquet`; rows are numbered from 1."""
     name = str(path)
     try:
+        if not path.is_file() or path.stat().st_size > MAX_DATA_BYTES:
+            raise InputError(f"{name}: not a regular file of at most {MAX_DATA_BYTES:,} bytes; not read")
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{name}: cannot read Parquet: {exc}") from exc

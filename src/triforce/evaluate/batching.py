@@ -4,6 +4,12 @@ Starting asar costs tens of milliseconds, about as much as running all of an ite
 When many answers are graded concurrently (a run at concurrency 32), grading threads hand their
 sources to one background thread that waits a few milliseconds for company and assembles them
 with `assemble_batch` (each snippet in its own namespace and ROM slot, a failing one isolated).
+
+Time per answer is bounded whatever the model writes: a batch that runs past `timeout_s` is not
+re-run half by half with the full timeout (eight looping answers once cost 15 runs of 10 s);
+`assemble_batch` locates the slow answers with short probes (O(log n) runs) and gives each one a
+single run of its own, and an answer that timed out alone is failed at once when it comes back
+(the same looping answer sampled again costs nothing). See `triforce.snes.asar.batch`.
 """
 
 from __future__ import annotations
@@ -67,9 +73,8 @@ class BatchAssembler:
             by_org.setdefault(org, []).append((source, future))
         for org, group in by_org.items():
             try:
-                results = assemble_batch(
-                    [s for s, _ in group], org=org, stubs=True, limits=SandboxLimits(timeout_s=self.timeout_s)
-                )
+                limits = SandboxLimits(timeout_s=self.timeout_s, probe_timeout_s=min(0.5, self.timeout_s / 4))
+                results = assemble_batch([s for s, _ in group], org=org, stubs=True, limits=limits)
             except Exception as exc:  # hand the failure to every waiting grader
                 for _, future in group:
                     future.set_exception(exc)

@@ -15,6 +15,7 @@ from typing import Any
 
 from triforce.errors import InputError
 from triforce.evaluate.metrics import latency_block, targets
+from triforce.fsio import lines_bounded
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -32,7 +33,7 @@ def load_records(run_dir: Path) -> list[dict[str, Any]]:
         raise InputError(f"{run_dir}: not an evaluation run (no records.jsonl)")
     records: list[dict[str, Any]] = []
     with path.open(encoding="utf-8") as fh:
-        for line_no, raw in enumerate(fh, start=1):
+        for line_no, raw in enumerate(lines_bounded(fh, str(path)), start=1):
             if not raw.strip():
                 continue
             try:

@@ -24,7 +24,7 @@ from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.metrics import summarize
 from triforce.evaluate.suite import Suite, SuiteItem
 from triforce.evaluate.verdict import Verdict
-from triforce.fsio import write_text_atomic
+from triforce.fsio import lines_bounded, write_text_atomic
 from triforce.models import Backend, Completion, ItemRequest, ask_many, messages_for
 
 ProgressFn = Callable[[int, int], None]
@@ -57,7 +57,7 @@ def _load_done(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     if not path.exists():
         return done
     with path.open(encoding="utf-8") as fh:
-        for raw in fh:
+        for raw in lines_bounded(fh, str(path)):
             try:
                 rec = json.loads(raw)
             except json.JSONDecodeError:

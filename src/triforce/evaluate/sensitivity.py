@@ -3,7 +3,8 @@
 Wrong answers are made from each reference solution by one small, typical mistake (the bugs
 people actually make in 65816 code): a flipped branch condition, a dropped CLC/SEC, an immediate
 off by one, RTL and RTS swapped, REP and SEP swapped, INC/DEC or ADC/SBC swapped, an address off
-by one, X and Y swapped, a push or pull dropped, MVN and MVP swapped. Each mutant is graded like
+by one, X and Y swapped, a push or pull dropped, MVN and MVP swapped, JSR and JSL swapped, and a
+stack left unbalanced at a return (one push too many or one pull too many). Each mutant is graded like
 a model answer; a mutant that still passes every state either exposes a weak item or is
 equivalent to the reference (`EQUIVALENT` lists the ones shown to be, with the reason).
 """
@@ -61,6 +62,8 @@ _SWAPS = {
     "CMP": "CPX",
     "PHX": "PHY",
     "PLX": "PLY",
+    "JSR": "JSL",
+    "JSL": "JSR",
 }
 _OPERATOR_OF = {
     **dict.fromkeys(("BCC", "BCS", "BEQ", "BNE", "BPL", "BMI", "BVC", "BVS"), "flip-branch"),
@@ -92,7 +95,13 @@ _OPERATOR_OF = {
         ("TAX", "TAY", "TXA", "TYA", "LDX", "LDY", "STX", "STY", "CPX", "CPY", "PHX", "PLX"), "swap-register"
     ),
     **dict.fromkeys(("MVN", "MVP"), "swap-block-move"),
+    **dict.fromkeys(("JSR", "JSL"), "swap-call"),
 }
+_RETURNS = ("RTS", "RTL")
+# One push too many or one pull too many right before a return: the routine then returns with
+# S off by one (the return rule of `run_routine` rejects it whatever the pulled bytes are).
+_IMBALANCE = ("PHA", "PLA")
+_LABEL_OPERAND = re.compile(r"^\s+[A-Za-z_][\w.]*\s*$")
 _INSTR = re.compile(r"^(\s*(?:[A-Za-z_.][\w.]*:?\s+)?)([A-Za-z]{3})(\.[bwlBWL])?(\b.*)$")
 _IMMEDIATE = re.compile(r"#\$([0-9A-Fa-f]+)")
 _ADDRESS = re.compile(r"(?<![#$\w])\$([0-9A-Fa-f]{4}|[0-9A-Fa-f]{6})\b")
@@ -151,6 +160,7 @@ def mutants_of(item_id: str, reference: str) -> list[Mutant]:
             mnemonic in _SWAPS
             and not (mnemonic == "CMP" and "#" not in rest)
             and not (mnemonic == "CMP" and "," in rest)
+            and not (mnemonic in ("JSR", "JSL") and not _LABEL_OPERAND.match(rest))
         ):
             new = _SWAPS[mnemonic]
             emit(
@@ -158,6 +168,16 @@ def mutants_of(item_id: str, reference: str) -> list[Mutant]:
             )
         if mnemonic in _DROPPABLE and not prefix.strip():
             emit("drop-instruction", index, "", f"drop {mnemonic}")
+        if mnemonic in _RETURNS:
+            # after any label on the line, so a branch to the return runs the extra instruction too
+            pad = prefix if not prefix.strip() else "    "
+            for extra in _IMBALANCE:
+                emit(
+                    "stack-imbalance",
+                    index,
+                    f"{prefix}{extra}\n{pad}{m.group(2)}{suffix}{rest}{comment}",
+                    f"{extra} before {mnemonic}",
+                )
         imm = _IMMEDIATE.search(rest)
         if imm and mnemonic not in ("REP", "SEP"):
             digits = imm.group(1)
@@ -309,16 +329,19 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
 }
 
 
-def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityReport:
-    """Grade every mutant (or the first `per_item` of each, spread over operators) of ASM items,
-    and of items whose grader module offers `mutants` (e.g. dialogue)."""
+def measure(
+    items: list[SuiteItem], per_item: int | None = None, operators: frozenset[str] | None = None
+) -> SensitivityReport:
+    """Grade every mutant (or the first `per_item` of each, spread over operators; only the
+    `operators` named, when given) of ASM items, and of items whose grader module offers
+    `mutants` (e.g. dialogue)."""
     from triforce.evaluate.graders.asm import AsmSpec, grade_assembled, source_for
     from triforce.snes.asar import assemble_batch
 
     report = SensitivityReport()
     chosen: list[tuple[SuiteItem, AsmSpec, Mutant]] = []
     killed_items: set[str] = set()
-    others = [item for item in items if not isinstance(item.spec(), AsmSpec)]
+    others = [item for item in items if not isinstance(item.spec(), AsmSpec)] if operators is None else []
     _measure_by_grader(others, per_item, report, killed_items)
     for item in items:
         spec = item.spec()
@@ -326,6 +349,8 @@ def measure(items: list[SuiteItem], per_item: int | None = None) -> SensitivityR
             continue
         report.items += 1
         muts = mutants_of(item.id, item.reference)
+        if operators is not None:
+            muts = [m for m in muts if m.operator in operators]
         if per_item is not None:
             muts = _spread(muts, per_item)
         chosen += [(item, spec, m) for m in muts]

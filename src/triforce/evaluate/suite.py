@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from triforce.errors import InputError
 from triforce.evaluate.graders import spec_model
 from triforce.evaluate.metrics import targets
+from triforce.fsio import lines_bounded
 
 # Categories are the rows of the plan's benchmark table, kept as data in data/targets.yaml.
 CATEGORIES: tuple[str, ...] = tuple(targets())
@@ -115,7 +116,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
     items: list[SuiteItem] = []
     seen: dict[str, int] = {}
     with path.open(encoding="utf-8") as fh:
-        for line_no, raw in enumerate(fh, start=1):
+        for line_no, raw in enumerate(lines_bounded(fh, str(path)), start=1):
             if not raw.strip():
                 continue
             item = parse_item(raw, str(path), line_no)

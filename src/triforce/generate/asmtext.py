@@ -17,9 +17,10 @@ import functools
 import re
 from dataclasses import dataclass, replace
 
+from triforce.snes.asmsyntax import LABEL_PREFIX_RE, comment_start, split_statements
 from triforce.snes.opcodes import MNEMONICS
 
-_LABEL_RE = re.compile(r"^(?P<label>#?[A-Za-z_][\w]*:|\.+[A-Za-z_]\w*:?|[+-]+)(?=\s|$)")
+_LABEL_RE = LABEL_PREFIX_RE  # the lexer's: group "label" is the label as written
 _INSN_RE = re.compile(r"^(?P<mn>[A-Za-z]{3})(?P<suffix>\.[bwlBWL])?(?:\s+(?P<operand>.*))?$")
 _NUM_RE = re.compile(r"^(?:\$(?P<hex>[0-9A-Fa-f]+)|(?P<dec>\d+)|%(?P<bin>[01]+))$")
 
@@ -44,13 +45,9 @@ class Stmt:
 
 
 def _split_comment(line: str) -> tuple[str, str]:
-    in_quote = False
-    for i, ch in enumerate(line):
-        if ch == '"':
-            in_quote = not in_quote
-        elif ch == ";" and not in_quote:
-            return line[:i].rstrip(), line[i:]
-    return line.rstrip(), ""
+    """(code, comment with its `;`), read by the lexer's quote rules."""
+    at = comment_start(line)
+    return (line.rstrip(), "") if at is None else (line[:at].rstrip(), line[at:])
 
 
 def _statements_of(code: str) -> list[Stmt]:
@@ -62,7 +59,7 @@ def _statements_of(code: str) -> list[Stmt]:
             out.append(Stmt("label", m.group("label")))
             rest = rest[m.end() :].strip()
             continue
-        for part in re.split(r"\s+:\s+", rest):
+        for part in split_statements(rest):
             part = part.strip()
             im = _INSN_RE.match(part)
             if im and im.group("mn").upper() in MNEMONICS:

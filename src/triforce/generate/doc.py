@@ -9,14 +9,15 @@ quoted as such, never paraphrased into claims.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from triforce.generate.asmtext import strip_leading_comments
 from triforce.generate.base import doc_parts
 from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
 from triforce.generate.context import Context, Reject
-from triforce.generate.execution import exec_record
-from triforce.generate.states import normalize_address
+from triforce.generate.execution import Outcome, exec_record
+from triforce.generate.states import StateSpec, normalize_address
 from triforce.sample import Sample
 
 _FLAGS = (("N", 0x80), ("V", 0x40), ("D", 0x08), ("I", 0x04), ("Z", 0x02), ("C", 0x01))
@@ -53,7 +54,11 @@ def _ranges(addrs: list[int]) -> list[str]:
 
 def facts(ctx: Context) -> dict[str, Any]:
     """The measurable facts about the routine over all states where it returned."""
-    good = ctx.good
+    return facts_of(ctx.good)
+
+
+def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
+    """The facts of `facts` from (state, outcome) pairs (also how `dataset verify` re-derives them)."""
     stack_low = 0x0100
     changed: dict[str, bool] = {}
     for reg in ("a", "x", "y", "db", "d"):
@@ -85,6 +90,38 @@ def facts(ctx: Context) -> dict[str, Any]:
     }
 
 
+def fact_lines(f: dict[str, Any]) -> list[str]:
+    """The answer's lines that state measured facts, in order; the last two are the cost and the
+    state count (`dataset verify` checks each against a re-run)."""
+    regs = {"a": "A", "x": "X", "y": "Y", "db": "DB", "d": "D"}
+    lines = []
+    exit_w = []
+    if len(f["exit_m"]) == 1:
+        exit_w.append(f"M={f['exit_m'][0]}")
+    if len(f["exit_x"]) == 1:
+        exit_w.append(f"X={f['exit_x'][0]}")
+    if exit_w:
+        lines.append(f"- Width at exit: {', '.join(exit_w)} on every tested state.")
+    if f["registers_changed"]:
+        lines.append("- Registers changed: " + ", ".join(regs[k] for k in f["registers_changed"]) + ".")
+    if f["registers_preserved"]:
+        lines.append("- Registers preserved: " + ", ".join(regs[k] for k in f["registers_preserved"]) + ".")
+    lines.append("- Flags it can change: " + (", ".join(f["flags_changed"]) or "none") + ".")
+    lines.append("- Memory read: " + (", ".join(_ranges(f["reads"])) or "none (besides the stack)") + ".")
+    lines.append("- Memory written: " + (", ".join(_ranges(f["writes"])) or "none (besides the stack)") + ".")
+    if f["mmio"]:
+        lines.append("- Hardware registers: " + ", ".join(f"${a:04X}" for a in f["mmio"]) + ".")
+    c_min, c_max, c_avg = f["cycles"]
+    i_min, i_max = f["instructions"]
+    cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
+    ins = f"{i_min}" if i_min == i_max else f"{i_min}-{i_max}"
+    lines.append(
+        f"- Cost: {cost}, {ins} instructions per call, from its first instruction through its return."
+    )
+    lines.append(f"\n(Measured by executing it on {f['states']} test states.)")
+    return lines
+
+
 class DocGenerator:
     name = "doc"
     task = "asm.doc"
@@ -101,7 +138,6 @@ class DocGenerator:
             f"Document this ALTTP routine: inputs, outputs, registers and memory it reads and writes, "
             f"width requirements, side effects and cycle cost.\n\n{fence(code)}"
         )
-        regs = {"a": "A", "x": "X", "y": "Y", "db": "DB", "d": "D"}
         lines = [f"**{r.name}** is {call_text(ctx.subject.convention)}."]
         if prose:
             lines.append(f'Author\'s comment: "{prose}"')
@@ -110,36 +146,11 @@ class DocGenerator:
                 lines.append(f"Declared {'input' if tag == 'in' else 'output'}: {value}")
         ew = r.entry_width
         lines.append(f"- Width at entry: {width_text(ew.m, ew.x)}.")
-        exit_w = []
-        if len(f["exit_m"]) == 1:
-            exit_w.append(f"M={f['exit_m'][0]}")
-        if len(f["exit_x"]) == 1:
-            exit_w.append(f"X={f['exit_x'][0]}")
-        if exit_w:
-            lines.append(f"- Width at exit: {', '.join(exit_w)} on every tested state.")
-        if f["registers_changed"]:
-            lines.append("- Registers changed: " + ", ".join(regs[k] for k in f["registers_changed"]) + ".")
-        if f["registers_preserved"]:
-            lines.append(
-                "- Registers preserved: " + ", ".join(regs[k] for k in f["registers_preserved"]) + "."
-            )
-        lines.append("- Flags it can change: " + (", ".join(f["flags_changed"]) or "none") + ".")
-        lines.append("- Memory read: " + (", ".join(_ranges(f["reads"])) or "none (besides the stack)") + ".")
-        lines.append(
-            "- Memory written: " + (", ".join(_ranges(f["writes"])) or "none (besides the stack)") + "."
-        )
-        if f["mmio"]:
-            lines.append("- Hardware registers: " + ", ".join(f"${a:04X}" for a in f["mmio"]) + ".")
+        *measured, cost, states = fact_lines(f)
+        lines += measured
         if r.calls:
             lines.append("- Calls: " + ", ".join(f"`{c}`" for c in r.calls) + ".")
-        c_min, c_max, c_avg = f["cycles"]
-        i_min, i_max = f["instructions"]
-        cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
-        ins = f"{i_min}" if i_min == i_max else f"{i_min}-{i_max}"
-        lines.append(
-            f"- Cost: {cost}, {ins} instructions per call, from its first instruction through its return."
-        )
-        lines.append(f"\n(Measured by executing it on {f['states']} test states.)")
+        lines += [cost, states]
         specs, outs = ctx.good_runs()
         verification = proven(
             "asar+exec+trace",

@@ -125,20 +125,9 @@ class _SharedImages:
         self._active: dict[int, Any] = {}  # the member whose chunks the group's bus holds now
 
     def register(self, results: Sequence[Any]) -> None:
-        """Group a batch's results; a result whose bytes overlap another's (a snippet that placed
-        itself, assembled in a run of its own) or whose base image differs stays out of the group."""
+        """Group a batch's results; one whose base image differs (other stubs) stays out of the
+        group. Results may overlap (every snippet assembled at ORG): the bus holds one at a time."""
         ok = [r for r in results if r is not None and r.ok]
-        spans = sorted(
-            (c.offset, c.offset + len(c.data), k) for k, r in enumerate(ok) for c in r.chunks if c.data
-        )
-        clash: set[int] = set()
-        reach, owner = -1, -1
-        for start, end, k in spans:
-            if start < reach and k != owner:
-                clash |= {k, owner}
-            if end > reach:
-                reach, owner = end, k
-        ok = [r for k, r in enumerate(ok) if k not in clash]
         if ok:  # the shared image is built on the first result's base (with its stub bytes)
             base = getattr(ok[0], "_base", None)
             ok = [r for r in ok if getattr(r, "_base", None) is base or getattr(r, "_base", None) == base]
@@ -170,6 +159,10 @@ class _SharedImages:
             if active is not None:
                 for c in active.chunks:
                     bus.write_rom(c.offset, base[c.offset : c.offset + len(c.data)])
+                for offset in getattr(active, "_stub_bytes", {}):
+                    bus.write_rom(offset, base[offset : offset + 1])
+            for offset, value in getattr(image, "_stub_bytes", {}).items():  # its own stubs only
+                bus.write_rom(offset, bytes([value]))
             for c in image.chunks:
                 bus.write_rom(c.offset, c.data)
             self._active[gid] = image
@@ -338,8 +331,10 @@ class Assembler:
         if self.batch:
             self.calls += 1
             try:
+                # base=ORG: each source is assembled as it is alone at ORG (its bytes only stored in a
+                # slot), so its proof is the same in a batch and alone, whatever its neighbours.
                 results: list[Any] = list(
-                    assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE)
+                    assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE, base=ORG)
                 )
             except TriforceError:
                 # The batch as a whole failed (e.g. it does not fit one image): one by one instead.

@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from triforce.errors import InputError
 from triforce.generate.asmtext import constants
+from triforce.snes.addresses import parse_address
 
 # P bits
 FLAG_C, FLAG_Z, FLAG_I, FLAG_D, FLAG_X, FLAG_M, FLAG_V, FLAG_N = (
@@ -199,10 +201,9 @@ def parse_test_tags(text: str) -> list[dict[str, int]]:
             else:
                 val, digits = int(raw), 4 if int(raw) > 0xFF else 2
             if key.startswith("["):
-                addr_txt = key[1:-1].strip().lstrip("$")
-                try:
-                    addr = int(addr_txt, 16)
-                except ValueError:
+                try:  # the one address rule: `[$7EF360]`; a bare `[1000]` is not guessed at
+                    addr = parse_address(key[1:-1], field="@test address")
+                except InputError:
                     continue
                 entry[f"[{addr:06X}]{'w' if digits > 2 else 'b'}"] = val
             else:

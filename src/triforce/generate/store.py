@@ -17,7 +17,14 @@ from typing import Any
 
 import orjson
 
-from triforce.fsio import write_chunks_atomic, write_json_atomic
+from triforce.fsio import (
+    MAX_CONFIG_BYTES,
+    MAX_DATA_BYTES,
+    read_bytes_bounded,
+    read_text_bounded,
+    write_chunks_atomic,
+    write_json_atomic,
+)
 
 WORK_DIR = ".work"
 UNITS = "units.jsonl"
@@ -92,7 +99,7 @@ class UnitLog:
         self.units: list[dict[str, Any]] = []
         self.restarted = False
         mpath = self.dir / MANIFEST
-        old = json.loads(mpath.read_text(encoding="utf-8")) if mpath.exists() else None
+        old = json.loads(read_text_bounded(mpath, MAX_CONFIG_BYTES)) if mpath.exists() else None
         if old != manifest:
             # Different seed or options: earlier units are not part of this build.
             self.restarted = old is not None
@@ -105,7 +112,7 @@ class UnitLog:
     def _load(self) -> None:
         if not self.path.exists():
             return
-        data = self.path.read_bytes()
+        data = read_bytes_bounded(self.path, MAX_DATA_BYTES)
         good_end = 0
         for line in data.splitlines(keepends=True):
             if not line.endswith(b"\n"):

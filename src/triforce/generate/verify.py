@@ -1,5 +1,10 @@
 """Re-verify samples from their own records, independently of the build that made them.
 
+What is proven is the text the model trains on: the code is extracted from the assistant message
+the way the evaluation extracts a model's answer (`evaluate.answers`), and a sample whose
+messages and record disagree (an edited instruction, a changed return, a line of garbage, a
+different buggy or slow version in the prompt, a fact or cycle count the runs do not give) fails.
+
 A sample's `meta.exec` names the code, the entry label and the address it was proven at, the
 calling convention, the SRAM size, and what the routine did on every recorded state. Nothing
 else comes from the build: the code is assembled alone with `assemble()` (one asar process, no
@@ -15,19 +20,24 @@ limit the build used (`variant_limit`), to end as recorded and differently from 
 from __future__ import annotations
 
 import itertools
+import json
 import multiprocessing as mp
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triforce.generate.doc import fact_lines, facts_of
 from triforce.generate.domain import load_generator, registry
-from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, variant_limit
+from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, outcome_of, variant_limit
 from triforce.generate.states import StateSpec, from_byte_runs
+from triforce.snes.addresses import parse_address
 from triforce.snes.asar import assemble
 from triforce.snes.asar.stubs import RTL, RTS
-from triforce.snes.machine import MachineState, parse_number, run_routine
+from triforce.snes.asmblocks import asm_blocks, extract_asm
+from triforce.snes.machine import MachineState, run_routine
 
 Progress = Callable[[int], None]
 
@@ -107,13 +117,18 @@ def _entry_symbol(symbols: dict[str, int], entry: str) -> int | None:
     return scoped[0] if len(scoped) == 1 else None
 
 
-def _outcome_problem(run: Any, final: dict[str, Any], state: str) -> str | None:
-    """How a run differs from a recorded final outcome, or None when it matches."""
+def _outcome_problem(run: Any, final: dict[str, Any], state: str, counts: bool = True) -> str | None:
+    """How a run differs from a recorded final outcome, or None when it matches (`counts`: the
+    cycle and instruction counts too, which the messages quote)."""
     reason = str(run.reason).upper()
     if reason != final["reason"]:
         return f"state {state}: stopped by {reason}, recorded {final['reason']}"
     if reason != "RETURNED":
         return None
+    if counts:
+        for k in ("cycles", "instructions"):
+            if k in final and int(getattr(run, k)) != int(final[k]):
+                return f"state {state}: {int(getattr(run, k))} {k}, recorded {int(final[k])}"
     for k in REGISTERS:
         if int(getattr(run.final, k)) != int(final[k]):
             return (
@@ -136,16 +151,20 @@ def check_sample(
     `max_states` > 0 checks an even spread of that many states instead of all of them."""
 
     ex = sample["meta"]["exec"]
-    address = parse_number(ex["entry_address"])
-    res, problem = _assemble_at(ex["code"], ex["entry"], address, root, ex.get("stubs"))
+    code, problems = trained_code(sample)
+    if problems:
+        return problems, 0
+    address = parse_address(ex["entry_address"], field="meta.exec.entry_address")
+    res, problem = _assemble_at(code, ex["entry"], address, root, ex.get("stubs"))
     if problem:
         return [problem], 0
     states = ex["states"]
-    if max_states and len(states) > max_states:
+    every = not (max_states and len(states) > max_states)
+    if not every:
         step = len(states) / max_states
         states = [states[int(i * step)] for i in range(max_states)]
-    problems: list[str] = []
     sram = ex.get("sram_size")
+    ran: list[tuple[StateSpec, Any]] = []
     for st in states:
         if st["final"]["reason"] != "RETURNED":
             problems.append(f"state {st['initial'].get('name')}: recorded as not returning")
@@ -157,10 +176,128 @@ def check_sample(
         found = _outcome_problem(run, st["final"], st["initial"].get("name", "?"))
         if found:
             problems.append(found)
-    proof = sample["meta"].get("proof")
-    if sample["meta"].get("generator") == "debug" and proof:
+        ran.append((StateSpec.from_json(st["initial"]), run))
+    if problems:
+        return problems, len(states)
+    meta = sample["meta"]
+    generator = meta.get("generator")
+    problems += claim_problems(sample, [outcome_of(r, s.name) for s, r in ran] if every else None)
+    if generator == "optimize":
+        problems += _slow_problems(sample, address, root, states)
+    proof = meta.get("proof")
+    if generator == "debug" and proof:
         problems += _proof_problems(sample, proof, address, root)
     return problems, len(states)
+
+
+def _message(sample: dict[str, Any], role: str) -> str:
+    """The last message of `role` (the text the model is trained to produce, for the assistant)."""
+    texts = [m.get("content", "") for m in sample.get("messages", []) if m.get("role") == role]
+    return str(texts[-1]) if texts else ""
+
+
+def _one_block(text: str) -> str | None:
+    blocks = asm_blocks(text)
+    return blocks[0].code if len(blocks) == 1 else None
+
+
+def _first_difference(shown: str, record: str) -> str:
+    a, b = shown.rstrip("\n").splitlines(), record.rstrip("\n").splitlines()
+    for n, (x, y) in enumerate(itertools.zip_longest(a, b, fillvalue="<end>"), start=1):
+        if x != y:
+            return f"line {n}: {x.strip()!r}, the record has {y.strip()!r}"
+    return "they differ in layout"
+
+
+def trained_code(sample: dict[str, Any]) -> tuple[str, list[str]]:
+    """The code to prove, taken from the messages the model trains on, and every way those
+    messages disagree with the sample's record (an empty list: they agree).
+
+    The answer's code is extracted from the assistant message as the evaluation extracts a model's
+    answer (`extract_asm` with the entry label). A hook's answer is its patch (the record holds
+    the routine plus the patch); a doc answer states facts about the code in the user message."""
+    meta, ex = sample["meta"], sample["meta"]["exec"]
+    record = str(ex["code"])
+    generator = meta.get("generator")
+    assistant, user = _message(sample, "assistant"), _message(sample, "user")
+    problems: list[str] = []
+    if generator in ("doc", "hook"):
+        shown = _one_block(user)
+        if shown is None or shown.rstrip("\n") not in record:
+            problems.append("the routine in the user message is not the recorded routine")
+        if generator == "hook":
+            patch = _one_block(assistant)
+            if patch is None or not record.rstrip("\n").endswith(patch.rstrip("\n")):
+                problems.append("the patch in the assistant message differs from the recorded patch")
+        return record, problems
+    code, note = extract_asm(assistant, str(ex["entry"]))
+    if code is None:
+        return record, [f"assistant message: {note}"]
+    if code.rstrip("\n") != record.rstrip("\n"):
+        problems.append(
+            f"the assistant message's code differs from the record: {_first_difference(code, record)}"
+        )
+    prompt = {"debug": "buggy", "optimize": "slow"}.get(str(generator))
+    if prompt is not None:
+        shown = _one_block(user)
+        if shown is None or shown.rstrip("\n") != str(meta.get(prompt, "")).rstrip("\n"):
+            problems.append(f"the code in the user message is not the recorded {prompt} version")
+    return code, problems
+
+
+_STATES_CLAIM = re.compile(r"on (\d+) test states \((\d+)-(\d+) cycles\)")
+
+
+def claim_problems(sample: dict[str, Any], outcomes: list[Any] | None) -> list[str]:
+    """Numbers the assistant message states that the record (and, when every state was re-run,
+    the `outcomes` of the re-run) must give: base's state count and cycle range, doc's facts."""
+    meta = sample["meta"]
+    assistant = _message(sample, "assistant")
+    finals = [st["final"] for st in meta["exec"]["states"]]
+    generator = meta.get("generator")
+    if generator == "base":
+        claim = _STATES_CLAIM.search(assistant)
+        cycles = [int(f["cycles"]) for f in finals]
+        if claim is None or tuple(map(int, claim.groups())) != (len(finals), min(cycles), max(cycles)):
+            return ["the assistant message's state count or cycle range is not the record's"]
+    if generator == "doc":
+        recorded = json.loads(json.dumps(meta.get("facts")))
+        if outcomes is not None:
+            specs = [StateSpec.from_json(st["initial"]) for st in meta["exec"]["states"]]
+            derived = json.loads(json.dumps(facts_of(list(zip(specs, outcomes, strict=True)))))
+            if derived != recorded:
+                wrong = sorted(k for k in derived if derived.get(k) != (recorded or {}).get(k))
+                return [f"doc facts differ from a re-run: {', '.join(wrong)}"]
+        missing = [line.strip() for line in fact_lines(recorded) if line.strip() not in assistant]
+        if missing:
+            return [f"the assistant message does not state the recorded fact {missing[0]!r}"]
+    return []
+
+
+_SIZE_CLAIM = re.compile(r"(\d+) -> (\d+) bytes assembled")
+
+
+def _slow_problems(sample: dict[str, Any], address: int, root: Path | None, states: list[Any]) -> list[str]:
+    """An optimize sample's slow version (the prompt's code) ends like the recorded fast one on
+    every state, and the sizes the message quotes are the assembled ones."""
+    ex, meta = sample["meta"]["exec"], sample["meta"]
+    res, problem = _assemble_at(str(meta["slow"]), ex["entry"], address, root, ex.get("stubs"))
+    if problem:
+        return [f"slow version: {problem}"]
+    fast, _ = _assemble_at(str(ex["code"]), ex["entry"], address, root, ex.get("stubs"))
+    claim = _SIZE_CLAIM.search(_message(sample, "assistant"))
+    sizes = (sum(len(c.data) for c in res.chunks), sum(len(c.data) for c in fast.chunks))
+    if claim is None or tuple(map(int, claim.groups())) != sizes:
+        return [f"the assistant message's sizes are not the assembled {sizes[0]} -> {sizes[1]} bytes"]
+    for st in states:
+        run = run_routine(
+            res, address, state_of(st["initial"]), ex["convention"], sram_size=ex.get("sram_size"),
+            max_instructions=MAX_INSTRUCTIONS,
+        )  # fmt: skip
+        found = _outcome_problem(run, st["final"], st["initial"].get("name", "?"), counts=False)
+        if found:
+            return [f"slow version: {found}"]
+    return []
 
 
 def _proof_problems(
@@ -175,7 +312,7 @@ def _proof_problems(
         if not any(d.message in proof["diagnostic"] for d in res.errors):
             return [f"proof: asar rejects the buggy code with another error: {res.errors[0].message}"]
         return []
-    address = parse_number(proof.get("entry_address", ex["entry_address"]))
+    address = parse_address(proof.get("entry_address", ex["entry_address"]), field="meta.proof.entry_address")
     res, problem = _assemble_at(buggy, ex["entry"], address, root, proof.get("stubs"))
     if problem:
         return [f"proof: {problem}"]

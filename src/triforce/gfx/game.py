@@ -24,6 +24,7 @@ from pathlib import Path
 
 from triforce.compress.format import Variant
 from triforce.errors import InputError
+from triforce.fsio import MAX_SOURCE_BYTES, read_text_bounded
 from triforce.gfx.sheets import Expansion
 from triforce.snes.asar import assemble
 from triforce.snes.bus import SnesBus
@@ -71,9 +72,11 @@ def routine_source(usdasm: Path, name: str) -> str:
     spec = SPECS[name]
     path = usdasm / spec.file
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the disassembly: {exc.strerror}") from exc
+        lines = read_text_bounded(path, MAX_SOURCE_BYTES, errors="replace").splitlines()
+    except InputError as exc:
+        raise InputError(
+            f"{path}: cannot read the disassembly: {str(exc).removeprefix(f'{path}: ')}"
+        ) from exc
     body: list[str] = []
     for label in spec.labels:
         body += _block(lines, label, path)
@@ -92,8 +95,8 @@ def routine_source(usdasm: Path, name: str) -> str:
 def _constants(usdasm: Path, text: str) -> list[str]:
     """`NAME = $value` lines of registers.asm for the names `text` uses."""
     try:
-        lines = (usdasm / "registers.asm").read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        lines = read_text_bounded(usdasm / "registers.asm", MAX_SOURCE_BYTES, errors="replace").splitlines()
+    except InputError:
         return []
     words = set(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text))
     return [line.strip() for line in lines if (m := _CONSTANT.match(line.strip())) and m.group(1) in words]

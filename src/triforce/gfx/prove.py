@@ -32,6 +32,7 @@ from triforce.compress.decompress import decompress, parse_stream
 from triforce.compress.format import VARIANTS, CorruptStream, Variant
 from triforce.compress.synth import random_stream
 from triforce.errors import InputError
+from triforce.fsio import read_bytes_bounded
 from triforce.gfx.game import GameRoutines
 from triforce.gfx.oam import alttp_pack_high_table
 from triforce.gfx.sheets import EXPANSIONS, SHEET_BYTES, expand_3bpp
@@ -56,10 +57,8 @@ def find_compressed(roots: Iterable[Path]) -> list[RealStream]:
         paths = [root] if root.is_file() else sorted(_files(root))
         for path in paths:
             try:
-                if path.stat().st_size > MAX_REAL_FILE:
-                    continue
-                data = path.read_bytes()
-            except OSError:
+                data = read_bytes_bounded(path, MAX_REAL_FILE)
+            except InputError:  # unreadable, or larger than a stream can be
                 continue
             if not data or data[-1] != 0xFF:  # a whole stream ends with its $FF
                 continue

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from triforce.errors import InputError
+from triforce.fsio import lines_bounded
 from triforce.models.base import Completion, ItemRequest
 
 
@@ -37,7 +38,8 @@ class ReplayBackend:
         if not path.exists():
             raise InputError(f"{path}: replay file does not exist")
         self.skipped: list[str] = []
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open(encoding="utf-8") as fh:
+            lines = [line.rstrip("\r\n") for line in lines_bounded(fh, str(path))]
         last = max((i for i, raw in enumerate(lines) if raw.strip()), default=-1)
         for index, raw in enumerate(lines):
             if not raw.strip():

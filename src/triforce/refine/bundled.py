@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from triforce.errors import InputError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 from triforce.refine.pairs import make_pair
 from triforce.sample import Sample
 
@@ -46,7 +47,7 @@ def _pair(entry: dict[str, Any], contract: str, where: str) -> Sample:
 def load_seed_file(path: Path) -> list[Sample]:
     """Read one seed YAML file into (unverified) pair samples."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(read_text_bounded(path, MAX_CONFIG_BYTES)) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("pairs"), list) or "contract" not in raw:

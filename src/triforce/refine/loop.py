@@ -29,7 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triforce.dataset.sample_io import read_jsonl, write_jsonl
 from triforce.errors import InputError
-from triforce.fsio import write_json_atomic, write_text_atomic
+from triforce.fsio import (
+    MAX_CONFIG_BYTES,
+    MAX_DATA_BYTES,
+    read_bytes_bounded,
+    read_text_bounded,
+    write_json_atomic,
+    write_text_atomic,
+)
 from triforce.refine.pairs import make_pair, prove, validate_seed, with_proof
 from triforce.refine.queue import ReviewQueue
 from triforce.sample import Sample
@@ -62,7 +69,7 @@ def read_prompts(path: Path) -> list[PromptItem]:
         raise InputError(f"{path}: prompts file does not exist")
     items: list[PromptItem] = []
     seen: set[str] = set()
-    for line, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line, raw in enumerate(read_text_bounded(path, MAX_DATA_BYTES).splitlines(), start=1):
         if not raw.strip():
             continue
         try:
@@ -112,7 +119,7 @@ class State:
         if not self.exists():
             raise InputError(f"{self.root}: not a refinement state folder (run `triforce refine init` first)")
         try:
-            data: dict[str, Any] = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data: dict[str, Any] = json.loads(read_text_bounded(self.manifest_path, MAX_CONFIG_BYTES))
         except json.JSONDecodeError as exc:
             raise InputError(f"{self.manifest_path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
         return data
@@ -205,7 +212,7 @@ def _read_log(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     rows = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in read_text_bounded(path, MAX_DATA_BYTES).splitlines():
         try:
             rows.append(json.loads(raw))
         except json.JSONDecodeError:
@@ -217,7 +224,7 @@ def _repair_log(path: Path) -> int:
     """Cut a partial last line left by a crash, so new rows start on a line of their own."""
     if not path.is_file():
         return 0
-    data = path.read_bytes()
+    data = read_bytes_bounded(path, MAX_DATA_BYTES)
     if not data or data.endswith(b"\n"):
         return 0
     keep = data.rfind(b"\n") + 1

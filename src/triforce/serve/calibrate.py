@@ -38,7 +38,7 @@ import numpy as np
 import yaml
 
 from triforce.errors import InputError
-from triforce.fsio import write_text_atomic
+from triforce.fsio import MAX_DATA_BYTES, read_text_bounded, write_text_atomic
 from triforce.serve.router import CROSS, Router, RouterConfig, decide, feature_names, featurize, words
 
 # Task prefix -> router domain (first match wins).
@@ -113,7 +113,7 @@ def _read_packaged(name: str) -> list[Example]:
 def load_examples(path: str | Path) -> list[Example]:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text_bounded(p, MAX_DATA_BYTES)
     except OSError as exc:
         raise InputError(f"{p}: cannot read labelled examples ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:

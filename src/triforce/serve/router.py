@@ -29,6 +29,7 @@ from typing import Any, Literal
 import yaml
 
 from triforce.errors import ConfigError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 
 RouteKind = Literal["specialist", "unified", "moe"]
 Scope = Literal["pure", "cross", "unclear"]
@@ -122,7 +123,7 @@ def load_router_config(path: str | Path | None = None, *, unfitted: bool = False
     else:
         source = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text_bounded(Path(path), MAX_CONFIG_BYTES)
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read router config ({exc.strerror})") from exc
     try:

@@ -16,6 +16,7 @@ Two quirks of the upstream data are handled here:
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from triforce.errors import InputError
+from triforce.fsio import MAX_DATA_BYTES, read_bytes_bounded, read_stream_bounded
 from triforce.snes.bus_flat import FlatBus
 from triforce.snes.cpu import CPU, Registers
 
@@ -76,7 +78,10 @@ def find_test_files(paths: list[Path]) -> list[Path]:
 
 def load_tests(path: Path) -> list[dict[str, Any]]:
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+        raw = read_bytes_bounded(path, MAX_DATA_BYTES)
+        if path.name.endswith(".gz"):  # decompressed with the same bound (no gzip bomb)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+                raw = read_stream_bounded(unzipped, MAX_DATA_BYTES, str(path))
         tests = json.loads(raw)
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable SingleStepTests file ({exc})") from exc

@@ -13,11 +13,20 @@ outside the user's code:
 - `convention="none"`: execution starts at `entry` with the given registers and stops at the
   first RTS/RTL/RTI at the entry stack depth.
 
+The return rule (jsl/jsr): a routine has returned only when control comes back to the caller's
+return address *and* S is back where the caller left it (for JSL the bank comes back too, as
+part of the address). An RTL where RTS was due pulls one byte too many, an RTS where RTL was due
+one too few, a stray push or pull shifts S: each is "bad_return" even when the bytes pulled
+happen to lead back to the trampoline. To keep luck out of it, the bytes just above the caller's
+frame (what an extra pull would read) hold guard values that name no bank the routine or its
+trampoline lives in, unless the state presets them.
+
 The trampoline's own call (its JSL/JSR and the return-address pushes) runs before the watches
 start, so `reads`, `writes` and the counts describe the routine alone. `reads` lists addresses
 outside ROM (WRAM, SRAM, I/O) because ROM reads are mostly instruction fetches.
 
-Reasons: "returned", "bad_return" (returned at the entry stack depth but not to the trampoline),
+Reasons: "returned", "bad_return" (returned at the entry stack depth but not to the trampoline, or to it
+with S not where the caller left it: `stack_delta` says by how much),
 "instruction_limit", "cycle_limit", "brk", "cop", "stp", "wai", "sentinel", and
 "executed_outside_memory" (the run stopped with the program counter in I/O or open-bus space,
 typically on a BRK decoded from open bus; `escaped_at` says where).
@@ -32,10 +41,15 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
 from triforce.errors import InputError
+from triforce.snes.addresses import parse_address
 from triforce.snes.bus import Mapper, MmioAccess, SnesBus, canonical
 
 Convention = Literal["jsl", "jsr", "none"]
 JSL_TRAMPOLINE = 0x7FFFF0
+# Bytes above the caller's frame (S+1 upwards before the call). Each is a bank no routine or
+# trampoline is run from here, so a return that pulls one of them as a bank goes astray.
+GUARD_BYTES = (0xC5, 0xA3, 0x96, 0xE9)
+GUARD_SPAN = len(GUARD_BYTES)
 
 _NUMBER = re.compile(r"^\s*(\$|0x|0X|%)?([0-9A-Fa-f_]+)\s*$")
 _BASES = {"$": 16, "0x": 16, "0X": 16, "%": 2}
@@ -60,8 +74,9 @@ def parse_number(value: Any, what: str = "value") -> int:
 class MachineState(BaseModel):
     """CPU registers plus memory bytes (24-bit address -> byte); JSON-friendly.
 
-    JSON keys of `memory` may be "$7EF360", "0x7EF360" or decimal; numbers may be written the
-    same ways. WRAM mirror addresses are folded onto $7E0000-$7E1FFF. Preset bytes at ROM
+    Keys of `memory` are addresses (`triforce.snes.addresses`: "$7EF360", "0x7EF360", "$7E:F360"
+    or ints; a bare "1000" is ambiguous and refused); values and registers are numbers, where
+    asar's rule holds (18, "$12", "0x12", "%10010"). WRAM mirror addresses are folded onto $7E0000-$7E1FFF. Preset bytes at ROM
     addresses patch the run's private copy of the ROM; I/O addresses cannot be preset."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -101,7 +116,10 @@ class MachineState(BaseModel):
             raise ValueError("memory must be a mapping of address -> byte")
         out: dict[int, int] = {}
         for key, value in v.items():
-            addr = parse_number(key, "memory address")
+            try:
+                addr = parse_address(key, field=f"memory address {key!r}")
+            except InputError as exc:
+                raise ValueError(str(exc)) from exc
             byte = parse_number(value, f"memory[{key}]")
             if not 0 <= addr <= 0xFFFFFF or not 0 <= byte <= 0xFF:
                 raise ValueError(f"memory[{key}]={value!r}: address must be 24-bit and value a byte")
@@ -141,6 +159,9 @@ class RoutineRun:
     trace: list[Any] | None = None
     escaped_at: int | None = None
     entry: int = 0
+    #: S after the return minus S before the call (jsl/jsr runs that reached the caller's return
+    #: address); nonzero makes the run a "bad_return".
+    stack_delta: int | None = None
 
     @property
     def returned(self) -> bool:
@@ -161,6 +182,7 @@ class RoutineRun:
                 for m in self.mmio
             ],
             "escaped_at": None if self.escaped_at is None else f"${self.escaped_at:06X}",
+            "stack_delta": self.stack_delta,
         }
         if self.trace is not None:
             out["trace"] = [_trace_json(t) for t in self.trace]
@@ -190,10 +212,9 @@ def resolve_entry(entry: int | str, symbols: dict[str, int] | None) -> int:
         return entry & 0xFFFFFF
     if symbols and entry in symbols:
         return symbols[entry] & 0xFFFFFF
-    try:
-        return parse_number(entry) & 0xFFFFFF if entry[:1] in "$0123456789" else _unknown(entry, symbols)
-    except ValueError:
-        return _unknown(entry, symbols)
+    if entry[:1] in "$0123456789":
+        return parse_address(entry, field="entry")
+    return _unknown(entry, symbols)
 
 
 def _unknown(entry: str, symbols: dict[str, int] | None) -> int:
@@ -225,6 +246,17 @@ def _trampoline_site(entry: int, convention: Convention) -> int:
     if (entry & 0xFFFF) >= 0xFFE0:
         site = (bank << 16) | 0xFFC0
     return site
+
+
+def _guard_frame(bus: SnesBus, caller_s: int, banks: set[int], preset: dict[int, int]) -> None:
+    """Put distinct guard bytes above the caller's frame (bank 0, where the stack lives), leaving
+    bytes the state presets and anything that is not plain memory alone."""
+    values = [b for b in GUARD_BYTES if b not in banks and b ^ 0x80 not in banks]
+    for offset, value in zip(range(1, GUARD_SPAN + 1), values, strict=False):
+        addr = (caller_s + offset) & 0xFFFF
+        if canonical(addr) in preset or bus.region(addr) != "wram":
+            continue
+        bus.poke(addr, value)
 
 
 def run_routine(
@@ -269,6 +301,7 @@ def run_routine(
     cpu.s, cpu.d, cpu.db = state.s, state.d, state.db
 
     landing: int | None = None
+    caller_s: int | None = None
     tramp_bytes: set[int] = set()
     if convention == "none":
         cpu.pb, cpu.pc = target >> 16, target & 0xFFFF
@@ -286,6 +319,8 @@ def run_routine(
             tramp_bytes.add(canonical(site + i))
         landing = site + len(stub) - 1
         cpu.pb, cpu.pc = site >> 16, site & 0xFFFF
+        caller_s = cpu.s
+        _guard_frame(bus, caller_s, {target >> 16, site >> 16}, state.memory)
         cpu.step()  # the call itself belongs to the caller, not to the routine
 
     trace_log: list[Any] | None = [] if trace else None
@@ -316,8 +351,14 @@ def run_routine(
             reason = "bad_return"
     elif reason == "return":
         reason = "returned"
+    stack_delta = None
+    if caller_s is not None and reason == "returned":
+        # Back at the caller's return address: S must be back where the caller left it too.
+        stack_delta = cpu.s - caller_s
+        if stack_delta:
+            reason = "bad_return"
     escaped_at = None
-    if reason != "returned" and bus.region(pc) in ("io", "open"):
+    if reason not in ("returned", "bad_return") and bus.region(pc) in ("io", "open"):
         # The program counter ended in I/O or open-bus space: the code jumped somewhere that
         # holds no code (open-bus bytes usually decode as BRK or junk).
         reason, escaped_at = "executed_outside_memory", pc
@@ -359,6 +400,7 @@ def run_routine(
         trace=trace_log,
         escaped_at=escaped_at,
         entry=target,
+        stack_delta=stack_delta,
     )
 
 

@@ -7,6 +7,7 @@ asar spellings of each mode are in `MODE_SYNTAX`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -121,3 +122,27 @@ MNEMONICS: frozenset[str] = frozenset(op.mnemonic for op in OPCODES)
 def modes_of(mnemonic: str) -> frozenset[Mode]:
     """Addressing modes the mnemonic exists in (e.g. STZ has no LONG, so `STZ $7EF340` is invalid)."""
     return frozenset(op.mode for op in OPCODES if op.mnemonic == mnemonic.upper())
+
+
+def mnemonics_where(test: Callable[[frozenset[Mode]], bool]) -> frozenset[str]:
+    """The mnemonics whose set of addressing modes passes `test`: groups read off the table."""
+    return frozenset(m for m in MNEMONICS if test(modes_of(m)))
+
+
+# Mnemonic groups, derived from the table rather than retyped where they are used.
+#: Relative operands: the branches, BRL and PER.
+RELATIVE = mnemonics_where(lambda modes: modes <= {Mode.REL8, Mode.REL16})
+#: Transfers of control to an address: JMP, JML, JSR, JSL (the only users of the indirect
+#: jump modes, and JSL the only mnemonic that is long and nothing else).
+JUMPS = mnemonics_where(
+    lambda modes: bool(modes & {Mode.ABS_IND, Mode.ABS_X_IND, Mode.ABS_IND_LONG}) or modes == {Mode.LONG}
+)
+#: JSL and JML: the jumps that take a 24-bit target.
+LONG_JUMPS = mnemonics_where(lambda modes: modes <= {Mode.LONG, Mode.ABS_IND_LONG})
+#: JSR and JMP: the jumps that stay in the bank.
+NEAR_JUMPS = JUMPS - LONG_JUMPS
+#: Operands that never address data memory: branch offsets, block-move banks, PEA's constant and
+#: the one-byte signatures and masks (REP, SEP, BRK, COP, WDM).
+NO_DATA_OPERAND = mnemonics_where(
+    lambda modes: modes <= {Mode.REL8, Mode.REL16, Mode.MOVE, Mode.IMM16, Mode.IMM8}
+)

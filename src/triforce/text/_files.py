@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from triforce import fsio
 from triforce.errors import InputError
 
 
 def read_text_bounded(path: Path, limit: int, what: str = "file", errors: str = "strict") -> str:
     """The file's text; InputError naming the file when it is missing, too large or not UTF-8."""
     path = Path(path)
+    try:  # the shared bounded read: a device or pipe is cut at the limit, not read to its end
+        data = fsio.read_bytes_bounded(path, limit)
+    except InputError as exc:
+        raise InputError(f"{exc} (a {what})") from exc
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError(f"{path}: {size} bytes, more than the {limit} a {what} may have")
-        return path.read_text(encoding="utf-8", errors=errors)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+        return data.decode("utf-8", errors)
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text") from exc

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from triforce.errors import ConfigError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def load_architecture(ref: str) -> Architecture:
         path = path / "config.json"
     if path.is_file():
         try:
-            config = json.loads(path.read_text(encoding="utf-8"))
+            config = json.loads(read_text_bounded(path, MAX_CONFIG_BYTES))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
         config = config.get("text_config", config) if "hidden_size" not in config else config

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from triforce.errors import ConfigError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -32,7 +33,7 @@ def template_text(name_or_path: str) -> str:
         return packaged.read_text(encoding="utf-8").strip()
     path = Path(name_or_path).expanduser()
     if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
+        return read_text_bounded(path, MAX_CONFIG_BYTES).strip()
     raise ConfigError(
         f"model.chat_template: {name_or_path!r} is neither a file nor one of {', '.join(packaged_templates())}"
     )

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from triforce.errors import ConfigError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 
 DEFAULT_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -224,7 +225,7 @@ def load_config(ref: str | Path, overrides: dict[str, Any] | None = None) -> Tra
     """Load a config file or a preset by name; `overrides` are dotted keys ("training.max_steps")."""
     path = Path(ref)
     if path.is_file():
-        text, source = path.read_text(encoding="utf-8"), str(path)
+        text, source = read_text_bounded(path, MAX_CONFIG_BYTES), str(path)
     else:
         preset = _preset_text(str(ref))
         if preset is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from triforce.errors import InputError
+from triforce.fsio import lines_bounded
 from triforce.train.config import CurriculumSection
 
 _ROLES = {"system", "user", "assistant"}
@@ -34,7 +35,7 @@ def read_conversations(files: list[Path]) -> list[Conversation]:
         if not path.is_file():
             raise InputError(f"{path}: training data file not found")
         with path.open(encoding="utf-8") as fh:
-            for number, text in enumerate(fh, start=1):
+            for number, text in enumerate(lines_bounded(fh, str(path)), start=1):
                 if not text.strip():
                     continue
                 out.append(_parse_line(text, path, number))

@@ -17,7 +17,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from triforce.errors import InputError
-from triforce.fsio import write_json_atomic, write_text_atomic
+from triforce.fsio import (
+    MAX_CONFIG_BYTES,
+    MAX_DATA_BYTES,
+    read_bytes_bounded,
+    read_text_bounded,
+    write_json_atomic,
+    write_text_atomic,
+)
 from triforce.train.registry import ModelEntry
 
 VLLM_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)  # ranks vLLM's punica kernels accept
@@ -36,7 +43,7 @@ def read_adapter(path: Path) -> AdapterInfo:
     if not cfg_path.is_file():
         raise InputError(f"{path}: not a PEFT adapter (no adapter_config.json)")
     try:
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        cfg = json.loads(read_text_bounded(cfg_path, MAX_CONFIG_BYTES))
     except json.JSONDecodeError as exc:
         raise InputError(f"{cfg_path}: not valid JSON ({exc})") from exc
     return AdapterInfo(
@@ -56,7 +63,7 @@ def strip_modules_to_save(adapter: Path, out: Path) -> Path:
     kept = {k: v for k, v in tensors.items() if "lora_" in k}
     out.mkdir(parents=True, exist_ok=True)
     save_file(kept, str(out / "adapter_model.safetensors"))
-    cfg = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    cfg = json.loads(read_text_bounded(adapter / "adapter_config.json", MAX_CONFIG_BYTES))
     cfg["modules_to_save"] = None
     write_json_atomic(out / "adapter_config.json", cfg)
     for extra in (
@@ -66,7 +73,7 @@ def strip_modules_to_save(adapter: Path, out: Path) -> Path:
         "special_tokens_map.json",
     ):
         if (adapter / extra).is_file():
-            (out / extra).write_bytes((adapter / extra).read_bytes())
+            (out / extra).write_bytes(read_bytes_bounded(adapter / extra, MAX_DATA_BYTES))
     return out
 
 
@@ -151,11 +158,12 @@ def _ollama_template(chat_template: str) -> tuple[str, list[str]]:
 
 def ollama_modelfile(merged: Path, system: str = "", temperature: float = 0.2, num_ctx: int = 4096) -> str:
     template_file = merged / "chat_template.jinja"
-    chat_template = template_file.read_text(encoding="utf-8") if template_file.is_file() else ""
+    chat_template = read_text_bounded(template_file, MAX_CONFIG_BYTES) if template_file.is_file() else ""
     if not chat_template:
         tok_cfg = merged / "tokenizer_config.json"
         if tok_cfg.is_file():
-            chat_template = str(json.loads(tok_cfg.read_text(encoding="utf-8")).get("chat_template") or "")
+            tok = json.loads(read_text_bounded(tok_cfg, MAX_CONFIG_BYTES))
+            chat_template = str(tok.get("chat_template") or "")
     template, stops = _ollama_template(chat_template)
     lines = [f"FROM {merged.resolve()}", f'TEMPLATE """{template}"""']
     lines += [f'PARAMETER stop "{s}"' for s in stops]

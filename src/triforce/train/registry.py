@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triforce.errors import ConfigError
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 
 ENV_VAR = "TRIFORCE_MODELS"
 
@@ -73,7 +74,7 @@ def load_registry(path: str | Path | None = None) -> dict[str, ModelEntry]:
         p = Path(user)
         if not p.is_file():
             raise ConfigError(f"{p}: model registry not found")
-        entries.update(_parse(p.read_text(encoding="utf-8"), str(p)))
+        entries.update(_parse(read_text_bounded(p, MAX_CONFIG_BYTES), str(p)))
     _check_links(entries)
     return entries
 

@@ -2,8 +2,10 @@
 
 The answer is assembled with the item's `support` code (routines the task says exist) and with
 stub labels for anything else it calls, then `run_routine` calls the entry with the item's
-convention (a JSL trampoline catches an RTS where RTL was due) under an instruction limit. Each
-state compares registers, flags and memory; the verdict names the first mismatch exactly.
+convention under an instruction limit: a state passes only when the routine came back to the
+caller's return address with S where the caller left it (an RTL where RTS was due, or a stray
+push or pull, fails even when the bytes it pulled lead back). Each state compares registers,
+flags and memory; the verdict names the first mismatch exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triforce.errors import TriforceError
-from triforce.evaluate._hex import Num, hex_str
+from triforce.evaluate._hex import Address, Num, hex_str
 from triforce.evaluate.answers import extract_asm
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
@@ -83,7 +85,7 @@ class AsmSpec(BaseModel):
     states: list[TestState] = Field(min_length=1)
     max_instructions: int = Field(20_000, ge=1, le=1_000_000)
     support: str = ""  # routines the prompt says exist, assembled after the answer
-    org: Num = 0x008000
+    org: Address = 0x008000
     # Memory the routine may change besides the expected bytes, scratch $7E0000-$7E000F and the
     # stack page: ranges "$7E2000-$7E20FF". Any other byte left changed fails the state.
     writable: list[str] = Field(default_factory=list)
@@ -163,6 +165,14 @@ def stray_writes(run: Any, spec: AsmSpec, state: TestState) -> list[int]:
     return stray
 
 
+def _stack_hint(delta: int) -> str:
+    if delta == 1:
+        return "RTL where RTS was due, or one pull too many"
+    if delta == -1:
+        return "RTS where RTL was due, or one push left on the stack"
+    return "pushes and pulls do not balance"
+
+
 def _reason_name(reason: Any) -> str:
     return str(getattr(reason, "name", reason)).upper()
 
@@ -185,6 +195,15 @@ def check_state(
         if where is None and isinstance(getattr(run.final, "pc", None), int):
             where = (int(getattr(run.final, "pb", 0)) << 16) | int(run.final.pc)
         at = f" at {hex_str(where, 6)}" if isinstance(where, int) else ""
+        delta = getattr(run, "stack_delta", None)
+        if reason == "BAD_RETURN" and isinstance(delta, int) and delta:
+            # Back at the caller's address, but S is not where the caller left it.
+            return CheckResult(
+                name=name,
+                passed=False,
+                message=f"returned to the caller with S off by {delta:+d} byte(s): {_stack_hint(delta)}",
+                details={"code": "bad-stop", "stack_delta": delta},
+            )
         return CheckResult(
             name=name,
             passed=False,

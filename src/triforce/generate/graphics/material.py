@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from triforce.errors import InputError
+from triforce.fsio import read_bytes_bounded
 from triforce.gfx.prove import find_compressed
 from triforce.gfx.sheets import SHEET_BYTES
 from triforce.gfx.tiles import TILE_BYTES, Pixels, decode_tiles, encode_tile
@@ -58,10 +60,8 @@ def find_real(roots: Sequence[Path]) -> list[RealFile]:
             if not bpp:
                 continue
             try:
-                if path.stat().st_size > MAX_FILE:
-                    continue
-                data = path.read_bytes()
-            except OSError:
+                data = read_bytes_bounded(path, MAX_FILE)
+            except InputError:  # unreadable, or larger than a graphics file can be
                 continue
             if data and len(data) % TILE_BYTES[bpp] == 0:
                 out.append(RealFile(tree, str(root), rel, bpp, data))

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from triforce.fsio import read_text_bounded
+
 COOKIE = "triforce_review"
 SESSION_HOURS = 12.0
 
@@ -29,7 +31,7 @@ def load_secret(state_dir: Path) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    return bytes.fromhex(read_text_bounded(path, 4096).strip())
 
 
 class Signer:

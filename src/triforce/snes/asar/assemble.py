@@ -5,17 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from triforce.errors import InputError
+from triforce.fsio import MAX_ROM_BYTES, read_bytes_bounded
 from triforce.snes.addresses import bank_of
 from triforce.snes.asar.diagnostics import Diagnostic
 from triforce.snes.asar.engine import (
+    TIMEOUTS,
     RunConfig,
     Unit,
     add_stubs,
+    known_timeout,
     make_chunks,
     move_covered_stubs,
     private_dir,
     run_units,
     stub_requests,
+    timed_out,
     write_units,
     written_ranges,
 )
@@ -37,7 +41,7 @@ def load_base(base_rom: str | Path | bytes | None, mapper: Mapper, rom_size: int
         data = bytes(base_rom)
     else:
         try:
-            data = Path(base_rom).read_bytes()
+            data = read_bytes_bounded(Path(base_rom), MAX_ROM_BYTES)
         except OSError as exc:
             raise InputError(f"base_rom: cannot read {base_rom}: {exc.strerror}") from exc
     if len(data) % 0x8000 == 0x200:  # a copier header: asar and we both want the bare image
@@ -124,6 +128,9 @@ def assemble(
     if scan.diagnostics:
         return AssembleResult(False, scan.diagnostics, [], {}, {}, checked, _base=base)
 
+    memo_key = TIMEOUTS.key(source, defines, root)
+    if TIMEOUTS.timed_out(memo_key, limits.timeout_s):
+        return AssembleResult(False, [known_timeout(filename, limits)], [], {}, {}, checked, _base=base)
     unit = Unit(0, source, filename, org, default_bank(org, checked), includes=frozenset(scan.includes))
     allocator = StubAllocator(checked, len(base))
     with private_dir() as workdir:
@@ -134,6 +141,8 @@ def assemble(
             allocator.apply(image)
             cfg = RunConfig(checked, bytes(image), root, frozenset(scan.includes), defines, limits)
             outcome = run_units(workdir, [unit], cfg)
+            if timed_out(outcome):
+                TIMEOUTS.record(memo_key, limits.timeout_s)
             diags = outcome.unattributed + outcome.by_unit.get(0, [])
             ranges: list[tuple[int, int]] = []
             if outcome.rom is not None:

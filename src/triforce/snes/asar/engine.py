@@ -8,15 +8,18 @@ snippet and its own line numbers (only asar's macro-body lines need a fix-up, se
 from __future__ import annotations
 
 import bisect
+import hashlib
 import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from triforce.fsio import read_bytes_bounded, read_text_bounded
 from triforce.snes.addresses import format_address
 from triforce.snes.asar.diagnostics import Diagnostic, parse_asar_output, sandbox_error
 from triforce.snes.asar.locate import find_asar
@@ -62,6 +65,15 @@ class Unit:
     #: `pushpc / org <own label> / instructions / pullpc` blocks (label, instruction count) of a
     #: snippet that patches its own code: it keeps its slot, checked after the run (see batch).
     patches: tuple[tuple[str, int], ...] = ()
+    #: The address the snippet is assembled for (asar's `base`) while its bytes sit in its slot
+    #: at `org`: labels, code and results are those of the snippet alone at `base`.
+    base: int | None = None
+
+    def physical(self, address: int) -> int:
+        """Where a label address of this unit (as assembled, at `base`) sits in the image."""
+        if self.base is None or self.org is None:
+            return address
+        return address - self.base + self.org
 
     @property
     def filename(self) -> str:
@@ -92,6 +104,51 @@ class RunOutcome:
 
     def failed(self, index: int) -> bool:
         return any(d.severity == "error" for d in self.by_unit.get(index, []))
+
+
+class TimeoutMemo:
+    """Sources that already ran past their timeout alone: failed at once when asked again with
+    no more time (the same looping answer graded for every sample costs one timeout, not five).
+
+    Keyed by the source with its defines and include root; bounded (oldest forgotten first)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(source: str, defines: dict[str, str], root: Path | None) -> str:
+        text = "\0".join([source, repr(sorted(defines.items())), str(root)])
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def timed_out(self, key: str, timeout_s: float) -> bool:
+        """Whether the source timed out alone with at least `timeout_s` seconds before."""
+        with self._lock:
+            return self._seen.get(key, -1.0) >= timeout_s
+
+    def record(self, key: str, timeout_s: float) -> None:
+        with self._lock:
+            self._seen[key] = max(timeout_s, self._seen.pop(key, 0.0))
+            while len(self._seen) > self.size:
+                self._seen.pop(next(iter(self._seen)))
+
+
+TIMEOUTS = TimeoutMemo()
+
+
+def timed_out(outcome: RunOutcome) -> bool:
+    """Whether a run was killed at its wall-clock timeout."""
+    return any(d.code == "Ttimeout" for d in outcome.unattributed)
+
+
+def known_timeout(display: str, limits: SandboxLimits) -> Diagnostic:
+    """The diagnostic of a source failed at once because it timed out alone before."""
+    return sandbox_error(
+        "Ttimeout",
+        f"asar ran longer than {limits.timeout_s:g} s on this source alone before; not run again",
+        file=display,
+    )
 
 
 @dataclass
@@ -147,18 +204,27 @@ def _wrapper(units: list[Unit], mapper: Mapper) -> tuple[str, dict[int, int]]:
     for unit in units:
         if unit.org is not None:
             add(f"org {format_address(unit.org)}", unit)
+        if unit.base is not None:
+            add(f"base {format_address(unit.base)}", unit)
         if unit.namespace:
             add(f"namespace {unit.namespace}", unit)
         add(f'incsrc "{unit.filename}"', unit)
         add(f"#{unit.end_label}:", unit)  # "#": does not become the parent of sublabels
         if unit.slot_end is not None:
-            add(f'assert pc() <= {format_address(unit.slot_end)}, "Tslot_overflow"', unit)
+            end = (
+                unit.slot_end
+                if unit.base is None or unit.org is None
+                else unit.base + unit.slot_end - unit.org
+            )
+            add(f'assert pc() <= {format_address(end)}, "Tslot_overflow"', unit)
         if not unit.namespace:
             add("namespace off", unit)
         for name, address in unit.stubs.items():
             add(f"{name} = {format_address(address)}", unit)
         if unit.namespace:
             add("namespace off", unit)
+        if unit.base is not None:
+            add("base off", unit)
     return "\n".join(lines) + "\n", owner
 
 
@@ -196,11 +262,15 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
         args.append(f"-I{cfg.include_root}")
     args += [f"-D{name}={value}" for name, value in cfg.defines.items()]
     args += [MAIN_FILE, _ROM_FILE]
-    run = run_asar(find_asar().path, args, workdir, cfg.limits)
+    run = run_asar(find_asar().path, args, workdir, cfg.limits, include_root=cfg.include_root)
 
     limit_diags = run.limit_diagnostics(cfg.limits)
     diagnostics = [_explain(d, cfg.limits) for d in parse_asar_output(run.output)]
-    symbols = parse_wla_symbols(sym_path.read_text(errors="replace")) if sym_path.exists() else SymbolFile()
+    symbols = (  # asar's own outputs, bounded like everything it writes (RLIMIT_FSIZE)
+        parse_wla_symbols(read_text_bounded(sym_path, cfg.limits.file_bytes, errors="replace"))
+        if sym_path.exists()
+        else SymbolFile()
+    )
     named = {d.file for d in diagnostics if d.file} | set(symbols.sources)
     if any(not _allowed_source(name, workdir, cfg) for name in named):
         violation = sandbox_error(
@@ -230,7 +300,7 @@ def run_units(workdir: Path, units: list[Unit], cfg: RunConfig) -> RunOutcome:
     rom: bytes | None = None
     has_error = any(d.severity == "error" for d in diagnostics) or limit_diags or run.returncode != 0
     if not has_error:
-        rom = (workdir / _ROM_FILE).read_bytes()
+        rom = read_bytes_bounded(workdir / _ROM_FILE, cfg.limits.file_bytes)
     return RunOutcome(by_unit, unattributed, rom, symbols)
 
 

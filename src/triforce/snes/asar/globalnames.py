@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from triforce.errors import InputError
+from triforce.fsio import MAX_SOURCE_BYTES, read_text_bounded
 from triforce.snes.asmsyntax import strip_comment
 
 GlobalName = tuple[str, str]  # (kind, name): ("macro", "add_capped")
@@ -36,8 +38,8 @@ def global_names(source: str, includes: Iterable[Path] = ()) -> set[GlobalName]:
     texts = [source]
     for path in includes:
         try:
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
+            texts.append(read_text_bounded(path, MAX_SOURCE_BYTES, errors="replace"))
+        except (OSError, InputError):
             continue  # the run reports the unreadable file
     for text in texts:
         for line in text.split("\n"):

@@ -46,12 +46,17 @@ class AssembleResult:
     snippet: int = 0
     _base: bytes = field(default=b"", repr=False)
     _rom: bytes | None = field(default=None, repr=False)
+    #: Stub bytes of this result alone (file offset -> byte) when `_base` holds none: a batch
+    #: assembled with `base` shares one stub-free image between results with their own stubs.
+    _stub_bytes: dict[int, int] = field(default_factory=dict, repr=False)
 
     @property
     def rom(self) -> bytes:
         """The whole image: the base (with stub bytes) plus everything this assembly wrote."""
         if self._rom is None:
             image = bytearray(self._base)
+            for offset, value in self._stub_bytes.items():
+                image[offset] = value
             for chunk in self.chunks:
                 end = chunk.offset + len(chunk.data)
                 if end > len(image):

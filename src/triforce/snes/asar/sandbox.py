@@ -4,9 +4,14 @@ Two layers, because asar itself will happily `incsrc "/etc/passwd"` and echo eve
 
 1. A static scan (`scan_source`) refuses anything that reads a file (`incsrc`, `incbin`, `table`,
    `readfile*`, `canreadfile*`, `filesize`, `getfilestatus`) unless the path is a literal,
-   relative, `..`-free path that resolves inside the caller's `include_root`. It also refuses the
-   tricks that would build such a directive or path at assembly time: a define or macro argument
-   in command position, and token pasting (`!a!b`, `inc!x`, `<a>src`, `!{...}`).
+   relative, `..`-free path that resolves inside the caller's `include_root`. It reads lines
+   with asar's own lexer (`triforce.snes.asmsyntax`: any blank, any case, labels, `@`, ` : `
+   separators, trailing backslash and comma continuations), treats the text after every define
+   and macro argument as a possible statement start (their values may hold ` : `), and refuses
+   the tricks
+   that would build a directive or path at assembly time: a define or macro argument in command
+   position, a file command word inside macro call arguments, a bare file-function name, and
+   token pasting (`!a!b`, `inc!x`, `<a>src`, `!{...}`).
 2. `run_asar` runs the process in a private directory, in its own process group, with a
    wall-clock timeout (the whole group is killed), RLIMIT_AS, RLIMIT_FSIZE and RLIMIT_CPU, and
    reads back at most `output_bytes` of its output.
@@ -31,8 +36,19 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from triforce.errors import InputError
+from triforce.fsio import read_text_bounded
 from triforce.snes.asar.diagnostics import Diagnostic, sandbox_error
-from triforce.snes.asmsyntax import strip_comment
+from triforce.snes.asar.isolation import isolation
+from triforce.snes.asmsyntax import (
+    BLANKS,
+    DEFINE_ASSIGN_RE,
+    SUBSTITUTION_RE,
+    command_of,
+    logical_lines,
+    split_labels,
+    split_statements,
+)
 
 
 class SandboxLimits(BaseModel):
@@ -51,17 +67,26 @@ class SandboxLimits(BaseModel):
     max_source_bytes: int = Field(default=4 << 20, gt=0, description="largest source text accepted")
     max_include_depth: int = Field(default=16, ge=0, description="nesting of incsrc inside include_root")
     max_errors: int = Field(default=10_000, gt=0, description="asar --error-limit")
+    probe_timeout_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="shortest timeout of a run that only locates the snippet a timed-out batch waited "
+        "on (a snippet is failed for time only after a run of its own with timeout_s)",
+    )
 
 
-_FILE_COMMANDS = ("incsrc", "incbin", "table")
-#: A file-reading function in call syntax (`filesize("x")`); `!filesize = 3` or a label named
-#: `filesize_max` is no call and reads nothing.
-_FILE_FUNCTION_RE = re.compile(
-    r"(?<![\w!.%<])(readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus)\s*(?=\()", re.I
-)
-_FILE_FUNCTION_NAME_RE = re.compile(r"readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus", re.I)
-_LITERAL_FUNCTION_RE = re.compile(r"\s*\(\s*\"([^\"]*)\"")
-_INCLUDE_WORD_RE = re.compile(r"\b(incsrc|incbin)\b", re.I)
+_FILE_COMMANDS = frozenset({"incsrc", "incbin", "table"})
+_FILE_FUNCTION_NAMES = r"readfile[1-4]?|canreadfile[1-4]?|filesize|getfilestatus"
+#: A file-reading function name as a word of its own (`!filesize = 3`, a define, or a label
+#: `filesize_max` is another word). It must be called with a literal path; a bare name could
+#: be called later through a macro argument (`<f>("x", 0)`) or a define.
+_FILE_FUNCTION_RE = re.compile(rf"(?<![\w!.%<])({_FILE_FUNCTION_NAMES})(?!\w)", re.I)
+_FILE_FUNCTION_NAME_RE = re.compile(_FILE_FUNCTION_NAMES, re.I)
+_LITERAL_CALL_RE = re.compile(r'[ \t]*\([ \t]*"([^"]*)"')
+#: A file command word anywhere in a line (outside command position it is refused when it
+#: could become a command: incsrc/incbin always, table inside macro call arguments).
+_FILE_WORD_RE = re.compile(r"(?<![\w!.])(incsrc|incbin|table)(?!\w)", re.I)
+_MACRO_CALL_RE = re.compile(r"%[A-Za-z_][\w]*[ \t]*\(")
 _PASTE_RES = (
     re.compile(r"[A-Za-z0-9_]![A-Za-z_]"),  # ident!define
     re.compile(r"![A-Za-z0-9_]+<[A-Za-z_.]"),  # !define<arg>
@@ -69,45 +94,48 @@ _PASTE_RES = (
     re.compile(r"[A-Za-z0-9_!>]<[A-Za-z_][A-Za-z0-9_]*>"),  # ident<arg>, <a><b>
     re.compile(r"<[A-Za-z_][A-Za-z0-9_]*>[A-Za-z0-9_!<]"),  # <arg>ident
 )
-_LABEL_PREFIX_RE = re.compile(r"^(?:#?[.A-Za-z_?][A-Za-z0-9_.?]*:(?!=)\s*|[-+]+\s+)")
-_ASSIGN_RE = re.compile(r"^![A-Za-z0-9_]+\s*(?:[#?:+]?=)")
-
-
-def _statements(line: str) -> list[str]:
-    """asar allows several statements on a line separated by ` : `."""
-    return [part.strip() for part in line.split(" : ") if part.strip()]
 
 
 def _command_path(rest: str) -> str | None:
     """The path operand of incsrc/incbin/table: a quoted literal or the first bare word."""
-    rest = rest.strip()
+    rest = rest.strip(BLANKS)
     if rest.startswith('"'):
         end = rest.find('"', 1)
         return rest[1:end] if end > 0 else None
     if not rest:
         return None
-    word = rest.split()[0].split(",")[0]
+    word = re.split(r"[ \t\v\f\r]", rest, maxsplit=1)[0].split(",")[0]
     # incbin file.bin:0-10 -> drop a trailing range
     return re.sub(r":[0-9A-Fa-f$x-]+$", "", word)
+
+
+def _statement_starts(statement: str) -> list[str]:
+    """Where a command may begin in a statement once asar has substituted its defines and macro
+    arguments: its start, and right after each substitution (whose value may end in ` : `)."""
+    starts = [statement]
+    for match in SUBSTITUTION_RE.finditer(statement):
+        after = statement[match.end() :].lstrip(BLANKS)
+        if after:
+            starts.append(after)
+    return starts
 
 
 def _defines_file_command(assignment: str) -> bool:
     """Whether a define's value could put a file command in command position once expanded.
 
     The value may be used as a whole statement or spliced into a line that asar then splits at
-    ` : `, so every piece of it that could start a statement (its start, or after a `:`) is
-    checked for a leading `incsrc`/`incbin`/`table` as a whole word. A file function's bare name
-    is refused anywhere in the value, since the use site may supply the `(...)`.
-    `!name = "table_ptr"` or `!msg = "the table"` read no file and pass.
+    ` : `, so every piece of it that could start a statement (its start, or after any `:`) is
+    read like a statement (labels and `@` skipped) for a leading `incsrc`/`incbin`/`table`. A
+    file function's bare name is refused anywhere in the value, since the use site may supply
+    the `(...)`. `!name = "table_ptr"` or `!msg = "the table"` read no file and pass.
     """
-    value = _ASSIGN_RE.sub("", assignment, count=1)
+    value = DEFINE_ASSIGN_RE.sub("", assignment, count=1)
     if any(_FILE_FUNCTION_NAME_RE.fullmatch(word) for word in re.findall(r"[A-Za-z0-9_]+", value)):
         return True
-    for piece in re.split(r":", value):
-        words = re.findall(r"[A-Za-z0-9_]+|[^\sA-Za-z0-9_]", piece)
-        while words and not re.match(r"[A-Za-z0-9_]", words[0]):
-            words.pop(0)  # quotes, braces and the like before the first word
-        if words and words[0].lower() in _FILE_COMMANDS:
+    for piece in value.split(":"):
+        piece = piece.strip(BLANKS + "\"'{}()")
+        _, body = split_labels(piece)
+        if command_of(body.strip(BLANKS + "\"'{}()"))[0] in _FILE_COMMANDS:
             return True
     return False
 
@@ -177,16 +205,8 @@ class _Scanner:
         return found
 
     def scan(self, text: str, file: str, base_dir: Path | None, depth: int) -> None:
-        lines = text.split("\n")
-        i = 0
-        while i < len(lines):
-            line_no = i + 1
-            line = strip_comment(lines[i])
-            while line.rstrip().endswith("\\") and i + 1 < len(lines):  # line continuation
-                i += 1
-                line = line.rstrip()[:-1] + strip_comment(lines[i])
-            i += 1
-            self._scan_line(line, file, line_no, base_dir, depth)
+        for line_no, code in logical_lines(text):
+            self._scan_line(code, file, line_no, base_dir, depth)
 
     def _scan_line(self, line: str, file: str, line_no: int, base_dir: Path | None, depth: int) -> None:
         for pattern in _PASTE_RES:
@@ -201,49 +221,68 @@ class _Scanner:
                 )
                 return
         for match in _FILE_FUNCTION_RE.finditer(line):
-            literal = _LITERAL_FUNCTION_RE.match(line, match.end())
+            literal = _LITERAL_CALL_RE.match(line, match.end())
             self._check_path(literal.group(1) if literal else None, match.group(1), file, line_no, base_dir)
-        handled_includes = 0
-        for statement in _statements(line):
-            body = statement
-            while (label := _LABEL_PREFIX_RE.match(body)) is not None and label.end() > 0:
-                body = body[label.end() :]
-            if not body:
-                continue
-            if body.startswith("!") and not _ASSIGN_RE.match(body):
-                self.diagnostics.append(
-                    sandbox_error(
-                        "Tsandbox_define",
-                        "a define used as a command is not allowed in sandboxed code",
-                        file=file,
-                        line=line_no,
-                    )
+        handled = 0
+        for statement in split_statements(line):
+            for index, start in enumerate(_statement_starts(statement)):
+                handled += self._scan_statement(start, index == 0, file, line_no, base_dir, depth)
+        words = [m.group(1).lower() for m in _FILE_WORD_RE.finditer(line)]
+        includes = sum(1 for w in words if w != "table")
+        in_macro_call = any(
+            _FILE_WORD_RE.search(line, m.end()) is not None for m in _MACRO_CALL_RE.finditer(line)
+        )
+        if len(words) > handled and (includes > 0 or in_macro_call):
+            self._refuse(
+                file, line_no, "incsrc/incbin/table may only appear as a command with a literal path"
+            )
+
+    def _scan_statement(
+        self, text: str, first: bool, file: str, line_no: int, base_dir: Path | None, depth: int
+    ) -> int:
+        """Check one place where a command may start; returns 1 when it is a file command."""
+        _, body = split_labels(text)
+        while body.startswith("@"):  # `@Lab: table` is no asar syntax, but costs nothing to read
+            _, body = split_labels(body[1:].lstrip(BLANKS))
+        body = body.strip(BLANKS)
+        if not body:
+            return 0
+        is_assignment = DEFINE_ASSIGN_RE.match(body) is not None
+        if not first:
+            # After a substitution: its value was checked where it was defined (a define) or
+            # passed (a macro argument), so only a file command written here remains to check.
+            is_assignment = False
+        elif body.startswith("!") and not is_assignment:
+            self.diagnostics.append(
+                sandbox_error(
+                    "Tsandbox_define",
+                    "a define used as a command is not allowed in sandboxed code",
+                    file=file,
+                    line=line_no,
                 )
-                continue
-            if body.startswith("<"):
-                self.diagnostics.append(
-                    sandbox_error(
-                        "Tsandbox_define",
-                        "a macro argument used as a command is not allowed in sandboxed code",
-                        file=file,
-                        line=line_no,
-                    )
+            )
+            return 0
+        elif body.startswith("<"):
+            self.diagnostics.append(
+                sandbox_error(
+                    "Tsandbox_define",
+                    "a macro argument used as a command is not allowed in sandboxed code",
+                    file=file,
+                    line=line_no,
                 )
-                continue
-            if _ASSIGN_RE.match(body) and _defines_file_command(body):
+            )
+            return 0
+        if is_assignment:
+            if _defines_file_command(body):
                 self._refuse(file, line_no, "a define whose value is a file-reading command is not allowed")
-                continue
-            word, _, rest = body.partition(" ")
-            command = word.lower()
-            if command not in _FILE_COMMANDS:
-                continue
-            if command == "incsrc" or command == "incbin":
-                handled_includes += 1
-            found = self._check_path(_command_path(rest), command, file, line_no, base_dir)
-            if found is not None and command == "incsrc":
-                self._include(found, file, line_no, depth)
-        if len(_INCLUDE_WORD_RE.findall(line)) > handled_includes:
-            self._refuse(file, line_no, "incsrc/incbin may only appear as a command with a literal path")
+            return 0
+        command, operand = command_of(body)
+        if command not in _FILE_COMMANDS:
+            return 0
+        found = self._check_path(_command_path(operand), command, file, line_no, base_dir)
+        if found is not None and command == "incsrc":
+            self._include(found, file, line_no, depth)
+        return 1
 
     def _include(self, path: Path, file: str, line_no: int, depth: int) -> None:
         if depth >= self.limits.max_include_depth:
@@ -253,9 +292,9 @@ class _Scanner:
             return
         self.includes.append(path)
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            self._refuse(file, line_no, f"cannot read {path.name}: {exc.strerror}")
+            text = read_text_bounded(path, self.limits.max_source_bytes, errors="replace")
+        except InputError as exc:  # unreadable, or larger than the source limit
+            self._refuse(file, line_no, f"{path.name}: {str(exc).split(': ', 1)[-1]}")
             return
         assert self.root is not None
         self.scan(text, str(path.relative_to(self.root)), path.parent, depth + 1)
@@ -365,10 +404,18 @@ def _command(
     ], None
 
 
-def run_asar(asar: Path, args: Sequence[str], cwd: Path, limits: SandboxLimits) -> AsarRun:
-    """Run asar in `cwd` under `limits`; stdout and stderr go to one file we read back bounded."""
+def run_asar(
+    asar: Path, args: Sequence[str], cwd: Path, limits: SandboxLimits, include_root: Path | None = None
+) -> AsarRun:
+    """Run asar in `cwd` under `limits`, inside the namespace of `isolation()` when there is one
+    (seeing only `cwd` and `include_root`); stdout and stderr go to one file read back bounded."""
     out_path = cwd / ".asar-output"
-    argv, preexec = _command(asar, args, limits)
+    walls = isolation()
+    if walls.active and walls.bwrap is not None:
+        inner = walls.wrap([str(asar), *args], cwd, include_root)
+        argv, preexec = _command(Path(inner[0]), inner[1:], limits)
+    else:
+        argv, preexec = _command(asar, args, limits)
     with open(out_path, "wb") as out:
         proc = subprocess.Popen(
             argv,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from triforce.snes.asar.rom import Mapper, bank_size, snes_to_offset
+from triforce.snes.opcodes import LONG_JUMPS, NEAR_JUMPS, RELATIVE
 
 StubKind = Literal["long", "near", "data"]
 
@@ -27,8 +28,8 @@ RTL, RTS = 0x6B, 0x60
 _NEAR_START, _NEAR_END = 0xF000, 0xFF00
 _DATA_START, _DATA_END, _DATA_STRIDE = 0xE000, 0xF000, 0x10
 _LONG_START, _LONG_STRIDE = 0xD000, 2
-_NEAR_MNEMONICS = {"JSR", "JMP", "BRA", "BRL", "BEQ", "BNE", "BCC", "BCS", "BPL", "BMI", "BVC", "BVS", "PER"}
-_LONG_MNEMONICS = {"JSL", "JML"}
+_NEAR_MNEMONICS = RELATIVE | NEAR_JUMPS
+_LONG_MNEMONICS = LONG_JUMPS
 _VALID_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: Bytes a stub of each kind takes.
