@@ -209,19 +209,24 @@ def _first_difference(shown: str, record: str) -> str:
     return "they differ in layout"
 
 
+# Generators whose proven code is the routine shown in the user message, not the answer.
+_CODE_IN_PROMPT = ("doc", "hook", "teach")
+
+
 def trained_code(sample: dict[str, Any]) -> tuple[str, list[str]]:
     """The code to prove, taken from the messages the model trains on, and every way those
     messages disagree with the sample's record (an empty list: they agree).
 
     The answer's code is extracted from the assistant message as the evaluation extracts a model's
     answer (`extract_asm` with the entry label). A hook's answer is its patch (the record holds
-    the routine plus the patch); a doc answer states facts about the code in the user message."""
+    the routine plus the patch); a doc answer (and a teaching lesson) states facts about the code
+    in the user message."""
     meta, ex = sample["meta"], sample["meta"]["exec"]
     record = str(ex["code"])
     generator = meta.get("generator")
     assistant, user = _message(sample, "assistant"), _message(sample, "user")
     problems: list[str] = []
-    if generator in ("doc", "hook"):
+    if generator in _CODE_IN_PROMPT:
         shown = _one_block(user)
         if shown is None or shown.rstrip("\n") not in record:
             problems.append("the routine in the user message is not the recorded routine")
