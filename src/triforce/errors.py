@@ -21,3 +21,7 @@ class InputError(TriforceError):
 
 class ToolNotFoundError(TriforceError):
     """An external tool (asar, the bsnes core, a CUDA runtime) is missing."""
+
+
+class OutputError(TriforceError):
+    """An output file or folder cannot be written (read-only, full, not a folder); names the path."""

@@ -3,6 +3,7 @@ and bounded reads (no input, untrusted or not, is read whole before its size is 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from triforce.errors import InputError
+from triforce.errors import InputError, OutputError
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -22,8 +23,11 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
     """Write the chunks to a temp file in the same folder, fsync, then rename over `path` (data
     made piece by piece is never held whole in memory)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
@@ -31,9 +35,33 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # full disk, quota, a folder in the way: the old file is left as it was
+        Path(tmp).unlink(missing_ok=True)
+        raise cannot_write(path, exc) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def cannot_write(path: Path | str, exc: OSError) -> OutputError:
+    """OutputError naming the path a write failed on and why (read-only, full disk, not a folder)."""
+    blocker = next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
+    why = f"{blocker} is a file, not a folder" if blocker else exc.strerror or str(exc)
+    return OutputError(f"{path}: cannot write: {why}")
+
+
+def ensure_output_dir(path: Path | str) -> Path:
+    """Create the output folder `path` (and parents) and check a file can be created in it, so a
+    read-only or missing mount fails at once with its name, not after minutes of work."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".triforce-probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
+    return path
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -83,20 +111,46 @@ def read_bytes_bounded(path: Path | str, limit: int) -> bytes:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
+def why_undecodable(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """(0-based line, message) locating the first byte of `data` that is not valid text."""
+    before = data[: exc.start]
+    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    bad = data[exc.start : exc.end].hex(" ")
+    return before.count(b"\n"), f"not {exc.encoding} text: byte(s) {bad} at column {column} ({exc.reason})"
+
+
 def read_text_bounded(path: Path | str, limit: int, encoding: str = "utf-8", errors: str = "strict") -> str:
-    """`read_bytes_bounded` decoded."""
-    return read_bytes_bounded(path, limit).decode(encoding, errors)
+    """`read_bytes_bounded` decoded; InputError naming file, line and column on a byte that is not
+    valid text (with the default strict errors)."""
+    data = read_bytes_bounded(path, limit)
+    try:
+        return data.decode(encoding, errors)
+    except UnicodeDecodeError as exc:
+        line, why = why_undecodable(data, exc)
+        raise InputError(f"{path}:{line + 1}: {why}") from exc
 
 
 def lines_bounded(fh: IO[Any], name: str, limit: int = MAX_RECORD_BYTES) -> Iterator[Any]:
     """The lines of an open file (text or binary), each at most `limit` long: a line with no end
-    (`/dev/zero`, a binary blob) is refused naming its file and line instead of read whole."""
+    (`/dev/zero`, a binary blob) is refused naming its file and line instead of read whole. A text
+    file is read line by line below its decoder, so a byte that is not valid text is refused naming
+    its own file, line and column (not a traceback, not the line of the decoder's last chunk)."""
+    encoding, source = None, fh
+    if isinstance(fh, io.TextIOWrapper):  # freshly opened: read its bytes, decode each line here
+        encoding, source = fh.encoding, fh.buffer
     number = 0
     while True:
-        line = fh.readline(limit + 1)
+        line = source.readline(limit + 1)
         if not line:
             return
         number += 1
         if len(line) > limit and not line.endswith("\n" if isinstance(line, str) else b"\n"):
             raise InputError(f"{name}:{number}: line longer than {limit:,} bytes; not read")
+        if encoding is not None:
+            try:
+                line = line.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{name}:{number}: {why_undecodable(line, exc)[1]}") from exc
+            if line.endswith("\r\n"):  # as text mode's universal newlines
+                line = line[:-2] + "\n"
         yield line

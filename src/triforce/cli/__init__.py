@@ -9,6 +9,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import refine, serve
@@ -64,10 +65,22 @@ def _root(
 _err = Console(stderr=True)
 
 
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system failure (read-only folder, full disk, missing file) as one line naming
+    the path, as the user would act on it."""
+    where = ": ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    why = exc.strerror or str(exc)
+    return f"{where}: {why}" if where else why
+
+
 def main() -> None:
-    """Entry point: run the app, turning TriforceError into a clean message and exit code 2."""
+    """Entry point: run the app, turning TriforceError (and an operating-system failure such as
+    a read-only or full output folder) into a one-line message and exit code 2."""
     try:
         app()
     except TriforceError as exc:
-        _err.print(f"[bold red]error:[/] {exc}")
+        _err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except OSError as exc:
+        _err.print(f"[bold red]error:[/] {escape(describe_os_error(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

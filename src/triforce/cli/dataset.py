@@ -25,15 +25,27 @@ _FILES = typer.Argument(..., help="Sample files (.jsonl or .parquet).", exists=T
 _JSON = typer.Option(False, "--json", help="Print a machine-readable JSON report.")
 _SKIP = typer.Option(False, "--skip-bad", help="Skip malformed lines (each is reported) instead of failing.")
 _OUT = typer.Option(..., "--out", "-o", help="Output file (.jsonl or .parquet).")
+_EMPTY = typer.Option(
+    False, "--allow-empty", help="Accept input with no samples (by default it is an error: exit 2)."
+)
 
 
-def _read(files: list[Path], skip_bad: bool) -> list[Any]:
+def _read(files: list[Path], skip_bad: bool, allow_empty: bool = False) -> list[Any]:
     from triforce.dataset.sample_io import read_many
 
     result = read_many(files, on_error="skip" if skip_bad else "raise")
     for bad in result.errors:
         _err.print(f"[yellow]skipped[/] {bad}", highlight=False)
+    if not result.samples and not allow_empty:
+        _refuse_empty(files, len(result.errors))
     return result.samples
+
+
+def _refuse_empty(files: list[Path], skipped: int) -> None:
+    """Empty input is almost always a mistake (a wrong path, a failed build): say so, exit 2."""
+    why = f" ({skipped:,} malformed record(s) skipped)" if skipped else ""
+    names = ", ".join(str(f) for f in files)
+    raise InputError(f"{names}: no samples{why}; pass --allow-empty if an empty dataset is intended")
 
 
 @contextmanager
@@ -72,11 +84,13 @@ def _counts(title: str, counts: dict[str, int], total: int) -> Table:
 
 
 @app.command()
-def stats(files: list[Path] = _FILES, as_json: bool = _JSON, skip_bad: bool = _SKIP) -> None:
+def stats(
+    files: list[Path] = _FILES, as_json: bool = _JSON, skip_bad: bool = _SKIP, allow_empty: bool = _EMPTY
+) -> None:
     """Counts per domain, source, task, origin, and verification rates."""
     from triforce.dataset.stats import dataset_stats
 
-    samples = _read(files, skip_bad)
+    samples = _read(files, skip_bad, allow_empty)
     st = dataset_stats(samples)
     if _emit(st, as_json):
         return
@@ -104,13 +118,14 @@ def dedup(
     near: bool = typer.Option(True, "--near/--no-near", help="Run the near-duplicate layer."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
+    allow_empty: bool = _EMPTY,
 ) -> None:
     """Remove exact, code-aware (normalized asm, assembled bytes) and near duplicates."""
     from triforce.dataset.dedup import DedupConfig
     from triforce.dataset.dedup import dedup as run
     from triforce.dataset.sample_io import write_samples
 
-    samples = _read(files, skip_bad)
+    samples = _read(files, skip_bad, allow_empty)
     with _progress_bar() as tick:
         kept, report = run(samples, DedupConfig(near_threshold=threshold, num_perm=num_perm, near=near), tick)
     write_samples(out, kept)
@@ -135,12 +150,13 @@ def decontam(
     ngram: int = typer.Option(13, help="Word n-gram length that counts as overlap."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
+    allow_empty: bool = _EMPTY,
 ) -> None:
     """Remove samples that overlap evaluation items (routine, bytes or long n-gram)."""
     from triforce.dataset.decontam import DecontamConfig, bundled_suite_paths, decontaminate
     from triforce.dataset.sample_io import write_samples
 
-    samples = _read(files, skip_bad)
+    samples = _read(files, skip_bad, allow_empty)
     suites = suite or bundled_suite_paths()
     with _progress_bar() as tick:
         kept, report = decontaminate(samples, suites, config=DecontamConfig(ngram_words=ngram), progress=tick)
@@ -185,6 +201,7 @@ def mix(
     seed: int = typer.Option(None, help="Random seed (default: the preset's)."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
+    allow_empty: bool = _EMPTY,
 ) -> None:
     """Select samples to a preset's domain and source quotas; short rows are flagged loudly."""
     from triforce.dataset.mix import load_mix_config
@@ -194,7 +211,7 @@ def mix(
     if short not in (None, "leave", "upsample"):
         raise ConfigError(f"--short: expected leave or upsample, got {short!r}")
     cfg = load_mix_config(preset, short=short, upsample_cap=cap, seed=seed)
-    samples = _read(files, skip_bad)
+    samples = _read(files, skip_bad, allow_empty)
     chosen, report = run(samples, cfg)
     write_samples(out, chosen)
     if _emit({**report.to_dict(), "out": str(out)}, as_json):
@@ -235,6 +252,7 @@ def split(
     seed: int = typer.Option(0),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
+    allow_empty: bool = _EMPTY,
 ) -> None:
     """Split by group (no routine in two splits), stratified by domain and task; leak-checked."""
     from triforce.dataset.sample_io import write_samples
@@ -249,7 +267,7 @@ def split(
         )
     except ValueError as exc:
         raise ConfigError(f"split shares: {exc}") from exc
-    parts, report = run(_read(files, skip_bad), cfg)
+    parts, report = run(_read(files, skip_bad, allow_empty), cfg)
     leaks = check_leaks(parts)
     for name, samples in parts.items():
         write_samples(out / f"{name}.jsonl", samples)
@@ -310,6 +328,7 @@ def curate(
     curriculum: bool = typer.Option(False, help="Order training data pure-domain first, then cross."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
+    allow_empty: bool = _EMPTY,
 ) -> None:
     """The whole pipeline: filter → dedup → decontaminate → mix → split → export → card."""
     from triforce.dataset.pipeline import CurationConfig, load_curation_config
@@ -342,7 +361,7 @@ def curate(
         )
     except ValueError as exc:
         raise ConfigError(f"curate options: {exc}") from exc
-    samples = _read(files, skip_bad)
+    samples = _read(files, skip_bad, allow_empty)
     with _progress_bar() as tick:
         result = run(samples, cfg, tick=tick)
     if _emit(result.summary(), as_json):
@@ -414,6 +433,7 @@ def verify(
     workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per CPU)."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
+    allow_empty: bool = _EMPTY,
 ) -> None:
     """Re-verify ASM samples from their own records: assemble each alone with asar at its
     recorded address and run every recorded state (debug proofs too). Exit 1 if any fails."""
@@ -425,9 +445,10 @@ def verify(
     total = sum(_count_lines(f) for f in files)
     with stage_bar(_err, transient=True, disable=as_json) as bar:
         task = bar.add_task("verify", total=total)
-        report = verify_samples(
-            _stream(files, skip_bad), root=root, workers=n, progress=lambda k: bar.advance(task, k)
-        )
+        streamed = _Counted(_stream(files, skip_bad))
+        report = verify_samples(streamed, root=root, workers=n, progress=lambda k: bar.advance(task, k))
+    if not streamed.count and not allow_empty:
+        _refuse_empty(files, 0)
     payload = report.to_json()
     if not _emit(payload, as_json):
         _out.print(
@@ -451,13 +472,25 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
+class _Counted:
+    """An iterator that counts what it hands on."""
+
+    def __init__(self, items: Iterator[dict[str, Any]]) -> None:
+        self.items, self.count = items, 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
 def _stream(files: list[Path], skip_bad: bool) -> Iterator[dict[str, Any]]:
     """Samples as dicts, one at a time from JSONL files (Parquet files are read whole)."""
     from triforce.dataset.sample_io import iter_jsonl
 
     for path in files:
         if path.suffix != ".jsonl":
-            yield from (s.model_dump(mode="json") for s in _read([path], skip_bad))
+            yield from (s.model_dump(mode="json") for s in _read([path], skip_bad, allow_empty=True))
             continue
         _refuse_training_rows(path)
         for parsed in iter_jsonl(path):

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from triforce.errors import InputError
-from triforce.fsio import MAX_DATA_BYTES, lines_bounded, write_bytes_atomic
+from triforce.fsio import MAX_DATA_BYTES, lines_bounded, why_undecodable, write_bytes_atomic
 from triforce.sample import Sample
 
 OnError = Literal["raise", "skip"]
@@ -79,15 +79,20 @@ def iter_jsonl(path: Path) -> Iterator[Sample | list[BadRecord]]:
     file in memory; blank lines are ignored."""
     name = str(path)
     try:
-        fh = path.open("r", encoding="utf-8")
+        fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from exc
     with fh:
         for lineno, raw in enumerate(lines_bounded(fh, name), start=1):
-            if not raw.strip():
+            try:  # a line that is not UTF-8 is one bad record, not the end of the file
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield [BadRecord(name, lineno, "", why_undecodable(raw, exc)[1])]
+                continue
+            if not text.strip():
                 continue
             try:
-                payload = json.loads(raw)
+                payload = json.loads(text)
             except json.JSONDecodeError as exc:
                 yield [BadRecord(name, lineno, "", f"invalid JSON: {exc.msg} (column {exc.colno})")]
                 continue

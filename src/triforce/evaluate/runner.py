@@ -24,7 +24,7 @@ from triforce.evaluate.graders import GradeContext, grade
 from triforce.evaluate.metrics import summarize
 from triforce.evaluate.suite import Suite, SuiteItem
 from triforce.evaluate.verdict import Verdict
-from triforce.fsio import lines_bounded, write_text_atomic
+from triforce.fsio import ensure_output_dir, lines_bounded, write_text_atomic
 from triforce.models import Backend, Completion, ItemRequest, ask_many, messages_for
 
 ProgressFn = Callable[[int, int], None]
@@ -95,7 +95,7 @@ async def run_suite(
     write_report: bool = True,
 ) -> RunResult:
     """Evaluate every item `samples` times; returns the summary and all records (old and new)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_output_dir(out_dir)
     records_path = out_dir / "records.jsonl"
     done = _load_done(records_path)
     # Rewrite the log without lines we will redo, so each (item, sample) appears once.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from triforce.errors import ConfigError
-from triforce.fsio import write_json_atomic
+from triforce.fsio import ensure_output_dir, write_json_atomic
 from triforce.generate.domain import Source, domain_names, load_generator
 from triforce.generate.domain_run import DOMAIN_CHUNK, plan_units, run_units
 from triforce.generate.routines import LoadedCorpus
@@ -86,7 +86,7 @@ def run_build(
     unknown = [g for g in opts.generators if g not in generator_names()]
     if unknown:
         raise ConfigError(f"unknown generator(s) {unknown}; choose from {', '.join(generator_names())}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_output_dir(out_dir)
     asm_generators = [g for g in GENERATORS if g in opts.generators]
     domain_generators = [g for g in domain_names() if g in opts.generators]
     generators = [*asm_generators, *domain_generators]

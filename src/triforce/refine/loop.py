@@ -32,6 +32,7 @@ from triforce.errors import InputError
 from triforce.fsio import (
     MAX_CONFIG_BYTES,
     MAX_DATA_BYTES,
+    ensure_output_dir,
     read_bytes_bounded,
     read_text_bounded,
     write_json_atomic,
@@ -152,7 +153,7 @@ def init_state(root: Path, seed: Sequence[Sample], seed_name: str, force: bool =
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError(f"{len(problems)} seed pair(s) refused:\n  " + "\n  ".join(problems[:5]) + more)
-    root.mkdir(parents=True, exist_ok=True)
+    ensure_output_dir(root)
     write_jsonl(state.seed_path, verified)
     manifest = {
         "version": 1,

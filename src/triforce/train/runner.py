@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from triforce.errors import ConfigError, InputError, ToolNotFoundError
-from triforce.fsio import write_json_atomic, write_text_atomic
+from triforce.fsio import ensure_output_dir, write_json_atomic, write_text_atomic
 from triforce.train.chat import load_tokenizer
 from triforce.train.config import TrainConfig
 from triforce.train.data import fingerprint, order_for_curriculum, read_conversations
@@ -302,7 +302,7 @@ def train(
 
     preflight(cfg)
     out = cfg.output_dir()
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_output_dir(out)
     files = cfg.data_files()
     convs = order_for_curriculum(read_conversations(files), cfg.curriculum, cfg.training.seed)
     dataset = Dataset.from_list([{"messages": c.messages} for c in convs])
