@@ -21,6 +21,11 @@ from triforce.fsio import MAX_CONFIG_BYTES, MAX_ROM_BYTES, read_bytes_bounded, r
 
 _out = Console()
 
+#: Bounds of `asm run --max-instructions` and `asm disasm --count`: beyond them a run or a
+#: listing is a mistake (a typo'd count), not a request.
+MAX_INSTRUCTIONS = 100_000_000
+MAX_DISASM_COUNT = 65_536
+
 
 def _load_state(state: str | None) -> Any:
     from triforce.snes.machine import MachineState
@@ -48,7 +53,7 @@ def run(
     ),
     convention: str = typer.Option("jsl", "--convention", help="jsl, jsr or none."),
     max_instructions: int = typer.Option(
-        100_000, "--max-instructions", help="Stop after this many instructions."
+        100_000, "--max-instructions", min=1, max=MAX_INSTRUCTIONS, help="Stop after this many instructions."
     ),
     mapper: str = typer.Option("lorom", "--mapper", help="lorom or hirom."),
     org: str = typer.Option(
@@ -70,9 +75,9 @@ def run(
     start = None if org.strip().lower() == "none" else parse_address(org, field="--org")
     source, _ = read_source(str(file))
     result = assemble(source, org=start, mapper=mapper, filename=file.name)
-    if not result.ok:
-        first = result.diagnostics[0] if result.diagnostics else "unknown error"
-        raise InputError(f"{file}: does not assemble: {first}")
+    if not result.ok:  # every error, each in the one diagnostic format; warnings are not why
+        errors = [d.format() for d in result.errors] or ["asar reported an error"]
+        raise InputError(f"{file}: does not assemble:\n  " + "\n  ".join(errors))
     if entry is None:
         if not result.chunks:
             raise InputError(f"{file}: assembled to no bytes; nothing to run")
@@ -126,7 +131,7 @@ def _print_run(outcome: Any) -> None:
 def disasm(
     rom: Path = typer.Argument(..., exists=True, dir_okay=False, help="ROM image (.sfc/.smc)."),
     at: str = typer.Option(..., "--at", help="SNES address to start at, e.g. $008000."),
-    count: int = typer.Option(16, "--count", help="Number of instructions."),
+    count: int = typer.Option(16, "--count", min=1, max=MAX_DISASM_COUNT, help="Number of instructions."),
     m8: bool = typer.Option(True, "--m8/--m16", help="Accumulator width at the start."),
     x8: bool = typer.Option(True, "--x8/--x16", help="Index width at the start."),
     mapper: str = typer.Option("lorom", "--mapper", help="lorom or hirom."),
@@ -135,13 +140,15 @@ def disasm(
 ) -> None:
     """Disassemble COUNT instructions at ADDR, following REP/SEP."""
     from triforce.snes.addresses import parse_address
+    from triforce.snes.asar.rom import check_rom_image
     from triforce.snes.bus import SnesBus
     from triforce.snes.disasm import disassemble, listing, to_asar
 
     if mapper not in ("lorom", "hirom"):
         raise InputError(f"--mapper must be lorom or hirom, not {mapper!r}")
     address = parse_address(at, field="--at")
-    bus = SnesBus(read_bytes_bounded(rom, MAX_ROM_BYTES), mapper=mapper)  # type: ignore[arg-type]
+    image = check_rom_image(read_bytes_bounded(rom, MAX_ROM_BYTES), str(rom))
+    bus = SnesBus(image, mapper=mapper)  # type: ignore[arg-type]
     if bus.region(address) not in ("rom", "wram", "sram"):
         raise InputError(f"--at ${address:06X} is not ROM or RAM in a {mapper} map")
     lines = disassemble(bus, address, count=count, m8=m8, x8=x8)

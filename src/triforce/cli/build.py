@@ -44,12 +44,12 @@ def build(
         "all", "--generators", "-g", help="Comma-separated generators, or 'all' (see --help's list)."
     ),
     limit_per_type: int | None = typer.Option(
-        None, "--limit-per-type", "-n", help="Keep at most N samples per generator."
+        None, "--limit-per-type", "-n", min=1, help="Keep at most N samples per generator."
     ),
     workers: int | None = typer.Option(
-        None, "--workers", "-j", help="Worker processes (default: all cores)."
+        None, "--workers", "-j", min=1, help="Worker processes (default: all cores)."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed for test states (same seed, same samples)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for test states (same seed, same samples)."),
     origin: str = typer.Option("original", "--origin", help="Provenance origin tag for --source trees."),
     curate: bool = typer.Option(
         True, "--curate/--no-curate", help="Curate into <out>/dataset (dedup, decontam, split, export)."

@@ -21,7 +21,9 @@ def conformance(
         ..., help="SingleStepTests files (.json/.json.gz) or folders of them."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for machines."),
-    show_failures: int = typer.Option(3, "--show-failures", help="Failing tests to describe per file."),
+    show_failures: int = typer.Option(
+        3, "--show-failures", min=0, help="Failing tests to describe per file."
+    ),
 ) -> None:
     """Run SingleStepTests-format 65816 tests; exit 0 only when every test passes."""
     files = find_test_files(paths)

@@ -113,8 +113,10 @@ def stats(
 def dedup(
     files: list[Path] = _FILES,
     out: Path = _OUT,
-    threshold: float = typer.Option(0.8, help="Near-duplicate Jaccard threshold (MinHash LSH)."),
-    num_perm: int = typer.Option(128, help="MinHash permutations."),
+    threshold: float = typer.Option(
+        0.8, min=0.0, max=1.0, help="Near-duplicate Jaccard threshold (MinHash LSH)."
+    ),
+    num_perm: int = typer.Option(128, min=2, max=4096, help="MinHash permutations."),
     near: bool = typer.Option(True, "--near/--no-near", help="Run the near-duplicate layer."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
@@ -147,7 +149,7 @@ def decontam(
     suite: list[Path] = typer.Option(
         [], "--suite", "-s", help="Evaluation suite JSONL (repeatable); default: the package's suites."
     ),
-    ngram: int = typer.Option(13, help="Word n-gram length that counts as overlap."),
+    ngram: int = typer.Option(13, min=1, help="Word n-gram length that counts as overlap."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
     allow_empty: bool = _EMPTY,
@@ -197,8 +199,10 @@ def mix(
     out: Path = _OUT,
     preset: str = typer.Option("triforce-sage-60k", help="Preset name or mix YAML path."),
     short: str = typer.Option(None, help="Short rows: leave | upsample (default: the preset's)."),
-    cap: float = typer.Option(None, help="Upsample cap: most copies of one sample, original included."),
-    seed: int = typer.Option(None, help="Random seed (default: the preset's)."),
+    cap: float = typer.Option(
+        None, min=1.0, help="Upsample cap: most copies of one sample, original included."
+    ),
+    seed: int = typer.Option(None, min=0, help="Random seed (default: the preset's)."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
     allow_empty: bool = _EMPTY,
@@ -245,11 +249,11 @@ def presets(as_json: bool = _JSON) -> None:
 def split(
     files: list[Path] = _FILES,
     out: Path = typer.Option(..., "--out", "-o", help="Directory for train/validation/test.jsonl."),
-    validation: float = typer.Option(0.05, help="Validation share."),
-    test: float = typer.Option(0.05, help="Test share."),
-    min_validation: int = typer.Option(20, help="Minimum validation samples."),
-    min_test: int = typer.Option(20, help="Minimum test samples."),
-    seed: int = typer.Option(0),
+    validation: float = typer.Option(0.05, min=0.0, max=1.0, help="Validation share."),
+    test: float = typer.Option(0.05, min=0.0, max=1.0, help="Test share."),
+    min_validation: int = typer.Option(20, min=0, help="Minimum validation samples."),
+    min_test: int = typer.Option(20, min=0, help="Minimum test samples."),
+    seed: int = typer.Option(0, min=0),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
     allow_empty: bool = _EMPTY,
@@ -377,7 +381,7 @@ def export(
         "messages,parquet", "--format", help="Comma list: messages,alpaca,sharegpt,parquet."
     ),
     curriculum: bool = typer.Option(False, help="Order training data pure-domain first, then cross."),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md and charts."),
     as_json: bool = _JSON,
 ) -> None:
@@ -430,7 +434,7 @@ def verify(
     root: Path | None = typer.Option(
         None, "--root", help="The source tree, for samples whose code includes files from it (incbin/incsrc)."
     ),
-    workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per CPU)."),
+    workers: int = typer.Option(0, "--workers", "-j", min=0, help="Worker processes (0: one per CPU)."),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
     allow_empty: bool = _EMPTY,

@@ -35,10 +35,10 @@ _OUT = typer.Option(
 )
 _MODEL = typer.Option("default", "--model", help="`model` field sent to an OpenAI-compatible endpoint.")
 _KEY = typer.Option(None, "--api-key", envvar="TRIFORCE_API_KEY", help="Bearer token for the endpoint.")
-_TIMEOUT = typer.Option(120.0, "--timeout", help="Seconds per request before it is retried.")
+_TIMEOUT = typer.Option(120.0, "--timeout", min=0.1, help="Seconds per request before it is retried.")
 _RETRIES = typer.Option(3, "--retries", min=0, help="Retries after 5xx, timeouts and malformed bodies.")
 _STREAM = typer.Option(True, "--stream/--no-stream", help="Stream responses (measures time to first token).")
-_MAXTOK = typer.Option(1024, "--max-tokens", help="Generation limit per answer.")
+_MAXTOK = typer.Option(1024, "--max-tokens", min=1, help="Generation limit per answer.")
 _TEMP = typer.Option(
     None,
     "--temperature",

@@ -82,7 +82,7 @@ def _palette_file(path: Path | None, bpp: int) -> list[int]:
 def decode_cmd(
     file: Path = typer.Argument(..., help="Tile data (raw bytes)."),
     bpp: int = typer.Option(
-        4, "--bpp", help=f"Bits per pixel: {', '.join(map(str, BPPS))} (3 = ALTTP 3bpp)."
+        4, "--bpp", min=2, max=8, help=f"Bits per pixel: {', '.join(map(str, BPPS))} (3 = ALTTP 3bpp)."
     ),
     offset: str = typer.Option("0", "--offset", help="Start offset in the file (18, $12 or 0x12)."),
     count: int | None = typer.Option(None, "--count", "-n", min=1, help="Tiles to read (default: all)."),
@@ -110,7 +110,7 @@ def decode_cmd(
 @gfx_app.command("encode")
 def encode_cmd(
     image: Path = typer.Argument(..., help="Indexed (palette) PNG, sides multiples of 8."),
-    bpp: int = typer.Option(4, "--bpp", help="Bits per pixel of the tiles written."),
+    bpp: int = typer.Option(4, "--bpp", min=2, max=8, help="Bits per pixel of the tiles written."),
     out: Path = typer.Option(..., "--out", "-o", help="Tile bytes file to write."),
     palette_out: Path | None = typer.Option(
         None, "--palette-out", help="Also write the PNG's palette as BGR555."
@@ -134,8 +134,10 @@ def encode_cmd(
 @gfx_app.command("convert")
 def convert_cmd(
     file: Path = typer.Argument(..., help="Tile data."),
-    source_bpp: int = typer.Option(..., "--from", help="Bits per pixel of the input (3 = ALTTP 3bpp)."),
-    target_bpp: int = typer.Option(..., "--to", help="Bits per pixel to write."),
+    source_bpp: int = typer.Option(
+        ..., "--from", min=2, max=8, help="Bits per pixel of the input (3 = ALTTP 3bpp)."
+    ),
+    target_bpp: int = typer.Option(..., "--to", min=2, max=8, help="Bits per pixel to write."),
     expansion: str | None = typer.Option(
         None, "--expand", help="3bpp -> 4bpp the game's way: low (Do3To4Low) or high (Do3To4High)."
     ),
@@ -344,7 +346,7 @@ def prove_cmd(
         [], "--real", help="Trees to search for real compressed files (repeatable)."
     ),
     streams: int = typer.Option(10_000, "--streams", min=0, help="Random streams to run."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0),
     workers: int = typer.Option(2, "--workers", "-j", min=1),
     out: Path | None = typer.Option(None, "--out", help="Also write the report as JSON here."),
     as_json: bool = _JSON,

@@ -90,7 +90,7 @@ def step_cmd(
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="New prompts to use this iteration."),
     samples: int = typer.Option(1, "--samples", "-k", min=1, help="Candidates per prompt."),
     concurrency: int = typer.Option(4, "--concurrency", "-c", min=1),
-    max_tokens: int = typer.Option(1024, "--max-tokens"),
+    max_tokens: int = typer.Option(1024, "--max-tokens", min=1),
     temperature: float = typer.Option(0.0, "--temperature", min=0.0),
     model: str = typer.Option("default", "--model", help="`model` field sent to an endpoint."),
     api_key: str | None = typer.Option(None, "--api-key", envvar="TRIFORCE_API_KEY"),
@@ -218,7 +218,7 @@ def _verdict_line(verdict: dict[str, Any]) -> str:
 @review_app.command("list")
 def list_cmd(
     status: str | None = typer.Option("pending", "--status", help="pending|accepted|corrected|rejected|all"),
-    iteration: int | None = typer.Option(None, "--iteration", "-i"),
+    iteration: int | None = typer.Option(None, "--iteration", "-i", min=0),
     state: Path = _STATE,
     as_json: bool = _JSON,
 ) -> None:

@@ -305,12 +305,9 @@ def exec_record(
 
 def first_error(res: Any) -> str:
     """asar's first error as `line: message`, the quotable diagnostic of a rejected source."""
-    for d in res.diagnostics:
-        if d.severity == "error":
-            code = f"({d.code}): " if d.code else ""
-            text = f" [{d.text.strip()}]" if getattr(d, "text", None) else ""
-            return f"line {d.line}: error: {code}{d.message}{text}"
-    return "asar reported an error"
+    from triforce.snes.asar.diagnostics import first_error as first_asar_error
+
+    return first_asar_error(res.diagnostics)
 
 
 class Assembler:

@@ -35,6 +35,7 @@ from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes
 from triforce.generate.states import StateSpec, from_byte_runs
 from triforce.snes.addresses import parse_address
 from triforce.snes.asar import assemble
+from triforce.snes.asar.diagnostics import first_error as first_asar_error
 from triforce.snes.asar.stubs import RTL, RTS
 from triforce.snes.asmblocks import asm_blocks, extract_asm
 from triforce.snes.machine import MachineState, run_routine
@@ -98,8 +99,7 @@ def _assemble_at(
     for _ in range(2):  # once more when text before the label (a define, a table) moved it
         res = assemble(source, org=org, stubs=True, include_root=root)
         if not res.ok:
-            first = res.errors[0] if res.errors else None
-            return res, f"asar rejects the code: {first.message if first else 'no diagnostic'}"
+            return res, f"asar rejects the code: {first_asar_error(res.diagnostics)}"
         at = _entry_symbol(res.symbols, entry)
         if at is None:
             return res, f"entry label {entry} is not defined by the code"

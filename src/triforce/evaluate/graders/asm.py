@@ -20,6 +20,7 @@ from triforce.evaluate.answers import extract_asm
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
 from triforce.snes.addresses import parse_address
+from triforce.snes.asar.diagnostics import first_error
 from triforce.snes.bus import canonical
 from triforce.snes.machine import MachineState
 
@@ -259,14 +260,6 @@ def check_state(
     return CheckResult(name=name, passed=True, details={"instructions": int(getattr(run, "instructions", 0))})
 
 
-def _first_error(result: Any) -> str:
-    for diag in getattr(result, "diagnostics", []):
-        if str(getattr(diag, "severity", "")).lower().endswith("error"):
-            code = f"({diag.code}) " if getattr(diag, "code", None) else ""
-            return f"line {diag.line}: {code}{diag.message}"
-    return "asar reported an error"
-
-
 def source_for(spec: AsmSpec, code: str) -> str:
     return (
         code
@@ -280,7 +273,7 @@ def grade_assembled(spec: AsmSpec, result: Any, note: str = "") -> Verdict:
     from triforce.snes.machine import run_routine
 
     if not result.ok:
-        return Verdict.fail("assemble-error", f"did not assemble: {_first_error(result)}")
+        return Verdict.fail("assemble-error", f"did not assemble: {first_error(result.diagnostics)}")
     if spec.entry not in getattr(result, "symbols", {}):
         return Verdict.fail("entry-missing", f"entry label '{spec.entry}' is not in the assembled symbols")
     checks: list[CheckResult] = []

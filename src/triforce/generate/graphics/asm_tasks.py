@@ -21,6 +21,7 @@ from triforce.gfx.palette import (
     sprite_row,
 )
 from triforce.snes.asar import AssembleResult, assemble, assemble_batch
+from triforce.snes.asar.diagnostics import first_error as first_asar_error
 from triforce.snes.machine import MachineState, run_routine
 
 from .common import Made, block, fence, request
@@ -51,8 +52,7 @@ def oam_expected(index: int, e: OamEntry) -> Expected:
 def prove(result: AssembleResult, entry: str, expected: Expected) -> list[str]:
     """Run `entry` from every state in `STATES`; the problems found (empty: proven)."""
     if not result.ok:
-        first = result.errors[0] if result.errors else "no diagnostics"
-        return [f"does not assemble: {first}"]
+        return [f"does not assemble: {first_asar_error(result.diagnostics)}"]
     problems: list[str] = []
     for p in STATES:
         run = run_routine(result, entry, MachineState(p=p, a=0x1234, x=0x0056, y=0x0078), convention="jsl")

@@ -24,7 +24,7 @@ from triforce.snes.asar.engine import (
     written_ranges,
 )
 from triforce.snes.asar.result import AssembleResult
-from triforce.snes.asar.rom import Mapper, blank_rom, check_mapper
+from triforce.snes.asar.rom import Mapper, blank_rom, check_mapper, check_rom_image
 from triforce.snes.asar.sandbox import SandboxLimits, scan_source
 from triforce.snes.asar.stubs import StubAllocator
 
@@ -38,17 +38,13 @@ def load_base(base_rom: str | Path | bytes | None, mapper: Mapper, rom_size: int
     if base_rom is None:
         return blank_rom(rom_size, mapper)
     if isinstance(base_rom, bytes | bytearray | memoryview):
-        data = bytes(base_rom)
+        data, name = bytes(base_rom), "base_rom"
     else:
         try:
-            data = read_bytes_bounded(Path(base_rom), MAX_ROM_BYTES)
+            data, name = read_bytes_bounded(Path(base_rom), MAX_ROM_BYTES), str(base_rom)
         except OSError as exc:
             raise InputError(f"base_rom: cannot read {base_rom}: {exc.strerror}") from exc
-    if len(data) % 0x8000 == 0x200:  # a copier header: asar and we both want the bare image
-        data = data[0x200:]
-    if not data:
-        raise InputError("base_rom: the image is empty")
-    return data
+    return check_rom_image(data, name)  # a copier header dropped: asar and we both want the bare image
 
 
 def default_bank(org: int | None, mapper: Mapper) -> int:

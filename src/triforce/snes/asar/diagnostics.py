@@ -51,6 +51,22 @@ class Diagnostic(BaseModel):
         tail = f" [{self.text}]" if self.text else ""
         return f"{where}{self.severity}: ({self.code}): {self.message}{tail}"
 
+    def brief(self) -> str:
+        """`line N: error: (Ecode): message [text]`: the same shape without the file, for a
+        snippet whose file name means nothing to the reader (a model's answer, a sample)."""
+        where = f"line {self.line}: " if self.line is not None else ""
+        tail = f" [{self.text.strip()}]" if self.text else ""
+        return f"{where}{self.severity}: ({self.code}): {self.message}{tail}"
+
+    def __str__(self) -> str:  # every f-string shows the one format, never the model's repr
+        return self.format()
+
+
+def first_error(diagnostics: list[Diagnostic]) -> str:
+    """The first error (never a warning) in brief form: the diagnostic that stopped the assembly."""
+    err = next((d for d in diagnostics if d.severity == "error"), None)
+    return err.brief() if err else "asar reported an error"
+
 
 def parse_asar_output(text: str) -> list[Diagnostic]:
     """Every diagnostic line asar printed, in order; banner and summary lines are skipped."""

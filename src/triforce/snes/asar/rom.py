@@ -25,6 +25,25 @@ def check_mapper(mapper: str) -> Mapper:
     raise InputError(f"mapper: {mapper!r} is not one of {', '.join(MAPPERS)}")
 
 
+#: A SNES ROM image is a whole number of 32 KiB units; some dumps add a 512-byte copier header.
+ROM_UNIT = 0x8000
+COPIER_HEADER = 0x200
+
+
+def check_rom_image(data: bytes, name: str) -> bytes:
+    """The bare image of a ROM (a copier header dropped), or InputError naming `name` when the
+    data cannot be a SNES ROM: empty, or not a whole number of 32 KiB units (a text file, a
+    truncated download, a file that is something else)."""
+    if len(data) % ROM_UNIT == COPIER_HEADER:
+        data = data[COPIER_HEADER:]
+    if not data or len(data) % ROM_UNIT:
+        raise InputError(
+            f"{name}: not a SNES ROM image: {len(data):,} bytes is not a whole number of 32 KiB "
+            "(with or without a 512-byte copier header)"
+        )
+    return data
+
+
 def bank_size(mapper: Mapper) -> int:
     """Bytes of ROM per bank: 32 KiB in LoROM ($8000-$FFFF), 64 KiB in HiROM."""
     return 0x8000 if mapper == "lorom" else 0x10000
