@@ -13,8 +13,8 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from triforce.cli._tables import Table
 from triforce.cli.asm import read_source
 from triforce.errors import InputError
 from triforce.fsio import MAX_CONFIG_BYTES, MAX_ROM_BYTES, read_bytes_bounded, read_text_bounded

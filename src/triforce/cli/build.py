@@ -10,9 +10,9 @@ from typing import Any, cast, get_args
 import typer
 from rich.console import Console
 from rich.progress import TaskID
-from rich.table import Table
 
 from triforce.cli._progress import stage_bar
+from triforce.cli._tables import Table
 from triforce.dataset.filters import FilterConfig
 from triforce.dataset.pipeline import CurationConfig, build_step
 from triforce.generate.build import BuildOptions, PostBuildStep, generator_names, run_build

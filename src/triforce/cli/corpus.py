@@ -8,8 +8,8 @@ from typing import get_args
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from triforce.cli._tables import Table
 from triforce.corpus import CorpusReport, bundled_corpus, read_corpus
 from triforce.errors import ConfigError
 from triforce.sample import Origin

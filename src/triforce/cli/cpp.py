@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from triforce.cli._progress import stage_bar
+from triforce.cli._tables import Table
 from triforce.cpp import CompileChecker, CppFunction, baseline_tree, bundled_tree, read_tree
 from triforce.cpp.tree import TU_SUFFIXES
 from triforce.errors import InputError

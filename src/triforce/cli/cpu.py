@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
+from triforce.cli._tables import Table
 from triforce.snes.conformance import FileResult, Runner, find_test_files, iter_tests, load_tests, record
 
 app = typer.Typer(help="The 65816 CPU core: conformance checks.", no_args_is_help=True)

@@ -11,9 +11,9 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.progress import TaskID
-from rich.table import Table
 
 from triforce.cli._progress import stage_bar
+from triforce.cli._tables import Table
 from triforce.errors import ConfigError, InputError
 from triforce.fsio import lines_bounded
 

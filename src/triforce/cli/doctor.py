@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from triforce import __version__
+from triforce.cli._tables import Table
 from triforce.errors import ToolNotFoundError
 from triforce.snes.asar import find_asar
 

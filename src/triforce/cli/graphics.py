@@ -10,9 +10,9 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from triforce.cli._progress import stage_bar
+from triforce.cli._tables import Table
 from triforce.compress import MODES, VARIANTS, compress, parse_stream
 from triforce.compress.explain import format_table
 from triforce.errors import InputError

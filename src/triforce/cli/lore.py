@@ -9,8 +9,8 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from triforce.cli._tables import Table
 from triforce.errors import InputError
 
 app = typer.Typer(

@@ -10,8 +10,8 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from triforce.cli._tables import Table
 from triforce.errors import InputError
 
 app = typer.Typer(help="Quest model: designer checks (softlocks, places, beats, flags) and pacing.")

@@ -14,9 +14,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import TaskID
 from rich.syntax import Syntax
-from rich.table import Table
 
 from triforce.cli._progress import stage_bar
+from triforce.cli._tables import Table
 from triforce.errors import InputError
 from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, cast
 import typer
 from rich import box
 from rich.console import Console
-from rich.table import Table
+
+from triforce.cli._tables import Table
 
 if TYPE_CHECKING:
     from triforce.serve.gateway import Gateway, ServedModel

@@ -12,8 +12,8 @@ from typing import Any, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from triforce.cli._tables import Table
 from triforce.errors import InputError
 from triforce.fsio import read_bytes_bounded
 from triforce.text import MODES, Dictionary, LayoutRules, check_text, decode, encode

@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from triforce.cli._tables import Table
 from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded
 from triforce.train.config import load_config
 
