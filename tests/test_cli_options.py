@@ -113,3 +113,11 @@ def test_every_numeric_option_of_every_command_has_a_bound() -> None:
     assert len(options) > 30  # the walk sees the whole app
     unbounded = [f"{cmd} {opt}" for cmd, opt, lo, hi in options if lo is None and hi is None]
     assert not unbounded, f"give these options min=/max=: {unbounded}"
+
+
+def test_version_prints_without_a_command() -> None:
+    from triforce import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == __version__

@@ -50,16 +50,22 @@ app.add_typer(cpp_cli.app, name="cpp")
 app.add_typer(text_cli.app, name="text")
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    """Triforce: every assembly sample and every grade checked by asar and by execution."""
-    if version:
+def _print_version(value: bool) -> None:
+    """Eager: `triforce --version` prints and exits before a command is looked for."""
+    if value:
         from triforce import __version__
 
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Triforce: every assembly sample and every grade checked by asar and by execution."""
 
 
 _err = Console(stderr=True)
