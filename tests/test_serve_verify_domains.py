@@ -99,6 +99,15 @@ def test_graphics_checker_reads_the_task_and_proves_the_data() -> None:
     # %1 0 1 101 01 0010 0011: V, priority, palette 5, tile $123 -> $B523
     assert check_graphics('```json\n{"word": "$B523"}\n```', ctx(tilemap)).status == "passed"
     assert check_graphics('```json\n{"word": "$3523"}\n```', ctx(tilemap)).status == "failed"
+    # A routine that writes colours is code: proven as code, with the call the request describes.
+    routine = (
+        "Write a 65816 routine `SetRed` (called with JSL) that puts (255, 0, 0) into colour 1 of "
+        "ALTTP's palette buffer at $7EC500. It must keep the caller's P."
+    )
+    code = "```asm\nSetRed:\n  PHP\n  REP #$20\n  LDA #$001F\n  STA $7EC502\n  PLP\n  RTL\n```"
+    as_code = check_graphics(code, ctx(routine))
+    assert (as_code.checker, as_code.status) == ("graphics:asm", "passed")
+    assert check_graphics(code.replace("RTL", "RTS"), ctx(routine)).status == "failed"
     # Nothing checkable: said so, with the reason.
     prose = check_graphics("Sprites live in OAM.", ctx("How do sprites work on the SNES?"))
     assert (prose.status, prose.code) == ("unchecked", "no-task")

@@ -6,6 +6,7 @@ expected value: `triforce.gfx` tiles and colours, `triforce.compress` the game's
 What each reads from the request (its last user turn) and proves about the answer:
 
 graphics
+    a routine to write (palette, OAM, ...)                      -> the ASM check (`checks.py`)
     pixel rows + a tile format (2bpp, ALTTP 3bpp, 4bpp, 8bpp)  -> the answer's bytes decode to them
     whole tiles of bytes + a format                             -> the answer's pixel rows are theirs
     8-bit (r, g, b) triples + BGR555/palette                    -> the answer's `dw` words hold them
@@ -248,8 +249,20 @@ def _rgb_outcome(spec: Spec, answer: str, task: str) -> CheckOutcome:
     return CheckOutcome("graphics", "passed", "ok", task, checks)
 
 
+_CODE_REQUEST = re.compile(r"\b(?:routine|subroutine|hook)\b|\b65c?816\b|\basar\b", re.IGNORECASE)
+
+
 def check_graphics(answer: str, ctx: CheckContext) -> CheckOutcome:
-    spec, task = graphics_spec(request_text(ctx.messages))
+    text = request_text(ctx.messages)
+    if _CODE_REQUEST.search(text):
+        # "Write a routine that puts (r, g, b) into the palette buffer": the answer is code, proven
+        # as code (asar, then a run on the core with the call the request describes).
+        from triforce.serve.checks import check_asm
+
+        outcome = check_asm(answer, ctx)
+        outcome.checker = "graphics:asm"
+        return outcome
+    spec, task = graphics_spec(text)
     if spec is not None and spec["kind"] == "serve-rgb":
         return _rgb_outcome(spec, answer, task)
     return _outcome("graphics", (spec, task), answer, ctx)
