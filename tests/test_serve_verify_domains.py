@@ -245,3 +245,24 @@ def test_each_domain_passes_escalates_and_fails_through_the_gateway(
     assert r.headers["X-Triforce-Verified"] == "failed" and verify["status"] == "failed"
     assert [a["status"] for a in verify["attempts"]] == ["failed", "failed"]
     assert r.json()["choices"][0]["message"]["content"] == other_bad
+
+
+def test_the_official_openai_client_asks_for_verification(
+    ups: tuple[LoopbackUpstream, LoopbackUpstream], gateway: Gateway
+) -> None:
+    openai = pytest.importorskip("openai")
+    specialists, big = ups
+    specialists.reset()
+    big.reset()
+    specialists.answers["seph-tilesmith"] = STREAM_SHORT
+    big.answers["triforce-sage"] = STREAM
+    with serving(gateway) as (srv, _c):
+        oai = openai.OpenAI(base_url=f"{srv.url}/v1", api_key="unused", max_retries=0, timeout=30)
+        r = oai.chat.completions.create(
+            model="oracle-council",
+            messages=[{"role": "user", "content": COMPRESS}],
+            extra_body={"x_triforce": {"verify": True}},
+        )
+    verify = (r.model_extra or {})["x_triforce"]["verify"]
+    assert r.model == "triforce-sage" and r.choices[0].message.content == STREAM
+    assert (verify["checker"], verify["status"], verify["escalations"]) == ("compression", "passed", 1)
