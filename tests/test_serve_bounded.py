@@ -7,8 +7,15 @@ would end in their own time limits instead."""
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from serve_helpers import chat, overrides, serving, sse
@@ -124,3 +131,34 @@ def test_an_endless_specialist_falls_back_to_triforce_sage(
         r = chat(c, "euclid-asm", "hi")
     assert r.status_code == 200 and r.json()["model"] == "triforce-sage"
     assert r.json()["x_triforce"]["fallback"][0]["code"] == "upstream_too_large"
+
+
+def test_serve_max_answer_reaches_the_workers(
+    ups: tuple[LoopbackUpstream, LoopbackUpstream], tmp_path: Path
+) -> None:
+    """`triforce serve --max-answer N`: the bound travels in the settings to the worker process."""
+    specialists, big = ups
+    specialists.set_behaviour("euclid-asm", "flood")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    log = tmp_path / "serve.log"
+    args = [sys.executable, "-m", "triforce", "serve", "--port", "0", "--no-fallback", "--max-answer", "65536",
+            *(a for n, url in overrides(specialists, big).items() for a in ("--upstream", f"{n}={url}"))]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        found = None
+        deadline = time.monotonic() + 90
+        while found is None and time.monotonic() < deadline and proc.poll() is None:
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)/v1", log.read_text())
+            time.sleep(0.05)
+        assert found, log.read_text()
+        r = httpx.post(
+            f"{found.group(1)}/v1/chat/completions",
+            json={"model": "euclid-asm", "messages": [{"role": "user", "content": "x"}]},
+            timeout=30,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_too_large"
+    assert "larger than 65,536 bytes" in r.json()["error"]["message"]
