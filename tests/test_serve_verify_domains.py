@@ -99,6 +99,30 @@ def test_graphics_checker_reads_the_task_and_proves_the_data() -> None:
     # %1 0 1 101 01 0010 0011: V, priority, palette 5, tile $123 -> $B523
     assert check_graphics('```json\n{"word": "$B523"}\n```', ctx(tilemap)).status == "passed"
     assert check_graphics('```json\n{"word": "$3523"}\n```', ctx(tilemap)).status == "failed"
+    # CGRAM: sprite palette 2 is row 8 + 2 = 10; colour 3 is 16 x 10 + 3 = 163, byte 326 = $146.
+    cgram = "Which CGRAM slot holds colour 3 of sprite palette 2? I need the colour number, the byte offset and the $7EC500 buffer address."
+    where = '{"cgram_index": 163, "cgram_byte": 326, "buffer_address": "$7EC646"}'
+    assert check_graphics(where, ctx(cgram)).status == "passed"
+    assert check_graphics(where.replace("163", "35"), ctx(cgram)).status == "failed"  # BG row 2, not 10
+    # 3bpp -> 4bpp: planes 0/1 $55/$33 and plane 2 $0F on every row; Do3To4High makes plane 3
+    # $55|$33|$0F = $7F, Do3To4Low leaves it $00. Sprite sheet $52 is one the game expands high.
+    tile3 = ", ".join(["$55, $33"] * 8 + ["$0F"] * 8)
+    expand = (
+        "{where} Expand this ALTTP 3bpp tile to the 4bpp bytes the game uploads:\n\n```asm\n    db "
+        + tile3
+        + "\n```"
+    )
+    high = "```asm\n    db " + ", ".join(["$55, $33"] * 8 + ["$0F, $7F"] * 8) + "\n```"
+    low = high.replace("$0F, $7F", "$0F, $00")
+    for said, right, wrong in (
+        ("The game expands it with Do3To4High.", high, low),
+        ("It is sprite sheet $52, loaded by LoadSpriteGraphics.", high, low),
+        ("It is sprite sheet $40, loaded by LoadSpriteGraphics.", low, high),
+    ):
+        assert check_graphics(right, ctx(expand.format(where=said))).status == "passed", said
+        assert check_graphics(wrong, ctx(expand.format(where=said))).status == "failed", said
+    unsaid = check_graphics(high, ctx(expand.format(where="")))
+    assert unsaid.status == "unchecked" and "how the game loads" in unsaid.reason
     # A routine that writes colours is code: proven as code, with the call the request describes.
     routine = (
         "Write a 65816 routine `SetRed` (called with JSL) that puts (255, 0, 0) into colour 1 of "

@@ -13,6 +13,10 @@ graphics
     `dw` BGR555 words + RGB                                     -> the answer's JSON colours keep
                                                                    each word's 5-bit channels
     tilemap word `$XXXX` to explain / tile, palette, flips      -> the answer's JSON fields / word
+    3bpp tile bytes + 4bpp + the sheet, slot or Do3To4 routine  -> the answer's 4bpp bytes (the
+                                                                   game's expansion, low or high)
+    colour N of sprite palette P / BG palette row R + CGRAM     -> the answer's JSON index, byte
+                                                                   offset and $7EC500 address
 compression (the variant: `Decompress_bank02`, bank 02 or big-endian copy positions; else $00:E79E)
     a stream that decompresses                                  -> the answer's output bytes (or,
                                                                    asked to explain/list, its table)
@@ -148,6 +152,18 @@ def graphics_spec(text: str) -> Derived:
                 "mode": "explain",
                 "word": word,
             }, f"explain tilemap word ${word:04X}"
+    cgram = _CGRAM_COLOUR.search(text)
+    if cgram and re.search(r"cgram|\$7EC5", text, re.IGNORECASE):
+        from triforce.gfx.palette import sprite_row
+
+        col = int(cgram.group(1))
+        try:
+            row = sprite_row(int(cgram.group(2))) if cgram.group(2) else int(cgram.group(3))
+        except InputError as exc:
+            return None, f"the request's palette is impossible: {exc}"
+        if col > 15 or row > 15:
+            return None, f"colour {col} of row {row} is not in CGRAM (16 rows of 16)"
+        return {"kind": "gfx-cgram", "row": row, "col": col}, f"where colour {col} of CGRAM row {row} lives"
     colours = [tuple(int(v) for v in t) for t in _RGB.findall(text)]
     if colours and re.search(r"bgr\s*555|snes|palette|cgram|\bdw\b", low):
         if any(v > 255 for c in colours for v in c):
@@ -163,8 +179,8 @@ def graphics_spec(text: str) -> Derived:
     bpp = _bpp(text)
     if bpp is None:
         return None, "the request names no tile format, colours or tilemap entry to check against"
-    if re.search(r"\bexpand|4bpp", low) and bpp == 3 and "4bpp" in low:
-        return None, "3bpp to 4bpp expansion: the answer depends on how the game loads the sheet"
+    if bpp == 3 and "4bpp" in low:
+        return _expand_spec(text)
     for block in _blocks(text) or [text]:
         tiles = _try(lambda b: parse_pixels(b, bpp), block)
         if tiles:
@@ -189,6 +205,44 @@ def graphics_spec(text: str) -> Derived:
             f"decode {len(data) // size} {bpp}bpp tile(s) from the request's bytes"
         )
     return None, f"the request names {bpp}bpp but gives no pixels or tile bytes"
+
+
+_CGRAM_COLOUR = re.compile(
+    r"\bcolou?r\s+(\d+)\s+of\s+(?:the\s+)?(?:sprite\s+palette\s+(\d+)|BG\s+palette(?:\s+row)?\s+(\d+))",
+    re.IGNORECASE,
+)
+_SHEET = re.compile(r"\bsprite sheet \$([0-9A-Fa-f]{2})\b", re.IGNORECASE)
+_SLOT = re.compile(
+    r"\bbackground slot (\d)\b.*?\btheme\b[^$]{0,20}\$([0-9A-Fa-f]{2})\b", re.IGNORECASE | re.DOTALL
+)
+_ROUTINE = re.compile(r"\bDo3To4(High|Low)\b", re.IGNORECASE)
+
+
+def _expand_spec(text: str) -> Derived:
+    """ALTTP 3bpp to the 4bpp the game uploads: the expansion follows from how the tile is loaded."""
+    from triforce.gfx.sheets import background_slot_expansion, sprite_sheet_expansion
+
+    data = _request_bytes(text)
+    if data is None or len(data) % 24:
+        return None, "3bpp to 4bpp: the request gives no whole 3bpp tiles (24 bytes each)"
+    if m := _ROUTINE.search(text):
+        mode, why = m.group(1).lower(), f"Do3To4{m.group(1).title()} named"
+    elif m := _SHEET.search(text):
+        mode, why = sprite_sheet_expansion(int(m.group(1), 16)), f"sprite sheet ${m.group(1).upper()}"
+    elif m := _SLOT.search(text):
+        try:
+            mode = background_slot_expansion(int(m.group(1)), int(m.group(2), 16))
+        except InputError as exc:
+            return None, f"3bpp to 4bpp: {exc}"
+        why = f"background slot {m.group(1)}, theme ${m.group(2).upper()}"
+    else:
+        return (
+            None,
+            "3bpp to 4bpp: the request does not say how the game loads the tile (sheet, slot or routine)",
+        )
+    return {"kind": "gfx-expand", "data": data.hex(), "mode": mode}, (
+        f"expand {len(data) // 24} 3bpp tile(s) to 4bpp, {mode} ({why})"
+    )
 
 
 def _try(fn: Callable[[str], Any], text: str) -> Any:
