@@ -123,6 +123,23 @@ def test_graphics_checker_reads_the_task_and_proves_the_data() -> None:
         assert check_graphics(wrong, ctx(expand.format(where=said))).status == "failed", said
     unsaid = check_graphics(high, ctx(expand.format(where="")))
     assert unsaid.status == "unchecked" and "how the game loads" in unsaid.reason
+    # OAM entry 5 at X=300, Y=16, tile $101, palette 2, priority 3, H-flip, large: low table
+    # X low $2C, Y $10, tile low $01, YXPPCCCT = 0 1 11 010 1 = $75; high bits X8=1, size=1 -> 3,
+    # in byte 512 + 5/4 = 513 at shift 2 x (5 % 4) = 2.
+    compose = (
+        "Build OAM entry 5 for a sprite at X=300, Y=16, tile $101, palette 2, priority 3, H-flip yes, "
+        "V-flip no, large size. Give the 4 low-table bytes and its high-table bits."
+    )
+    built = '{"low_bytes": "2C 10 01 75", "high_bits": 3, "high_table_byte": 513, "high_table_shift": 2}'
+    assert check_graphics(built, ctx(compose)).status == "passed"
+    assert check_graphics(built.replace("75", "35"), ctx(compose)).status == "failed"  # H-flip lost
+    explain = "OAM entry 5 holds the bytes 2C 10 01 75 and its high-table bits are %11. Describe the sprite."
+    fields = (
+        '{"x": 300, "y": 16, "tile": 257, "palette": 2, "priority": 3, "hflip": true, "vflip": false, '
+        '"large": true, "screen_x": -212}'
+    )
+    assert check_graphics(fields, ctx(explain)).status == "passed"
+    assert check_graphics(fields.replace("-212", "300"), ctx(explain)).status == "failed"  # 9-bit X
     # A routine that writes colours is code: proven as code, with the call the request describes.
     routine = (
         "Write a 65816 routine `SetRed` (called with JSL) that puts (255, 0, 0) into colour 1 of "

@@ -17,6 +17,7 @@ graphics
                                                                    game's expansion, low or high)
     colour N of sprite palette P / BG palette row R + CGRAM     -> the answer's JSON index, byte
                                                                    offset and $7EC500 address
+    an OAM entry's bytes + high bits / its fields               -> the answer's JSON fields / bytes
 compression (the variant: `Decompress_bank02`, bank 02 or big-endian copy positions; else $00:E79E)
     a stream that decompresses                                  -> the answer's output bytes (or,
                                                                    asked to explain/list, its table)
@@ -152,6 +153,10 @@ def graphics_spec(text: str) -> Derived:
                 "mode": "explain",
                 "word": word,
             }, f"explain tilemap word ${word:04X}"
+    if re.search(r"\bOAM\b|\bsprite\b.*\bhigh[- ]table\b|\blow table\b", text, re.IGNORECASE):
+        found = _oam_spec(text)
+        if found[0] is not None:
+            return found
     cgram = _CGRAM_COLOUR.search(text)
     if cgram and re.search(r"cgram|\$7EC5", text, re.IGNORECASE):
         from triforce.gfx.palette import sprite_row
@@ -216,6 +221,68 @@ _SLOT = re.compile(
     r"\bbackground slot (\d)\b.*?\btheme\b[^$]{0,20}\$([0-9A-Fa-f]{2})\b", re.IGNORECASE | re.DOTALL
 )
 _ROUTINE = re.compile(r"\bDo3To4(High|Low)\b", re.IGNORECASE)
+
+
+_OAM_FIELDS = (
+    ("index", r"\b(?:entry|sprite|slot)\s+(\d+)"),
+    ("x", r"\bX\s*[=:]?\s*(\d+)"),
+    ("y", r"\bY\s*[=:]?\s*(\d+)"),
+    ("tile", r"\btile\s+\$([0-9A-Fa-f]{1,3})\b"),
+    ("palette", r"\bpalette\s+(\d)\b"),
+    ("priority", r"\bpriority\s+(\d)\b"),
+)
+
+
+def _oam_spec(text: str) -> Derived:
+    """An OAM entry to explain (its 4 low-table bytes and 2 high-table bits) or to compose."""
+    from triforce.gfx.oam import OamEntry
+
+    low = re.search(r"(?<![0-9A-Fa-f$])((?:\$?[0-9A-Fa-f]{2}[ ,]+){3}\$?[0-9A-Fa-f]{2})(?![0-9A-Fa-f])", text)
+    high = re.search(r"%([01]{2})\b", text)
+    index = re.search(_OAM_FIELDS[0][1], text, re.IGNORECASE)
+    try:
+        if low and high:
+            raw = bytes(int(v, 16) for v in re.findall(r"[0-9A-Fa-f]{2}", low.group(1)))
+            e = OamEntry.from_bytes(raw, int(high.group(1), 2))
+            mode = "explain"
+        else:
+            nums: dict[str, int] = {}
+            for key, pattern in _OAM_FIELDS:
+                m = re.search(
+                    pattern, text, re.IGNORECASE if key in ("index", "tile", "palette", "priority") else 0
+                )
+                if not m:
+                    return None, f"an OAM entry to compose, but the request gives no {key}"
+                nums[key] = int(m.group(1), 16) if key == "tile" else int(m.group(1))
+            size = re.search(r"\b(large|small)\b", text, re.IGNORECASE)
+            e = OamEntry(
+                x=nums["x"],
+                y=nums["y"],
+                tile=nums["tile"],
+                palette=nums["palette"],
+                priority=nums["priority"],
+                hflip=_flag(text, "H-?flip"),
+                vflip=_flag(text, "V-?flip"),
+                large=bool(size and size.group(1).lower() == "large"),
+            )
+            mode = "compose"
+    except (InputError, ValueError) as exc:
+        return None, f"the request's OAM entry is impossible: {exc}"
+    slot = int(index.group(1)) if index else 0
+    if not 0 <= slot <= 127:
+        return None, f"OAM has entries 0-127, not {slot}"
+    spec = {"kind": "gfx-oam", "mode": mode, "index": slot} | {
+        "x": e.x,
+        "y": e.y,
+        "tile": e.tile,
+        "palette": e.palette,
+        "priority": e.priority,
+        "hflip": e.hflip,
+        "vflip": e.vflip,
+        "large": e.large,
+    }
+    what = "explain" if mode == "explain" else "compose"
+    return spec, f"{what} OAM entry {slot}: X={e.x}, Y={e.y}, tile ${e.tile:03X}, palette {e.palette}"
 
 
 def _expand_spec(text: str) -> Derived:
