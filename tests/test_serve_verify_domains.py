@@ -196,6 +196,11 @@ def test_dialogue_checker_lays_the_message_out() -> None:
     over = check_dialogue(OVERFLOWS, ctx(WRITE))
     assert over.status == "failed" and "168" in str(over.checks)
     assert check_dialogue(NO_LAMP, ctx(WRITE)).status == "failed"
+    # Prose is not a message: a long one-line answer without a block, or a question about text.
+    prose = "The old man should greet Link warmly, mention the lamp and point him to the dark cave path."
+    assert check_dialogue(prose, ctx(WRITE)).status == "unchecked"
+    question = check_dialogue(OVERFLOWS, ctx("What does the [K] command do in ALTTP text?"))
+    assert (question.status, question.code) == ("unchecked", "no-task")
     assert check_dialogue("```text\nHello, [L]!\n```", ctx(DECODE_TEXT)).status == "passed"
     assert check_dialogue("```text\nHello, Link!\n```", ctx(DECODE_TEXT)).status == "failed"
     encode = "Encode this message as US ROM text bytes, without dictionary compression, with the end byte:\n\n```text\nHello, [L]!\n```"

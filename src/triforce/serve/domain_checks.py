@@ -30,10 +30,11 @@ dialogue
     `db` bytes to decode                                        -> the answer's text is theirs
     a message to encode (no dictionary)                         -> the answer's `db` bytes are its
     a message to fix / text to lay out, keeping the words       -> same words, a clean layout
-    anything else                                               -> the answer's message lays out
-                                                                   cleanly (168 px lines, a key
-                                                                   press every three), in the voice
-                                                                   and with the facts it names
+    a message to write (what someone says, a sign, ...)         -> the answer's ```text message
+                                                                   lays out cleanly (168 px lines,
+                                                                   a key press every three), in
+                                                                   the voice and with the facts
+                                                                   the request names
 
 A request none of these fits, or an answer with nothing of the kind in it, is `unchecked`; the
 evidence names the task read from the request (`checks[0]`), so a caller sees what was proven.
@@ -477,6 +478,13 @@ _MAX_LINES = re.compile(r"\bat most (\d+) lines\b", re.IGNORECASE)
 _FACTS = re.compile(r"\bmust (?:mention|say|include)[:\s]+(.+?)(?:\.\s|\.$|$)", re.IGNORECASE | re.MULTILINE)
 
 
+_ASKS_MESSAGE = re.compile(
+    r"\b(?:write|compose|draft|rewrite|give me|come up with)\b[^.?!\n]{0,80}\b(?:message|line|lines|dialogue|"
+    r"says?|greeting|text box|speech|sign|shout|tell|warn)|\bwhat\b[^.?!\n]{0,60}\bsays?\b|\bfit the\b[^.\n]{0,20}\btext box\b",
+    re.IGNORECASE,
+)
+
+
 def _text_block(text: str) -> str | None:
     for m in _FENCE.finditer(text):
         if m.group(2).lower() in ("text", "txt", "message", "alttp", ""):
@@ -518,6 +526,8 @@ def dialogue_spec(text: str) -> Derived:
             return {"kind": "dialogue", "task": "fit", "words": body.strip()} | extra, (
                 "lay the request's text out in the box, keeping its words"
             )
+    if not _ASKS_MESSAGE.search(text):
+        return None, "the request asks for no message, bytes or layout to check"
     facts_m = _FACTS.search(text)
     facts = [f.strip() for f in re.split(r",\s*|\s+and\s+", facts_m.group(1)) if f.strip()] if facts_m else []
     voice = next(
@@ -541,4 +551,8 @@ def dialogue_spec(text: str) -> Derived:
 
 
 def check_dialogue(answer: str, ctx: CheckContext) -> CheckOutcome:
-    return _outcome("dialogue", dialogue_spec(request_text(ctx.messages)), answer, ctx)
+    spec, task = dialogue_spec(request_text(ctx.messages))
+    if spec is not None and spec["task"] in ("write", "voice") and not _FENCE.search(answer):
+        # A new message is given in a block; a one-line answer without one may be prose.
+        return CheckOutcome("dialogue", "unchecked", "no-code", f"{task}: no ```text block in the answer")
+    return _outcome("dialogue", (spec, task), answer, ctx)
