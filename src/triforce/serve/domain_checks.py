@@ -51,13 +51,11 @@ from triforce.compress.format import Variant
 from triforce.errors import InputError
 from triforce.serve.router import request_text
 from triforce.serve.verify import CheckContext, CheckOutcome, graded
+from triforce.snes.asmblocks import FENCE as _FENCE
 
 Spec = dict[str, Any]
 Derived = tuple[Spec | None, str]  # (grading spec or None, what was read / why nothing)
 
-_FENCE = re.compile(
-    r"^[ \t]*(```|~~~)[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.DOTALL | re.MULTILINE
-)
 _HEX_LINE = re.compile(r"^\s*(?:(?:\$|0x)?[0-9A-Fa-f]{2}[ \t,]*)+$")
 
 
