@@ -122,3 +122,11 @@ def test_unwritable_output_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr, proc.stderr
         last = proc.stderr.strip().splitlines()[-1]  # after a progress bar, if one was shown
         assert last.startswith("error: ") and f"{blocker} is a file, not a folder" in last, proc.stderr
+
+
+def test_refine_state_in_an_unwritable_place_is_an_output_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    res = runner.invoke(app, ["refine", "init", "--state", str(blocker / "state")])
+    assert isinstance(res.exception, OutputError), res.output
+    assert f"{blocker} is a file, not a folder" in str(res.exception)
