@@ -104,8 +104,12 @@ def notes(cfg: TrainConfig) -> list[str]:
     return out
 
 
-def preflight(cfg: TrainConfig) -> None:
-    """Everything that can be checked before a model is loaded or a folder is created."""
+def preflight(cfg: TrainConfig) -> str | None:
+    """Everything that can be checked before a model is loaded or a folder is created: the
+    environment, where the base model loads from (at once, no network retries) and the data.
+    Returns a note to show (the model comes from the cache because the Hub is out of reach)."""
+    from triforce.train.hub import model_source
+
     check_environment(cfg)
     for path in [*cfg.data_files(), *cfg.eval_files()]:
         if not path.is_file():
@@ -113,6 +117,7 @@ def preflight(cfg: TrainConfig) -> None:
             if cfg.data.mix and path.parent.name == cfg.data.mix:
                 hint = f" (export of data.mix {cfg.data.mix}; set data.dir or $TRIFORCE_DATA_DIR)"
             raise InputError(f"{cfg.source}: training data file {path} not found{hint}")
+    return model_source(cfg.model.name, cfg.model.revision, where=f"{cfg.source}: model.name").note
 
 
 def _single_process_env() -> None:
@@ -178,9 +183,12 @@ def load_model(cfg: TrainConfig) -> Any:
             )
         else:
             kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+    from triforce.train.hub import model_source
+
+    source = model_source(cfg.model.name, cfg.model.revision, where=f"{cfg.source}: model.name")
     try:
-        return AutoModelForCausalLM.from_pretrained(cfg.model.name, **kwargs)
-    except OSError as exc:
+        return AutoModelForCausalLM.from_pretrained(source.name, **kwargs, **source.kwargs())
+    except (OSError, ValueError) as exc:
         raise ConfigError(
             f"{cfg.source}: model.name {cfg.model.name!r}: cannot load the model ({exc})"
         ) from exc
