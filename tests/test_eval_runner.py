@@ -275,3 +275,27 @@ def test_report_groups_failures_with_answers_and_skips_replay_latency(tmp_path: 
         app, ["eval", "--suite", "lore", "--backend", "reference", "--out", str(tmp_path / "ref")]
     )
     assert shown.exit_code == 0 and "latency p50" not in shown.output
+
+
+def test_report_lists_a_bounded_number_of_answers() -> None:
+    from triforce.evaluate.metrics import summarize
+    from triforce.evaluate.report import LISTED_ANSWERS, render_html
+
+    verdict = {"passed": False, "code": "wrong-memory", "reason": "state 1: $7EF360 wrong", "score": 0.0}
+    records = [
+        {
+            "item_id": f"asm.{i:04d}",
+            "category": "asm",
+            "tags": [],
+            "sample": 0,
+            "answer": f"LDA #{i}",
+            "latency_s": 0.1,
+            "ttft_s": None,
+            "error": None,
+            "verdict": verdict,
+        }
+        for i in range(LISTED_ANSWERS + 5)
+    ]
+    html = render_html(summarize(records, 1), records)
+    assert html.count("<summary>answer") == LISTED_ANSWERS and "5 more in records.jsonl" in html
+    assert html.count(f"<strong>{LISTED_ANSWERS + 5}×</strong>") == 1

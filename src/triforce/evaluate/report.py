@@ -28,6 +28,9 @@ border:1px solid #e3e6ee;font-size:.8rem;max-height:24rem;overflow:auto;margin:.
 ANSWER_CHARS = 4000
 # Items named in a group's one-line summary.
 GROUP_NAMES = 6
+# Failing answers written out in all (every group is still counted and named); the rest are in
+# records.jsonl, which keeps the report a size a browser opens at once.
+LISTED_ANSWERS = 1000
 
 
 def _pct(value: float | None) -> str:
@@ -140,14 +143,19 @@ def _failure_groups(failures: list[dict[str, Any]]) -> str:
     for r in sorted(failures, key=lambda r: (r["item_id"], r["sample"])):
         groups[(r["verdict"]["code"], r["verdict"]["reason"])].append(r)
     parts = []
+    budget = LISTED_ANSWERS
     for (code, reason), rows in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         names = sorted({r["item_id"] for r in rows})
         more = f" and {len(names) - GROUP_NAMES} more" if len(names) > GROUP_NAMES else ""
+        shown, budget = rows[: max(budget, 0)], budget - len(rows)
         body = "".join(
             f"<tr><td><code>{html.escape(r['item_id'])}</code></td><td>{r['sample']}</td>"
             f"<td>{_answer_block(r)}</td></tr>"
-            for r in rows
+            for r in shown
         )
+        if len(shown) < len(rows):
+            body += f'<tr><td colspan="3" class="na">{len(rows) - len(shown)} more in records.jsonl</td></tr>'
+
         parts.append(
             f"<details><summary><strong>{len(rows)}×</strong> <code>{html.escape(code)}</code> "
             f"{html.escape(reason[:300])} "
