@@ -45,7 +45,6 @@ class ReplayBackend:
 
     def __init__(self, path: Path) -> None:
         self.name = f"replay:{path}"
-        self._path = path
         self._answers: dict[tuple[str, int], dict[str, object]] = {}
         if not path.exists():
             raise InputError(f"{path}: replay file does not exist")
@@ -76,8 +75,8 @@ class ReplayBackend:
         return None
 
     def identity(self) -> dict[str, Any]:
-        # the answers themselves: an edited file is a different run
-        return {"kind": "replay", "file": str(self._path.resolve()), "sha256": self._sha256}
+        # the answers themselves, wherever the file lies: an edited file is a different run
+        return {"kind": "replay", "sha256": self._sha256}
 
     async def complete(self, request: ItemRequest) -> Completion:
         row = self._answers.get((request.item_id, request.sample)) or self._answers.get((request.item_id, 0))
