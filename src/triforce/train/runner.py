@@ -8,6 +8,8 @@ with the training chat template), `config.resolved.yaml`, `dataset.fingerprint.j
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from triforce.errors import ConfigError, InputError, ToolNotFoundError
-from triforce.fsio import write_json_atomic, write_text_atomic
+from triforce.fsio import MAX_CONFIG_BYTES, read_text_bounded, write_json_atomic, write_text_atomic
 from triforce.train.chat import load_tokenizer
 from triforce.train.config import TrainConfig
 from triforce.train.data import fingerprint, order_for_curriculum, read_conversations
@@ -122,7 +124,6 @@ def preflight(cfg: TrainConfig) -> str | None:
 
 def _single_process_env() -> None:
     """Let DeepSpeed run in one process without a launcher (`triforce train` on one GPU)."""
-    import os
     import socket
 
     if "WORLD_SIZE" in os.environ:
@@ -291,6 +292,34 @@ def _trainer_class(ordered: bool) -> Any:
     return _CurriculumSFTTrainer
 
 
+RESUME_STAMP = "resume.fingerprint.json"
+
+
+def _check_resume(cfg: TrainConfig, out: Path, checkpoint: Path | None, files: list[Path]) -> None:
+    """A checkpoint continues only the run that wrote it: same base model, same data. Writes
+    this run's stamp before training, so a crash mid-run still leaves it for the resume."""
+    stamp = {
+        "model": cfg.model.name,
+        "revision": cfg.model.revision,
+        "data_sha256": fingerprint(files)["sha256"],
+    }
+    path = out / RESUME_STAMP
+    if checkpoint is not None and path.is_file():
+        try:
+            old = json.loads(read_text_bounded(path, MAX_CONFIG_BYTES))
+        except json.JSONDecodeError:
+            old = None
+        if isinstance(old, dict) and old != stamp:
+            changed = ", ".join(k for k in stamp if old.get(k) != stamp[k]) or "the stamp"
+            raise ConfigError(
+                f"{cfg.source}: resume: {checkpoint} was trained with another {changed} "
+                f"({path}); continuing it would mix two runs. Use another output.dir, or train "
+                "without resume to start over."
+            )
+    if os.environ.get("RANK", "0") == "0":  # one writer under a multi-process launch
+        write_json_atomic(path, stamp)
+
+
 def last_checkpoint(out: Path) -> Path | None:
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -321,6 +350,10 @@ def train(
         else None
     )
 
+    wants_resume = cfg.checkpointing.resume if resume is None else resume
+    checkpoint = last_checkpoint(out) if wants_resume else None
+    _check_resume(cfg, out, checkpoint, [*files, *eval_files])
+
     tokenizer = load_tokenizer(cfg)
     ds_path = write_deepspeed_config(cfg, out)
     if ds_path is not None:
@@ -348,8 +381,6 @@ def train(
     from transformers import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # logs go to TensorBoard, metrics.json and the progress bar
-    wants_resume = cfg.checkpointing.resume if resume is None else resume
-    checkpoint = last_checkpoint(out) if wants_resume else None
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     elapsed = time.monotonic() - started
