@@ -269,8 +269,9 @@ async def run_suite(
     except _Unreachable:
         status = "backend-unreachable"
         problem = (
-            f"backend unreachable: the first {backend_failures} request(s) to {backend.name} all failed "
-            f"and the run stopped ({len(requests) - backend_failures} not asked); last error: {last_error}"
+            f"backend unreachable: the first {backend_failures} request(s) to {backend.name} all failed, "
+            f"so the run stopped and the other {len(requests) - backend_failures} were not asked "
+            f"(rerun with the same --out once it answers); last error: {last_error}"
         )
     finally:
         log.close()
