@@ -2,30 +2,40 @@
 
     PYTHONPATH=src python benchmarks/failure_latency.py
 
-Three cases, each a real process exit or library call against a real socket: `triforce eval`
-against a closed port (pre-flight request), a run against a server that answers the pre-flight
-but fails every chat request (early stop), and `triforce train --preview` of a Hub id whose Hub
-accepts connections and drops them (one probe, no retries; connections counted).
+Timed inside one process (process start and imports left out), against real sockets:
+
+- eval, closed port: `run_suite` (pre-flight request) against asking every item as the runner
+  did before (`ask_many` over the whole suite, each request retried with backoff);
+- eval, a server that answers the pre-flight request but fails every chat request: early stop;
+- base model by Hub id: `model_source` against a Hub that accepts connections and drops them
+  (one probe, connections counted), and `AutoTokenizer.from_pretrained` as the trainer called it
+  before (the Hub address is read at import, so on a machine without network it meets that).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import yaml
-
+from triforce.errors import ConfigError
 from triforce.evaluate.reference_server import serve_references
 from triforce.evaluate.runner import run_suite
-from triforce.evaluate.suite import load_suites
-from triforce.models import OpenAIBackend, OpenAIConfig
+from triforce.evaluate.suite import Suite, load_suites
+from triforce.models import (
+    BackendUnavailable,
+    ItemRequest,
+    OpenAIBackend,
+    OpenAIConfig,
+    ask_many,
+    messages_for,
+)
+from triforce.train.hub import model_source
 
 
 def _closed_port() -> int:
@@ -34,27 +44,24 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def eval_closed_port(tmp: Path) -> tuple[float, int]:
+def _requests(suite: Suite) -> list[ItemRequest]:
+    return [
+        ItemRequest(item_id=i.id, sample=0, messages=messages_for(i.prompt, i.system)) for i in suite.items
+    ]
+
+
+def eval_closed_port(tmp: Path) -> tuple[float, float]:
+    suite = load_suites(["lore"])
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     start = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "triforce",
-            "eval",
-            "--suite",
-            "lore",
-            "--backend",
-            url,
-            "--out",
-            str(tmp / "a"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    with contextlib.suppress(BackendUnavailable):
+        asyncio.run(run_suite(suite, OpenAIBackend(OpenAIConfig(base_url=url)), tmp / "a"))
+    now = time.perf_counter() - start
+    start = time.perf_counter()
+    asyncio.run(
+        ask_many(OpenAIBackend(OpenAIConfig(base_url=url)), _requests(suite), concurrency=8, close=True)
     )
-    return time.perf_counter() - start, proc.returncode
+    return now, time.perf_counter() - start
 
 
 def eval_every_request_fails(tmp: Path) -> tuple[float, int, int]:
@@ -68,61 +75,57 @@ def eval_every_request_fails(tmp: Path) -> tuple[float, int, int]:
         return elapsed, server.requests, len(suite.items) - len(result.records)
 
 
-def preview_dead_hub(tmp: Path) -> tuple[float, int, int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    count = [0]
+class _DeadHub:
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.count = 0
+        threading.Thread(target=self._serve, daemon=True).start()
 
-    def serve() -> None:
+    def _serve(self) -> None:
         while True:
             try:
-                conn, _ = sock.accept()
+                conn, _ = self.sock.accept()
             except OSError:
                 return
-            count[0] += 1
+            self.count += 1
             conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
-    data = tmp / "data.jsonl"
-    data.write_text(
-        '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}\n'
-    )
-    cfg = tmp / "hub.yaml"
-    cfg.write_text(
-        yaml.safe_dump({"name": "x", "model": {"name": "org/not-cached"}, "data": {"paths": [str(data)]}})
-    )
-    env = {
-        **os.environ,
-        "HF_ENDPOINT": f"http://127.0.0.1:{sock.getsockname()[1]}",
-        "HF_HUB_CACHE": str(tmp / "cache"),
-    }
-    env.pop("HF_HUB_OFFLINE", None)
+
+def hub_unreachable(tmp: Path) -> tuple[float, int, float]:
+    from transformers import AutoTokenizer
+
+    hub = _DeadHub()
+    os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{hub.sock.getsockname()[1]}"
+    os.environ["HF_HUB_CACHE"] = str(tmp / "cache")
+    os.environ.pop("HF_HUB_OFFLINE", None)
     start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "triforce", "train", "--preview", str(cfg)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    elapsed = time.perf_counter() - start
-    sock.close()
-    return elapsed, proc.returncode, count[0]
+    with contextlib.suppress(ConfigError):
+        model_source("org/not-cached")
+    now, now_conns = time.perf_counter() - start, hub.count
+    start = time.perf_counter()
+    with contextlib.suppress(OSError):
+        AutoTokenizer.from_pretrained("org/not-cached", cache_dir=str(tmp / "cache"))
+    then = time.perf_counter() - start
+    hub.sock.close()
+    return now, now_conns, then
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        s, rc = eval_closed_port(tmp)
-        print(f"eval, closed port: exit {rc} after {s:.1f} s (process start and imports included)")
+        now, then = eval_closed_port(tmp)
+        print(f"eval lore (141 items), closed port: error after {now:.2f} s; asking every item: {then:.1f} s")
         s, asked, unasked = eval_every_request_fails(tmp)
         print(
-            f"eval, every request fails: stopped after {s:.1f} s, {asked} HTTP requests, {unasked} items not asked"
+            f"eval lore, every request fails: stopped after {s:.1f} s, {asked} HTTP requests, {unasked} items not asked"
         )
-        s, rc, conns = preview_dead_hub(tmp)
+        now, now_conns, then = hub_unreachable(tmp)
         print(
-            f"train --preview, Hub unreachable: exit {rc} after {s:.1f} s, {conns} connection(s) to the Hub"
+            f"Hub id, Hub dropping connections: model_source refuses after {now:.2f} s, {now_conns} connection(s); "
+            f"from_pretrained as before (its Hub address is read at import: here, no network at all) "
+            f"fails after {then:.1f} s of retries"
         )
 
 
