@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from review_web_support import free_port  # a port nothing listens on: connections are refused
 from triforce.cli import app
 from triforce.errors import ConfigError
 from triforce.evaluate.reference_server import serve_references
@@ -61,15 +61,8 @@ def test_endpoint_run_logs_everything_and_resumes(tmp_path: Path) -> None:
     assert replay.skipped and "cut line skipped" in replay.skipped[0]
 
 
-def _closed_port() -> int:
-    """A local port nothing listens on (bound once, then released): connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_unreachable_backend_stops_before_the_run_with_an_error(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     out = tmp_path / "down"
     with pytest.raises(BackendUnavailable, match="backend unreachable"):
         asyncio.run(run_suite(load_suites(["lore"]), OpenAIBackend(OpenAIConfig(base_url=url)), out))

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from review_web_support import free_port  # a port nothing listens on: connections are refused
 from triforce.errors import InputError
 from triforce.evaluate.suite import load_suite
 from triforce.refine import State, StepOptions, bundled_seeds, init_state, status, step
@@ -174,20 +175,12 @@ def test_bad_prompt_files_name_line_and_field(state: Path, tmp_path: Path) -> No
         step(state, StepOptions(prompts=_write(tmp_path / "p.jsonl", _prompts()), train=True))
 
 
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_an_unreachable_backend_leaves_the_prompts_unused(state: Path, tmp_path: Path) -> None:
     from triforce.evaluate.reference_server import serve_references
     from triforce.models import BackendUnavailable
 
     prompts = _write(tmp_path / "p.jsonl", _prompts())
-    down = f"http://127.0.0.1:{_closed_port()}/v1"
+    down = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(BackendUnavailable, match=r"backend unreachable.*stay unused"):
         step(state, StepOptions(prompts=prompts, backend=down, train=False))
     assert State(state).manifest()["iterations"] == []
