@@ -431,3 +431,39 @@ def test_workers_share_the_socket_and_sigterm_finishes_in_flight_requests(
     ]
     assert access[-1]["status"] == 200 and access[-1]["model"] == "euclid-asm"
     assert "messages" not in access[-1]  # no bodies unless --log-bodies
+
+
+def test_the_official_openai_client_sees_the_fault_matrix(
+    strict: ServerThread, ups: tuple[LoopbackUpstream, LoopbackUpstream]
+) -> None:
+    """What an editor or agent on the `openai` package gets from each fault: a typed error with the
+    gateway's code (before a stream's first byte) or an APIError raised mid-stream (after it)."""
+    openai = pytest.importorskip("openai")
+    oai = openai.OpenAI(base_url=f"{strict.url}/v1", api_key="unused", max_retries=0, timeout=10)
+    ask = [{"role": "user", "content": "a b c d e"}]
+    expected = {
+        "fail": (openai.InternalServerError, 502, "upstream_error"),
+        "badjson": (openai.InternalServerError, 502, "upstream_bad_response"),
+        "drop": (openai.InternalServerError, 502, "upstream_unreachable"),
+        "hang": (openai.InternalServerError, 504, "upstream_timeout"),
+        "limit": (openai.RateLimitError, 429, "upstream_rate_limited"),
+        "reject": (openai.BadRequestError, 400, "upstream_rejected_request"),
+    }
+    for behaviour, (error, status, code) in expected.items():
+        ups[0].set_behaviour("euclid-asm", behaviour)
+        for stream in (False, True):
+            with pytest.raises(error) as caught:
+                result = oai.chat.completions.create(model="euclid-asm", messages=ask, stream=stream)
+                list(result) if stream else None
+            assert (caught.value.status_code, caught.value.code) == (status, code), behaviour
+            assert "127.0.0.1" not in str(caught.value)
+    for behaviour, code in (("stall", "upstream_timeout"), ("cut", "upstream_incomplete")):
+        ups[0].set_behaviour("euclid-asm", behaviour)
+        chunks = oai.chat.completions.create(model="euclid-asm", messages=ask, stream=True)
+        seen = []
+        with pytest.raises(openai.APIError) as mid:
+            for chunk in chunks:
+                seen.append(chunk.choices[0].delta.content)
+        assert seen[0] == "[euclid-asm]" and code in str(mid.value.body)
+    ups[0].set_behaviour("euclid-asm", "ok")
+    _still_serving(strict)

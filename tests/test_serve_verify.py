@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from serve_helpers import chat, overrides, serving, sse
-from triforce.serve.checks import check_asm
+from triforce.serve.checks import asm_context, check_asm
 from triforce.serve.gateway import Gateway
 from triforce.serve.loopback import LoopbackUpstream
 from triforce.serve.verify import CheckContext
@@ -158,3 +158,54 @@ def test_bad_x_triforce_is_a_400(fresh: tuple[LoopbackUpstream, LoopbackUpstream
             assert r.status_code == 400 and r.json()["error"]["param"] == param
         r = chat(c, "euclid-asm", "x", x_triforce=[1])
         assert r.status_code == 400 and r.json()["error"]["param"] == "x_triforce"
+
+
+WIDE = "```asm\nAddTen:\n  LDA #$000A\n  CLC\n  ADC $7EF360\n  STA $7EF360\n  RTL\n```"  # 16-bit immediate
+SHORT_RETURN = "```asm\nHelper:\n  RTS\nAddTen:\n  LDA $7EF360\n  CLC\n  ADC #$0A\n  STA $7EF360\n  RTS\n```"
+
+
+def _ctx(text: str) -> CheckContext:
+    return CheckContext(messages=[{"role": "user", "content": text}])
+
+
+def test_the_asm_check_takes_the_call_from_the_request() -> None:
+    context = asm_context(
+        [
+            {
+                "role": "user",
+                "content": "Write `AddTen` (called with JSL), 16-bit A, 8-bit X/Y, DB=$7F, D=$0300.",
+            }
+        ],
+        ["Helper", "AddTen"],
+    )
+    assert (context.entry, context.convention, context.a16, context.x16) == ("AddTen", "jsl", True, False)
+    assert (context.db, context.d) == (0x7F, 0x0300) and context.initial() == {
+        "p": 0x10,
+        "db": 0x7F,
+        "d": 0x0300,
+    }
+    rep = asm_context([{"role": "user", "content": "It is entered with REP #$30."}], [])
+    assert (rep.a16, rep.x16) == (True, True) and rep.initial() == {"p": 0x00}
+    # With 8-bit A (nothing said) LDA #$000A leaves $00 to run as BRK; said 16-bit, it returns.
+    assert check_asm(WIDE, _ctx("Write AddTen.")).code == "bad-stop"
+    wide = check_asm(WIDE, _ctx("Write AddTen; it is called with 16-bit A."))
+    assert wide.status == "passed" and "16-bit A" in wide.reason
+    # The named routine is the entry (not the first label), and "called with JSL" is the convention:
+    # an RTS answer then fails where the RTS the answer ends with would have made it pass.
+    assert check_asm(SHORT_RETURN, _ctx("Write the routine AddTen.")).status == "passed"
+    jsl = check_asm(SHORT_RETURN, _ctx("Write the routine AddTen (called with JSL)."))
+    assert jsl.status == "failed" and "AddTen (called by JSL)" in jsl.reason
+
+
+def test_the_requests_call_context_decides_escalation_through_the_gateway(
+    fresh: tuple[LoopbackUpstream, LoopbackUpstream],
+) -> None:
+    fresh[0].answers["euclid-asm"] = WIDE
+    fresh[1].answers["triforce-sage"] = GOOD
+    ask16 = ASK + " It is called with JSL, with 16-bit A."
+    with serving(Gateway.from_files(overrides=overrides(*fresh))) as (_srv, c):
+        wide = chat(c, "oracle-council", ask16, x_triforce={"verify": True})
+        neutral = _verify(c)
+    assert wide.json()["model"] == "euclid-asm"
+    assert "16-bit A" in wide.json()["x_triforce"]["verify"]["attempts"][0]["checks"][1]["message"]
+    assert neutral.json()["model"] == "triforce-sage"  # 8-bit A: the wide answer crashes, escalated

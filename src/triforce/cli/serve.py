@@ -49,6 +49,12 @@ def serve(
         help="Safe retries per upstream call (never after stream bytes went out).",
     ),
     max_body: int = typer.Option(1 << 20, "--max-body", min=1024, help="Largest request body in bytes."),
+    max_answer: int = typer.Option(
+        8 << 20,
+        "--max-answer",
+        min=1024,
+        help="Largest upstream answer in bytes (a body or a whole stream); a longer one is cut with an error.",
+    ),
     max_in_flight: int = typer.Option(
         64, "--max-in-flight", min=1, help="Requests answered at once per worker; more wait in the queue."
     ),
@@ -101,6 +107,7 @@ def serve(
         timeout_s=timeout,
         retries=retries,
         max_body_bytes=max_body,
+        max_answer_bytes=max_answer,
         max_in_flight=max_in_flight,
         max_queue=max_queue,
         queue_timeout_s=queue_timeout,

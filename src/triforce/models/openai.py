@@ -2,7 +2,9 @@
 
 Streams by default so time-to-first-token is measured; retries 5xx, 429, timeouts, dropped
 connections and unparseable bodies with exponential backoff; every failure ends as a Completion
-with `error` set rather than an exception, so one bad request never kills a run.
+with `error` set rather than an exception, so one bad request never kills a run. Every body and
+stream is read with a bound (`max_answer_bytes`, `triforce.models.bounded`): an answer past it
+ends as an error, not retried (it would be as long again).
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from typing import Any
 import httpx
 
 from triforce.models.base import BackendUnavailable, Completion, ItemRequest
+from triforce.models.bounded import DEFAULT_MAX_ANSWER, AnswerTooLarge, capped_lines, read_capped
 
+_ERROR_BODY = 64 * 1024  # bytes of an error response read for its message
 # The pre-flight request waits at most this long (or the request timeout, if shorter).
 CHECK_TIMEOUT_S = 10.0
 
 
 class _Retryable(Exception):
     """A failure worth another try (server error, timeout, garbage body)."""
+
+
+class _Rejected(Exception):
+    """The server refused the request itself (4xx other than 429): asking again cannot help."""
 
 
 @dataclass
@@ -37,6 +45,7 @@ class OpenAIConfig:
     stream: bool = True
     temperature: float = 0.0
     max_tokens: int = 1024
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER  # one answer's body or whole stream
 
 
 def chat_url(base_url: str) -> str:
@@ -84,10 +93,12 @@ class OpenAIBackend:
 
     async def check(self) -> None:
         """GET /v1/models once, no retries: any HTTP answer means a server is there (a server
-        without the listing answers 404); no connection, no answer or 401/403 stop the run."""
+        without the listing answers 404); no connection, no answer or 401/403 stop the run.
+        Only the status line is read, never the body."""
         wait = min(self.config.timeout_s, CHECK_TIMEOUT_S)
         try:
-            response = await self._client.get(models_url(self.config.base_url), timeout=wait)
+            async with self._client.stream("GET", models_url(self.config.base_url), timeout=wait) as response:
+                status = response.status_code
         except httpx.TimeoutException as exc:
             raise BackendUnavailable(
                 f"backend unreachable: {self.name} did not answer within {wait:.0f} s"
@@ -96,9 +107,9 @@ class OpenAIBackend:
             raise BackendUnavailable(
                 f"backend unreachable: {self.name}: {exc.__class__.__name__}: {exc}"
             ) from exc
-        if response.status_code in (401, 403):
+        if status in (401, 403):
             raise BackendUnavailable(
-                f"backend refused the request: {self.name} answered HTTP {response.status_code} "
+                f"backend refused the request: {self.name} answered HTTP {status} "
                 "(check --api-key / TRIFORCE_API_KEY)"
             )
 
@@ -131,16 +142,16 @@ class OpenAIBackend:
                     attempts=attempt,
                     usage=usage,
                 )
+            except AnswerTooLarge as exc:
+                return Completion(error=str(exc), latency_s=time.perf_counter() - start, attempts=attempt)
             except _Retryable as exc:
                 last_error = str(exc)
             except httpx.TimeoutException:
                 last_error = f"timed out after {self.config.timeout_s:.1f} s"
             except httpx.TransportError as exc:
                 last_error = f"connection failed: {exc.__class__.__name__}: {exc}"
-            except httpx.HTTPStatusError as exc:  # 4xx other than 429: the request itself is wrong
-                return Completion(
-                    error=f"HTTP {exc.response.status_code}: {exc.response.text[:200]}", attempts=attempt
-                )
+            except _Rejected as exc:  # 4xx other than 429: the request itself is wrong
+                return Completion(error=str(exc), attempts=attempt)
             if attempt <= self.config.retries:
                 await asyncio.sleep(
                     self.config.backoff_s * (2 ** (attempt - 1)) * (1 + random.random() * 0.25)
@@ -151,22 +162,29 @@ class OpenAIBackend:
         )
 
     @staticmethod
-    def _check_status(response: httpx.Response, body_text: str) -> None:
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Retryable(f"HTTP {response.status_code}: {body_text[:200]}")
-        if response.status_code >= 400:
-            raise httpx.HTTPStatusError("client error", request=response.request, response=response)
+    def _check_status(status: int, body_text: str) -> None:
+        if status >= 500 or status == 429:
+            raise _Retryable(f"HTTP {status}: {body_text[:200]}")
+        if status >= 400:
+            raise _Rejected(f"HTTP {status}: {body_text[:200]}")
+
+    async def _error_text(self, response: httpx.Response) -> str:
+        try:
+            raw = await read_capped(response.aiter_bytes(), _ERROR_BODY, "the error body")
+        except AnswerTooLarge:
+            return "(an error body larger than 64 KiB)"
+        return raw.decode("utf-8", "replace")
 
     async def _plain(self, body: dict[str, Any]) -> tuple[str, float | None, dict[str, Any]]:
-        response = await self._client.post(self._url, json=body)
-        self._check_status(response, response.text)
+        async with self._client.stream("POST", self._url, json=body) as response:
+            if response.status_code >= 400:
+                self._check_status(response.status_code, await self._error_text(response))
+            raw = await read_capped(response.aiter_bytes(), self.config.max_answer_bytes)
         try:
-            payload = response.json()
+            payload = json.loads(raw)
             text = payload["choices"][0]["message"]["content"] or ""
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
-            raise _Retryable(
-                f"malformed response body: {exc.__class__.__name__}: {response.text[:120]!r}"
-            ) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, IndexError, TypeError) as exc:
+            raise _Retryable(f"malformed response body: {exc.__class__.__name__}: {raw[:120]!r}") from exc
         return str(text), None, dict(payload.get("usage") or {})
 
     async def _stream(self, body: dict[str, Any], start: float) -> tuple[str, float | None, dict[str, Any]]:
@@ -175,11 +193,12 @@ class OpenAIBackend:
         usage: dict[str, Any] = {}
         async with self._client.stream("POST", self._url, json=body) as response:
             if response.status_code >= 400:
-                self._check_status(response, (await response.aread()).decode("utf-8", "replace"))
+                self._check_status(response.status_code, await self._error_text(response))
             content_type = response.headers.get("content-type", "")
+            limit = self.config.max_answer_bytes
             if "text/event-stream" not in content_type:
                 # Some servers ignore stream=true and answer with one JSON body.
-                raw = (await response.aread()).decode("utf-8", "replace")
+                raw = (await read_capped(response.aiter_bytes(), limit)).decode("utf-8", "replace")
                 try:
                     payload = json.loads(raw)
                     return (
@@ -190,7 +209,7 @@ class OpenAIBackend:
                 except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
                     raise _Retryable(f"malformed response body: {raw[:120]!r}") from exc
             done = False
-            async for line in response.aiter_lines():
+            async for line in capped_lines(response.aiter_bytes(), limit):
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()

@@ -87,9 +87,13 @@ class TriforceApp:
             self.metrics.breaker_changed,
         )
         self.client = UpstreamClient(
-            timeout_s=options.timeout_s, max_connections=max(64, options.max_in_flight * 4)
+            timeout_s=options.timeout_s,
+            max_connections=max(64, options.max_in_flight * 4),
+            max_answer_bytes=options.max_answer_bytes,
         )
-        self.experts = ExpertPool(timeout_s=options.timeout_s, retries=options.retries)
+        self.experts = ExpertPool(
+            timeout_s=options.timeout_s, retries=options.retries, max_answer_bytes=options.max_answer_bytes
+        )
         self.verifier = Verifier(parallel=options.verify_parallel)
         self.answerer = Answerer(
             gateway, options, self.client, self.experts, self.breakers, self.metrics, self.verifier

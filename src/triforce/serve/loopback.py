@@ -14,6 +14,8 @@ server does. This is both: `POST /v1/chat/completions` (plain and SSE streaming,
     stall    stream two chunks, then nothing          cut   stream ends without [DONE]
     slow     answer after `slow_s`
     flaky    HTTP 503 on every other request (counted per model), the first included
+    flood    never stop answering: a JSON body, or an event stream, that goes on until the caller
+             hangs up (64 KiB chunks; `flooded[model]` counts the bytes sent)
 
 Set one with `set_behaviour(model, how)` (tests) or `POST /_control {"model", "behaviour"}` (another
 process); a fixed answer with `answers[model] = text` or `POST /_control {"model", "answer"}`. Not a production server: no TLS, no
@@ -33,7 +35,20 @@ import threading
 from collections import Counter, deque
 from typing import Any
 
-BEHAVIOURS = ("ok", "fail", "reject", "limit", "badjson", "drop", "hang", "stall", "cut", "slow", "flaky")
+BEHAVIOURS = (
+    "ok",
+    "fail",
+    "reject",
+    "limit",
+    "badjson",
+    "drop",
+    "hang",
+    "stall",
+    "cut",
+    "slow",
+    "flaky",
+    "flood",
+)
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -57,6 +72,7 @@ class LoopbackUpstream:
         self.counts: Counter[str] = Counter()  # chat requests per model
         self.open_connections = 0
         self.hangups = 0  # requests whose caller went away before the answer was complete
+        self.flooded: Counter[str] = Counter()  # bytes sent by `flood` answers, per model
         self.lock = threading.Lock()
         self._server: asyncio.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,6 +99,7 @@ class LoopbackUpstream:
             self.answers.clear()
             self.requests.clear()
             self.counts.clear()
+            self.flooded.clear()
             self.hangups = 0
 
     def models_called(self) -> list[str]:
@@ -208,12 +225,36 @@ class LoopbackUpstream:
         if how == "hang":
             await self._wait_hangup(reader)
             return False
+        if how == "flood":
+            await self._flood(writer, model, bool(body.get("stream")))
+            return False
         if how == "slow":
             await asyncio.sleep(self.slow_s)
         text = fixed if fixed is not None else _answer(model, body.get("messages") or [])
         if not body.get("stream"):
             return await self._json(writer, 200, _completion(model, text))
         return await self._stream(writer, reader, model, text, how)
+
+    async def _flood(self, writer: asyncio.StreamWriter, model: str, stream: bool) -> None:
+        """An answer without end, in 64 KiB chunks, until the caller hangs up."""
+        kind = b"text/event-stream" if stream else b"application/json"
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: " + kind + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+        if stream:
+            event = {"id": "cmpl-flood", "object": "chat.completion.chunk", "created": 1, "model": model}
+            word = {"index": 0, "delta": {"content": " more" * 12_000}, "finish_reason": None}
+            piece = b"data: " + json.dumps(event | {"choices": [word]}).encode() + b"\n\n"
+        else:
+            _chunk(writer, b'{"choices": [{"message": {"role": "assistant", "content": "')
+            piece = b"more " * 13_000
+        try:
+            while True:
+                _chunk(writer, piece)
+                await writer.drain()
+                with self.lock:
+                    self.flooded[model] += len(piece)
+        except ConnectionError:
+            with self.lock:
+                self.hangups += 1
 
     async def _wait_hangup(self, reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError):

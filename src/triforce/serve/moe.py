@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triforce.models import Completion, ItemRequest, OpenAIBackend, OpenAIConfig
+from triforce.models.bounded import DEFAULT_MAX_ANSWER
 from triforce.serve.router import RouterConfig, request_text
 from triforce.serve.upstream import Upstream
 
@@ -69,9 +70,17 @@ class ExpertPool:
     the worker's event loop; a request cancelled by its caller cancels its fan-out legs too.
     """
 
-    def __init__(self, *, timeout_s: float, retries: int, max_backends: int = 64) -> None:
+    def __init__(
+        self,
+        *,
+        timeout_s: float,
+        retries: int,
+        max_backends: int = 64,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER,
+    ) -> None:
         self.timeout_s = timeout_s
         self.retries = retries
+        self.max_answer_bytes = max_answer_bytes
         self._max = max_backends
         self._backends: OrderedDict[tuple[str, str, float, int], OpenAIBackend] = OrderedDict()
         self._closing: set[asyncio.Task[None]] = set()
@@ -116,6 +125,7 @@ class ExpertPool:
                 stream=False,
                 temperature=temperature,
                 max_tokens=max_tokens,
+                max_answer_bytes=self.max_answer_bytes,
             ),
             concurrency=16,
         )

@@ -19,6 +19,7 @@ class ServeOptions:
     timeout_s: float = 120.0  # per upstream call (read; between chunks when streaming); connect: 5 s
     retries: int = 1  # safe retries per upstream call (nothing sent yet; never after stream bytes)
     max_body_bytes: int = 1 << 20
+    max_answer_bytes: int = 8 << 20  # an upstream answer (body or whole stream) is cut past this
     body_timeout_s: float = 30.0  # a request body must arrive within this
     max_in_flight: int = 64  # requests answered at once per worker
     max_queue: int = 256  # requests waiting for a slot per worker; more get 503

@@ -9,6 +9,11 @@ One `httpx.AsyncClient` (a pool of keep-alive connections) serves every request 
 Messages meant for the caller name the model, never the upstream's address: endpoints are
 internal. `detail` keeps the address for the server's own log. API keys travel in the
 `Authorization` header of each upstream's requests and appear nowhere else.
+
+Every answer is read with a bound (`max_answer_bytes`, `triforce serve --max-answer`): a body, or
+a whole event stream, past it is cut there and the call fails with `upstream_too_large` (502; a
+stream already relayed ends with that error in-band), so an upstream that streams without end
+cannot grow the gateway's memory.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from typing import Any
 import httpx2 as httpx  # httpx's successor: its pool keeps up under concurrency (docs/benchmarks.md)
 import orjson
 
+from triforce.models.bounded import DEFAULT_MAX_ANSWER, AnswerTooLarge, capped_lines, read_capped
 from triforce.models.openai import chat_url
+
+_ERROR_BODY = 64 * 1024  # bytes of an upstream's error response read for its message
 
 HOP_HEADER = "X-Triforce-Hop"
 
@@ -77,9 +85,15 @@ class UpstreamClient:
     """The worker's pool of upstream connections (keep-alive, bounded)."""
 
     def __init__(
-        self, *, timeout_s: float = 120.0, connect_timeout_s: float = 5.0, max_connections: int = 512
+        self,
+        *,
+        timeout_s: float = 120.0,
+        connect_timeout_s: float = 5.0,
+        max_connections: int = 512,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER,
     ) -> None:
         self.timeout_s = timeout_s
+        self.max_answer_bytes = max_answer_bytes
         self._client = httpx.AsyncClient(
             headers={HOP_HEADER: "1", "Content-Type": "application/json"},
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
@@ -90,22 +104,44 @@ class UpstreamClient:
         await self._client.aclose()
 
     async def complete(self, upstream: Upstream, body: dict[str, Any]) -> dict[str, Any]:
-        """Non-streaming call: the upstream's JSON response."""
+        """Non-streaming call: the upstream's JSON response (read up to `max_answer_bytes`)."""
         payload = orjson.dumps({**body, "model": upstream.model, "stream": False})
+        request = self._client.build_request(
+            "POST", upstream.url, content=payload, headers=upstream.headers()
+        )
         try:
-            response = await self._client.post(upstream.url, content=payload, headers=upstream.headers())
+            response = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise self.timeout(upstream) from exc
         except httpx.TransportError as exc:
             raise unreachable(upstream, exc) from exc
-        check_status(upstream, response.status_code, response.content)
         try:
-            data = orjson.loads(response.content)
+            if response.status_code >= 400:
+                check_status(upstream, response.status_code, await self.error_body(response))
+            content = await read_capped(response.aiter_bytes(), self.max_answer_bytes)
+        except AnswerTooLarge as exc:
+            raise too_large(upstream, exc) from exc
+        except httpx.TimeoutException as exc:
+            raise self.timeout(upstream) from exc
+        except httpx.TransportError as exc:
+            raise unreachable(upstream, exc) from exc
+        finally:
+            await response.aclose()
+        try:
+            data = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise bad_response(upstream, "the response is not JSON") from exc
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
             raise bad_response(upstream, "the response has no choices")
         return data
+
+    @staticmethod
+    async def error_body(response: httpx.Response) -> bytes:
+        """The start of an error response (enough for its message), never more."""
+        try:
+            return await read_capped(response.aiter_bytes(), _ERROR_BODY, "the error body")
+        except (AnswerTooLarge, httpx.HTTPError):
+            return b""
 
     async def stream(self, upstream: Upstream, body: dict[str, Any]) -> UpstreamStream:
         """Open a streaming call; the status is checked here, before any byte goes to the caller."""
@@ -121,9 +157,7 @@ class UpstreamClient:
             raise unreachable(upstream, exc) from exc
         if response.status_code >= 400:
             try:
-                text = await response.aread()
-            except httpx.HTTPError:
-                text = b""
+                text = await self.error_body(response)
             finally:
                 await response.aclose()
             check_status(upstream, response.status_code, text)
@@ -132,9 +166,16 @@ class UpstreamClient:
     async def served_models(self, upstream: Upstream, timeout_s: float = 3.0) -> list[str]:
         """The model ids an upstream lists at `GET {base}/models` (vLLM lists its LoRA modules)."""
         try:
-            response = await self._client.get(
-                upstream.models_url, timeout=timeout_s, headers=upstream.headers()
+            request = self._client.build_request(
+                "GET", upstream.models_url, timeout=timeout_s, headers=upstream.headers()
             )
+            response = await self._client.send(request, stream=True)
+            try:
+                content = await read_capped(response.aiter_bytes(), 1 << 20, "the model list")
+            finally:
+                await response.aclose()
+        except AnswerTooLarge as exc:
+            raise UpstreamError(502, "upstream_too_large", str(exc)) from exc
         except httpx.TimeoutException as exc:
             raise UpstreamError(504, "upstream_timeout", f"no answer within {timeout_s:g} s") from exc
         except httpx.TransportError as exc:
@@ -148,7 +189,7 @@ class UpstreamClient:
         if response.status_code >= 400:
             raise UpstreamError(502, "upstream_error", f"HTTP {response.status_code}")
         try:
-            return [str(m["id"]) for m in orjson.loads(response.content)["data"]]
+            return [str(m["id"]) for m in orjson.loads(content)["data"]]
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise UpstreamError(502, "upstream_bad_response", "not an OpenAI model list") from exc
 
@@ -178,9 +219,10 @@ class UpstreamStream:
         try:
             if "text/event-stream" not in self._response.headers.get("content-type", ""):
                 # Servers that ignore stream=true answer with one JSON body: relay it as one chunk.
-                yield as_chunk(up, await self._response.aread())
+                limit = self._client.max_answer_bytes
+                yield as_chunk(up, await read_capped(self._response.aiter_bytes(), limit))
                 return
-            async for line in self._response.aiter_lines():
+            async for line in capped_lines(self._response.aiter_bytes(), self._client.max_answer_bytes):
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
@@ -197,6 +239,8 @@ class UpstreamStream:
                     raise bad_response(up, "a stream event is not an object")
                 yield event
             raise UpstreamError(502, "upstream_incomplete", f"{up.model}: the stream ended without [DONE]")
+        except AnswerTooLarge as exc:
+            raise too_large(up, exc) from exc
         except httpx.TimeoutException as exc:
             raise self._client.timeout(up) from exc
         except httpx.TransportError as exc:
@@ -219,6 +263,16 @@ def as_chunk(upstream: Upstream, raw: bytes) -> dict[str, Any]:
         "model": data.get("model", upstream.model),
         "choices": [{"index": 0, "delta": message, "finish_reason": choice.get("finish_reason")}],
     }
+
+
+def too_large(upstream: Upstream, exc: AnswerTooLarge) -> UpstreamError:
+    # The server answered (it is up): a runaway answer says nothing about the next one.
+    return UpstreamError(
+        502,
+        "upstream_too_large",
+        f"{upstream.model}: the answer is larger than {exc.limit:,} bytes (the gateway's --max-answer)",
+        health=False,
+    )
 
 
 def bad_response(upstream: Upstream, what: str) -> UpstreamError:

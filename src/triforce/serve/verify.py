@@ -144,12 +144,14 @@ class Verifier:
             return None
         if request.grading is not None:
             spec = request.grading
-            return f"grading:{spec['kind']}", lambda answer, ctx: _graded(spec, answer, ctx)
+            return f"grading:{spec['kind']}", lambda answer, ctx: graded(spec, answer, ctx)
         table = checkers()
-        for domain in domains:
-            if domain in table:
-                return table[domain]
-        return None
+        found = [table[d] for d in dict.fromkeys(domains) if d in table]
+        if len(found) <= 1:
+            return found[0] if found else None
+        # A model of several checkable domains (seph-tilesmith: graphics and compression): the
+        # first checker that finds a task it knows in the request decides.
+        return "+".join(name for name, _ in found), lambda answer, ctx: _first_applicable(found, answer, ctx)
 
     async def check(self, checker: tuple[str, CheckFn], answer: str, ctx: CheckContext) -> CheckOutcome:
         name, fn = checker
@@ -159,12 +161,28 @@ class Verifier:
                 outcome = await asyncio.to_thread(fn, answer, ctx)
             except Exception as exc:  # a checker bug must not fail the request: say so instead
                 outcome = CheckOutcome(name, "unchecked", "checker-error", f"{exc.__class__.__name__}: {exc}")
-            outcome.checker = name
+            outcome.checker = outcome.checker or name
             outcome.elapsed_s = time.perf_counter() - start
         return outcome
 
 
-def _graded(spec: dict[str, Any], answer: str, ctx: CheckContext) -> CheckOutcome:
+def _first_applicable(found: list[tuple[str, CheckFn]], answer: str, ctx: CheckContext) -> CheckOutcome:
+    outcome = CheckOutcome("", "unchecked", "no-task", "")
+    reasons = []
+    for name, fn in found:
+        outcome = fn(answer, ctx)
+        outcome.checker = outcome.checker or name
+        if outcome.code != "no-task":
+            return outcome
+        reasons.append(f"{name}: {outcome.reason}")
+    outcome.checker = "+".join(name for name, _ in found)
+    outcome.reason = "; ".join(reasons)
+    return outcome
+
+
+def graded(spec: dict[str, Any], answer: str, ctx: CheckContext) -> CheckOutcome:
+    """The answer graded by `triforce.evaluate`'s grader of `spec['kind']` (a request's own spec,
+    or one a checker read from the request: `domain_checks.py`)."""
     from triforce.evaluate.graders import GradeContext, grade
 
     try:
