@@ -144,3 +144,49 @@ def test_routine_embedded_in_a_larger_block_is_found(tmp_path: Path) -> None:
         prose="Hook.", code="Hook:\n  PHB\n  LDA #$01\n  STA $7EF36D\n  PLB\n  RTL", answer_prose="ok"
     )
     assert decontaminate([other], [suite], config=DecontamConfig(assemble_references=False))[0] == [other]
+
+
+_BLAME_SCRIPT = """
+import json, sys
+from pathlib import Path
+from dataset_factory import make
+from triforce.dataset.decontam import DecontamConfig, decontaminate
+suite = Path(sys.argv[1])
+text = Path(sys.argv[2]).read_text()
+sample = make(prose=text, code=None, domain="nayru", task="lore.canon", source="zelda-lore")
+_, report = decontaminate([sample], [suite], config=DecontamConfig(assemble_references=False))
+print(json.dumps(report.to_dict()["hits_by_item"]))
+"""
+
+
+def test_removed_sample_is_blamed_on_the_same_item_in_every_process(tmp_path: Path) -> None:
+    """Python salts str hashes per process; the item a removal is blamed on must not follow the salt."""
+    import os
+    import subprocess
+    import sys
+
+    first = "The tower of Hera keeps its big key behind a crystal switch that turns blue pegs red on each hit"
+    second = "Ganon's bats in the pyramid fall when the silver arrows strike after the hammer stuns him twice"
+    words = ["lamp", "rod", "cape", "boots", "flute", "net", "book", "mirror", "hookshot", "bombos"]
+    items = [
+        {"id": "lore-b", "category": "lore", "prompt": second, "reference": "-", "tags": []},
+        {"id": "lore-a", "category": "lore", "prompt": first, "reference": "-", "tags": []},
+    ]
+    suite = tmp_path / "lore.jsonl"
+    suite.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    # the sample quotes both items, `first` earlier in the text: the blame goes to lore-a every time
+    text = tmp_path / "sample.txt"
+    text.write_text(f"{first}. {' '.join(words)}. {second}.", encoding="utf-8")
+    tests_dir = Path(__file__).parent
+    env_base = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests_dir.parent / "src"), str(tests_dir)])}
+    seen = set()
+    for seed in range(8):
+        proc = subprocess.run(
+            [sys.executable, "-c", _BLAME_SCRIPT, str(suite), str(text)],
+            env={**env_base, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seen.add(proc.stdout.strip())
+    assert seen == {json.dumps({"lore/lore-a": 1})}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from review_web_support import free_port  # a port nothing listens on: connections are refused
 from triforce.errors import InputError
 from triforce.evaluate.suite import load_suite
 from triforce.refine import State, StepOptions, bundled_seeds, init_state, status, step
@@ -172,3 +173,60 @@ def test_bad_prompt_files_name_line_and_field(state: Path, tmp_path: Path) -> No
         step(state, StepOptions(prompts=bad, train=False))
     with pytest.raises(InputError, match="--config"):
         step(state, StepOptions(prompts=_write(tmp_path / "p.jsonl", _prompts()), train=True))
+
+
+def test_an_unreachable_backend_leaves_the_prompts_unused(state: Path, tmp_path: Path) -> None:
+    from triforce.evaluate.reference_server import serve_references
+    from triforce.models import BackendUnavailable
+
+    prompts = _write(tmp_path / "p.jsonl", _prompts())
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(BackendUnavailable, match=r"backend unreachable.*stay unused"):
+        step(state, StepOptions(prompts=prompts, backend=down, train=False))
+    assert State(state).manifest()["iterations"] == []
+    # a server that answers the pre-flight request but fails every chat request: the same
+    with serve_references({}) as server:
+        opts = StepOptions(prompts=prompts, backend=server.url, train=False, model="fail-100000")
+        with pytest.raises(BackendUnavailable, match="first 4 request"):
+            step(state, opts)
+        assert server.requests < 5 * 4  # stopped early (4 attempts per request), the rest cancelled
+    assert State(state).manifest()["iterations"] == []
+    record = step(state, StepOptions(prompts=prompts, backend="reference", train=False))
+    assert record["n"] == 1 and record["generated"] == 5 and record["enqueued"] == 1
+
+
+def test_prompts_whose_candidates_all_failed_are_released(state: Path, tmp_path: Path) -> None:
+    prompts = _write(tmp_path / "p.jsonl", _prompts())
+    replay = _write(tmp_path / "answers.jsonl", [{"item_id": "magic-shrine", "answer": _GOOD}])
+    record = step(state, StepOptions(prompts=prompts, backend=f"replay:{replay}", train=False))
+    assert record["enqueued"] == 1 and record["reject_codes"] == {"backend-error": 4}
+    assert record["released_prompt_ids"] == ["fairy-leak", "key-again", "magic-nocap", "silent"]
+    again = step(state, StepOptions(prompts=prompts, backend="reference", train=False))
+    assert sorted(again["prompt_ids"]) == record["released_prompt_ids"]
+
+
+def test_a_failed_pilot_training_accepts_the_flags_it_asks_for(state: Path, tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from triforce.cli import app
+    from triforce.errors import TriforceError
+
+    broken = tmp_path / "broken-model"
+    broken.mkdir()  # a model folder without config or weights: loading it fails
+    config = {
+        "name": "pilot",
+        "model": {"name": str(broken)},
+        "data": {"paths": ["replaced-by-the-loop.jsonl"]},
+    }
+    (tmp_path / "pilot.yaml").write_text(yaml.safe_dump(config))
+    prompts = _write(tmp_path / "p.jsonl", _prompts())
+    runner = CliRunner()
+    common = ["refine", "step", "--state", str(state), "--prompts", str(prompts), "--json"]
+    failed = runner.invoke(app, [*common, "--config", str(tmp_path / "pilot.yaml")])
+    assert isinstance(failed.exception, TriforceError), failed.output
+    assert State(state).manifest()["iterations"] == []
+    done = runner.invoke(app, [*common, "--no-train", "--backend", "reference"])
+    assert done.exit_code == 0, done.output
+    record = json.loads(done.stdout)
+    assert record["n"] == 1 and record["trained"] is False and record["generated"] == 5

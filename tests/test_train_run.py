@@ -313,3 +313,18 @@ def test_zero3_run_saves_the_full_adapter(trained: Path, workspace: Path) -> Non
     plain = load_file(trained / "adapter/adapter_model.safetensors")
     assert {k: v.shape for k, v in zero.items()} == {k: v.shape for k, v in plain.items()}
     assert all(v.numel() > 0 and v.abs().sum() > 0 for k, v in zero.items() if "lora_A" in k)
+
+
+def test_resume_refuses_a_checkpoint_of_other_data(trained: Path, workspace: Path) -> None:
+    """Resuming continues only the run that wrote the checkpoint: other data is refused up front."""
+    from triforce.errors import ConfigError
+
+    raw = yaml.safe_load((workspace / "tiny.yaml").read_text())
+    raw["data"]["paths"] = ["messages.jsonl"]  # same output folder, a different dataset
+    other = workspace / "tiny-other-data.yaml"
+    other.write_text(yaml.safe_dump(raw))
+    before = sorted(p.name for p in trained.iterdir())
+    result = runner.invoke(app, ["train", str(other), "--max-steps", "40", "--resume", "--json"])
+    assert isinstance(result.exception, ConfigError), result.output
+    assert "data_sha256" in str(result.exception) and "checkpoint-" in str(result.exception)
+    assert sorted(p.name for p in trained.iterdir()) == before  # nothing trained, nothing written

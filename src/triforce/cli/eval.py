@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from triforce.cli._progress import stage_bar
 from triforce.cli._tables import Table
@@ -46,6 +47,12 @@ _TEMP = typer.Option(
     help="Sampling temperature for every sample (default 0 for one sample, 0.8 for several).",
 )
 _JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+_RESTART = typer.Option(
+    False,
+    "--restart",
+    help="Discard the records of --out when they come from a different run (suite, backend, model, "
+    "sampling options or grader version) instead of refusing.",
+)
 
 
 def _run(
@@ -62,10 +69,11 @@ def _run(
     max_tokens: int,
     as_json: bool,
     temperature: float | None = None,
+    restart: bool = False,
 ) -> None:
     from triforce.evaluate.runner import run_suite
     from triforce.evaluate.suite import load_suites
-    from triforce.models import make_backend
+    from triforce.models import BackendUnavailable, make_backend
 
     if not suite:
         raise ConfigError("--suite is required (e.g. --suite asm)")
@@ -89,12 +97,30 @@ def _run(
             bar.update(task, completed=done, total=total)
 
         result = asyncio.run(
-            run_suite(loaded, engine, out_dir, samples=samples, concurrency=concurrency, progress=progress)
+            run_suite(
+                loaded,
+                engine,
+                out_dir,
+                samples=samples,
+                concurrency=concurrency,
+                progress=progress,
+                restart=restart,
+            )
+        )
+    err = Console(stderr=True)
+    if result.restarted:
+        err.print(
+            f"[yellow]note:[/] {escape(str(out_dir))} held a different run; its records were discarded "
+            f"({escape('; '.join(result.restarted[:4]))})"
         )
     if as_json:
         typer.echo(json.dumps(result.summary, indent=2, default=str))
-        return
-    _print_summary(result.summary, out_dir)
+    else:
+        _print_summary(result.summary, out_dir)
+    if result.status == "backend-unreachable":
+        raise BackendUnavailable(str(result.problem))
+    if result.problem:
+        err.print(f"[yellow]warning:[/] {escape(result.problem)}")
 
 
 def _pct(value: object) -> str:
@@ -102,10 +128,14 @@ def _pct(value: object) -> str:
 
 
 def _print_summary(summary: dict[str, object], out_dir: Path) -> None:
+    run = summary.get("run") or {}
+    assert isinstance(run, dict)
     cats = summary["categories"]
     assert isinstance(cats, dict)
     ks = summary.get("ks", [1])
     assert isinstance(ks, list)
+    if run.get("status") == "backend-unreachable":
+        _out.print(f"[bold red]{escape(str(run.get('problem')))}[/]")
     table = Table(title="Evaluation")
     for col in ["category", "items", *[f"pass@{k}" for k in ks], "partial", "target", "status"]:
         table.add_column(col)
@@ -133,7 +163,7 @@ def _print_summary(summary: dict[str, object], out_dir: Path) -> None:
     _out.print(table)
     lat = summary["latency"]
     assert isinstance(lat, dict)
-    if lat["count"]:
+    if lat["count"] and run.get("latency_measured", True):
         ttft = f", TTFT p50 {lat['ttft_p50_s']:.3f} s" if lat.get("ttft_p50_s") is not None else ""
         _out.print(f"latency p50 {lat['p50_s']:.3f} s, p95 {lat['p95_s']:.3f} s{ttft}")
     reasons = summary.get("failure_reasons") or {}
@@ -158,6 +188,7 @@ def eval_main(
     max_tokens: int = _MAXTOK,
     temperature: float | None = _TEMP,
     as_json: bool = _JSON,
+    restart: bool = _RESTART,
 ) -> None:
     """Run a suite (`triforce eval --suite asm --backend reference`) or use a subcommand."""
     if ctx.invoked_subcommand is not None:
@@ -179,6 +210,7 @@ def eval_main(
         max_tokens,
         as_json,
         temperature,
+        restart,
     )
 
 
@@ -197,6 +229,7 @@ def run_cmd(
     max_tokens: int = _MAXTOK,
     temperature: float | None = _TEMP,
     as_json: bool = _JSON,
+    restart: bool = _RESTART,
 ) -> None:
     """Run one or more suites against a backend; writes records.jsonl, summary.json, report.html."""
     _run(
@@ -213,6 +246,7 @@ def run_cmd(
         max_tokens,
         as_json,
         temperature,
+        restart,
     )
 
 

@@ -65,9 +65,9 @@ def run(
         return
     from triforce.train.runner import last_checkpoint, notes, preflight, train
 
-    preflight(cfg)
+    source_note = preflight(cfg)
     err = Console(stderr=True)
-    for note in notes(cfg):
+    for note in [*notes(cfg), *([source_note] if source_note else [])]:
         err.print(f"[yellow]note:[/] {escape(note)}")
     if resume and last_checkpoint(cfg.output_dir()) is None:
         err.print(f"[yellow]note:[/] no checkpoint in {escape(str(cfg.output_dir()))}; starting from step 0")
@@ -101,8 +101,13 @@ def run(
 
 
 def _preview(cfg: Any, samples: int, as_json: bool) -> None:
+    from triforce.train.hub import model_source
     from triforce.train.preview import preview
 
+    # where the model loads from, decided at once (no network retries); said when it matters
+    note = model_source(cfg.model.name, cfg.model.revision, where=f"{cfg.source}: model.name").note
+    if note:
+        Console(stderr=True).print(f"[yellow]note:[/] {escape(note)}")
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
         pv = preview(cfg, samples)
     if as_json:

@@ -178,20 +178,26 @@ def _conversation(s: Sample) -> str:
 _CANON_LABEL = re.compile(r"(?<![\w.])(?:\.l\d+|g\d+)(?![\w])")
 
 
-def _windows(norm_code: str, size: int) -> set[int]:
+# Keys are listed in text order, never as a set: `hash()` of a string is salted per process, so
+# a set's order (and with it the first match, the item a removal is blamed on) changed from run
+# to run. The first key of the sample's text that an item owns decides, the same every time.
+
+
+def _windows(norm_code: str, size: int) -> list[int]:
     """Keys of every run of `size` consecutive statements, label names blanked (the canonical
     names count from the start of a block, so they differ when the routine is embedded)."""
     lines = [_CANON_LABEL.sub("@", ln) for ln in norm_code.splitlines() if ln]
-    return {hash("\n".join(lines[i : i + size])) for i in range(len(lines) - size + 1)}
+    return list(dict.fromkeys(hash("\n".join(lines[i : i + size])) for i in range(len(lines) - size + 1)))
 
 
-def _gram_keys(tokens: list[str], cfg: DecontamConfig) -> set[int]:
-    """`normalize.gram_keys`, without the n-grams of fewer than `min_distinct_words` words."""
+def _gram_keys(tokens: list[str], cfg: DecontamConfig) -> list[int]:
+    """`normalize.gram_keys` in text order, without the n-grams of fewer than
+    `min_distinct_words` different words."""
     n, least = cfg.ngram_words, cfg.min_distinct_words
     if least <= 1 or len(tokens) < n:
-        return normalize.gram_keys(tokens, n)
+        return list(dict.fromkeys(hash(" ".join(tokens[i : i + n])) for i in range(len(tokens) - n + 1)))
     counts = Counter(tokens[:n])
-    keys = set()
+    keys: dict[int, None] = {}
     for i in range(len(tokens) - n + 1):
         if i:
             old = tokens[i - 1]
@@ -200,8 +206,8 @@ def _gram_keys(tokens: list[str], cfg: DecontamConfig) -> set[int]:
                 del counts[old]
             counts[tokens[i + n - 1]] += 1
         if len(counts) >= least:
-            keys.add(hash(" ".join(tokens[i : i + n])))
-    return keys
+            keys.setdefault(hash(" ".join(tokens[i : i + n])))
+    return list(keys)
 
 
 class _Index:

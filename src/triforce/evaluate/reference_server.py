@@ -121,6 +121,12 @@ class ReferenceServer(ThreadingHTTPServer):
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
+    @property
+    def requests(self) -> int:
+        """Chat requests received so far."""
+        with self._lock:
+            return sum(self._counts.values())
+
     def count(self, model: str, prompt: str) -> int:
         with self._lock:
             self._counts[(model, prompt)] += 1

@@ -1,12 +1,15 @@
 """A self-contained HTML report: inline CSS and inline SVG charts, no network, one file.
 
-Shows per-category pass rates against the plan's targets, the latency distribution and the
-failure reasons, then every failing answer with the grader's reason.
+Shows a banner when the backend failed, per-category pass rates against the plan's targets, the
+latency distribution (only for backends whose timings mean something: not reference answers or
+replays), the failure reasons, then the failing answers grouped by verdict (one line per distinct
+code and reason), each answer beside its verdict and collapsed until opened.
 """
 
 from __future__ import annotations
 
 import html
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +19,18 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .6rem;border:1px solid #dde;text-align:left;font-size:.9rem}
 th{background:#f1f3f8}.ok{color:#17703a;font-weight:600}.bad{color:#b3261e;font-weight:600}.na{color:#777}
 code{font-size:.85rem}.meta{color:#555;font-size:.9rem}svg{background:#fafbfd;border:1px solid #e3e6ee}
+.alert{background:#fdecea;border:1px solid #b3261e;color:#5f1410;padding:.6rem .9rem;border-radius:4px}
+.warn{background:#fff6e0;border:1px solid #b07d00;padding:.6rem .9rem;border-radius:4px}
+details{margin:.2rem 0}summary{cursor:pointer}pre{white-space:pre-wrap;background:#f6f7fa;padding:.5rem;
+border:1px solid #e3e6ee;font-size:.8rem;max-height:24rem;overflow:auto;margin:.3rem 0}
 """
+# Answers longer than this are cut in the report (records.jsonl keeps them whole).
+ANSWER_CHARS = 4000
+# Items named in a group's one-line summary.
+GROUP_NAMES = 6
+# Failing answers written out in all (every group is still counted and named); the rest are in
+# records.jsonl, which keeps the report a size a browser opens at once.
+LISTED_ANSWERS = 1000
 
 
 def _pct(value: float | None) -> str:
@@ -101,6 +115,69 @@ def _met(value: bool | None) -> str:
     return '<span class="ok">met</span>' if value else '<span class="bad">not met</span>'
 
 
+def _banner(run: dict[str, Any]) -> str:
+    status = run.get("status", "ok")
+    problem = html.escape(str(run.get("problem") or ""))
+    if status == "backend-unreachable":
+        return (
+            f'<p class="alert"><strong>Backend unreachable.</strong> {problem}. '
+            "The scores below measure nothing about the model.</p>"
+        )
+    if status == "backend-errors":
+        return f'<p class="warn"><strong>Backend errors.</strong> {problem}.</p>'
+    return ""
+
+
+def _answer_block(record: dict[str, Any]) -> str:
+    answer = str(record.get("answer") or "")
+    if not answer:
+        return '<span class="na">no answer</span>'
+    cut = f" (first {ANSWER_CHARS:,} of {len(answer):,} characters)" if len(answer) > ANSWER_CHARS else ""
+    return f"<details><summary>answer{cut}</summary><pre>{html.escape(answer[:ANSWER_CHARS])}</pre></details>"
+
+
+def _failure_groups(failures: list[dict[str, Any]]) -> str:
+    """One collapsed block per distinct (code, reason), largest first; inside, each failing
+    answer beside its item, itself collapsed."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in sorted(failures, key=lambda r: (r["item_id"], r["sample"])):
+        groups[(r["verdict"]["code"], r["verdict"]["reason"])].append(r)
+    parts = []
+    budget = LISTED_ANSWERS
+    for (code, reason), rows in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        names = sorted({r["item_id"] for r in rows})
+        more = f" and {len(names) - GROUP_NAMES} more" if len(names) > GROUP_NAMES else ""
+        shown, budget = rows[: max(budget, 0)], budget - len(rows)
+        body = "".join(
+            f"<tr><td><code>{html.escape(r['item_id'])}</code></td><td>{r['sample']}</td>"
+            f"<td>{_answer_block(r)}</td></tr>"
+            for r in shown
+        )
+        if len(shown) < len(rows):
+            body += f'<tr><td colspan="3" class="na">{len(rows) - len(shown)} more in records.jsonl</td></tr>'
+
+        parts.append(
+            f"<details><summary><strong>{len(rows)}×</strong> <code>{html.escape(code)}</code> "
+            f"{html.escape(reason[:300])} "
+            f'<span class="meta">({", ".join(html.escape(n) for n in names[:GROUP_NAMES])}{more})</span>'
+            f"</summary><table><tr><th>item</th><th>sample</th><th>model's answer</th></tr>{body}</table></details>"
+        )
+    return "".join(parts)
+
+
+def _latency_section(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    run = summary.get("run", {})
+    if not run.get("latency_measured", True):
+        return ""
+    lat = summary["latency"]
+    latencies = [r["latency_s"] for r in records if r.get("latency_s") is not None and not r.get("error")]
+    return f"""<h2>Latency</h2>
+<table><tr><th>requests</th><th>p50</th><th>p95</th><th>mean</th><th>max</th><th>TTFT p50</th><th>TTFT p95</th></tr>
+<tr><td>{lat["count"]}</td><td>{_secs(lat["p50_s"])}</td><td>{_secs(lat["p95_s"])}</td><td>{_secs(lat["mean_s"])}</td><td>{_secs(lat["max_s"])}</td>
+<td>{_secs(lat["ttft_p50_s"])}</td><td>{_secs(lat["ttft_p95_s"])}</td></tr></table>
+{_histogram(latencies, 2.0)}"""
+
+
 def render_html(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
     run = summary.get("run", {})
     cats = summary["categories"]
@@ -116,17 +193,10 @@ def render_html(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
     chart_rows = [
         (cat, float(b.get("pass@1", 0.0)), b.get("target", {}).get("target")) for cat, b in cats.items()
     ]
-    lat = summary["latency"]
-    latencies = [r["latency_s"] for r in records if r.get("latency_s") is not None and not r.get("error")]
     reasons = summary.get("failure_reasons", {})
     total_fail = sum(reasons.values()) or 1
     reason_rows = [(code, n / total_fail, None) for code, n in reasons.items()]
     failures = [r for r in records if not r["verdict"]["passed"]]
-    fail_rows = "".join(
-        f"<tr><td><code>{html.escape(r['item_id'])}</code></td><td>{r['sample']}</td><td>{html.escape(r['verdict']['code'])}</td>"
-        f"<td>{html.escape(r['verdict']['reason'][:300])}</td></tr>"
-        for r in sorted(failures, key=lambda r: (r["item_id"], r["sample"]))[:500]
-    )
     reason_table = (
         "<table><tr><th>reason</th><th>count</th></tr>"
         + "".join(f"<tr><td>{html.escape(c)}</td><td>{n}</td></tr>" for c, n in reasons.items())
@@ -136,6 +206,7 @@ def render_html(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Triforce eval: {html.escape(str(run.get("suite", "")))}</title>
 <style>{_CSS}</style></head><body>
 <h1>Triforce evaluation: {html.escape(str(run.get("suite", "")))}</h1>
+{_banner(run)}
 <p class="meta">backend <code>{html.escape(str(run.get("backend", "")))}</code> · {run.get("items", overall["items"])} items ·
 {run.get("samples", 1)} sample(s) per item · pass@1 {_pct(overall.get("pass@1"))} · partial credit {_pct(overall["partial"])}</p>
 <h2>Per category against the plan's targets</h2>
@@ -144,15 +215,12 @@ def render_html(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
 <p class="meta">Bars: pass@1; black tick: the plan's target.</p>
 <h2>By topic</h2>
 {_bar_chart([(t, float(b.get("pass@1", 0.0)), None) for t, b in summary.get("topics", {}).items()]) if summary.get("topics") else ""}
-<h2>Latency</h2>
-<table><tr><th>requests</th><th>p50</th><th>p95</th><th>mean</th><th>max</th><th>TTFT p50</th><th>TTFT p95</th></tr>
-<tr><td>{lat["count"]}</td><td>{_secs(lat["p50_s"])}</td><td>{_secs(lat["p95_s"])}</td><td>{_secs(lat["mean_s"])}</td><td>{_secs(lat["max_s"])}</td>
-<td>{_secs(lat["ttft_p50_s"])}</td><td>{_secs(lat["ttft_p95_s"])}</td></tr></table>
-{_histogram(latencies, 2.0)}
+{_latency_section(summary, records)}
 <h2>Failure reasons</h2>
 {_bar_chart(reason_rows) if reason_rows else '<p class="ok">no failures</p>'}
 {reason_table if reasons else ""}
 <h2>Failing answers ({len(failures)})</h2>
-{f"<table><tr><th>item</th><th>sample</th><th>code</th><th>why</th></tr>{fail_rows}</table>" if failures else ""}
+<p class="meta">Grouped by verdict; open a group to see each answer beside its item.</p>
+{_failure_groups(failures)}
 </body></html>
 """

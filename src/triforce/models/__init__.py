@@ -11,12 +11,13 @@ from pathlib import Path
 
 from triforce.errors import ConfigError
 from triforce.models.ask import ask_many
-from triforce.models.base import Backend, Completion, ItemRequest, messages_for
+from triforce.models.base import Backend, BackendUnavailable, Completion, ItemRequest, messages_for
 from triforce.models.offline import ReferenceBackend, ReplayBackend
 from triforce.models.openai import OpenAIBackend, OpenAIConfig
 
 __all__ = [
     "Backend",
+    "BackendUnavailable",
     "Completion",
     "ItemRequest",
     "OpenAIBackend",

@@ -6,6 +6,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from triforce.errors import TriforceError
+
 DEFAULT_SYSTEM = (
     "You are an expert SNES 65816 assembly programmer and ALTTP ROM hacker. "
     "Answer exactly to the contract in the request. Put assembly in a ```asm block (asar syntax)."
@@ -33,10 +35,25 @@ class ItemRequest(BaseModel):
     category: str = ""
 
 
+class BackendUnavailable(TriforceError):
+    """The backend cannot answer at all (refused connection, no route, rejected credentials)."""
+
+
 class Backend(Protocol):
     name: str
+    # False for backends whose timings say nothing about a model (reference answers, replays)
+    measures_latency: bool
 
     async def complete(self, request: ItemRequest) -> Completion: ...
+
+    async def check(self) -> None:
+        """One cheap request before a run; raises BackendUnavailable when nothing can answer."""
+        ...
+
+    def identity(self) -> dict[str, Any]:
+        """What decides the answers (kind, endpoint or file and its digest, model, sampling):
+        two runs mix records only when this is equal."""
+        ...
 
     async def aclose(self) -> None: ...
 

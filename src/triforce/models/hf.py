@@ -28,6 +28,7 @@ class HFBackend:
         except ImportError as exc:  # the train extra is optional
             raise ToolNotFoundError("the hf backend needs the 'train' extra (torch, transformers)") from exc
         self.name = f"hf:{path}"
+        self._path = path
         self._torch = torch
         self._device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
@@ -75,6 +76,19 @@ class HFBackend:
             return Completion(
                 text=text, latency_s=elapsed, usage={"completion_tokens": int(out.shape[1] - ids.shape[1])}
             )
+
+    measures_latency = True
+
+    async def check(self) -> None:
+        return None  # loading the model in __init__ was the check
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "kind": "hf",
+            "path": str(self._path.resolve()),
+            "temperature": self._temperature,
+            "max_tokens": self._max_new_tokens,
+        }
 
     async def complete(self, request: ItemRequest) -> Completion:
         try:

@@ -7,9 +7,11 @@ an earlier run (its records.jsonl) or any JSONL with `item_id`, optional `sample
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from triforce.errors import InputError
 from triforce.fsio import lines_bounded
@@ -18,6 +20,13 @@ from triforce.models.base import Completion, ItemRequest
 
 class ReferenceBackend:
     name = "reference"
+    measures_latency = False
+
+    async def check(self) -> None:
+        return None
+
+    def identity(self) -> dict[str, Any]:
+        return {"kind": "reference"}
 
     async def complete(self, request: ItemRequest) -> Completion:
         start = time.perf_counter()
@@ -32,6 +41,8 @@ class ReferenceBackend:
 
 
 class ReplayBackend:
+    measures_latency = False  # recorded timings belong to the run that recorded them
+
     def __init__(self, path: Path) -> None:
         self.name = f"replay:{path}"
         self._answers: dict[tuple[str, int], dict[str, object]] = {}
@@ -40,6 +51,10 @@ class ReplayBackend:
         self.skipped: list[str] = []
         with path.open(encoding="utf-8") as fh:
             lines = [line.rstrip("\r\n") for line in lines_bounded(fh, str(path))]
+        digest = hashlib.sha256()
+        for line in lines:
+            digest.update(line.encode("utf-8") + b"\n")
+        self._sha256 = digest.hexdigest()
         last = max((i for i, raw in enumerate(lines) if raw.strip()), default=-1)
         for index, raw in enumerate(lines):
             if not raw.strip():
@@ -55,6 +70,13 @@ class ReplayBackend:
                     continue
                 raise InputError(f"{path}:{index + 1}: needs 'item_id' and 'answer' ({exc})") from exc
             self._answers[key] = row
+
+    async def check(self) -> None:
+        return None
+
+    def identity(self) -> dict[str, Any]:
+        # the answers themselves, wherever the file lies: an edited file is a different run
+        return {"kind": "replay", "sha256": self._sha256}
 
     async def complete(self, request: ItemRequest) -> Completion:
         row = self._answers.get((request.item_id, request.sample)) or self._answers.get((request.item_id, 0))

@@ -18,10 +18,12 @@ from typing import Any
 
 import httpx
 
-from triforce.models.base import Completion, ItemRequest
+from triforce.models.base import BackendUnavailable, Completion, ItemRequest
 from triforce.models.bounded import DEFAULT_MAX_ANSWER, AnswerTooLarge, capped_lines, read_capped
 
 _ERROR_BODY = 64 * 1024  # bytes of an error response read for its message
+# The pre-flight request waits at most this long (or the request timeout, if shorter).
+CHECK_TIMEOUT_S = 10.0
 
 
 class _Retryable(Exception):
@@ -56,7 +58,14 @@ def chat_url(base_url: str) -> str:
     return url + "/chat/completions"
 
 
+def models_url(base_url: str) -> str:
+    """The `/v1/models` listing next to the chat endpoint: the cheapest request a server answers."""
+    return chat_url(base_url).removesuffix("/chat/completions") + "/models"
+
+
 class OpenAIBackend:
+    measures_latency = True
+
     def __init__(self, config: OpenAIConfig, concurrency: int = 8) -> None:
         self.config = config
         self.name = config.base_url
@@ -71,6 +80,38 @@ class OpenAIBackend:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def identity(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "kind": "openai",
+            "url": self._url,
+            "model": c.model,
+            "temperature": c.temperature,
+            "max_tokens": c.max_tokens,
+        }
+
+    async def check(self) -> None:
+        """GET /v1/models once, no retries: any HTTP answer means a server is there (a server
+        without the listing answers 404); no connection, no answer or 401/403 stop the run.
+        Only the status line is read, never the body."""
+        wait = min(self.config.timeout_s, CHECK_TIMEOUT_S)
+        try:
+            async with self._client.stream("GET", models_url(self.config.base_url), timeout=wait) as response:
+                status = response.status_code
+        except httpx.TimeoutException as exc:
+            raise BackendUnavailable(
+                f"backend unreachable: {self.name} did not answer within {wait:.0f} s"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(
+                f"backend unreachable: {self.name}: {exc.__class__.__name__}: {exc}"
+            ) from exc
+        if status in (401, 403):
+            raise BackendUnavailable(
+                f"backend refused the request: {self.name} answered HTTP {status} "
+                "(check --api-key / TRIFORCE_API_KEY)"
+            )
 
     def _body(self, request: ItemRequest) -> dict[str, Any]:
         body: dict[str, Any] = {

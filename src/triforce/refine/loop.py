@@ -12,7 +12,11 @@ State folder:
     iterations/NNNN/         train.jsonl, pilot/ (training run), candidates.jsonl (raw answers,
                              appended as they arrive: the resume log), rejects.jsonl, report.json
 Every file is written atomically or appended line by line; a step interrupted at any point
-resumes where it stopped when run again.
+resumes where it stopped when run again. A step that fails changes nothing a retry needs: a
+backend that cannot answer (pre-flight request, or every first answer failing) or a pilot
+training that fails leaves no iteration behind, so the retry plans again from its own flags
+and the prompts stay unused; answers that failed for backend reasons are asked again on resume,
+and a prompt none of whose candidates got an answer is released for a later iteration.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from triforce.fsio import (
     write_json_atomic,
     write_text_atomic,
 )
+from triforce.models.base import BackendUnavailable
 from triforce.refine.pairs import make_pair, prove, validate_seed, with_proof
 from triforce.refine.queue import ReviewQueue
 from triforce.sample import Sample
@@ -45,6 +50,8 @@ from triforce.sample import Sample
 # Plan Phase 3: 100 expert pairs, 400 more from the pilot, bootstrap to 3,000.
 TARGETS: tuple[int, ...] = (100, 400, 3000)
 MANIFEST = "manifest.json"
+# Generation stops when this many answers (or all, if fewer) fail before the first one arrives.
+ABORT_AFTER = 4
 # A first batch of new quest prompts (with test states and reference routines for dry runs).
 BUNDLED_PROMPTS = Path(__file__).parent / "prompts" / "first_quests.jsonl"
 Progress = Callable[[str, int, int], None]
@@ -235,7 +242,14 @@ def _repair_log(path: Path) -> int:
 
 
 def _used_prompt_ids(manifest: dict[str, Any], current: int) -> set[str]:
-    return {p for it in manifest["iterations"] if it["n"] != current for p in it.get("prompt_ids", [])}
+    """Prompts of other iterations, less those released because no candidate got an answer."""
+    return {
+        p
+        for it in manifest["iterations"]
+        if it["n"] != current
+        for p in it.get("prompt_ids", [])
+        if p not in it.get("released_prompt_ids", ())
+    }
 
 
 def _with_system(sample: Sample) -> list[dict[str, str]]:
@@ -260,9 +274,8 @@ def _train_pilot(state: State, n: int, opts: StepOptions, record: dict[str, Any]
     folder = state.iteration_dir(n)
     data = folder / "train.jsonl"
     pool = state.pool()
-    if not data.is_file():
-        rows = "".join(json.dumps({"messages": _with_system(s)}) + "\n" for s in pool)
-        write_text_atomic(data, rows)
+    # the pool as it is now: an earlier, failed attempt may have seen fewer accepted pairs
+    write_text_atomic(data, "".join(json.dumps({"messages": _with_system(s)}) + "\n" for s in pool))
     overrides = {
         "data.paths": [str(data.resolve())],
         "data.mix": None,
@@ -293,7 +306,8 @@ async def _generate(
         model=opts.model,
         api_key=opts.api_key,
     )
-    done = 0
+    done = answered = failed = 0
+    last_error = ""
     requests = [
         ItemRequest(
             item_id=item.id,
@@ -305,8 +319,10 @@ async def _generate(
         for item, k in jobs
     ]
 
+    abort_after = min(ABORT_AFTER, len(requests))
+
     async def logged(request: ItemRequest, completion: Completion) -> None:
-        nonlocal done
+        nonlocal done, answered, failed, last_error
         _append_jsonl(
             log,
             {
@@ -321,8 +337,32 @@ async def _generate(
         done += 1
         if progress:
             progress("generate", done, len(jobs))
+        if completion.error:
+            failed += 1
+            last_error = completion.error
+            if not answered and failed >= abort_after:
+                raise BackendUnavailable(
+                    f"backend unreachable: the first {failed} request(s) to {backend.name} all failed "
+                    f"(last error: {last_error})"
+                )
+        else:
+            answered += 1
 
+    try:
+        await backend.check()
+    except BaseException:
+        await backend.aclose()
+        raise
     await ask_many(backend, requests, concurrency=opts.concurrency, on_answer=logged, close=True)
+
+
+def _drop_failed(log: Path) -> int:
+    """Remove answers that failed for backend reasons from the log, so they are asked again."""
+    rows = _read_log(log)
+    keep = [r for r in rows if not r.get("error")]
+    if len(keep) != len(rows):
+        write_text_atomic(log, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep))
+    return len(rows) - len(keep)
 
 
 def _dedup_against(existing: list[Sample], fresh: list[Sample]) -> tuple[list[Sample], dict[str, str]]:
@@ -347,12 +387,24 @@ def _dedup_against(existing: list[Sample], fresh: list[Sample]) -> tuple[list[Sa
     return [s for s in keep if s.id not in dropped], dropped
 
 
+def _forget(state: State, manifest: dict[str, Any], record: dict[str, Any]) -> None:
+    """Drop an iteration that produced nothing worth keeping: its prompts are free again."""
+    manifest["iterations"] = [it for it in manifest["iterations"] if it is not record]
+    state.save(manifest)
+    (state.iteration_dir(record["n"]) / "candidates.jsonl").unlink(missing_ok=True)
+
+
 def step(root: Path, opts: StepOptions, progress: Progress | None = None) -> dict[str, Any]:
     """Run (or resume) one iteration; returns its manifest record."""
     state = State(root)
     manifest = state.manifest()
     prompts = read_prompts(opts.prompts)
     open_its = [it for it in manifest["iterations"] if it["phase"] != "done"]
+    if open_its and open_its[-1]["phase"] == "train":
+        # An iteration whose pilot never finished training produced nothing: plan it again from
+        # this invocation's flags (another config, or --no-train --backend) instead of the old ones.
+        _forget(state, manifest, open_its[-1])
+        open_its = []
     if open_its:
         record = open_its[-1]
         n = record["n"]
@@ -390,7 +442,11 @@ def step(root: Path, opts: StepOptions, progress: Progress | None = None) -> dic
     chosen = [by_id[pid] for pid in record["prompt_ids"]]
 
     if record["phase"] == "train":
-        backend = _train_pilot(state, n, opts, record) if record["trained"] else opts.backend
+        try:
+            backend = _train_pilot(state, n, opts, record) if record["trained"] else opts.backend
+        except BaseException:
+            _forget(state, manifest, record)  # a failed training leaves no iteration behind
+            raise
         record["backend"] = backend
         record["phase"] = "generate"
         state.save(manifest)
@@ -399,11 +455,29 @@ def step(root: Path, opts: StepOptions, progress: Progress | None = None) -> dic
     if record["phase"] == "generate":
         if _repair_log(log):
             record["cut_lines_dropped"] = record.get("cut_lines_dropped", 0) + 1
+        retried = _drop_failed(log)
+        if retried:
+            record["backend_errors_retried"] = record.get("backend_errors_retried", 0) + retried
         have = {(r["prompt_id"], r["sample"]) for r in _read_log(log)}
         jobs = [(p, k) for p in chosen for k in range(record["samples_per_prompt"]) if (p.id, k) not in have]
         record["skipped_as_done"] = len(have)
         if jobs:
-            asyncio.run(_generate(record["backend"], jobs, log, opts, progress))
+            try:
+                asyncio.run(_generate(record["backend"], jobs, log, opts, progress))
+            except BackendUnavailable as exc:
+                _drop_failed(log)
+                if not record["trained"] and not _read_log(log):
+                    _forget(state, manifest, record)
+                    raise BackendUnavailable(
+                        f"{exc}; nothing was kept: iteration {n} was not started and its "
+                        f"{len(chosen)} prompt(s) stay unused"
+                    ) from exc
+                state.save(manifest)
+                kept = "its pilot and " if record["trained"] else ""
+                raise BackendUnavailable(
+                    f"{exc}; iteration {n} keeps {kept}{len(_read_log(log))} answer(s) and asks for "
+                    "the rest when `refine step` runs again"
+                ) from exc
         record["phase"] = "verify"
         state.save(manifest)
 
@@ -493,6 +567,9 @@ def _verify_and_enqueue(
                 )
         contaminated = len(kept) - len(clean)
         kept = clean
+    # A prompt none of whose candidates got an answer was not tried: it goes back to the pool.
+    answered = {r["prompt_id"] for r in rows if not r.get("error")}
+    released = sorted({r["prompt_id"] for r in rows} - answered)
     verdicts = {s.id: v for s, v in passed}
     enqueued = 0
     with state.queue() as q:
@@ -510,6 +587,7 @@ def _verify_and_enqueue(
         "contaminated": contaminated,
         "enqueued": enqueued,
         "reject_codes": _count(r["code"] for r in rejects),
+        "released_prompt_ids": released,
     }
 
 

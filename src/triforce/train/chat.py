@@ -71,11 +71,17 @@ def load_tokenizer(cfg: TrainConfig) -> PreTrainedTokenizerBase:
     """The tokenizer with a training template attached and a pad token set."""
     from transformers import AutoTokenizer
 
+    from triforce.train.hub import model_source
+
+    source = model_source(cfg.model.name, cfg.model.revision, where=f"{cfg.source}: model.name")
     try:
         tok = AutoTokenizer.from_pretrained(
-            cfg.model.name, revision=cfg.model.revision, trust_remote_code=cfg.model.trust_remote_code
+            source.name,
+            revision=cfg.model.revision,
+            trust_remote_code=cfg.model.trust_remote_code,
+            **source.kwargs(),
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # a folder without tokenizer files raises ValueError
         raise ConfigError(
             f"{cfg.source}: model.name {cfg.model.name!r}: cannot load the tokenizer ({exc})"
         ) from exc

@@ -96,12 +96,18 @@ def merge_adapter(adapter: Path, out: Path, base: str | None = None) -> Path:
         raise InputError(f"{adapter}: adapter_config.json names no base model; pass --base")
     # The checkpoint's own dtype (bf16 for the preset bases): merge into full-precision weights even
     # when the adapter was trained against a 4-bit copy (QLoRA).
-    model = AutoModelForCausalLM.from_pretrained(base_name, dtype="auto")
+    from triforce.train.hub import model_source
+
+    source = model_source(base_name, where=f"{adapter}: base model")  # at once, no network retries
+    model = AutoModelForCausalLM.from_pretrained(source.name, dtype="auto", **source.kwargs())
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(str(out))
-    tok_source = adapter if (adapter / "tokenizer_config.json").is_file() else Path(base_name)
-    AutoTokenizer.from_pretrained(str(tok_source)).save_pretrained(str(out))
+    if (adapter / "tokenizer_config.json").is_file():
+        tokenizer = AutoTokenizer.from_pretrained(str(adapter))
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(source.name, **source.kwargs())
+    tokenizer.save_pretrained(str(out))
     return out
 
 

@@ -8,6 +8,8 @@ with the training chat template), `config.resolved.yaml`, `dataset.fingerprint.j
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from triforce.errors import ConfigError, InputError, ToolNotFoundError
-from triforce.fsio import ensure_output_dir, write_json_atomic, write_text_atomic
+from triforce.fsio import (
+    MAX_CONFIG_BYTES,
+    ensure_output_dir,
+    read_text_bounded,
+    write_json_atomic,
+    write_text_atomic,
+)
 from triforce.train.chat import load_tokenizer
 from triforce.train.config import TrainConfig
 from triforce.train.data import fingerprint, order_for_curriculum, read_conversations
@@ -104,8 +112,12 @@ def notes(cfg: TrainConfig) -> list[str]:
     return out
 
 
-def preflight(cfg: TrainConfig) -> None:
-    """Everything that can be checked before a model is loaded or a folder is created."""
+def preflight(cfg: TrainConfig) -> str | None:
+    """Everything that can be checked before a model is loaded or a folder is created: the
+    environment, where the base model loads from (at once, no network retries) and the data.
+    Returns a note to show (the model comes from the cache because the Hub is out of reach)."""
+    from triforce.train.hub import model_source
+
     check_environment(cfg)
     for path in [*cfg.data_files(), *cfg.eval_files()]:
         if not path.is_file():
@@ -113,11 +125,11 @@ def preflight(cfg: TrainConfig) -> None:
             if cfg.data.mix and path.parent.name == cfg.data.mix:
                 hint = f" (export of data.mix {cfg.data.mix}; set data.dir or $TRIFORCE_DATA_DIR)"
             raise InputError(f"{cfg.source}: training data file {path} not found{hint}")
+    return model_source(cfg.model.name, cfg.model.revision, where=f"{cfg.source}: model.name").note
 
 
 def _single_process_env() -> None:
     """Let DeepSpeed run in one process without a launcher (`triforce train` on one GPU)."""
-    import os
     import socket
 
     if "WORLD_SIZE" in os.environ:
@@ -178,9 +190,12 @@ def load_model(cfg: TrainConfig) -> Any:
             )
         else:
             kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+    from triforce.train.hub import model_source
+
+    source = model_source(cfg.model.name, cfg.model.revision, where=f"{cfg.source}: model.name")
     try:
-        return AutoModelForCausalLM.from_pretrained(cfg.model.name, **kwargs)
-    except OSError as exc:
+        return AutoModelForCausalLM.from_pretrained(source.name, **kwargs, **source.kwargs())
+    except (OSError, ValueError) as exc:
         raise ConfigError(
             f"{cfg.source}: model.name {cfg.model.name!r}: cannot load the model ({exc})"
         ) from exc
@@ -283,6 +298,34 @@ def _trainer_class(ordered: bool) -> Any:
     return _CurriculumSFTTrainer
 
 
+RESUME_STAMP = "resume.fingerprint.json"
+
+
+def _check_resume(cfg: TrainConfig, out: Path, checkpoint: Path | None, files: list[Path]) -> None:
+    """A checkpoint continues only the run that wrote it: same base model, same data. Writes
+    this run's stamp before training, so a crash mid-run still leaves it for the resume."""
+    stamp = {
+        "model": cfg.model.name,
+        "revision": cfg.model.revision,
+        "data_sha256": fingerprint(files)["sha256"],
+    }
+    path = out / RESUME_STAMP
+    if checkpoint is not None and path.is_file():
+        try:
+            old = json.loads(read_text_bounded(path, MAX_CONFIG_BYTES))
+        except json.JSONDecodeError:
+            old = None
+        if isinstance(old, dict) and old != stamp:
+            changed = ", ".join(k for k in stamp if old.get(k) != stamp[k]) or "the stamp"
+            raise ConfigError(
+                f"{cfg.source}: resume: {checkpoint} was trained with another {changed} "
+                f"({path}); continuing it would mix two runs. Use another output.dir, or train "
+                "without resume to start over."
+            )
+    if os.environ.get("RANK", "0") == "0":  # one writer under a multi-process launch
+        write_json_atomic(path, stamp)
+
+
 def last_checkpoint(out: Path) -> Path | None:
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -313,6 +356,10 @@ def train(
         else None
     )
 
+    wants_resume = cfg.checkpointing.resume if resume is None else resume
+    checkpoint = last_checkpoint(out) if wants_resume else None
+    _check_resume(cfg, out, checkpoint, [*files, *eval_files])
+
     tokenizer = load_tokenizer(cfg)
     ds_path = write_deepspeed_config(cfg, out)
     if ds_path is not None:
@@ -340,8 +387,6 @@ def train(
     from transformers import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # logs go to TensorBoard, metrics.json and the progress bar
-    wants_resume = cfg.checkpointing.resume if resume is None else resume
-    checkpoint = last_checkpoint(out) if wants_resume else None
     started = time.monotonic()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     elapsed = time.monotonic() - started
