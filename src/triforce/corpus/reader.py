@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from triforce.corpus._analyze import calls_of, entry_width, memory_refs, returns_of
+from triforce.corpus._banks import entry_banks
 from triforce.corpus._standalone import StandaloneBuilder
 from triforce.corpus._text import evaluate, split_comment
-from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker
+from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker, fall_chain
 from triforce.corpus.model import CorpusReport, EntryWidth, Routine, RoutineTags
 from triforce.corpus.tags import is_tag, parse_tags
 from triforce.errors import InputError
@@ -330,9 +331,21 @@ def _routines_from(
             namespace=block.namespace,
             root=tree_dir,
         )
+        chain, complete = fall_chain(block)
+        if chain:
+            routine.falls_into = chain[0].qualified
+            routine.fall_through_complete = complete
+            if routine.returns is None:  # it returns through the code it runs into
+                routine.returns = next((r for b in chain if (r := returns_of(b.stmts))), None)
         routine._parts = builder.parts_for(block, end)
         made.append((routine, block))
     _widths_from_callers(made, owner)
+    files = {path: source.lines for path, source in loader.files.items()}
+    widths = {id(b): None if r.entry_width.m is None else r.entry_width.m == 8 for r, b in made}
+    banks = entry_banks([b for _, b in made], owner, files, value_of, widths)
+    for routine, block in made:
+        bank = banks[id(block)]
+        routine.entry_db, routine.entry_db_source, routine.entry_db_needs = bank.bank, bank.source, bank.needs
     report.routines.extend(r for r, _ in made)
 
 

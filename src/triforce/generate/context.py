@@ -7,12 +7,13 @@ debug or optimize candidate is judged against the same states the original was r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from triforce.generate.asmtext import label_name, parse, render
 from triforce.generate.execution import (
     MAX_INSTRUCTIONS,
+    ORG,
     STATE_BUDGET,
     Convention,
     Outcome,
@@ -129,10 +130,52 @@ def make_subject(routine: Any) -> Subject | Reject:
     convention = CONVENTIONS.get(routine.returns or "")
     if convention is None:
         return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
+    if not getattr(routine, "fall_through_complete", True):
+        return Reject(
+            "*",
+            routine.qualified_name,
+            "falls-off",
+            f"falls through into {routine.falls_into}, a chain that cannot be placed after it",
+        )
+    db = entry_db_of(routine)
+    if isinstance(db, Reject):
+        return db
     prefix, body, suffix = split_standalone(routine)
     text = render(parse(body))
     markers = marker_labels(routine, prefix + text + suffix)
-    return Subject(routine, prefix, text, suffix, convention, inputs_of(routine), markers)
+    inputs = replace(inputs_of(routine), db=db)
+    return Subject(routine, prefix, text, suffix, convention, inputs, markers)
+
+
+ORG_BANK = ORG >> 16  # the bank a subject's code and the blocks appended to it run in
+
+
+def entry_db_of(routine: Any) -> int | Reject:
+    """The DB a routine's states start with, from what the tree says (corpus._banks): its
+    callers' bank (its own home bank becomes the bank the snippet runs in, where its tables are
+    appended), a system bank for code that reads hardware registers, $7E otherwise. A routine
+    that reads ROM through a DB the tree does not determine (or that sits in another bank than
+    the snippet holds) is not run: its table reads would read something else than the game's."""
+    source = getattr(routine, "entry_db_source", "any")
+    bank = getattr(routine, "entry_db", None)
+    needs: frozenset[str] = getattr(routine, "entry_db_needs", frozenset())
+    name = routine.qualified_name
+    if source == "callers" and bank is not None:
+        home = routine.address >> 16 if routine.address is not None else None
+        if bank == home and home not in (0x7E, 0x7F):
+            return ORG_BANK
+        if "rom" in needs and not 0x70 <= bank <= 0x7F:
+            return Reject(
+                "*", name, "entry-db-elsewhere", f"reads ROM through DB=${bank:02X}, not its own bank"
+            )
+        return int(bank)
+    if source in ("io", "wram") and bank is not None:
+        return int(bank)
+    if source == "any" or not needs:
+        return 0x7E
+    return Reject(
+        "*", name, "entry-db-unknown", f"reads {', '.join(sorted(needs))} through a data bank no caller sets"
+    )
 
 
 def marker_labels(routine: Any, code: str) -> frozenset[str]:
@@ -183,6 +226,17 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
     states = generate_states(subject.inputs, seed, n_random=n_random, read_addresses=reads)
     budget = state_budget(probe)
     outcomes = run_states(assembled, entry, subject.convention, states, max_instructions=budget)
+    # A state whose run read the beam counters, NMI/IRQ flags or the joypads leaves the
+    # evidence: the bus answers those with defaults, not what the game would read.
+    nondeterministic = sorted({r for o in outcomes for r in o.nondeterministic_reads()})
+    if nondeterministic:
+        kept = [(s, o) for s, o in zip(states, outcomes, strict=True) if not o.nondeterministic_reads()]
+        states, outcomes = [s for s, _ in kept], [o for _, o in kept]
+        if sum(o.returned for o in outcomes) < MIN_STATES:
+            regs = ", ".join(f"${r:04X}" for r in nondeterministic)
+            return Reject(
+                "*", subject.inputs.name, "nondeterministic-input", f"its results depend on reads of {regs}"
+            )
     ctx = Context(subject, assembled, entry, states, outcomes, seed, budget=budget)
     if len(ctx.good) < MIN_STATES:
         bad = next((o for o in outcomes if not o.returned), None)

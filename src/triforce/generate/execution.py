@@ -54,6 +54,15 @@ class Outcome:
     def returned(self) -> bool:
         return self.reason == RETURNED
 
+    def nondeterministic_reads(self) -> list[int]:
+        """Registers the run read whose console value depends on timing or input (the H/V
+        counters, RDNMI/TIMEUP, the joypads): what it did then is not a fact of the routine."""
+        from triforce.snes.bus import NONDETERMINISTIC_READS
+
+        return sorted(
+            {m.address for m in self.mmio if m.op == "read" and m.address in NONDETERMINISTIC_READS}
+        )
+
     def to_json(self) -> dict[str, Any]:
         # Every sample of a routine records the same baseline outcomes: encoded once (an outcome
         # is not changed after its run).
@@ -334,7 +343,14 @@ class Assembler:
                 # base=ORG: each source is assembled as it is alone at ORG (its bytes only stored in a
                 # slot), so its proof is the same in a batch and alone, whatever its neighbours.
                 results: list[Any] = list(
-                    assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE, base=ORG)
+                    assemble_batch(
+                        list(sources),
+                        org=ORG,
+                        stubs=True,
+                        slot_size=SLOT_SIZE,
+                        base=ORG,
+                        include_root=self.include_root,
+                    )
                 )
             except TriforceError:
                 # The batch as a whole failed (e.g. it does not fit one image): one by one instead.
