@@ -65,9 +65,8 @@ def test_db_at_entry_comes_from_the_callers() -> None:
     checked = 0
     for state, out in ctx.good:
         assert state.db == 0x00
-        if state.x < len(table):
-            assert out.writes.get(0x7E0027) == table[state.x], state.name
-            checked += 1
+        assert out.writes.get(0x7E0027) == table[state.x & 3], state.name
+        checked += 1
     assert checked
     routine = ROUTINES["Table_Lookup"]
     assert (routine.entry_db, routine.entry_db_source) == (0x02, "callers")
@@ -114,3 +113,19 @@ def test_the_batch_path_keeps_the_include_root() -> None:
             seen += 1
     assert seen
     assert ROUTINES["Palette_Load"].entry_db_source == "any"
+
+
+def test_reads_of_absent_rom_leave_the_evidence() -> None:
+    """`LDA.l $0D8000` reads a bank the text does not assemble: zeros here, not the game's byte."""
+    ctx = _context("Absent_Read")
+    assert isinstance(ctx, Reject) and ctx.reason == "reads-absent-rom", ctx
+    assert "$0D8000" in ctx.detail
+
+
+def test_a_routine_ending_in_a_jump_returns_through_its_tail() -> None:
+    """Tail_Caller has no RTS of its own: it returns through Mover_Animate's."""
+    ctx = _ok("Tail_Caller")
+    for _, out in ctx.good:
+        assert out.writes.get(0x7E002B) == 0x01
+        assert out.writes.get(0x7E0022) == 0x07
+    assert ROUTINES["Tail_Caller"].returns == "rts"

@@ -203,7 +203,7 @@ class StandaloneBuilder:
 def _rom_order(block: Block, deps: list[Block]) -> list[Block]:
     """The appended blocks in an order where every block that falls through is followed by its
     successor, as in the ROM: first what `block` itself falls into, then each other chain from its
-    head, in the order the blocks were found."""
+    head, nearest to `block` in the ROM first."""
     chains: dict[int, list[Block]] = {}
     successors: set[int] = set()
     for dep in [block, *deps]:
@@ -212,7 +212,14 @@ def _rom_order(block: Block, deps: list[Block]) -> list[Block]:
         successors.update(id(b) for b in chain)
     out: list[Block] = []
     placed: set[int] = set()
-    for head in [block, *deps]:
+
+    def distance(dep: Block) -> int:
+        # Nearest first: code shared with a neighbour (a tail reached by a branch) stays in range.
+        if dep.address is None or block.address is None:
+            return 1 << 24
+        return abs(dep.address - block.address)
+
+    for head in [block, *sorted(deps, key=distance)]:
         if id(head) in placed or (head is not block and id(head) in successors):
             continue
         run = chains[id(head)] if head is block else [head, *chains[id(head)]]

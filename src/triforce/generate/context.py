@@ -17,6 +17,7 @@ from triforce.generate.execution import (
     STATE_BUDGET,
     Convention,
     Outcome,
+    absent_rom_reads,
     first_error,
     run_states,
 )
@@ -236,6 +237,16 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
             regs = ", ".join(f"${r:04X}" for r in nondeterministic)
             return Reject(
                 "*", subject.inputs.name, "nondeterministic-input", f"its results depend on reads of {regs}"
+            )
+    # Likewise a state whose run read ROM the image does not hold (a table outside the text).
+    absent = sorted({a for o in outcomes for a in absent_rom_reads(assembled, o)})
+    if absent:
+        kept = [(s, o) for s, o in zip(states, outcomes, strict=True) if not absent_rom_reads(assembled, o)]
+        states, outcomes = [s for s, _ in kept], [o for _, o in kept]
+        if sum(o.returned for o in outcomes) < MIN_STATES:
+            where = ", ".join(f"${a:06X}" for a in absent[:4]) + (", ..." if len(absent) > 4 else "")
+            return Reject(
+                "*", subject.inputs.name, "reads-absent-rom", f"its results depend on ROM bytes at {where}"
             )
     ctx = Context(subject, assembled, entry, states, outcomes, seed, budget=budget)
     if len(ctx.good) < MIN_STATES:

@@ -49,6 +49,7 @@ class Outcome:
     cycles: int
     instructions: int
     mmio: list[Any] = field(default_factory=list)
+    rom_reads: frozenset[int] = frozenset()  # ROM bytes read as data
 
     @property
     def returned(self) -> bool:
@@ -113,7 +114,25 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
         cycles=int(run.cycles),
         instructions=int(run.instructions),
         mmio=list(getattr(run, "mmio", []) or []),
+        rom_reads=frozenset(getattr(run, "rom_reads", ()) or ()),
     )
+
+
+def absent_rom_reads(image: Any, outcome: Outcome) -> list[int]:
+    """ROM addresses the run read as data that the image does not hold (no chunk of its own
+    assembly covers them): a table the text refers to by address, a stub label's zero bytes.
+    Their bytes are zeros here, not the game's, so what the run did with them is not a fact."""
+    if not outcome.rom_reads:
+        return []
+    from triforce.snes.asar.rom import snes_to_offset
+
+    spans = [(c.offset, c.offset + len(c.data)) for c in getattr(image, "chunks", ())]
+    out = []
+    for addr in sorted(outcome.rom_reads):
+        off = snes_to_offset(addr, "lorom")
+        if off is None or not any(lo <= off < hi for lo, hi in spans):
+            out.append(addr)
+    return out
 
 
 class _SharedImages:

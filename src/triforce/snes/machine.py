@@ -159,6 +159,8 @@ class RoutineRun:
     trace: list[Any] | None = None
     escaped_at: int | None = None
     entry: int = 0
+    #: ROM addresses the routine read as data (not instruction fetches), e.g. its tables.
+    rom_reads: set[int] = field(default_factory=set)
     #: S after the return minus S before the call (jsl/jsr runs that reached the caller's return
     #: address); nonzero makes the run a "bad_return".
     stack_delta: int | None = None
@@ -369,6 +371,9 @@ def run_routine(
     reads = {
         a for a in bus.reads if (0x7E0000 <= a < 0x800000 or region(a) != "rom") and a not in tramp_bytes
     }
+    rom_reads = {
+        a for a in bus.reads if not 0x7E0000 <= a < 0x800000 and region(a) == "rom" and a not in tramp_bytes
+    }
     writes = dict(bus.writes)
     memory = {
         a: wram[a - 0x7E0000] if 0x7E0000 <= a < 0x800000 else bus.peek(a)
@@ -401,6 +406,7 @@ def run_routine(
         escaped_at=escaped_at,
         entry=target,
         stack_delta=stack_delta,
+        rom_reads=rom_reads,
     )
 
 

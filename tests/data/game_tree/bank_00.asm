@@ -81,3 +81,15 @@ Multiply_3x5:
 #_008054: LDA.w RDMPYL
 #_008057: STA.b $29
 #_008059: RTS
+
+; Reads a byte of a bank this tree does not hold.
+Absent_Read:
+#_00805A: LDA.l $0D8000
+#_00805E: STA.b $2A
+#_008060: RTS
+
+; Sets a flag and ends in the animation code, which returns for it.
+Tail_Caller:
+#_008061: LDA.b #$01
+#_008063: STA.b $2B
+#_008065: JMP Mover_Animate
