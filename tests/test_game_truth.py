@@ -129,3 +129,14 @@ def test_a_routine_ending_in_a_jump_returns_through_its_tail() -> None:
         assert out.writes.get(0x7E002B) == 0x01
         assert out.writes.get(0x7E0022) == 0x07
     assert ROUTINES["Tail_Caller"].returns == "rts"
+
+
+def test_db_follows_a_dispatch_table_from_a_local_subroutine() -> None:
+    """Bank02_Entry sets DB with PHK : PLB, then `JSR .dispatch` jumps through `(.vectors,X)`:
+    Bank02_Table2Read runs with DB=$02 and reads its own table."""
+    ctx = _ok("Bank02_Table2Read")
+    for state, out in ctx.good:
+        assert state.db == 0x00
+        assert out.writes.get(0x7E002C) == 0x5A
+    routine = ROUTINES["Bank02_Table2Read"]
+    assert (routine.entry_db, routine.entry_db_source) == (0x02, "callers")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triforce.corpus._text import evaluate
-from triforce.corpus._walk import Block, Line, Stmt, falls_through
+from triforce.corpus._walk import NO_FALL, Block, Line, Stmt, falls_through
 
 ENTRY = "entry"  # the caller's own entry DB, resolved once that is known
 Value = int | str | None  # a bank, ENTRY, or unknown
@@ -37,9 +37,11 @@ _A_KEPT = frozenset(
     }
 )  # fmt: skip
 _CALLS = frozenset({"JSR", "JSL", "JMP", "JML"})
+# Branches to another routine's label enter it with the brancher's state, like a jump.
+_BRANCHES = frozenset({"BCC", "BCS", "BEQ", "BNE", "BMI", "BPL", "BVC", "BVS", "BRA", "BRL"})
 _NO_DATA = frozenset({"JSR", "JSL", "JMP", "JML", "PEA", "PEI", "PER", "MVN", "MVP", "BRL", "BRA"})
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TABLE_RE = re.compile(r"^\s*\(([A-Za-z_][A-Za-z0-9_]*)\s*,\s*[xX]\s*\)\s*$")
+_TABLE_RE = re.compile(r"^\s*\((\.?[A-Za-z_][A-Za-z0-9_]*)\s*,\s*[xX]\s*\)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +100,35 @@ def _walk(
     lines: Sequence[Line],
     tables: dict[str, list[str]],
 ) -> Value:
-    """Step through the block's instructions with DB tracked from ENTRY; the DB at its end."""
+    """Step through the block's instructions with DB tracked from ENTRY; the DB at its end.
+
+    Code after an instruction that never falls through (RTS, JMP, BRA...) is reached only by a
+    jump to its sublabel: it starts with the DB the block's own jumps there had (`JSR .main`),
+    or an unknown one."""
     bank = block.address >> 16 if block.address is not None else None
     db: Value = ENTRY
     stack: list[Value] | None = []
     a_low: int | None = None
+    subs = [
+        (i + 1, m.group(1))
+        for i in range(block.start, block.end + 1)
+        if (m := _SUB_RE.match(lines[i].code.strip())) is not None
+    ]
+    entered: dict[str, Value] = {}
+    previous: Stmt | None = None
     for s in block.stmts:
         op = s.operand.strip()
         mn = s.mnemonic
+        if previous is not None:
+            labels = [name for line, name in subs if previous.line < line <= s.line]
+            if labels and previous.mnemonic in NO_FALL:
+                db, stack = entered.get(labels[-1]), []
+            elif labels and labels[-1] in entered and entered[labels[-1]] != db:
+                db = None  # reached with two different banks
+        previous = s
+        if op.startswith(".") and (mn in _BRANCHES or mn in ("JSR", "JMP")):
+            name = op[1:].split(",", 1)[0].strip()
+            entered[name] = db if entered.get(name, db) == db else None
         if mn in ("REP", "SEP") and op.startswith("#"):
             v = evaluate(op[1:], {})
             if v is not None and v & 0x20:
@@ -116,11 +139,24 @@ def _walk(
                 on_read(region_of(addr))
         if mn in _CALLS:
             target = _TABLE_RE.match(op)
-            if target:
-                for name in tables.get(target.group(1), []):
+            if target:  # `JSR (Table,X)`: every entry of the table is a call site
+                table = target.group(1)
+                if table.startswith("."):
+                    table = f"{block.qualified}_{table[1:]}"
+                for name in tables.get(table, []):
                     on_call(name, db)
             elif op and op[0] not in "([#.+-":
                 on_call(op, db)
+        elif mn in _BRANCHES and op and op[0] not in ".+-":
+            on_call(op, db)
+        elif "," in op and op[0] not in "#([":
+            # A table of code addresses read by index (`LDA.w .vectors,Y : DEC A : PHA : RTS`):
+            # its routines are dispatched from here, with this DB.
+            table = op.split(",", 1)[0].strip()
+            if table.startswith("."):
+                table = f"{block.qualified}_{table[1:]}"
+            for name in tables.get(table, ()):
+                on_call(name, db)
         if stack is not None:
             if mn == "PHK":
                 stack.append(bank)
@@ -159,21 +195,32 @@ def _walk(
     return db
 
 
+_SUB_RE = re.compile(r"^\s*\.([A-Za-z0-9_]+)\b:?\s*(.*)$")
+
+
 def _tables(owner: dict[str, Block], files: Mapping[Path, Sequence[Line]]) -> dict[str, list[str]]:
-    """The label names in each data block's `dw`/`dl` lines, by every name of the block."""
+    """The label names in the `dw`/`dl` lines under each label (a data block, or a `.vectors`
+    sublabel inside a routine), by every name of that label."""
     tables: dict[str, list[str]] = {}
+    done: set[int] = set()
     for b in owner.values():
-        if b.first != "data" or b.qualified in tables:
+        if id(b) in done:
             continue
-        names: list[str] = []
+        done.add(id(b))
+        key = b.qualified
         for line in files[b.file][b.start : b.end + 1]:
-            parts = line.code.strip().split(None, 1)
+            code = line.code.strip()
+            sub = _SUB_RE.match(code)
+            if sub:
+                key, code = f"{b.qualified}_{sub.group(1)}", sub.group(2)
+            parts = code.split(None, 1)
             if parts and parts[0].endswith(":"):  # `Label: dw A, B` on one line
                 parts = parts[1].split(None, 1) if len(parts) > 1 else []
             if len(parts) > 1 and parts[0].lower() in ("dw", "dl"):
-                names += _NAME_RE.findall(parts[1])
-        for key in (b.qualified, b.name, *b.sublabels):
-            tables.setdefault(key, names)
+                tables.setdefault(key, []).extend(_NAME_RE.findall(parts[1]))
+        if b.first == "data" and b.qualified in tables:
+            for alias in (b.name, *b.sublabels):
+                tables.setdefault(alias, tables[b.qualified])
     return tables
 
 

@@ -661,7 +661,7 @@ class Walker:
 
 
 # Instructions after which the CPU never reaches the next byte.
-_NO_FALL = frozenset({"RTS", "RTL", "RTI", "JMP", "JML", "BRA", "BRL", "STP"})
+NO_FALL = frozenset({"RTS", "RTL", "RTI", "JMP", "JML", "BRA", "BRL", "STP"})
 MAX_CHAIN_BLOCKS = 16
 
 
@@ -672,7 +672,7 @@ def falls_through(block: Block) -> bool:
         return False
     if block.last == "macro":
         return True
-    return block.last == "instr" and bool(block.stmts) and block.stmts[-1].mnemonic not in _NO_FALL
+    return block.last == "instr" and bool(block.stmts) and block.stmts[-1].mnemonic not in NO_FALL
 
 
 def fall_chain(block: Block) -> tuple[list[Block], bool]:
