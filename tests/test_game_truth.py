@@ -140,3 +140,10 @@ def test_db_follows_a_dispatch_table_from_a_local_subroutine() -> None:
         assert out.writes.get(0x7E002C) == 0x5A
     routine = ROUTINES["Bank02_Table2Read"]
     assert (routine.entry_db, routine.entry_db_source) == (0x02, "callers")
+
+
+def test_a_value_computed_from_a_stub_address_is_not_evidence() -> None:
+    """`LDA.b #MissingTable>>16`: the tree has no MissingTable, so the byte is the stub's bank."""
+    ctx = _context("Stub_Immediate")
+    assert isinstance(ctx, Reject) and ctx.reason == "stub-address-value", ctx
+    assert "MissingTable" in ctx.detail

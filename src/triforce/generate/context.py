@@ -196,6 +196,29 @@ def marker_labels(routine: Any, code: str) -> frozenset[str]:
     return frozenset(defined - refs - used - {routine.name})
 
 
+_DATA_RE = re.compile(r"^\s*(?:[#.]?\w+:\s*)?d[bwld]\b", re.IGNORECASE)
+
+
+def stub_values(code: str, stubs: dict[str, int]) -> list[str]:
+    """Stub labels (what the tree lacks, placed by the asar layer) whose address the code uses
+    as a value: in an immediate (`LDA.b #Table>>16`) or a data statement (`dw Handler`). Such a
+    value is where the stub happened to go, not the game's: nothing computed from it is a fact."""
+    if not stubs:
+        return []
+    found: list[str] = []
+    lines = [line.split(";", 1)[0] for line in code.splitlines()]
+    for name in sorted(stubs):
+        ref = re.compile(rf"(?<![\w.!]){re.escape(name)}(?!\w)")
+        for line in lines:
+            if name not in line:
+                continue
+            hash_at = line.find("#", line.find(":") + 1 if re.match(r"^\s*#\w+:", line) else 0)
+            if (hash_at >= 0 and ref.search(line, hash_at)) or (_DATA_RE.match(line) and ref.search(line)):
+                found.append(name)
+                break
+    return found
+
+
 def state_budget(probe: list[Outcome]) -> int:
     """Instructions per state for the full run: STATE_BUDGET, or twice the longest probe run that
     returned when the routine needs more than that even on its edge states (capped at
@@ -213,6 +236,14 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
     if entry is None:
         return Reject(
             "*", subject.inputs.name, "no-entry-symbol", f"label {subject.name} not in asar symbols"
+        )
+    valued = stub_values(subject.code, getattr(assembled, "stubs", {}) or {})
+    if valued:
+        return Reject(
+            "*",
+            subject.inputs.name,
+            "stub-address-value",
+            f"uses the address of {', '.join(valued)} as a value, a label the tree does not define",
         )
     # A few states are enough to learn which addresses the routine reads.
     probe_states = generate_states(subject.inputs, seed, n_random=0)[:PROBE_STATES]

@@ -93,3 +93,9 @@ Tail_Caller:
 #_008061: LDA.b #$01
 #_008063: STA.b $2B
 #_008065: JMP Mover_Animate
+
+; Keeps the bank byte of a table this tree does not have.
+Stub_Immediate:
+#_008068: LDA.b #MissingTable>>16
+#_00806A: STA.b $2D
+#_00806C: RTS
