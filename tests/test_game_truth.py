@@ -147,3 +147,10 @@ def test_a_value_computed_from_a_stub_address_is_not_evidence() -> None:
     ctx = _context("Stub_Immediate")
     assert isinstance(ctx, Reject) and ctx.reason == "stub-address-value", ctx
     assert "MissingTable" in ctx.detail
+
+
+def test_a_run_through_a_stub_routine_is_not_evidence() -> None:
+    """`JSR MissingRoutine`: the stub's RTS is not the routine the game calls."""
+    ctx = _context("Calls_Missing")
+    assert isinstance(ctx, Reject) and ctx.reason == "runs-stub", ctx
+    assert "MissingRoutine" in ctx.detail

@@ -18,6 +18,7 @@ from triforce.generate.execution import (
     Convention,
     Outcome,
     absent_rom_reads,
+    code_stubs,
     first_error,
     run_states,
 )
@@ -275,6 +276,11 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
         kept = [(s, o) for s, o in zip(states, outcomes, strict=True) if not absent_rom_reads(assembled, o)]
         states, outcomes = [s for s, _ in kept], [o for _, o in kept]
         if sum(o.returned for o in outcomes) < MIN_STATES:
+            ran = sorted(n for n, a in code_stubs(assembled).items() if a in absent)
+            if ran:  # it called a routine the tree lacks: the stub's RTS is not that routine
+                return Reject(
+                    "*", subject.inputs.name, "runs-stub", f"its results depend on calls to {', '.join(ran)}"
+                )
             where = ", ".join(f"${a:06X}" for a in absent[:4]) + (", ..." if len(absent) > 4 else "")
             return Reject(
                 "*", subject.inputs.name, "reads-absent-rom", f"its results depend on ROM bytes at {where}"

@@ -118,6 +118,25 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
     )
 
 
+def code_stubs(image: Any) -> dict[str, int]:
+    """The image's stub routines (name -> address): stub labels whose byte is an RTS or RTL."""
+    stubs = getattr(image, "stubs", None)
+    if not stubs:
+        return {}
+    return {name: int(a) for name, a in stubs.items() if stub_kind(image, a) != "data"}
+
+
+def stub_kind(image: Any, address: int) -> str:
+    """`near` (an RTS), `long` (an RTL) or `data` (zero bytes): what a stub label holds."""
+    from triforce.snes.asar.rom import snes_to_offset
+    from triforce.snes.asar.stubs import RTL, RTS
+
+    offset = snes_to_offset(address, "lorom")
+    rom = image.rom
+    byte = rom[offset] if offset is not None and offset < len(rom) else 0
+    return {RTS: "near", RTL: "long"}.get(byte, "data")
+
+
 def absent_rom_reads(image: Any, outcome: Outcome) -> list[int]:
     """ROM addresses the run read as data that the image does not hold (no chunk of its own
     assembly covers them): a table the text refers to by address, a stub label's zero bytes.
@@ -225,13 +244,21 @@ def run_states(
 
     outs: list[Outcome] = []
     bus = SHARED.bus_for(image)
+    # An image with a stub routine (an RTS/RTL for a label the tree lacks) has its instruction
+    # fetches watched: a run that executes a stub did what no game code does (see absent_rom_reads).
+    watch_code = bool(code_stubs(image))
     limits = [max_instructions] * len(specs) if isinstance(max_instructions, int) else max_instructions
     for spec, limit in zip(specs, limits, strict=True):
         if bus is None:
             bus = SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
         bus.power_on()  # the previous run's (or batch member's) memory and registers go
         run = run_routine(
-            bus, entry=entry, state=machine_state(spec), convention=convention, max_instructions=limit
+            bus,
+            entry=entry,
+            state=machine_state(spec),
+            convention=convention,
+            max_instructions=limit,
+            watch_code=watch_code,
         )
         outs.append(outcome_of(run, spec.name))
     return outs
@@ -296,16 +323,10 @@ def stub_record(image: Any) -> dict[str, dict[str, str]]:
     """The stub labels an image was assembled with: where each went and what it is (`near`: an
     RTS, `long`: an RTL, `data`: zero bytes). A value computed from a stub's address depends on
     where the stub went, so a re-check must put it in the same place (see verify)."""
-    from triforce.snes.asar.rom import snes_to_offset
-    from triforce.snes.asar.stubs import RTL, RTS
-
-    out: dict[str, dict[str, str]] = {}
-    rom = image.rom
-    for name, address in sorted(image.stubs.items()):
-        offset = snes_to_offset(address, "lorom")
-        byte = rom[offset] if offset is not None and offset < len(rom) else 0
-        out[name] = {"address": f"${address:06X}", "kind": {RTS: "near", RTL: "long"}.get(byte, "data")}
-    return out
+    return {
+        name: {"address": f"${address:06X}", "kind": stub_kind(image, address)}
+        for name, address in sorted(image.stubs.items())
+    }
 
 
 def exec_record(

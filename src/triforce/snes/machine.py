@@ -272,8 +272,10 @@ def run_routine(
     trace: bool = False,
     trampoline: int | None = None,
     sram_size: int | None = None,
+    watch_code: bool = False,
 ) -> RoutineRun:
     """Execute `entry` of `program` (ROM bytes, an `AssembleResult`, or a prepared `SnesBus`).
+    With `watch_code`, `rom_reads` also lists the ROM bytes fetched as instructions.
 
     `state` gives registers and memory (defaults: 8-bit A/X/Y, S=$01FF, DB=D=0, native mode).
     `trampoline` overrides where the calling stub goes (see the module docstring). `sram_size`
@@ -329,7 +331,7 @@ def run_routine(
     if trace_log is not None:
         cpu.trace_hook = trace_log.append
     bus.mmio.clear()
-    bus.start_watch(code_fetches=False)  # ROM reads are dropped from `reads` below anyway
+    bus.start_watch(code_fetches=watch_code)  # ROM reads are dropped from `reads` below anyway
     try:
         result = cpu.run(
             max_instructions=max_instructions,

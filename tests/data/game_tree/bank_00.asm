@@ -99,3 +99,10 @@ Stub_Immediate:
 #_008068: LDA.b #MissingTable>>16
 #_00806A: STA.b $2D
 #_00806C: RTS
+
+; Calls a routine this tree does not have, then sets a flag.
+Calls_Missing:
+#_00806D: JSR MissingRoutine
+#_008070: LDA.b #$01
+#_008072: STA.b $2E
+#_008074: RTS
