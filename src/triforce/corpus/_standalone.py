@@ -14,9 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from triforce.corpus._text import balance_conditionals, define_names
-from triforce.corpus._walk import Block, Env, SourceFile
+from triforce.corpus._walk import Block, Env, SourceFile, fall_chain
 
-_IDENT_RE = re.compile(r"(?<![\w$!%.#])([A-Za-z_][A-Za-z0-9_]*)")
+# A name in an expression; `#Name` is an immediate of it (a tree constant such as `Up = $00`).
+_IDENT_RE = re.compile(r"(?<![\w$!%.])([A-Za-z_][A-Za-z0-9_]*)")
+_LITERAL_RE = re.compile(r"\$[0-9A-Fa-f]+|%[01]+|[0-9]+")
+# `#Name:` at the start of a line defines an address marker (usdasm's `#_008000:`): no reference.
+_MARKER_DEF_RE = re.compile(r"^[ \t]*#[A-Za-z_]\w*:", re.MULTILINE)
 _LOCAL_RE = re.compile(r"(?<![\w.])\.([A-Za-z0-9_]+)\b")
 _INCLUDE_RE = re.compile(r'^(\s*)(incbin|incsrc)\s+"?([^":;\s]+)"?', re.IGNORECASE | re.MULTILINE)
 _FUNCTION_CALL_RE = re.compile(r"(?<![\w%!.])([A-Za-z_][A-Za-z0-9_]*)\(")
@@ -80,12 +84,24 @@ class StandaloneBuilder:
         lines = 0
         own = {block.qualified, block.name, *block.sublabels}
         addresses: dict[str, int] = {}
+
+        def include(dep: Block) -> None:
+            nonlocal lines
+            seen_blocks.add(id(dep))
+            deps.append(dep)
+            lines += dep.end - dep.start + 1
+            queue.append((self._code(dep)[0], dep.namespace, dep.qualified))
+
+        # What the routine falls into comes first, whatever the budget: it is what runs next.
+        main_chain, _ = fall_chain(block)
+        for successor in main_chain:
+            include(successor)
         while queue:
             text, namespace, parent = queue.pop(0)
             # `.sub` resolves under the text's parent label; it may live in another block (a
             # `pool` block holding the routine's tables).
             local = [f"{parent}_{sub}" for sub in _LOCAL_RE.findall(text)] if parent else []
-            for name in [*_IDENT_RE.findall(text), *local]:
+            for name in [*_IDENT_RE.findall(_MARKER_DEF_RE.sub("", text)), *local]:
                 if name in own or name in addresses:
                     continue
                 dep = self._lookup(name, namespace)
@@ -103,11 +119,17 @@ class StandaloneBuilder:
                         if address is not None:
                             addresses[name] = address
                         continue
-                    seen_blocks.add(id(dep))
-                    dep_code, _ = self._code(dep)
-                    deps.append(dep)
-                    lines += size
-                    queue.append((dep_code, dep.namespace, dep.qualified))
+                    chain, complete = fall_chain(dep)
+                    if not complete or any(b is block for b in chain):
+                        # It would run into code the text cannot put after it: by address.
+                        address = self._address(name, namespace)
+                        if address is not None:
+                            addresses[name] = address
+                        continue
+                    include(dep)
+                    for nxt in chain:  # a callee that falls through brings what follows it
+                        if id(nxt) not in seen_blocks:
+                            include(nxt)
                 elif name in env.structs:
                     if name not in structs:
                         structs.append(name)
@@ -139,10 +161,11 @@ class StandaloneBuilder:
         prelude = [f"!{name} = {_quote(value)}" for name, value in sorted(defines.items())]
         # A constant whose value is known is written as that value: asar refuses a label set to
         # another non-static label, and the value is what the tree assembled to anyway.
+        # A plain number keeps the tree's own spelling (`Up = $00`), so its size is the tree's.
         prelude += [
-            f"{name} = ${env.labels[name]:06X}"
-            if env.labels.get(name, -1) >= 0
-            else f"{name} = {env.constants[name]}"
+            f"{name} = {env.constants[name]}"
+            if _LITERAL_RE.fullmatch(env.constants[name].strip()) or env.labels.get(name, -1) < 0
+            else f"{name} = ${env.labels[name]:06X}"
             for name in constants
         ]
         included = {n for dep in deps for n in (dep.qualified, dep.name, *dep.sublabels)}
@@ -153,7 +176,7 @@ class StandaloneBuilder:
         prelude += [env.structs[n] for n in structs]
         prelude += [env.functions[n] for n in reversed(functions)]
         appendix: list[tuple[int | None, str]] = []
-        for dep in deps:
+        for dep in _rom_order(block, deps):
             full = balance_conditionals(self._code(dep)[1])
             if dep.namespace:
                 full = f"namespace {dep.namespace}\n{full}\nnamespace off"
@@ -175,6 +198,37 @@ class StandaloneBuilder:
             return match.group(0)
 
         return _INCLUDE_RE.sub(rebase, text)
+
+
+def _rom_order(block: Block, deps: list[Block]) -> list[Block]:
+    """The appended blocks in an order where every block that falls through is followed by its
+    successor, as in the ROM: first what `block` itself falls into, then each other chain from its
+    head, nearest to `block` in the ROM first."""
+    chains: dict[int, list[Block]] = {}
+    successors: set[int] = set()
+    for dep in [block, *deps]:
+        chain, _ = fall_chain(dep)
+        chains[id(dep)] = chain
+        successors.update(id(b) for b in chain)
+    out: list[Block] = []
+    placed: set[int] = set()
+
+    def distance(dep: Block) -> int:
+        # Nearest first: code shared with a neighbour (a tail reached by a branch) stays in range.
+        if dep.address is None or block.address is None:
+            return 1 << 24
+        return abs(dep.address - block.address)
+
+    for head in [block, *sorted(deps, key=distance)]:
+        if id(head) in placed or (head is not block and id(head) in successors):
+            continue
+        run = chains[id(head)] if head is block else [head, *chains[id(head)]]
+        for b in run:
+            if id(b) not in placed:
+                placed.add(id(b))
+                out.append(b)
+    out += [d for d in deps if id(d) not in placed]  # unreachable: every chain has a head
+    return out
 
 
 _POOL_SUB_RE = re.compile(r"^(\s*)(\.+)([A-Za-z0-9_]+):?", re.MULTILINE)

@@ -169,6 +169,10 @@ class Block:
     macro_calls: list[str] = field(default_factory=list)
     sublabels: list[str] = field(default_factory=list)
     closed_at: int | None = None  # line index of a location change that ended the block
+    last: str = ""  # "instr" | "data" | "macro" | "": the last statement of the block
+    # The block that follows this one in ROM order (the next top-level label, with no change of
+    # location between them): where the CPU goes when the block's last instruction falls through.
+    successor: Block | None = None
 
 
 @dataclass
@@ -436,6 +440,8 @@ class Walker:
         if self.pc is not None and not pool:
             self.env.labels[qualified] = self.pc
             self.env.labels.setdefault(name, self.pc)
+        # A block still open here runs straight into this label: nothing moved the location.
+        previous = self._block if self._block is not None and self._block.file == source.path else None
         self._close(idx - 1)
         self._parent = qualified
         self._sub_chain = []
@@ -452,6 +458,8 @@ class Walker:
                 define_seq=self.env.seq,
                 pool=pool,
             )
+            if previous is not None and not pool:
+                previous.successor = self._block
 
     def _close(self, last: int | None) -> None:
         block = self._block
@@ -471,6 +479,7 @@ class Walker:
         if block is not None:
             if not block.first:
                 block.first = "instr"
+            block.last = "instr"
             block.stmts.append(Stmt(idx + 1, mnemonic, suffix, operand, args, self._m8, self._x8))
         size = instruction_size(mnemonic, suffix, operand, self._eval, self._m8, self._x8)
         if mnemonic in ("REP", "SEP") and operand.startswith("#"):
@@ -495,14 +504,17 @@ class Walker:
             self.phys += size
 
     def _data(self, directive: str, args: str) -> None:
-        if self._block is not None and not self._block.first:
-            self._block.first = "data"
+        if self._block is not None:
+            if not self._block.first:
+                self._block.first = "data"
+            self._block.last = "data"
         self._advance(data_size(directive, args))
 
     def _macro_call(self, name: str, args: str) -> None:
         if self._block is not None:
             if not self._block.first:
                 self._block.first = "macro"
+            self._block.last = "macro"
             self._block.macro_calls.append(name)
         self._advance(self._macro_size(name, args, 0))
 
@@ -646,6 +658,36 @@ class Walker:
             self._advance(size if ":" not in args else None)
             return
         self.walk(resolved, depth + 1)
+
+
+# Instructions after which the CPU never reaches the next byte.
+NO_FALL = frozenset({"RTS", "RTL", "RTI", "JMP", "JML", "BRA", "BRL", "STP"})
+MAX_CHAIN_BLOCKS = 16
+
+
+def falls_through(block: Block) -> bool:
+    """Whether running off the end of the block's code continues into its successor: its last
+    statement is an instruction that does not return or jump (or a macro, which may be one)."""
+    if block.first not in ("instr", "macro") or block.pool:
+        return False
+    if block.last == "macro":
+        return True
+    return block.last == "instr" and bool(block.stmts) and block.stmts[-1].mnemonic not in NO_FALL
+
+
+def fall_chain(block: Block) -> tuple[list[Block], bool]:
+    """The blocks the CPU falls into from `block`, in ROM order, and whether the chain ends in a
+    block that does not fall through (False: it runs off into a change of location, another
+    file, or past MAX_CHAIN_BLOCKS)."""
+    chain: list[Block] = []
+    current = block
+    while falls_through(current):
+        nxt = current.successor
+        if nxt is None or nxt is block or len(chain) >= MAX_CHAIN_BLOCKS:
+            return chain, False
+        chain.append(nxt)
+        current = nxt
+    return chain, True
 
 
 def _outer_active(conds: list[tuple[bool, bool]]) -> bool:

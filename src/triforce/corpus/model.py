@@ -132,6 +132,17 @@ class Routine:
     hardware: list[str] = field(default_factory=list)  # MMIO registers touched, e.g. "$4202"
     sublabels: list[str] = field(default_factory=list)
     namespace: str = ""
+    # The routine (or data) its code runs into at its end, in ROM order (None: it never falls
+    # through), and whether that whole chain could be placed after it (False: it runs off into
+    # a change of location or too far to follow; such a routine cannot be run truthfully).
+    falls_into: str | None = None
+    fall_through_complete: bool = True
+    # The data bank at entry, from the tree (see corpus._banks): `entry_db` (None: unknown or
+    # irrelevant), how it is known (`callers`, `io`, `wram`, `any`, `unknown`), and what the code
+    # reads through it before setting DB itself ("io", "wram", "rom").
+    entry_db: int | None = None
+    entry_db_source: str = "unknown"
+    entry_db_needs: frozenset[str] = frozenset()
     # Every name the routine's tree uses outside label definitions (one set shared by the
     # tree's routines): a label of this routine not in it is reached by no code of the tree.
     tree_refs: frozenset[str] = frozenset()

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from triforce.corpus._analyze import calls_of, entry_width, memory_refs, returns_of
+from triforce.corpus._banks import entry_banks
 from triforce.corpus._standalone import StandaloneBuilder
 from triforce.corpus._text import evaluate, split_comment
-from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker
+from triforce.corpus._walk import Block, Line, SourceFile, Stmt, Walker, fall_chain
 from triforce.corpus.model import CorpusReport, EntryWidth, Routine, RoutineTags
 from triforce.corpus.tags import is_tag, parse_tags
 from triforce.errors import InputError
@@ -330,9 +331,22 @@ def _routines_from(
             namespace=block.namespace,
             root=tree_dir,
         )
+        chain, complete = fall_chain(block)
+        if chain:
+            routine.falls_into = chain[0].qualified
+            routine.fall_through_complete = complete
+            if routine.returns is None:  # it returns through the code it runs into
+                routine.returns = next((r for b in chain if (r := returns_of(b.stmts))), None)
         routine._parts = builder.parts_for(block, end)
         made.append((routine, block))
     _widths_from_callers(made, owner)
+    _returns_from_tails(made, owner)
+    files = {path: source.lines for path, source in loader.files.items()}
+    widths = {id(b): None if r.entry_width.m is None else r.entry_width.m == 8 for r, b in made}
+    banks = entry_banks([b for _, b in made], owner, files, value_of, widths)
+    for routine, block in made:
+        bank = banks[id(block)]
+        routine.entry_db, routine.entry_db_source, routine.entry_db_needs = bank.bank, bank.source, bank.needs
     report.routines.extend(r for r, _ in made)
 
 
@@ -418,6 +432,33 @@ def _widths_from_callers(made: list[tuple[Routine, Block]], owner: dict[str, Blo
 
 
 _WIDTH_ROUNDS = 6
+_TAILS = frozenset({"JMP", "JML", "BRA", "BRL"})
+
+
+def _returns_from_tails(made: list[tuple[Routine, Block]], owner: dict[str, Block]) -> None:
+    """A routine with no return of its own that ends by jumping to another routine (`JMP Tail`)
+    returns the way that routine does: its return kind is the tail's (a few rounds reach tails
+    of tails)."""
+    by_block = {id(b): r for r, b in made}
+    for _ in range(_WIDTH_ROUNDS):
+        changed = False
+        for routine, block in made:
+            if routine.returns is not None:
+                continue
+            for s in reversed(block.stmts):
+                if s.mnemonic not in _TAILS:
+                    continue
+                target = s.operand.strip()
+                callee = owner.get(f"{block.namespace}_{target}" if block.namespace else target) or owner.get(
+                    target
+                )
+                tail = by_block.get(id(callee)) if callee is not None and callee is not block else None
+                if tail is not None and tail.returns is not None:
+                    routine.returns = tail.returns
+                    changed = True
+                    break
+        if not changed:
+            return
 
 
 def _width_step(s: Stmt, m8: bool | None, x8: bool | None) -> tuple[bool | None, bool | None]:

@@ -7,15 +7,18 @@ debug or optimize candidate is judged against the same states the original was r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from triforce.generate.asmtext import label_name, parse, render
 from triforce.generate.execution import (
     MAX_INSTRUCTIONS,
+    ORG,
     STATE_BUDGET,
     Convention,
     Outcome,
+    absent_rom_reads,
+    code_stubs,
     first_error,
     run_states,
 )
@@ -129,10 +132,52 @@ def make_subject(routine: Any) -> Subject | Reject:
     convention = CONVENTIONS.get(routine.returns or "")
     if convention is None:
         return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
+    if not getattr(routine, "fall_through_complete", True):
+        return Reject(
+            "*",
+            routine.qualified_name,
+            "falls-off",
+            f"falls through into {routine.falls_into}, a chain that cannot be placed after it",
+        )
+    db = entry_db_of(routine)
+    if isinstance(db, Reject):
+        return db
     prefix, body, suffix = split_standalone(routine)
     text = render(parse(body))
     markers = marker_labels(routine, prefix + text + suffix)
-    return Subject(routine, prefix, text, suffix, convention, inputs_of(routine), markers)
+    inputs = replace(inputs_of(routine), db=db)
+    return Subject(routine, prefix, text, suffix, convention, inputs, markers)
+
+
+ORG_BANK = ORG >> 16  # the bank a subject's code and the blocks appended to it run in
+
+
+def entry_db_of(routine: Any) -> int | Reject:
+    """The DB a routine's states start with, from what the tree says (corpus._banks): its
+    callers' bank (its own home bank becomes the bank the snippet runs in, where its tables are
+    appended), a system bank for code that reads hardware registers, $7E otherwise. A routine
+    that reads ROM through a DB the tree does not determine (or that sits in another bank than
+    the snippet holds) is not run: its table reads would read something else than the game's."""
+    source = getattr(routine, "entry_db_source", "any")
+    bank = getattr(routine, "entry_db", None)
+    needs: frozenset[str] = getattr(routine, "entry_db_needs", frozenset())
+    name = routine.qualified_name
+    if source == "callers" and bank is not None:
+        home = routine.address >> 16 if routine.address is not None else None
+        if bank == home and home not in (0x7E, 0x7F):
+            return ORG_BANK
+        if "rom" in needs and not 0x70 <= bank <= 0x7F:
+            return Reject(
+                "*", name, "entry-db-elsewhere", f"reads ROM through DB=${bank:02X}, not its own bank"
+            )
+        return int(bank)
+    if source in ("io", "wram") and bank is not None:
+        return int(bank)
+    if source == "any" or not needs:
+        return 0x7E
+    return Reject(
+        "*", name, "entry-db-unknown", f"reads {', '.join(sorted(needs))} through a data bank no caller sets"
+    )
 
 
 def marker_labels(routine: Any, code: str) -> frozenset[str]:
@@ -150,6 +195,29 @@ def marker_labels(routine: Any, code: str) -> frozenset[str]:
         return frozenset()
     used = {n for s in stmts if s.kind != "label" for n in _NAME_RE.findall(s.text)}
     return frozenset(defined - refs - used - {routine.name})
+
+
+_DATA_RE = re.compile(r"^\s*(?:[#.]?\w+:\s*)?d[bwld]\b", re.IGNORECASE)
+
+
+def stub_values(code: str, stubs: dict[str, int]) -> list[str]:
+    """Stub labels (what the tree lacks, placed by the asar layer) whose address the code uses
+    as a value: in an immediate (`LDA.b #Table>>16`) or a data statement (`dw Handler`). Such a
+    value is where the stub happened to go, not the game's: nothing computed from it is a fact."""
+    if not stubs:
+        return []
+    found: list[str] = []
+    lines = [line.split(";", 1)[0] for line in code.splitlines()]
+    for name in sorted(stubs):
+        ref = re.compile(rf"(?<![\w.!]){re.escape(name)}(?!\w)")
+        for line in lines:
+            if name not in line:
+                continue
+            hash_at = line.find("#", line.find(":") + 1 if re.match(r"^\s*#\w+:", line) else 0)
+            if (hash_at >= 0 and ref.search(line, hash_at)) or (_DATA_RE.match(line) and ref.search(line)):
+                found.append(name)
+                break
+    return found
 
 
 def state_budget(probe: list[Outcome]) -> int:
@@ -170,6 +238,14 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
         return Reject(
             "*", subject.inputs.name, "no-entry-symbol", f"label {subject.name} not in asar symbols"
         )
+    valued = stub_values(subject.code, getattr(assembled, "stubs", {}) or {})
+    if valued:
+        return Reject(
+            "*",
+            subject.inputs.name,
+            "stub-address-value",
+            f"uses the address of {', '.join(valued)} as a value, a label the tree does not define",
+        )
     # A few states are enough to learn which addresses the routine reads.
     probe_states = generate_states(subject.inputs, seed, n_random=0)[:PROBE_STATES]
     # Half the maximum: a probe run longer than that would set a budget over the maximum anyway.
@@ -183,6 +259,32 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
     states = generate_states(subject.inputs, seed, n_random=n_random, read_addresses=reads)
     budget = state_budget(probe)
     outcomes = run_states(assembled, entry, subject.convention, states, max_instructions=budget)
+    # A state whose run read the beam counters, NMI/IRQ flags or the joypads leaves the
+    # evidence: the bus answers those with defaults, not what the game would read.
+    nondeterministic = sorted({r for o in outcomes for r in o.nondeterministic_reads()})
+    if nondeterministic:
+        kept = [(s, o) for s, o in zip(states, outcomes, strict=True) if not o.nondeterministic_reads()]
+        states, outcomes = [s for s, _ in kept], [o for _, o in kept]
+        if sum(o.returned for o in outcomes) < MIN_STATES:
+            regs = ", ".join(f"${r:04X}" for r in nondeterministic)
+            return Reject(
+                "*", subject.inputs.name, "nondeterministic-input", f"its results depend on reads of {regs}"
+            )
+    # Likewise a state whose run read ROM the image does not hold (a table outside the text).
+    absent = sorted({a for o in outcomes for a in absent_rom_reads(assembled, o)})
+    if absent:
+        kept = [(s, o) for s, o in zip(states, outcomes, strict=True) if not absent_rom_reads(assembled, o)]
+        states, outcomes = [s for s, _ in kept], [o for _, o in kept]
+        if sum(o.returned for o in outcomes) < MIN_STATES:
+            ran = sorted(n for n, a in code_stubs(assembled).items() if a in absent)
+            if ran:  # it called a routine the tree lacks: the stub's RTS is not that routine
+                return Reject(
+                    "*", subject.inputs.name, "runs-stub", f"its results depend on calls to {', '.join(ran)}"
+                )
+            where = ", ".join(f"${a:06X}" for a in absent[:4]) + (", ..." if len(absent) > 4 else "")
+            return Reject(
+                "*", subject.inputs.name, "reads-absent-rom", f"its results depend on ROM bytes at {where}"
+            )
     ctx = Context(subject, assembled, entry, states, outcomes, seed, budget=budget)
     if len(ctx.good) < MIN_STATES:
         bad = next((o for o in outcomes if not o.returned), None)

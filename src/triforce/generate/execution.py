@@ -49,10 +49,20 @@ class Outcome:
     cycles: int
     instructions: int
     mmio: list[Any] = field(default_factory=list)
+    rom_reads: frozenset[int] = frozenset()  # ROM bytes read as data
 
     @property
     def returned(self) -> bool:
         return self.reason == RETURNED
+
+    def nondeterministic_reads(self) -> list[int]:
+        """Registers the run read whose console value depends on timing or input (the H/V
+        counters, RDNMI/TIMEUP, the joypads): what it did then is not a fact of the routine."""
+        from triforce.snes.bus import NONDETERMINISTIC_READS
+
+        return sorted(
+            {m.address for m in self.mmio if m.op == "read" and m.address in NONDETERMINISTIC_READS}
+        )
 
     def to_json(self) -> dict[str, Any]:
         # Every sample of a routine records the same baseline outcomes: encoded once (an outcome
@@ -104,7 +114,44 @@ def outcome_of(run: Any, state_name: str) -> Outcome:
         cycles=int(run.cycles),
         instructions=int(run.instructions),
         mmio=list(getattr(run, "mmio", []) or []),
+        rom_reads=frozenset(getattr(run, "rom_reads", ()) or ()),
     )
+
+
+def code_stubs(image: Any) -> dict[str, int]:
+    """The image's stub routines (name -> address): stub labels whose byte is an RTS or RTL."""
+    stubs = getattr(image, "stubs", None)
+    if not stubs:
+        return {}
+    return {name: int(a) for name, a in stubs.items() if stub_kind(image, a) != "data"}
+
+
+def stub_kind(image: Any, address: int) -> str:
+    """`near` (an RTS), `long` (an RTL) or `data` (zero bytes): what a stub label holds."""
+    from triforce.snes.asar.rom import snes_to_offset
+    from triforce.snes.asar.stubs import RTL, RTS
+
+    offset = snes_to_offset(address, "lorom")
+    rom = image.rom
+    byte = rom[offset] if offset is not None and offset < len(rom) else 0
+    return {RTS: "near", RTL: "long"}.get(byte, "data")
+
+
+def absent_rom_reads(image: Any, outcome: Outcome) -> list[int]:
+    """ROM addresses the run read as data that the image does not hold (no chunk of its own
+    assembly covers them): a table the text refers to by address, a stub label's zero bytes.
+    Their bytes are zeros here, not the game's, so what the run did with them is not a fact."""
+    if not outcome.rom_reads:
+        return []
+    from triforce.snes.asar.rom import snes_to_offset
+
+    spans = [(c.offset, c.offset + len(c.data)) for c in getattr(image, "chunks", ())]
+    out = []
+    for addr in sorted(outcome.rom_reads):
+        off = snes_to_offset(addr, "lorom")
+        if off is None or not any(lo <= off < hi for lo, hi in spans):
+            out.append(addr)
+    return out
 
 
 class _SharedImages:
@@ -197,13 +244,21 @@ def run_states(
 
     outs: list[Outcome] = []
     bus = SHARED.bus_for(image)
+    # An image with a stub routine (an RTS/RTL for a label the tree lacks) has its instruction
+    # fetches watched: a run that executes a stub did what no game code does (see absent_rom_reads).
+    watch_code = bool(code_stubs(image))
     limits = [max_instructions] * len(specs) if isinstance(max_instructions, int) else max_instructions
     for spec, limit in zip(specs, limits, strict=True):
         if bus is None:
             bus = SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
         bus.power_on()  # the previous run's (or batch member's) memory and registers go
         run = run_routine(
-            bus, entry=entry, state=machine_state(spec), convention=convention, max_instructions=limit
+            bus,
+            entry=entry,
+            state=machine_state(spec),
+            convention=convention,
+            max_instructions=limit,
+            watch_code=watch_code,
         )
         outs.append(outcome_of(run, spec.name))
     return outs
@@ -268,16 +323,10 @@ def stub_record(image: Any) -> dict[str, dict[str, str]]:
     """The stub labels an image was assembled with: where each went and what it is (`near`: an
     RTS, `long`: an RTL, `data`: zero bytes). A value computed from a stub's address depends on
     where the stub went, so a re-check must put it in the same place (see verify)."""
-    from triforce.snes.asar.rom import snes_to_offset
-    from triforce.snes.asar.stubs import RTL, RTS
-
-    out: dict[str, dict[str, str]] = {}
-    rom = image.rom
-    for name, address in sorted(image.stubs.items()):
-        offset = snes_to_offset(address, "lorom")
-        byte = rom[offset] if offset is not None and offset < len(rom) else 0
-        out[name] = {"address": f"${address:06X}", "kind": {RTS: "near", RTL: "long"}.get(byte, "data")}
-    return out
+    return {
+        name: {"address": f"${address:06X}", "kind": stub_kind(image, address)}
+        for name, address in sorted(image.stubs.items())
+    }
 
 
 def exec_record(
@@ -331,7 +380,14 @@ class Assembler:
                 # base=ORG: each source is assembled as it is alone at ORG (its bytes only stored in a
                 # slot), so its proof is the same in a batch and alone, whatever its neighbours.
                 results: list[Any] = list(
-                    assemble_batch(list(sources), org=ORG, stubs=True, slot_size=SLOT_SIZE, base=ORG)
+                    assemble_batch(
+                        list(sources),
+                        org=ORG,
+                        stubs=True,
+                        slot_size=SLOT_SIZE,
+                        base=ORG,
+                        include_root=self.include_root,
+                    )
                 )
             except TriforceError:
                 # The batch as a whole failed (e.g. it does not fit one image): one by one instead.

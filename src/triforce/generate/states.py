@@ -240,6 +240,7 @@ class StateInputs:
     ram: tuple[int, ...]  # numeric RAM addresses the routine references
     constants: tuple[int, ...]
     tags: tuple[dict[str, int], ...]
+    db: int = 0x7E  # the data bank every state starts with (see context.entry_db_of)
 
 
 def inputs_of(routine: Any) -> StateInputs:
@@ -286,12 +287,12 @@ def generate_states(
     states: list[StateSpec] = []
 
     for i, tag in enumerate(inp.tags):
-        spec = StateSpec(f"seed{i}", p=p0)
+        spec = StateSpec(f"seed{i}", p=p0, db=inp.db)
         _apply_tag(spec, tag)
         states.append(spec)
 
     def edge(name: str, a: int, x: int, y: int, p: int, fill: int | None, ramval: int | None = None) -> None:
-        spec = StateSpec(name, a=a & am, x=x & xm, y=y & xm, p=p)
+        spec = StateSpec(name, a=a & am, x=x & xm, y=y & xm, p=p, db=inp.db)
         if fill is not None:
             for addr in reads:
                 spec.memory[addr] = fill
@@ -328,6 +329,7 @@ def generate_states(
             x=rng.randrange(top) & xm,
             y=rng.randrange(top) & xm,
             p=p,
+            db=inp.db,
         )
         # Keep the untouched halves realistic: B survives 8-bit A, XH/YH are zero when X=1.
         if inp.m != 16:

@@ -51,6 +51,12 @@ MMIO_READ_DEFAULTS: dict[int, int] = {
     0x213E: 0x01,  # STAT77: PPU1 version 1
     0x213F: 0x03,  # STAT78: PPU2 version 3, NTSC
 }
+# Readable registers whose value on a console depends on when or with what input the code runs
+# (the beam position latched by SLHV, NMI/IRQ flags, the joypads): the defaults above are not
+# what the game sees, so a result that read one is not a fact about the routine.
+NONDETERMINISTIC_READS = frozenset(
+    [0x2137, 0x213C, 0x213D, 0x4016, 0x4017, 0x4210, 0x4211, *range(0x4218, 0x4220)]
+)
 # Registers a console lets the CPU read (besides the ones emulated here); reads elsewhere in the
 # MMIO window are open bus.
 _READABLE = frozenset(

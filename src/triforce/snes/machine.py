@@ -159,6 +159,8 @@ class RoutineRun:
     trace: list[Any] | None = None
     escaped_at: int | None = None
     entry: int = 0
+    #: ROM addresses the routine read as data (not instruction fetches), e.g. its tables.
+    rom_reads: set[int] = field(default_factory=set)
     #: S after the return minus S before the call (jsl/jsr runs that reached the caller's return
     #: address); nonzero makes the run a "bad_return".
     stack_delta: int | None = None
@@ -270,8 +272,10 @@ def run_routine(
     trace: bool = False,
     trampoline: int | None = None,
     sram_size: int | None = None,
+    watch_code: bool = False,
 ) -> RoutineRun:
     """Execute `entry` of `program` (ROM bytes, an `AssembleResult`, or a prepared `SnesBus`).
+    With `watch_code`, `rom_reads` also lists the ROM bytes fetched as instructions.
 
     `state` gives registers and memory (defaults: 8-bit A/X/Y, S=$01FF, DB=D=0, native mode).
     `trampoline` overrides where the calling stub goes (see the module docstring). `sram_size`
@@ -327,7 +331,7 @@ def run_routine(
     if trace_log is not None:
         cpu.trace_hook = trace_log.append
     bus.mmio.clear()
-    bus.start_watch(code_fetches=False)  # ROM reads are dropped from `reads` below anyway
+    bus.start_watch(code_fetches=watch_code)  # ROM reads are dropped from `reads` below anyway
     try:
         result = cpu.run(
             max_instructions=max_instructions,
@@ -369,6 +373,9 @@ def run_routine(
     reads = {
         a for a in bus.reads if (0x7E0000 <= a < 0x800000 or region(a) != "rom") and a not in tramp_bytes
     }
+    rom_reads = {
+        a for a in bus.reads if not 0x7E0000 <= a < 0x800000 and region(a) == "rom" and a not in tramp_bytes
+    }
     writes = dict(bus.writes)
     memory = {
         a: wram[a - 0x7E0000] if 0x7E0000 <= a < 0x800000 else bus.peek(a)
@@ -401,6 +408,7 @@ def run_routine(
         escaped_at=escaped_at,
         entry=target,
         stack_delta=stack_delta,
+        rom_reads=rom_reads,
     )
 
 
