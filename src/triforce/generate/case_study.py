@@ -145,6 +145,11 @@ def tree_index(root: str) -> TreeIndex:
     return idx
 
 
+def _mnemonic(command: str) -> str:
+    """`sta.l` -> `sta` (asar's width suffixes)."""
+    return command.split(".")[0]
+
+
 def routine_facts(idx: TreeIndex, name: str) -> list[Fact]:
     """Where a routine is defined, how it returns, what it writes and calls (to its next global label)."""
     where = idx.labels.get(name)
@@ -162,16 +167,16 @@ def routine_facts(idx: TreeIndex, name: str) -> list[Fact]:
             lab[:1] not in ".?+-" and GLOBAL_LABEL_RE.match(lab.strip() + " x") for lab in st.labels
         ):
             break
-        if st.command in _RETURNS:
-            out.append(Fact("returns", st.command.upper(), st.text, rel, n))
+        if _mnemonic(st.command) in _RETURNS:
+            out.append(Fact("returns", _mnemonic(st.command).upper(), st.text, rel, n))
             break
-        if st.command in _STORES and len(writes) < MAX_WRITES:
+        if _mnemonic(st.command) in _STORES and len(writes) < MAX_WRITES:
             addr = idx.resolve(st.operand)
             if addr is not None and 0x7E0000 <= addr <= 0x7FFFFF and addr >= 0x7E0100:
                 writes.append(Fact("writes", f"${addr:06X}", st.text, rel, n))
         target = st.operand.strip()
         if (
-            st.command in _CALLS
+            _mnemonic(st.command) in _CALLS
             and len(calls) < MAX_CALLS
             and re.fullmatch(r"[A-Za-z_]\w*", target)
             and (target in idx.labels or target in idx.constants)
@@ -232,7 +237,11 @@ def read_hooks(root: Path) -> list[Hook]:
                 break
             for st in statements(body if j > i else body[m.end() :].lstrip(" :")):
                 target = st.operand.strip()
-                if st.command in _CALLS and re.fullmatch(r"[A-Za-z_]\w*", target) and target in idx.labels:
+                if (
+                    _mnemonic(st.command) in _CALLS
+                    and re.fullmatch(r"[A-Za-z_]\w*", target)
+                    and target in idx.labels
+                ):
                     patch = (st.text, j + 1, target)
                     break
             if patch:
@@ -488,7 +497,7 @@ def verify_fact(root: Path, f: Fact) -> str | None:
         return None if ok else f"{where}: the comment does not name {f.key} ({f.quoted})"
     if f.kind in ("patch", "calls"):
         known = f.key in idx.labels or (f.kind == "calls" and f.key in idx.constants)
-        ok = any(st.command in _CALLS and st.operand.strip() == f.key for st in sts) and known
+        ok = any(_mnemonic(st.command) in _CALLS and st.operand.strip() == f.key for st in sts) and known
         return None if ok else f"{where} does not jump to a routine {f.key}"
     if f.kind == "routine":
         ok = any(lab.strip().lstrip("#").rstrip(":") == f.key for st in sts for lab in st.labels)
@@ -496,9 +505,13 @@ def verify_fact(root: Path, f: Fact) -> str | None:
             None if ok and idx.labels.get(f.key) == (f.file, f.line) else f"{where} does not define {f.key}"
         )
     if f.kind == "returns":
-        return None if any(st.command == f.key.lower() for st in sts) else f"{where} is not {f.key}"
+        return (
+            None if any(_mnemonic(st.command) == f.key.lower() for st in sts) else f"{where} is not {f.key}"
+        )
     if f.kind == "writes":
-        ok = any(st.command in _STORES and idx.resolve(st.operand) == parse_address(f.key) for st in sts)
+        ok = any(
+            _mnemonic(st.command) in _STORES and idx.resolve(st.operand) == parse_address(f.key) for st in sts
+        )
         return None if ok else f"{where} does not store to {f.key}"
     if f.kind == "property":
         p = _PROPERTY.match(code.strip())
