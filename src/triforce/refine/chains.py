@@ -422,7 +422,7 @@ class ChainGenerator(DomainGenerator):
                 continue
             (asar if _kind(w.verdict) == "asar" else execs).append(w)
         for w in [*asar, *execs]:
-            out.samples.append(self._asm_sample(problem, [w], w.fixed, w.diagnosis, ref.assembled_hex))
+            out.samples.append(self._asm_sample(problem, [w], w.fixed, w.diagnosis))
         # three turns: the answer does not assemble, its fix still runs wrong, then the fix
         combined = 0
         for a in asar:
@@ -439,17 +439,13 @@ class ChainGenerator(DomainGenerator):
                 if first.verdict.code != "assemble-error":
                     continue
                 first.extra["fix_diagnosis"] = a.diagnosis
-                out.samples.append(
-                    self._asm_sample(problem, [first, e], problem.code, e.diagnosis, ref.assembled_hex)
-                )
+                out.samples.append(self._asm_sample(problem, [first, e], problem.code, e.diagnosis))
                 execs.remove(e)
                 combined += 1
                 break
         return out
 
-    def _asm_sample(
-        self, problem: Problem, wrongs: list[Wrong], final: str, diagnosis: str, assembled_hex: str | None
-    ) -> Any:
+    def _asm_sample(self, problem: Problem, wrongs: list[Wrong], final: str, diagnosis: str) -> Any:
         turns = asm_turns(problem.prompt, wrongs, final, diagnosis)
         states = len(problem.grading.get("states", []))
         meta: dict[str, Any] = {
@@ -460,8 +456,8 @@ class ChainGenerator(DomainGenerator):
                 "from": [w.origin for w in wrongs],
             },
         }
-        if assembled_hex and final == problem.code:
-            meta["assembled_hex"] = assembled_hex
+        # No meta.assembled_hex: every chain of a problem ends with the same routine, and dedup's
+        # bytes layer would keep one chain per problem; the wrong turns are what differ.
         return make_domain_sample(
             self,
             task=TASK,
@@ -586,7 +582,7 @@ class ChainGenerator(DomainGenerator):
                     origin="synthetic",
                     routine=entry,
                 )
-                out.samples.append(self._asm_sample(problem, [w], problem.code, why, final.assembled_hex))
+                out.samples.append(self._asm_sample(problem, [w], problem.code, why))
         return out
 
     # check ----------------------------------------------------------------------------------
