@@ -63,7 +63,7 @@ SOURCE = "error-correction-chains"
 RULES = LayoutRules()
 MAX_EXEC = 12  # exec candidates graded per problem (spread over the kinds of mistake)
 ATTEMPTS = 8
-MAX_COMBINED = 3  # three-turn chains (asar error, then wrong run, then fixed) per problem
+MAX_COMBINED = 4  # three-turn chains (asar error, then wrong run, then fixed) per problem
 SYSTEM = (
     "You are a 65816 assembly and ALTTP ROM hacking assistant. When a tool reports a problem with "
     "your answer, read its diagnostic, explain the mistake and answer again with the fixed code."
