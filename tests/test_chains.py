@@ -98,6 +98,14 @@ def test_check_catches_wrong_line_claims(popcount: list[dict[str, Any]]) -> None
     assert any("stated line changes" in p for p in gen.check(bad))
 
 
+def test_check_catches_a_diagnosis_quoting_code_that_is_not_there(popcount: list[dict[str, Any]]) -> None:
+    gen = ChainGenerator()
+    s = next(s for s in popcount if s["meta"]["chain"]["from"] == ["mutant:flip-branch"])
+    quoted = s["messages"][4]["content"].split("`")[1]
+    bad = _tamper(s, 4, f"`{quoted}`", "`BVS .nowhere`")
+    assert any("line of neither code block" in p for p in gen.check(bad))
+
+
 def test_changes_states_replacements_and_removals() -> None:
     assert changes("A\nB\nC\n", "A\nX\nC\n") == ["- line 2: `B` -> `X`"]
     assert changes("A\nB\nPHA\nC\n", "A\nB\nC\n") == ["- line 3: remove `PHA`"]

@@ -80,6 +80,8 @@ TEXT_REQUEST = (
     "every three lines), keeping every word:\n\n"
 )
 _FENCED = re.compile(r"```\n(.*?)\n```", re.S)
+_QUOTED = re.compile(r"`([^`]+)`")
+_INSTRUCTION = re.compile(r"^[A-Z]{3}(\.[bwlBWL])?\b")  # a quoted instruction line (not `;` or `#`)
 _CHANGE = re.compile(r"^- (?:line \d+|after line \d+): .*$", re.M)
 
 
@@ -642,6 +644,13 @@ def check_asm_chain(
             problems.append(
                 f"answer {n + 1}: the stated line changes are not the difference of the two code blocks"
             )
+        lines = {
+            part.strip() for ln in (old + "\n" + new).splitlines() for part in (ln, split_comment(ln)[0])
+        }
+        explanation = answers[n].split("\n\nChanges:")[0]
+        for snippet in _QUOTED.findall(explanation):
+            if _INSTRUCTION.match(snippet) and snippet.strip() not in lines:
+                problems.append(f"answer {n + 1} quotes `{snippet}`, which is a line of neither code block")
     return problems
 
 
