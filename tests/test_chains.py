@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from triforce.generate.build import generator_names
 from triforce.generate.domain import Source, load_generator, registry
 from triforce.refine import StepOptions, bundled_seeds, init_state, step
 from triforce.refine.chains import ChainGenerator, changes, corpus_problems
@@ -28,6 +29,7 @@ def popcount() -> list[dict[str, Any]]:
 
 def test_registered_for_build_and_verify() -> None:
     assert registry()["chains"] == "triforce.refine.chains:ChainGenerator"
+    assert "chains" in generator_names()  # `triforce build` with no -g runs every generator
     assert isinstance(load_generator("chains"), ChainGenerator)
 
 
