@@ -59,6 +59,24 @@ Sprite_PondKeeper_Prep:
   RTL
 """
 _SRAM = "PondFlag = $7EF3D0\nSprite_CheckActive = $06E000\n"
+_ITEMS = """\
+# Custom Items
+
+### Lantern of Dusk
+
+-   **File:** `lantern.asm`
+-   **Functionality:** The lantern lights dark rooms for longer. It also does more.
+-   **Implementation:** `LinkItem_Lantern` hooks the lamp routine; `LanternTimer` counts down; `GhostRoutine` is planned.
+"""
+_LANTERN = """\
+org $07A1B2 ; @hook
+  JSL $0EF800
+
+org $0EF800
+LinkItem_Lantern:
+  LDA.b #$20 : STA.l LanternTimer
+  RTL
+"""
 _QUESTS = """\
 # Side quests
 
@@ -90,6 +108,9 @@ def trees(tmp_path: Path) -> tuple[Path, Path]:
                 {"messages": [{"id": 322, "raw": "(not read)"}, {"id": 323}]}
             ),
             "Docs/World/Lore/side_quests.md": _QUESTS,
+            "Docs/World/Features/Items/Items.md": _ITEMS,
+            "Items/lantern.asm": _LANTERN,
+            "Core/symbols.asm": "LanternTimer = $7E0F40\n",
         },
     )
     tree_index.cache_clear()
@@ -165,6 +186,28 @@ def test_sprite_and_quest_cases(trees: tuple[Path, Path]) -> None:
     assert "uses: PondFlag @ Sprites/NPCs/pond_keeper.asm:8" in facts
     for s in samples:
         assert CaseStudyGenerator().check(s) == []
+
+
+def test_feature_case_pairs_the_document_with_its_code(trees: tuple[Path, Path]) -> None:
+    _, oos = trees
+    feature = next(s for s in _samples([oos]) if "feature" in s["messages"][-2]["content"])
+    assert _facts(feature) == {
+        "feature: Lantern of Dusk @ Docs/World/Features/Items/Items.md:3",
+        "describes: Docs/World/Features/Items/Items.md @ Docs/World/Features/Items/Items.md:6",
+        "file-present: Items/lantern.asm @ Items/lantern.asm:0",
+        "hook: $07A1B2 @ Items/lantern.asm:1",
+        "patch: $0EF800 @ Items/lantern.asm:2",
+        "doc-names: LinkItem_Lantern @ Docs/World/Features/Items/Items.md:7",
+        "doc-names: LanternTimer @ Docs/World/Features/Items/Items.md:7",
+        "doc-unknown: GhostRoutine @ Docs/World/Features/Items/Items.md:7",
+        "routine: LinkItem_Lantern @ Items/lantern.asm:5",
+        "writes: $7E0F40 @ Items/lantern.asm:6",
+        "returns: RTL @ Items/lantern.asm:7",
+    }
+    gen = CaseStudyGenerator()
+    assert gen.check(feature) == []
+    bad = _edit(feature, "doc-unknown: GhostRoutine", "doc-names: GhostRoutine")
+    assert any("GhostRoutine" in p for p in gen.check(bad))
 
 
 def _edit(sample: dict[str, Any], old: str, new: str) -> dict[str, Any]:

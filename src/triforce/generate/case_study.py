@@ -55,6 +55,7 @@ _PROPERTY = re.compile(r"^(![A-Za-z]\w*)\s*=\s*([0-9A-Fa-f]{2})\b")
 _DOC_PROPERTY = re.compile(r"\*\*`(![A-Za-z]\w*)`\*\*:\s*`\$?([0-9A-Fa-f]{2})`")
 _SET_PROPS = re.compile(r"%Set_Sprite_Properties\(\s*(\w+)\s*,\s*(\w+)\s*\)")
 _MESSAGE = re.compile(r"%Show\w*Message\(\s*\$([0-9A-Fa-f]+)\s*\)")
+_ANCHORS = ("hook", "patch", "sprite", "quest", "feature")
 _FACTS_BLOCK = re.compile(r"```facts\n(.*?)\n```", re.S)
 
 
@@ -204,6 +205,26 @@ class Hook:
     target: str
 
 
+_LONG_LITERAL = re.compile(r"\$[0-9A-Fa-f]{6}")
+_ORG = re.compile(r"\s*org\s+(\$[0-9A-Fa-f]{6})\b", re.I)
+
+
+def patch_after(idx: TreeIndex, lines: list[str], i: int, col: int) -> tuple[str, int, str] | None:
+    """(statement, line, target) of the first call to a routine of the tree in the patch an `org`
+    on line i (0-based) starts: the rest of its line (from `col`), then up to three more lines,
+    stopping at a blank line or the next `org`."""
+    for j in range(i, min(i + 4, len(lines))):
+        body, _ = split_comment(lines[j])
+        if j > i and (not body.strip() or _ORG.match(body)):
+            return None
+        for st in statements(body if j > i else body[col:].lstrip(" :")):
+            target = st.operand.strip()
+            named = re.fullmatch(r"[A-Za-z_]\w*", target) is not None and target in idx.labels
+            if _mnemonic(st.command) in _CALLS and (named or _LONG_LITERAL.fullmatch(target)):
+                return st.text, j + 1, target
+    return None
+
+
 def read_hooks(root: Path) -> list[Hook]:
     """Every hook of hooks.asm whose org comment names the vanilla line and whose patch jumps to
     a label of the tree."""
@@ -222,30 +243,14 @@ def read_hooks(root: Path) -> list[Hook]:
             ):
                 title = comment.strip()
             continue
-        m = re.match(r"\s*org\s+(\$[0-9A-Fa-f]{6})\b", code, re.I)
+        m = _ORG.match(code)
         if not m:
             continue
         c = _HOOK_COMMENT.search(comment)
         if c is None:
             continue
         address = parse_address(m.group(1))
-        # the patch: the rest of the org line, then the following lines up to the next org/blank
-        patch = None
-        for j in range(i, min(i + 4, len(lines))):
-            body, _ = split_comment(lines[j])
-            if j > i and (not body.strip() or re.match(r"\s*org\b", body, re.I)):
-                break
-            for st in statements(body if j > i else body[m.end() :].lstrip(" :")):
-                target = st.operand.strip()
-                if (
-                    _mnemonic(st.command) in _CALLS
-                    and re.fullmatch(r"[A-Za-z_]\w*", target)
-                    and target in idx.labels
-                ):
-                    patch = (st.text, j + 1, target)
-                    break
-            if patch:
-                break
+        patch = patch_after(idx, lines, i, m.end())
         if patch is None:
             continue
         hooks.append(
@@ -410,6 +415,91 @@ def quest_facts(root: Path, title: str) -> list[Fact]:
     return []
 
 
+FEATURE_DOCS = {"Docs/World/Features/Items/Items.md": "Items", "Docs/World/Features/Masks/Masks.md": "Masks"}
+MAX_HOOKS = 4
+_NAME = re.compile(r"`([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]+|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+)`")
+
+
+@dataclass(frozen=True)
+class Feature:
+    doc: str
+    title: str
+    line: int
+    end: int  # last line of the section
+    files: tuple[str, ...]  # as the document names them
+
+
+def feature_sections(root: Path) -> list[Feature]:
+    """The `### ` sections of the items and masks documents that name code files."""
+    out: list[Feature] = []
+    for doc in FEATURE_DOCS:
+        if not (root / doc).is_file():
+            continue
+        lines = read_text_bounded(root / doc, MAX_SOURCE_BYTES, errors="replace").splitlines()
+        heads = [n for n, ln in enumerate(lines, start=1) if ln.startswith("#")]
+        for n in heads:
+            if not lines[n - 1].startswith("### "):
+                continue
+            end = next((h - 1 for h in heads if h > n), len(lines))
+            files = [f for ln in lines[n:end] if "**File" in ln for f in re.findall(r"`([\w./-]+\.asm)`", ln)]
+            if files:
+                out.append(Feature(doc, lines[n - 1][4:].strip(), n, end, tuple(dict.fromkeys(files))))
+    return out
+
+
+def _feature_file(root: Path, doc: str, name: str) -> str:
+    """The tree path of a file a feature document names (`ice_rod.asm` -> `Items/ice_rod.asm`)."""
+    if (root / name).is_file():
+        return name
+    return f"{FEATURE_DOCS[doc]}/{name}"
+
+
+def feature_facts(root: Path, feature: Feature) -> list[Fact]:
+    idx = tree_index(str(root))
+    doc_lines = read_text_bounded(root / feature.doc, MAX_SOURCE_BYTES, errors="replace").splitlines()
+    out = [Fact("feature", feature.title, f"### {feature.title}", feature.doc, feature.line)]
+    for n in range(feature.line + 1, feature.end + 1):
+        m = re.match(r"-\s+\*\*Functionality:\*\*\s+(.+)", doc_lines[n - 1])
+        if m:
+            sentence = re.split(r"(?<=[.!?])\s", m.group(1).strip(), maxsplit=1)[0]
+            out.append(Fact("describes", feature.doc, sentence.replace('"', "'"), feature.doc, n))
+            break
+    code_files = []
+    for name in feature.files:
+        rel = _feature_file(root, feature.doc, name)
+        present = (root / rel).is_file()
+        out.append(Fact("file-present" if present else "file-missing", rel, "", rel, 0))
+        if present:
+            code_files.append(rel)
+    for rel in code_files:
+        lines = idx.file_lines(rel)
+        hooks = 0
+        for i, line in enumerate(lines):
+            m = _ORG.match(split_comment(line)[0])
+            if not m or hooks >= MAX_HOOKS:
+                continue
+            patch = patch_after(idx, lines, i, m.end())
+            if patch is None:
+                continue
+            hooks += 1
+            out.append(
+                Fact("hook", f"${parse_address(m.group(1)):06X}", split_comment(line)[0].strip(), rel, i + 1)
+            )
+            out.append(Fact("patch", patch[2], patch[0], rel, patch[1]))
+    seen: set[str] = set()
+    for n in range(feature.line + 1, feature.end + 1):
+        for name in _NAME.findall(doc_lines[n - 1]):
+            if name in seen:
+                continue
+            seen.add(name)
+            known = name in idx.labels or name in idx.constants
+            out.append(Fact("doc-names" if known else "doc-unknown", name, name, feature.doc, n))
+    for name in [f.key for f in out if f.kind == "doc-names"]:
+        if name in idx.labels and idx.labels[name][0] in code_files:
+            out += [f for f in routine_facts(idx, name) if f.kind in ("routine", "returns", "writes")]
+    return out
+
+
 # --- prose from facts ---------------------------------------------------------------------------
 
 
@@ -418,7 +508,7 @@ def prose(facts: Sequence[Fact]) -> str:
     say = {
         "hook": "The hook is the `org {key}` at {at}.",
         "vanilla": "It overwrites the vanilla code `{q}` ({key} of the disassembly, as the comment at {at} states).",
-        "patch": "The patch `{q}` at {at} sends the game to `{key}`.",
+        "patch": "The patch `{q}` at {at} sends the game to {key}.",
         "routine": "`{key}` is defined at {at}.",
         "returns": "It returns with {key} ({at}).",
         "writes": "It writes {key} (`{q}` at {at}).",
@@ -435,6 +525,9 @@ def prose(facts: Sequence[Fact]) -> str:
         "flag-doc": "The quest document places `{name}` at {addr} ({at}).",
         "flag-code": "The code defines `{name}` as {addr} ({at}).",
         "uses": "`{key}` is used in `{q}` at {at}.",
+        "feature": 'The feature "{key}" is described at {at}.',
+        "doc-names": "The document names `{key}` ({at}), which the code defines.",
+        "doc-unknown": "The document names `{key}` ({at}), which no code of the tree defines.",
     }
     out = []
     for f in facts:
@@ -496,7 +589,11 @@ def verify_fact(root: Path, f: Fact) -> str | None:
         )
         return None if ok else f"{where}: the comment does not name {f.key} ({f.quoted})"
     if f.kind in ("patch", "calls"):
-        known = f.key in idx.labels or (f.kind == "calls" and f.key in idx.constants)
+        known = (
+            f.key in idx.labels
+            or (f.kind == "calls" and f.key in idx.constants)
+            or (f.kind == "patch" and _LONG_LITERAL.fullmatch(f.key) is not None)
+        )
         ok = any(_mnemonic(st.command) in _CALLS and st.operand.strip() == f.key for st in sts) and known
         return None if ok else f"{where} does not jump to a routine {f.key}"
     if f.kind == "routine":
@@ -543,8 +640,13 @@ def verify_fact(root: Path, f: Fact) -> str | None:
         )
     if f.kind == "describes":
         return None
-    if f.kind == "quest":
-        return None if line.strip() == f"### {f.key}" else f"{where} is not the quest's heading"
+    if f.kind in ("quest", "feature"):
+        return None if line.strip() == f"### {f.key}" else f"{where} is not the {f.kind}'s heading"
+    if f.kind in ("doc-names", "doc-unknown"):
+        known = f.key in idx.labels or f.key in idx.constants
+        if f"`{f.key}`" not in line:
+            return f"{where} does not name `{f.key}`"
+        return None if known == (f.kind == "doc-names") else f"{f.key}: defined in the code is {known}"
     if f.kind == "flag-doc":
         name, _, addr = f.key.partition(" = ")
         ok = name in line and re.search(rf"\${addr[1:]}\b", line, re.I) is not None
@@ -612,6 +714,13 @@ class CaseStudyGenerator(DomainGenerator):
                     for q in read_side_quests(root)
                     if q.files or q.flags
                 ]
+                out += [
+                    Unit(
+                        f"{root.name}:feature:{f.doc}:{f.line:04d}",
+                        (str(root), "feature", f"{f.doc}:{f.line}"),
+                    )
+                    for f in feature_sections(root)
+                ]
         return out
 
     def run(self, unit: Unit, seed: int) -> UnitResult:
@@ -658,9 +767,7 @@ class CaseStudyGenerator(DomainGenerator):
         got = make_case(root, str(case.get("kind")), case.get("key"))
         if isinstance(got, str):
             problems.append(got)
-        elif [f.kind for f in got[1] if f.kind in ("hook", "patch", "sprite", "quest")] != [
-            f.kind for f in facts if f.kind in ("hook", "patch", "sprite", "quest")
-        ]:
+        elif [f.kind for f in got[1] if f.kind in _ANCHORS] != [f.kind for f in facts if f.kind in _ANCHORS]:
             problems.append("the case's anchor facts (hook, patch, sprite, quest) are missing")
         return problems
 
@@ -691,6 +798,18 @@ def make_case(root: Path, kind: str, key: Any) -> tuple[str, list[Fact], str, st
             "disagree. Cite file:line."
         )
         return user, facts, "oracle-of-secrets", f"casestudy:oos:{name}"
+    if kind == "feature":
+        feature = next((f for f in feature_sections(root) if f"{f.doc}:{f.line}" == key), None)
+        if feature is None:
+            return f"{key}: no feature section naming code files"
+        facts = feature_facts(root, feature)
+        user = (
+            f'Case study from Oracle of Secrets: the feature "{feature.title}" ({feature.doc}:{feature.line}). '
+            "Pair the design document with the code it names: what the feature does, where it hooks the "
+            "game (org addresses and the routines they call), which names in the document the code "
+            "defines (and which it does not), what the routines write. Cite file:line."
+        )
+        return user, facts, "oracle-of-secrets", f"casestudy:oos:feature:{feature.title}"
     facts = quest_facts(root, str(key))
     if not facts:
         return f"side quest {key!r} not found"
