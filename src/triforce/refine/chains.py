@@ -254,7 +254,9 @@ def asar_edits(code: str, entry: str) -> list[Wrong]:
             m = pattern.search(body)
             if m is None:
                 continue
-            if edit["replace"] == "transpose":
+            if edit["replace"] == "note":
+                new_body = f"{body.rstrip()} // {edit['notes'][m.group(2)]}"
+            elif edit["replace"] == "transpose":
                 swapped = _transpose(m.group(2))
                 if swapped is None:
                     continue
