@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from test_refine_loop import _GOOD, _MAGIC, _NO_CAP  # the refine loop's own magic-shrine prompt
 from triforce.generate.build import generator_names
 from triforce.generate.domain import Source, load_generator, registry
 from triforce.refine import StepOptions, bundled_seeds, init_state, step
@@ -132,23 +133,6 @@ def test_text_chains_verify_and_catch_tampering() -> None:
     fixed = last[last.index("```text") : last.index("```", last.index("```text") + 3) + 3]
     bad["messages"][-1]["content"] = last.replace(fixed, bad["messages"][2]["content"])
     assert any("does not fit" in p for p in gen.check(bad))
-
-
-_MAGIC = {
-    "kind": "asm-exec",
-    "entry": "MagicShrine",
-    "convention": "jsl",
-    "states": [
-        {"name": "low", "initial": {"memory": {"$7EF36E": "$10"}}, "expect": {"mem": {"$7EF36E": "$30"}}},
-        {"name": "cap", "initial": {"memory": {"$7EF36E": "$70"}}, "expect": {"mem": {"$7EF36E": "$80"}}},
-    ],
-}
-_GOOD = (
-    "A shrine restores a quarter of Link's magic.\n\n```asm\nMagicShrine:\n"
-    "    LDA.l $7EF36E\n    CLC\n    ADC #$20\n    CMP #$81\n    BCC .ok\n    LDA #$80\n.ok\n"
-    "    STA.l $7EF36E\n    RTL\n```\n"
-)
-_NO_CAP = _GOOD.replace("    CMP #$81\n    BCC .ok\n    LDA #$80\n", "")
 
 
 def test_rejected_refine_candidates_become_chains(tmp_path: Path) -> None:

@@ -462,6 +462,22 @@ class ChainGenerator(DomainGenerator):
         }
         # No meta.assembled_hex: every chain of a problem ends with the same routine, and dedup's
         # bytes layer would keep one chain per problem; the wrong turns are what differ.
+        return self._chain(
+            turns,
+            Provenance(corpus=problem.corpus, origin=problem.origin, routine=problem.routine),  # type: ignore[arg-type]
+            checked("asar+exec", {"turns": len(wrongs) + 1, "chain": meta["chain"]["kinds"]}, states=states),
+            meta,
+            problem.group,
+        )
+
+    def _chain(
+        self,
+        turns: list[tuple[str, str]],
+        provenance: Provenance,
+        verification: Any,
+        meta: dict[str, Any],
+        group: str,
+    ) -> Any:
         return make_domain_sample(
             self,
             task=TASK,
@@ -471,12 +487,10 @@ class ChainGenerator(DomainGenerator):
             assistant="",
             turns=turns,
             system=SYSTEM,
-            provenance=Provenance(corpus=problem.corpus, origin=problem.origin, routine=problem.routine),  # type: ignore[arg-type]
-            verification=checked(
-                "asar+exec", {"turns": len(wrongs) + 1, "chain": meta["chain"]["kinds"]}, states=states
-            ),
+            provenance=provenance,
+            verification=verification,
             meta=meta,
-            group=problem.group,
+            group=group,
         )
 
     # text -----------------------------------------------------------------------------------
@@ -501,27 +515,14 @@ class ChainGenerator(DomainGenerator):
                 out.reject("no-overflow", got, f"text:{index}:{k}")
                 continue
             turns, meta = got
+            chain = {"problem": f"text:{index}:{k}", "kinds": ["text"], "from": ["layout:overflow"]}
             out.samples.append(
-                make_domain_sample(
-                    self,
-                    task=TASK,
-                    domain="cross",
-                    source=SOURCE,
-                    user="",
-                    assistant="",
-                    turns=turns,
-                    system=SYSTEM,
-                    provenance=Provenance(corpus="triforce-dialogue-drafts", origin="original"),
-                    verification=checked("text-layout", {"turns": 2, "chain": ["text"]}),
-                    meta={
-                        "chain": {
-                            "problem": f"text:{index}:{k}",
-                            "kinds": ["text"],
-                            "from": ["layout:overflow"],
-                        },
-                        **meta,
-                    },
-                    group=f"chains:text:{index:03d}",
+                self._chain(
+                    turns,
+                    Provenance(corpus="triforce-dialogue-drafts", origin="original"),
+                    checked("text-layout", {"turns": 2, "chain": ["text"]}),
+                    {"chain": chain, **meta},
+                    f"chains:text:{index:03d}",
                 )
             )
         return out
