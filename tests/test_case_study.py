@@ -111,6 +111,9 @@ def trees(tmp_path: Path) -> tuple[Path, Path]:
             "Docs/World/Features/Items/Items.md": _ITEMS,
             "Items/lantern.asm": _LANTERN,
             "Core/symbols.asm": "LanternTimer = $7E0F40\n",
+            "Docs/World/Dungeons/PondCave_Map.md": "# Pond Cave\n\nThe keeper (`pond_keeper.asm`, `ghost.asm`)"
+            " runs `Sprite_PondKeeper_Long`; `PondCave_Boss` is planned.\n",
+            "Docs/World/Dungeons/DUNGEON_TEMPLATE.md": "# Template\n\n`pond_keeper.asm`\n",
         },
     )
     tree_index.cache_clear()
@@ -208,6 +211,27 @@ def test_feature_case_pairs_the_document_with_its_code(trees: tuple[Path, Path])
     assert gen.check(feature) == []
     bad = _edit(feature, "doc-unknown: GhostRoutine", "doc-names: GhostRoutine")
     assert any("GhostRoutine" in p for p in gen.check(bad))
+
+
+def test_dungeon_document_against_the_code(trees: tuple[Path, Path]) -> None:
+    _, oos = trees
+    [dungeon] = [s for s in _samples([oos]) if "dungeon document" in s["messages"][-2]["content"]]
+    assert _facts(dungeon) == {
+        "feature: Pond Cave @ Docs/World/Dungeons/PondCave_Map.md:1",
+        "file-named: Sprites/NPCs/pond_keeper.asm @ Docs/World/Dungeons/PondCave_Map.md:3",
+        "file-unknown: ghost.asm @ Docs/World/Dungeons/PondCave_Map.md:3",
+        "doc-names: Sprite_PondKeeper_Long @ Docs/World/Dungeons/PondCave_Map.md:3",
+        "doc-unknown: PondCave_Boss @ Docs/World/Dungeons/PondCave_Map.md:3",
+        "routine: Sprite_PondKeeper_Long @ Sprites/NPCs/pond_keeper.asm:5",
+        "writes: $7EF3D0 @ Sprites/NPCs/pond_keeper.asm:8",
+        "returns: RTL @ Sprites/NPCs/pond_keeper.asm:9",
+    }
+    gen = CaseStudyGenerator()
+    assert gen.check(dungeon) == []
+    bad = _edit(dungeon, "file-unknown: ghost.asm", "file-named: Sprites/NPCs/ghost.asm")
+    assert any("is not ghost.asm" in p for p in gen.check(bad))
+    bad = _edit(dungeon, "doc-unknown: PondCave_Boss", "doc-names: PondCave_Boss")
+    assert any("PondCave_Boss: defined in the code is False" in p for p in gen.check(bad))
 
 
 def _edit(sample: dict[str, Any], old: str, new: str) -> dict[str, Any]:

@@ -500,6 +500,58 @@ def feature_facts(root: Path, feature: Feature) -> list[Fact]:
     return out
 
 
+DUNGEON_DOCS = "Docs/World/Dungeons"
+MAX_NAMES = 12
+
+
+def dungeon_docs(root: Path) -> list[str]:
+    """The dungeon design documents (maps and features; the template left out)."""
+    folder = root / DUNGEON_DOCS
+    if not folder.is_dir():
+        return []
+    return [p.relative_to(root).as_posix() for p in sorted(folder.glob("*.md")) if "TEMPLATE" not in p.name]
+
+
+def dungeon_facts(root: Path, doc: str) -> list[Fact]:
+    """A dungeon document against the code: the code files it names (found by name anywhere in
+    the tree, or not), the identifiers it names that the code defines (or does not), and where
+    the routines among them are and what they write."""
+    idx = tree_index(str(root))
+    lines = read_text_bounded(root / doc, MAX_SOURCE_BYTES, errors="replace").splitlines()
+    title = next(((n, ln) for n, ln in enumerate(lines, start=1) if ln.startswith("# ")), None)
+    if title is None:
+        return []
+    out = [Fact("feature", title[1][2:].strip(), title[1].strip(), doc, title[0])]
+    by_name: dict[str, str] = {}
+    for rel in sorted(idx.lines):
+        by_name.setdefault(Path(rel).name, rel)
+    seen: set[str] = set()
+    names = 0
+    for n, line in enumerate(lines, start=1):
+        for f in re.findall(r"`([\w./-]+\.asm)`", line):
+            base = Path(f).name
+            if base in seen:
+                continue
+            seen.add(base)
+            found_at: str | None = f if f in idx.lines else by_name.get(base)
+            out.append(
+                Fact("file-named", found_at, base, doc, n)
+                if found_at
+                else Fact("file-unknown", base, base, doc, n)
+            )
+        for name in _NAME.findall(line):
+            if name in seen or names >= MAX_NAMES:
+                continue
+            seen.add(name)
+            names += 1
+            known = name in idx.labels or name in idx.constants
+            out.append(Fact("doc-names" if known else "doc-unknown", name, name, doc, n))
+    routines = [f.key for f in out if f.kind == "doc-names" and f.key in idx.labels][:4]
+    for name in routines:
+        out += [f for f in routine_facts(idx, name) if f.kind in ("routine", "returns", "writes")]
+    return out if len(out) > 1 else []
+
+
 # --- prose from facts ---------------------------------------------------------------------------
 
 
@@ -526,6 +578,8 @@ def prose(facts: Sequence[Fact]) -> str:
         "flag-code": "The code defines `{name}` as {addr} ({at}).",
         "uses": "`{key}` is used in `{q}` at {at}.",
         "feature": 'The feature "{key}" is described at {at}.',
+        "file-named": "The document names {q} ({at}); the tree has it at {key}.",
+        "file-unknown": "The document names {key} ({at}), which is not in the tree.",
         "doc-names": "The document names `{key}` ({at}), which the code defines.",
         "doc-unknown": "The document names `{key}` ({at}), which no code of the tree defines.",
     }
@@ -641,7 +695,17 @@ def verify_fact(root: Path, f: Fact) -> str | None:
     if f.kind == "describes":
         return None
     if f.kind in ("quest", "feature"):
-        return None if line.strip() == f"### {f.key}" else f"{where} is not the {f.kind}'s heading"
+        heading = line.startswith("#") and line.lstrip("#").strip() == f.key
+        return None if heading else f"{where} is not the {f.kind}'s heading"
+    if f.kind in ("file-named", "file-unknown"):
+        found = sorted(rel for rel in tree_index(str(root)).lines if Path(rel).name == f.quoted)
+        if f.kind == "file-unknown":
+            return None if not found else f"{f.quoted} is in the tree ({found[0]})"
+        return (
+            None
+            if f.key in found or ((root / f.key).is_file() and Path(f.key).name == f.quoted)
+            else f"{f.key} is not {f.quoted}"
+        )
     if f.kind in ("doc-names", "doc-unknown"):
         known = f.key in idx.labels or f.key in idx.constants
         if f"`{f.key}`" not in line:
@@ -720,6 +784,11 @@ class CaseStudyGenerator(DomainGenerator):
                         (str(root), "feature", f"{f.doc}:{f.line}"),
                     )
                     for f in feature_sections(root)
+                ]
+                out += [
+                    Unit(f"{root.name}:dungeon:{d}", (str(root), "dungeon", d))
+                    for d in dungeon_docs(root)
+                    if dungeon_facts(root, d)
                 ]
         return out
 
@@ -810,6 +879,16 @@ def make_case(root: Path, kind: str, key: Any) -> tuple[str, list[Fact], str, st
             "defines (and which it does not), what the routines write. Cite file:line."
         )
         return user, facts, "oracle-of-secrets", f"casestudy:oos:feature:{feature.title}"
+    if kind == "dungeon":
+        facts = dungeon_facts(root, str(key)) if str(key) in dungeon_docs(root) else []
+        if not facts:
+            return f"{key}: no dungeon document naming code"
+        user = (
+            f"Case study from Oracle of Secrets: the dungeon document {key}. Which code files and "
+            "identifiers does it name, does the code have them, and where are the routines it names "
+            "and what do they write? Cite file:line."
+        )
+        return user, facts, "oracle-of-secrets", f"casestudy:oos:dungeon:{Path(str(key)).stem}"
     facts = quest_facts(root, str(key))
     if not facts:
         return f"side quest {key!r} not found"
