@@ -26,6 +26,20 @@ def verification_rates(samples: Sequence[Sample]) -> dict[str, float]:
     }
 
 
+REAL_TREE_ORIGINS = ("rom-hack", "vanilla-disassembly", "commercial-derived")
+BASES = ("generated", "real-tree", "reviewed")
+
+
+def basis(sample: Sample) -> str:
+    """What a sample rests on: "reviewed" (a person wrote, accepted or corrected it: verification
+    method naming an expert or a review), "real-tree" (read from a real source tree: a hack, the
+    disassembly, commercial-derived code), else "generated" (made by Triforce's generators)."""
+    method = sample.verification.method if sample.verification else ""
+    if "expert" in method or "review" in method:
+        return "reviewed"
+    return "real-tree" if sample.provenance.origin in REAL_TREE_ORIGINS else "generated"
+
+
 def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
     """A JSON-able summary of a list of samples."""
     by_task_tier: dict[str, Counter[str]] = {}
@@ -47,6 +61,17 @@ def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
             )
         ),
         "verification": verification_rates(samples),
+        # per source row: how much is generated, read from real trees, or reviewed by a person
+        "basis_by_source": {
+            src: {b: c.get(b, 0) for b in BASES} for src, c in sorted(_basis_counts(samples).items())
+        },
         "tiers": {t: sum(1 for s in samples if tier(s) == t) for t in TIERS},
         "tiers_by_task": {k: {t: c.get(t, 0) for t in TIERS} for k, c in sorted(by_task_tier.items())},
     }
+
+
+def _basis_counts(samples: Sequence[Sample]) -> dict[str, Counter[str]]:
+    out: dict[str, Counter[str]] = {}
+    for s in samples:
+        out.setdefault(s.source, Counter())[basis(s)] += 1
+    return out
