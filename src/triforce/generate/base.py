@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
+from triforce.generate.candidate import (
+    Candidate,
+    answer_hex,
+    call_text,
+    fence,
+    make_sample,
+    proven,
+    width_text,
+)
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec
@@ -32,6 +40,25 @@ def doc_parts(doc: str | None) -> tuple[str, list[tuple[str, str]]]:
             if text:
                 prose.append(text)
     return " ".join(prose), tags
+
+
+# Author notes are not a statement of purpose ("TODO analyze this further", "unused?").
+_NOTE_RE = re.compile(
+    r"\b(TODO|FIXME|XXX|HACK|WIP|analy[sz]e|not sure|no idea|unknown|unused)\b|\?", re.IGNORECASE
+)
+_SENTENCE_RE = re.compile(r"(?<=[.!])\s+")
+
+
+def purpose_of(routine: Any) -> str:
+    """The routine's purpose in words, from its doc comment: every sentence of the prose that
+    is not an author's note, ending with a full stop; "" when nothing of the kind is left."""
+    prose, _ = doc_parts(routine.doc)
+    kept = [t for t in _SENTENCE_RE.split(prose) if t.strip() and not _NOTE_RE.search(t)]
+    text = " ".join(t.strip() for t in kept)
+    if sum(ch.isalpha() for ch in text) < 8 or len(text.split()) < 2:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!")) else text + "."
 
 
 def ram_text(routine: Any) -> list[str]:
@@ -114,6 +141,7 @@ class BaseGenerator:
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
                 "code": answer_code,
-            }
+            },
+            "assembled_hex": answer_hex(ctx.image),
         }
         return make_sample(ctx, self.name, self.task, "\n".join(lines), assistant, verification, meta)

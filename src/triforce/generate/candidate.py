@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import yaml
 
 from triforce.generate.context import Context, Reject
+from triforce.generate.graphics.asm_tasks import assembled_hex
 from triforce.sample import Message, Provenance, Sample, Verification
 
 
@@ -96,6 +97,13 @@ def proven(method: str, states_tested: int, details: dict[str, Any]) -> Verifica
         method=method,
         details=details,
     )
+
+
+def answer_hex(*images: Any) -> str:
+    """The bytes asar produced for a sample's code, as one hex string (`meta["assembled_hex"]`,
+    what dedup's bytes layer compares): each assembled image in the order given, e.g. the
+    buggy listing then the fixed one, so two tasks about the same routine stay apart."""
+    return "".join(assembled_hex(im) for im in images if im is not None and im.ok)
 
 
 def fence(code: str) -> str:

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from triforce.generate.asmtext import Stmt, hex_digits, parse
-from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven
+from triforce.generate.candidate import Candidate, answer_hex, call_text, catalog, fence, make_sample, proven
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, limits_against, run_states
 from triforce.generate.states import StateSpec, seed_for
@@ -275,6 +275,7 @@ class HookGenerator:
         meta = {
             "behaviour": behaviour["id"],
             "split": split,
+            "assembled_hex": answer_hex(ctx.image, ran[1]),
             "exec": {
                 **exec_record(r.name, ran[0], ctx.subject.convention, specs, hooked, ran[1]),
                 "code": ctx.subject.code + "\n" + p["patch"],
