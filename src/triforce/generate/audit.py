@@ -300,8 +300,10 @@ def hook_outside_free_space(sample: dict[str, Any]) -> bool:
             depth += 1
         elif m and m.group(1).lower() == "pullpc":
             depth -= 1
-        elif depth > 0 and ln.strip().upper().startswith("JSL "):
-            targets.add(ln.strip()[4:].strip())
+        elif depth > 0:
+            jsl = re.match(r"^\s*(?:autoclean\s+)?JSL(?:\.l)?\s+([A-Za-z_]\w*)", ln, re.IGNORECASE)
+            if jsl:
+                targets.add(jsl.group(1))
     if not targets:
         return True
     free = set((sample.get("meta") or {}).get("free_regions") or [])
