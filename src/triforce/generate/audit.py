@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from triforce.generate.asmtext import Stmt, immediate, label_name, parse
-from triforce.generate.candidate import catalog
+from triforce.generate.candidate import io_registers, is_io
 from triforce.generate.widths import Width, track
 
 CLASSES: tuple[str, ...] = (
@@ -63,20 +63,6 @@ _CONST_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*\$([0-9A-Fa-f]+)\s*(?:;.*)?$")
 _IDENT_RE = re.compile(r"[A-Za-z_][\w.]*")
 _PLACEMENT_RE = re.compile(r"^\s*(freecode|freespace|freedata|org|pushpc|pullpc)\b(.*)$", re.IGNORECASE)
 _NOTE_RE = re.compile(r"\b(TODO|FIXME|analy[sz]e this)\b", re.IGNORECASE)
-
-
-def io_registers() -> dict[str, dict[str, Any]]:
-    """The register catalogue (catalogs/io_registers.yaml): name -> {address, nondeterministic}."""
-    regs = catalog("io_registers.yaml")["registers"]
-    assert isinstance(regs, dict)
-    return regs
-
-
-def is_io(address: int) -> bool:
-    low = address & 0xFFFF
-    bank = address >> 16
-    in_io_bank = bank <= 0x3F or 0x80 <= bank <= 0xBF
-    return in_io_bank and (0x2100 <= low <= 0x21FF or 0x4016 <= low <= 0x4017 or 0x4200 <= low <= 0x43FF)
 
 
 @dataclass
@@ -365,7 +351,7 @@ def purpose_missing(sample: dict[str, Any]) -> bool:
         text = _message(sample, "assistant")
     else:
         return False
-    line = next((ln for ln in text.splitlines() if ln.startswith("Purpose:")), None)
+    line = next((ln for ln in text.splitlines() if re.match(r"Purpose\b[^:]*:\s*\S", ln)), None)
     return line is None or bool(_NOTE_RE.search(line))
 
 

@@ -46,6 +46,32 @@ def catalog(name: str) -> dict[str, Any]:
     return data
 
 
+def io_registers() -> dict[str, dict[str, Any]]:
+    """The SNES register catalogue (catalogs/io_registers.yaml): name -> {address, nondeterministic}."""
+    regs = catalog("io_registers.yaml")["registers"]
+    assert isinstance(regs, dict)
+    return regs
+
+
+def is_io(address: int) -> bool:
+    """True for a memory-mapped register (PPU, APU ports, WRAM port, joypads, CPU, DMA)."""
+    low, bank = address & 0xFFFF, address >> 16
+    in_io_bank = bank <= 0x3F or 0x80 <= bank <= 0xBF
+    return in_io_bank and (0x2100 <= low <= 0x21FF or 0x4016 <= low <= 0x4017 or 0x4200 <= low <= 0x43FF)
+
+
+@functools.cache
+def _register_names() -> dict[int, str]:
+    return {int(v["address"]): name for name, v in io_registers().items()}
+
+
+def register_text(address: int) -> str:
+    """`JOY1L $4218` for a named register, `$4302` (a DMA channel register) otherwise."""
+    low = address & 0xFFFF
+    name = _register_names().get(low)
+    return f"{name} ${low:04X}" if name else f"${low:04X}"
+
+
 def system_prompt() -> str:
     return str(catalog("prompts.yaml")["system"]["default"]).strip()
 

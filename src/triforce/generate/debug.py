@@ -24,7 +24,7 @@ from triforce.generate.asmtext import (
     render,
     without_address_markers,
 )
-from triforce.generate.base import purpose_of
+from triforce.generate.base import purpose_line
 from triforce.generate.candidate import (
     Candidate,
     answer_hex,
@@ -348,8 +348,8 @@ class DebugGenerator:
     ) -> Sample:
         r = ctx.subject.routine
         ew = r.entry_width
-        purpose = purpose_of(r)
-        said = f"Purpose: {purpose}\n" if purpose else ""
+        purpose = purpose_line(r)
+        said = f"{purpose}\n" if purpose else ""
         user = (
             f"`{r.name}` has a bug. It is {call_text(ctx.subject.convention)}; "
             f"entry widths: {width_text(ew.m, ew.x)}.\n{said}"

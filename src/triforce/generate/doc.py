@@ -13,8 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from triforce.generate.asmtext import strip_leading_comments
-from triforce.generate.base import doc_parts
-from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
+from triforce.generate.base import doc_parts, purpose_line
+from triforce.generate.candidate import (
+    Candidate,
+    call_text,
+    fence,
+    make_sample,
+    proven,
+    register_text,
+    width_text,
+)
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec, normalize_address
@@ -64,6 +72,9 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
     for reg in ("a", "x", "y", "db", "d"):
         changed[reg] = any(getattr(s, reg) != o.regs[reg] for s, o in good)
     flags_changed = [name for name, bit in _FLAGS if any((s.p ^ o.regs["p"]) & bit for s, o in good)]
+    # A flag's effect is only known when the states entered with it both clear and set: a
+    # routine that clears N never shows it on states that all enter with N clear.
+    flags_covered = [name for name, bit in _FLAGS if len({bool(s.p & bit) for s, _ in good}) == 2]
     exit_m = {(o.regs["p"] >> 5) & 1 for _, o in good}
     exit_x = {(o.regs["p"] >> 4) & 1 for _, o in good}
     reads: set[int] = set()
@@ -79,6 +90,7 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
         "registers_changed": sorted(k for k, v in changed.items() if v),
         "registers_preserved": sorted(k for k, v in changed.items() if not v),
         "flags_changed": flags_changed,
+        "flags_covered": flags_covered,
         "exit_m": sorted(exit_m),
         "exit_x": sorted(exit_x),
         "reads": sorted(reads),
@@ -106,11 +118,21 @@ def fact_lines(f: dict[str, Any]) -> list[str]:
         lines.append("- Registers changed: " + ", ".join(regs[k] for k in f["registers_changed"]) + ".")
     if f["registers_preserved"]:
         lines.append("- Registers preserved: " + ", ".join(regs[k] for k in f["registers_preserved"]) + ".")
-    lines.append("- Flags it can change: " + (", ".join(f["flags_changed"]) or "none") + ".")
+    untested = [n for n, _ in _FLAGS if n not in f["flags_changed"] and n not in f.get("flags_covered", [])]
+    lines.append(
+        "- Flags it can change: "
+        + (", ".join(f["flags_changed"]) or "none")
+        + (
+            f" (not determined for {', '.join(untested)}: no test state entered with both values)"
+            if untested
+            else ""
+        )
+        + "."
+    )
     lines.append("- Memory read: " + (", ".join(_ranges(f["reads"])) or "none (besides the stack)") + ".")
     lines.append("- Memory written: " + (", ".join(_ranges(f["writes"])) or "none (besides the stack)") + ".")
     if f["mmio"]:
-        lines.append("- Hardware registers: " + ", ".join(f"${a:04X}" for a in f["mmio"]) + ".")
+        lines.append("- Hardware registers: " + ", ".join(register_text(a) for a in f["mmio"]) + ".")
     c_min, c_max, c_avg = f["cycles"]
     i_min, i_max = f["instructions"]
     cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
@@ -139,6 +161,9 @@ class DocGenerator:
             f"width requirements, side effects and cycle cost.\n\n{fence(code)}"
         )
         lines = [f"**{r.name}** is {call_text(ctx.subject.convention)}."]
+        purpose = purpose_line(r)
+        if purpose:
+            lines.append(purpose)
         if prose:
             lines.append(f'Author\'s comment: "{prose}"')
         for tag, value in tags:
