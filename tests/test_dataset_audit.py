@@ -169,3 +169,21 @@ def test_cli_json_and_exit_code(tmp_path: Path) -> None:
     assert "fall-through" in res.output
     res = runner.invoke(app, ["dataset", "audit", str(good), "--tree", str(tmp_path / "nope")])
     assert isinstance(res.exception, InputError) and "nope" in str(res.exception)
+
+
+def test_build_ships_nothing_the_audit_flags(facts: TreeFacts) -> None:
+    """The fixture tree reproduces the defect classes (table read through the data bank, joypad
+    and H-counter reads, a tree constant, a caller-needed width): whatever the generators make
+    of it, what they ship passes the audit."""
+    from triforce.corpus import read_corpus
+    from triforce.generate.synth import WorkOptions, process_routines
+
+    corpus = read_corpus([TREE], name="audit-fixture", origin="original")
+    gens = ["base", "debug", "optimize", "hook", "doc"]
+    units = process_routines([(r, gens) for r in corpus.routines], WorkOptions(seed=0))
+    shipped = [s for u in units for s in u["samples"]]
+    rejects = [r for u in units for r in u["rejects"]]
+    rep = audit(shipped, facts)
+    assert rep.defective == 0, rep.to_json()["examples"]
+    assert shipped  # the clean routines still yield
+    assert any(r["reason"].startswith("untrue:") for r in rejects)

@@ -172,6 +172,9 @@ def _value(text: str, constants: dict[str, int]) -> tuple[int, int] | None:
         return int(t[1:], 16), len(t) - 1
     if t in constants:
         return constants[t], 6
+    reg = io_registers().get(t)
+    if reg is not None:
+        return int(reg["address"]), 6
     return None
 
 
@@ -239,7 +242,6 @@ def stub_immediates(code: str, stubs: Iterable[str]) -> list[str]:
 def nondeterministic_reads(code: str, facts: TreeFacts) -> list[str]:
     regs = io_registers()
     nondet = {int(v["address"]) for v in regs.values() if v.get("nondeterministic")}
-    named = {n: int(v["address"]) for n, v in regs.items()}
     out = []
     for s in parse(code):
         if s.kind != "insn" or s.mnemonic not in _READS:
@@ -248,7 +250,7 @@ def nondeterministic_reads(code: str, facts: TreeFacts) -> list[str]:
         if not base:
             continue
         v = _value(base, facts.constants)
-        addr = v[0] if v is not None else named.get(base)
+        addr = v[0] if v is not None else None
         if addr is not None and is_io(addr) and (addr & 0xFFFF) in nondet:
             out.append(s.text)
     return out
@@ -387,6 +389,18 @@ def audit_sample(sample: dict[str, Any], facts: TreeFacts) -> dict[str, list[str
     if purpose_missing(sample):
         found["no-purpose"] = ["no statement of purpose"]
     return found
+
+
+# The classes a build can check from the sample alone (no tree-wide facts: ROM order, callers).
+SHIPPING_CLASSES = ("db-table-read", "io-as-wram", "stub-immediate", "marker-leak", "hook-outside-free-space")
+_NO_TREE = TreeFacts()
+
+
+def shipping_defects(sample: dict[str, Any]) -> dict[str, list[str]]:
+    """The defects a build refuses to ship: those of `SHIPPING_CLASSES` and nondeterministic
+    reads (evidence that depends on the beam position, NMI/IRQ flags or joypads is not proof)."""
+    found = audit_sample(sample, _NO_TREE)
+    return {k: v for k, v in found.items() if k in SHIPPING_CLASSES or k == "nondeterministic-read"}
 
 
 @dataclass
