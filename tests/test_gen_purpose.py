@@ -55,9 +55,47 @@ def test_examples_show_no_stack_bytes() -> None:
 
 
 def test_hardware_registers_are_named() -> None:
-    (doc,) = _of("Pad_Latch", "doc")
+    (doc,) = _of("Mul_Three", "doc")
     answer = doc["messages"][2]["content"]
-    assert "JOY1L $4218" in answer
-    assert "$7E4218" not in answer
-    (base,) = _of("Pad_Latch", "base")
-    assert "JOY1L $4218" in _user(base)
+    assert "WRMPYA $4202" in answer and "RDMPYL $4216" in answer
+    assert "$7E4216" not in answer
+    (base,) = _of("Mul_Three", "base")
+    assert "WRMPYA $4202" in _user(base)
+
+
+def test_joypad_evidence_is_not_shipped() -> None:
+    """A routine whose result depends on the joypad has no deterministic evidence: rejected."""
+    from triforce.corpus import read_corpus
+
+    path = Path(__file__).parent / "data" / "gametasks" / "pad.asm"  # LDA $004218 (JOY1L)
+    corpus = read_corpus([path], name="pad", origin="original")
+    (unit,) = process_routines([(corpus.routines[0], ["base", "doc"])], WorkOptions(seed=0))
+    assert not unit["samples"]
+    assert {r["reason"] for r in unit["rejects"]} == {"untrue:nondeterministic-read"}
+
+
+def test_doc_memory_facts_generalise_to_the_indexed_operand() -> None:
+    """`$0D00,X`, not the union of the slots the random states happened to pick."""
+    from gen_helpers import recheck
+
+    (doc,) = _of("Sprite_Slide", "doc")
+    answer = doc["messages"][2]["content"]
+    written = next(line for line in answer.splitlines() if line.startswith("- Memory written:"))
+    assert "$0D00,X" in written and "$0E40,X" in written
+    assert "$7E0D" not in written and "$7E0E" not in written, written
+    recheck(doc, max_states=0)  # dataset verify derives the same lines
+
+
+def test_flag_effects_only_where_states_cover_both_values() -> None:
+    from triforce.generate.doc import fact_lines
+
+    f = {
+        "exit_m": [], "exit_x": [], "registers_changed": [], "registers_preserved": [],
+        "flags_changed": ["C"], "flags_covered": ["C", "Z"], "reads": [], "writes": [], "mmio": [],
+        "cycles": [1, 1, 1.0], "instructions": [1, 1], "states": 3,
+    }  # fmt: skip
+    line = next(x for x in fact_lines(f) if "Flags" in x)
+    assert (
+        line
+        == "- Flags it can change: C (not determined for N, V, D, I: no test state entered with both values)."
+    )

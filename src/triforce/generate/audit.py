@@ -24,6 +24,7 @@ Counts and rates are per class, over all samples and per generator.
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
 from collections import Counter
@@ -77,21 +78,36 @@ class TreeFacts:
     routines: int = 0
 
 
-def falls_through(body: str) -> bool:
-    """True when the routine's last statement is an instruction that does not end it."""
-    stmts = [s for s in parse(body) if s.kind not in ("blank", "brace", "marker", "label")]
-    return bool(stmts) and stmts[-1].kind == "insn" and stmts[-1].mnemonic not in _TERMINATORS
+_TOP_LABEL_RE = re.compile(r"^([A-Za-z_]\w*):")
+
+
+@functools.cache
+def label_successors(root: Path) -> dict[str, str]:
+    """For each top-level label of the tree's sources, the next top-level label of the same file:
+    where code that runs off the end of the first goes in the ROM. A name defined twice (in two
+    namespaces) is left out: which one follows is not known from the name."""
+    out: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    for path in sorted(root.rglob("*.asm")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        names = [m.group(1) for m in map(_TOP_LABEL_RE.match, text.splitlines()) if m]
+        names = [n for n in names if not re.fullmatch(r"_[0-9A-Fa-f]{6}", n)]
+        seen.update(names)
+        for a, b in itertools.pairwise(names):
+            out.setdefault(a, b)
+    return {a: b for a, b in out.items() if seen[a] == 1}
 
 
 def tree_facts(tree: Path, routines: Iterable[Any]) -> TreeFacts:
-    """The facts of a tree read by the corpus reader (`routines`), plus the constants (`NAME = $x`)
-    its files define."""
+    """The facts of a tree read by the corpus reader (`routines`), plus the labels and constants
+    (`NAME = $x`) its files define."""
     facts = TreeFacts()
     items = sorted(routines, key=lambda r: (str(r.file), r.line_start))
     facts.routines = len(items)
-    for a, b in itertools.pairwise(items):
-        if a.file == b.file and falls_through(a.body):
-            facts.successor.setdefault(a.name, b.name)
+    facts.successor = dict(label_successors(tree.resolve()))
     for r in items:
         facts.sublabels.setdefault(r.name, frozenset(r.sublabels))
         facts.sublabels.setdefault(r.qualified_name, frozenset(r.sublabels))
@@ -134,25 +150,31 @@ def _message(sample: dict[str, Any], role: str) -> str:
     return "\n".join(str(m.get("content", "")) for m in sample.get("messages", []) if m.get("role") == role)
 
 
-def _top_labels(code: str) -> list[str]:
-    out = []
-    for line in code.splitlines():
-        m = _LABEL_LINE_RE.match(line)
-        if m and not re.fullmatch(r"_[0-9A-Fa-f]{6}", m.group(1)):
-            out.append(m.group(1))
-    return out
+def _is_top_label(st: Stmt) -> bool:
+    name = label_name(st)
+    return (
+        st.kind == "label"
+        and not st.text.startswith(("#", ".", "+", "-", "?"))
+        and not re.fullmatch(r"_[0-9A-Fa-f]{6}", name)
+    )
 
 
-def fall_through_wrong(code: str, facts: TreeFacts) -> list[str]:
-    """Routines of the sample that fall through into something other than their ROM successor."""
-    labels = _top_labels(code)
+def fall_through_wrong(code: str, successor: dict[str, str]) -> list[str]:
+    """Blocks of the sample's code that run off their end into something other than what follows
+    them in the tree's sources (`successor`, from `label_successors`)."""
+    stmts = parse(code)
+    tops = [i for i, st in enumerate(stmts) if _is_top_label(st)]
     wrong = []
-    for i, name in enumerate(labels):
-        succ = facts.successor.get(name)
+    for k, i in enumerate(tops):
+        end = tops[k + 1] if k + 1 < len(tops) else len(stmts)
+        body = [st for st in stmts[i + 1 : end] if st.kind not in ("blank", "brace", "marker", "label")]
+        if not body or body[-1].kind != "insn" or body[-1].mnemonic in _TERMINATORS:
+            continue
+        name = label_name(stmts[i])
+        succ = successor.get(name)
         if succ is None:
             continue
-        subs = facts.sublabels.get(name, frozenset())
-        nxt = next((n for n in labels[i + 1 :] if n not in subs and not n.startswith(name + "_")), None)
+        nxt = label_name(stmts[end]) if end < len(stmts) else None
         if nxt != succ:
             wrong.append(f"{name} falls into {nxt or 'the end of the code'}, the ROM has {succ}")
     return wrong
@@ -370,7 +392,7 @@ def audit_sample(sample: dict[str, Any], facts: TreeFacts) -> dict[str, list[str
         if what:
             found[cls] = what
 
-    add("fall-through", fall_through_wrong(code, facts))
+    add("fall-through", fall_through_wrong(code, facts.successor))
     tables, io = db_relative_reads(code, _states_db(sample), facts)
     add("db-table-read", tables)
     io += [
@@ -396,11 +418,18 @@ SHIPPING_CLASSES = ("db-table-read", "io-as-wram", "stub-immediate", "marker-lea
 _NO_TREE = TreeFacts()
 
 
-def shipping_defects(sample: dict[str, Any]) -> dict[str, list[str]]:
-    """The defects a build refuses to ship: those of `SHIPPING_CLASSES` and nondeterministic
-    reads (evidence that depends on the beam position, NMI/IRQ flags or joypads is not proof)."""
+def shipping_defects(sample: dict[str, Any], root: Path | None = None) -> dict[str, list[str]]:
+    """The defects a build refuses to ship: those of `SHIPPING_CLASSES`, nondeterministic reads
+    (evidence that depends on the beam position, NMI/IRQ flags or joypads is not proof) and,
+    when the tree's `root` is known, code that falls through into something the ROM does not
+    have there."""
     found = audit_sample(sample, _NO_TREE)
-    return {k: v for k, v in found.items() if k in SHIPPING_CLASSES or k == "nondeterministic-read"}
+    keep = {k: v for k, v in found.items() if k in SHIPPING_CLASSES or k == "nondeterministic-read"}
+    if root is not None and root.is_dir():
+        wrong = fall_through_wrong(_code(sample), label_successors(root.resolve()))
+        if wrong:
+            keep["fall-through"] = wrong
+    return keep
 
 
 @dataclass

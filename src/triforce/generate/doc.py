@@ -9,10 +9,11 @@ quoted as such, never paraphrased into claims.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from triforce.generate.asmtext import strip_leading_comments
+from triforce.generate.asmtext import parse, strip_leading_comments
 from triforce.generate.base import doc_parts, purpose_line
 from triforce.generate.candidate import (
     Candidate,
@@ -102,9 +103,45 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
     }
 
 
-def fact_lines(f: dict[str, Any]) -> list[str]:
+_INDEXED = re.compile(r"^\$([0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}),\s*([XxYy])$")
+
+
+def indexed_operands(code: str) -> list[tuple[str, int]]:
+    """The WRAM tables the code indexes (`$0E40,X`: one entry per sprite slot), as written and by
+    their WRAM address: the accesses a run makes through them generalise to the operand."""
+    out: list[tuple[str, int]] = []
+    for st in parse(code):
+        m = _INDEXED.match(st.operand.strip()) if st.kind == "insn" and st.suffix != ".l" else None
+        if m is None:
+            continue
+        base = int(m.group(1), 16)
+        if base >= 0x2000:  # DB-relative above the low-RAM mirror: not a fixed WRAM table
+            continue
+        form = f"${m.group(1).upper()},{m.group(2).upper()}"
+        if form not in [f for f, _ in out]:
+            out.append((form, 0x7E0000 | base))
+    return out
+
+
+def _memory_text(addrs: list[int], indexed: Sequence[tuple[str, int]]) -> str:
+    """Addresses a run touched, said as the indexed operands that reach them (`$0E40,X`) and the
+    rest as ranges."""
+    forms: list[str] = []
+    rest: list[int] = []
+    for a in addrs:
+        form = next((f for f, base in indexed if base <= a <= base + 0xFF), None)
+        if form is None:
+            rest.append(a)
+        elif form not in forms:
+            forms.append(form)
+    return ", ".join([*forms, *_ranges(rest)])
+
+
+def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = ()) -> list[str]:
     """The answer's lines that state measured facts, in order; the last two are the cost and the
-    state count (`dataset verify` checks each against a re-run)."""
+    state count (`dataset verify` checks each against a re-run). Memory reached through an
+    indexed table of the code (`indexed_operands`) is named by that operand, not by the slots
+    the test states happened to use."""
     regs = {"a": "A", "x": "X", "y": "Y", "db": "DB", "d": "D"}
     lines = []
     exit_w = []
@@ -129,8 +166,10 @@ def fact_lines(f: dict[str, Any]) -> list[str]:
         )
         + "."
     )
-    lines.append("- Memory read: " + (", ".join(_ranges(f["reads"])) or "none (besides the stack)") + ".")
-    lines.append("- Memory written: " + (", ".join(_ranges(f["writes"])) or "none (besides the stack)") + ".")
+    lines.append("- Memory read: " + (_memory_text(f["reads"], indexed) or "none (besides the stack)") + ".")
+    lines.append(
+        "- Memory written: " + (_memory_text(f["writes"], indexed) or "none (besides the stack)") + "."
+    )
     if f["mmio"]:
         lines.append("- Hardware registers: " + ", ".join(register_text(a) for a in f["mmio"]) + ".")
     c_min, c_max, c_avg = f["cycles"]
@@ -171,7 +210,7 @@ class DocGenerator:
                 lines.append(f"Declared {'input' if tag == 'in' else 'output'}: {value}")
         ew = r.entry_width
         lines.append(f"- Width at entry: {width_text(ew.m, ew.x)}.")
-        *measured, cost, states = fact_lines(f)
+        *measured, cost, states = fact_lines(f, indexed_operands(code))
         lines += measured
         if r.calls:
             lines.append("- Calls: " + ", ".join(f"`{c}`" for c in r.calls) + ".")

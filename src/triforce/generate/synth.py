@@ -130,7 +130,7 @@ def process_routines(
         if isinstance(result, Sample):
             row = result.model_dump(mode="json")
             # A sample whose evidence is not true of the game is not shipped (generate/audit.py).
-            defects = shipping_defects(row)
+            defects = shipping_defects(row, getattr(ctx.subject.routine, "root", None))
             if defects:
                 cls, what = next(iter(defects.items()))
                 result = Reject(gen.name, ctx.subject.inputs.name, f"untrue:{cls}", "; ".join(what[:3])[:300])

@@ -1,5 +1,5 @@
 ; Fixture for issue 11 (base/doc prompts): a routine whose only comment is an author's note,
-; one with a real doc comment, and one that reads the joypad.
+; one with a real doc comment, and one that uses the hardware multiplier.
 lorom
 org $0DB000
 
@@ -22,7 +22,15 @@ Bomb_Refill:
     PLA
     RTL
 
-Pad_Latch:
-    LDA $004218
+Mul_Three:
+    SEP #$20
+    STA $004202
+    LDA #$03
+    STA $004203
+    NOP
+    NOP
+    NOP
+    NOP
+    LDA $004216
     STA $7E00F0
     RTS
