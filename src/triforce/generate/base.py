@@ -112,7 +112,7 @@ def code_summary(routine: Any) -> str:
     if writes:
         parts.append(f"sets {_listed(writes)}")
     if reads:
-        parts.append(f"{'from' if parts else 'reads'} {_listed(reads)}")
+        parts.append(f"reads {_listed(reads)}")
     if routine.calls:
         parts.append("calls " + _listed([f"`{c}`" for c in routine.calls]))
     if not parts:
