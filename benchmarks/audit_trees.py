@@ -38,6 +38,12 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     samples = [s for u in units for s in u["samples"]]
     yielded = sum(1 for u in units if u["samples"])
+    # Why the rest yield nothing: the first reject reason of each routine without a sample.
+    from collections import Counter
+
+    why = Counter(
+        (u["rejects"][0]["reason"] if u["rejects"] else "no candidate") for u in units if not u["samples"]
+    )
     out = args.out or Path(f"/tmp/audit-{args.tree.name}.jsonl")
     with out.open("w", encoding="utf-8") as fh:
         for s in samples:
@@ -55,6 +61,7 @@ def main() -> None:
                 "tree_routines": len(items),
                 "routines": len(chosen),
                 "yielded": yielded,
+                "no_yield_reasons": dict(why.most_common(8)),
                 "samples": len(samples),
                 "seconds": round(elapsed, 1),
                 "out": str(out),

@@ -99,3 +99,14 @@ def test_flag_effects_only_where_states_cover_both_values() -> None:
         line
         == "- Flags it can change: C (not determined for N, V, D, I: no test state entered with both values)."
     )
+
+
+def test_no_purpose_no_task() -> None:
+    """A routine with no doc comment, no memory and no calls has nothing to state its purpose:
+    no base, debug or doc task is made of it."""
+    from triforce.corpus import read_corpus
+
+    path = Path(__file__).parent / "data" / "gametasks" / "nopurpose.asm"
+    corpus = read_corpus([path], name="nopurpose", origin="original")
+    (unit,) = process_routines([(corpus.routines[0], ["base", "debug", "doc"])], WorkOptions(seed=0))
+    assert not unit["samples"]

@@ -259,6 +259,8 @@ class DebugGenerator:
     def propose(self, ctx: Context) -> list[Candidate]:
         subj = ctx.subject
         cands: list[Candidate] = []
+        if not purpose_line(subj.routine):  # "find the bug" needs what the routine is for
+            return cands
         # Both listings leave out the address markers: a marker keeps the original address of
         # every line, so a deleted or resized line would show as a gap or an empty marker.
         # Markers emit no bytes, so the fixed listing assembles to the image the states ran on.

@@ -192,6 +192,11 @@ class DocGenerator:
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         r = ctx.subject.routine
+        purpose = purpose_line(r)
+        if not purpose:  # nothing to say what it is for: a list of facts is not documentation
+            return Reject(
+                self.name, ctx.subject.inputs.name, "no-purpose", "no doc comment and no memory or calls"
+            )
         f = facts(ctx)
         prose, tags = doc_parts(r.doc)
         code = strip_leading_comments(ctx.subject.body)
@@ -200,9 +205,7 @@ class DocGenerator:
             f"width requirements, side effects and cycle cost.\n\n{fence(code)}"
         )
         lines = [f"**{r.name}** is {call_text(ctx.subject.convention)}."]
-        purpose = purpose_line(r)
-        if purpose:
-            lines.append(purpose)
+        lines.append(purpose)
         if prose:
             lines.append(f'Author\'s comment: "{prose}"')
         for tag, value in tags:
