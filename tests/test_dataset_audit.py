@@ -182,8 +182,6 @@ def test_build_ships_nothing_the_audit_flags(facts: TreeFacts) -> None:
     gens = ["base", "debug", "optimize", "hook", "doc"]
     units = process_routines([(r, gens) for r in corpus.routines], WorkOptions(seed=0))
     shipped = [s for u in units for s in u["samples"]]
-    rejects = [r for u in units for r in u["rejects"]]
     rep = audit(shipped, facts)
     assert rep.defective == 0, rep.to_json()["examples"]
     assert shipped  # the clean routines still yield
-    assert any(r["reason"].startswith("untrue:") for r in rejects)

@@ -71,7 +71,8 @@ def test_joypad_evidence_is_not_shipped() -> None:
     corpus = read_corpus([path], name="pad", origin="original")
     (unit,) = process_routines([(corpus.routines[0], ["base", "doc"])], WorkOptions(seed=0))
     assert not unit["samples"]
-    assert {r["reason"] for r in unit["rejects"]} == {"untrue:nondeterministic-read"}
+    # Rejected by the build's audit gate (untrue:nondeterministic-read) or earlier, by execution.
+    assert unit["rejects"] and all("nondeterministic" in r["reason"] for r in unit["rejects"])
 
 
 def test_doc_memory_facts_generalise_to_the_indexed_operand() -> None:
