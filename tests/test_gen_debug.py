@@ -108,3 +108,41 @@ def test_a_runaway_bug_is_shown_with_the_limit_it_ran_past() -> None:
             assert run.reason == want
             if want == "returned":
                 assert run.instructions == correct
+
+
+def _fixture_debug() -> list[dict[str, Any]]:
+    from pathlib import Path
+
+    from triforce.corpus import read_corpus
+
+    src = Path(__file__).parent / "data" / "gametasks" / "debugmarkers.asm"
+    corpus = read_corpus([src], name="markers", origin="original")
+    units = process_routines([(r, ["debug"]) for r in corpus.routines], WorkOptions(seed=0))
+    return [s for u in units for s in u["samples"]]
+
+
+def test_no_trace_of_the_edit_in_the_buggy_listing() -> None:
+    """Issue 11 item 5: a deleted line must not leave its address marker behind (`#_02B997:`
+    with nothing after it), and the listing's markers must not show where the edit was."""
+    import re
+
+    samples = _fixture_debug()
+    deleted = [s for s in samples if s["meta"]["bug_class"] == "missing-clc"]
+    assert deleted
+    for s in samples:
+        for text in (s["meta"]["buggy"], s["meta"]["exec"]["code"], s["messages"][1]["content"]):
+            assert not re.search(r"^#_[0-9A-F]{6}:", text, re.MULTILINE), text
+        user = s["messages"][1]["content"]
+        assert "should" not in user.split("```")[0]  # no "This routine should clobbers ..."
+        assert "Purpose: Advances the step counter" in user or "Loop_Store" in user
+
+
+def test_clobbered_register_only_where_the_pair_saves_the_callers_value() -> None:
+    """A PHY/PLY pair inside a loop keeps Y across passes; removing it is not "the caller's
+    value is lost", so that diagnosis must not be shipped for it."""
+    samples = _fixture_debug()
+    assert not [
+        s
+        for s in samples
+        if s["meta"]["bug_class"] == "clobbered-register" and s["meta"]["routine"] == "Loop_Store"
+    ]

@@ -86,3 +86,49 @@ def test_jump_and_carry_rewrites_are_proposed() -> None:
     assert len(clc) == 1 and "CLC" not in clc[0][2]  # BCS fell through: C is certainly clear
     unsure = text.replace("BCS .big\n    CLC", "BCS .big\n    LSR A\n    CLC")
     assert not variants(unsure, by_id["redundant-clc"], 8, 8, "Foo")  # LSR sets C: no proposal
+
+
+def test_width_change_a_caller_needs_is_never_dropped(tmp_path: Any) -> None:
+    """Issue 11 item 4: the entry width must not be read off the routine's own top REP and
+    that REP then deleted as redundant; its 8-bit caller needs it."""
+    from pathlib import Path
+
+    from triforce.corpus import read_corpus
+
+    src = Path(__file__).parent / "data" / "gametasks" / "widths.asm"
+    corpus = read_corpus([src], name="widths", origin="original")
+    target = next(r for r in corpus.routines if r.name == "Castle_Restore")
+    by_id = {rw["id"]: rw for rw in rewrites()}
+    text = target.body
+    assert target.entry_width.m == 16 and target.entry_width.source == "top"
+    # Only a width the callers guarantee makes the REP redundant; the routine's own top REP does not.
+    assert variants(text, by_id["redundant-width"], 16, None, "Castle_Restore", caller=(16, None))
+    assert not variants(text, by_id["redundant-width"], 16, None, "Castle_Restore")
+    unit = process_routines([(target, ["optimize"])], WorkOptions(seed=0))[0]
+    dropped = [s for s in unit["samples"] if s["meta"]["rewrite"] in ("redundant-width", "cancel-width")]
+    assert not dropped, [s["meta"]["exec"]["code"] for s in dropped]
+
+
+def test_redundant_width_needs_every_caller_to_agree() -> None:
+    from triforce.corpus.model import EntryWidth
+    from triforce.generate.optimize import caller_widths
+
+    assert caller_widths(EntryWidth(16, 8, "top")) == (None, None)
+    assert caller_widths(EntryWidth(16, 8, "immediates")) == (None, None)
+    assert caller_widths(EntryWidth(16, 8, "caller")) == (16, 8)
+    by_id = {rw["id"]: rw for rw in rewrites()}
+    text = "Foo:\n#_028000:\n    REP #$20\n#_028002:\n    LDA $10\n    RTS\n"
+    found = variants(
+        text,
+        by_id["redundant-width"],
+        16,
+        8,
+        "Foo",
+        markers=frozenset({"_028000", "_028002"}),
+        caller=(16, 8),
+    )
+    assert len(found) == 1
+    fast = found[0][2]
+    assert "REP" not in fast and "#_028000:" not in fast  # no address marker left pointing at nothing
+    assert "#_028002:" in fast
+    assert not variants(text, by_id["redundant-width"], 16, 8, "Foo", caller=(8, 8))

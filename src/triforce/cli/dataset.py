@@ -469,6 +469,49 @@ def verify(
         raise typer.Exit(1)
 
 
+@app.command()
+def audit(
+    files: list[Path] = _FILES,
+    tree: Path = typer.Option(..., "--tree", help="The source tree the samples were built from."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Audit only the first N samples."),
+    examples: int = typer.Option(3, "--examples", min=0, help="Examples kept per defect class."),
+    as_json: bool = _JSON,
+    skip_bad: bool = _SKIP,
+) -> None:
+    """Audit ASM samples against their tree: is what each teaches true of the game? Counts and
+    rates per defect class (fall-through, DB-relative table reads, I/O read as WRAM, stub
+    immediates, width rewrites callers contradict, marker leaks, hooks outside free space,
+    nondeterministic reads, prompts without a purpose). Exit 1 if any sample has a defect."""
+    import itertools
+
+    from triforce.generate.audit import CLASSES, facts_for_tree
+    from triforce.generate.audit import audit as run_audit
+
+    facts = facts_for_tree(tree)
+    report = run_audit(itertools.islice(_stream(files, skip_bad), limit), facts, examples=examples)
+    payload = {"tree": str(tree), "tree_routines": facts.routines, **report.to_json()}
+    if not _emit(payload, as_json):
+        table = Table(
+            title=f"Audit of {report.audited:,} code samples ({report.samples:,} read) against {tree}"
+        )
+        table.add_column("defect class")
+        table.add_column("samples", justify="right")
+        table.add_column("rate", justify="right")
+        for cls in CLASSES:
+            n = report.by_class[cls]
+            table.add_row(cls, f"{n:,}", f"{payload['classes'][cls]['rate']:.2%}")
+        table.add_row("[bold]any[/]", f"{report.defective:,}", f"{payload['defective_rate']:.2%}")
+        _out.print(table)
+        for cls, items in report.examples.items():
+            for ex in items[:1]:
+                _out.print(
+                    f"  {cls}: {ex['generator']} {ex['routine']}: {'; '.join(ex['evidence'])}",
+                    highlight=False,
+                )
+    if report.defective:
+        raise typer.Exit(1)
+
+
 def _count_lines(path: Path) -> int:
     if path.suffix != ".jsonl" or not path.is_file():  # a device or pipe: no progress total
         return 0

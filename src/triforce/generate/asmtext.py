@@ -137,6 +137,29 @@ def render(stmts: list[Stmt]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def is_address_marker(stmt: Stmt) -> bool:
+    """A disassembly's address marker (`#_02B99F:`): a marker whose `#` keeps it out of asar's
+    sublabel scoping, so removing it changes neither bytes nor what `.local` labels resolve to."""
+    return stmt.kind == "marker" and stmt.text.startswith("#")
+
+
+def delete(stmts: list[Stmt], *indices: int) -> list[Stmt]:
+    """The statements without those at `indices`, and without the address markers that stood
+    right before a deleted one: a marker left with nothing after it would point at the edit."""
+    gone = set(indices)
+    for i in indices:
+        j = i - 1
+        while j >= 0 and is_address_marker(stmts[j]):
+            gone.add(j)
+            j -= 1
+    return [s for k, s in enumerate(stmts) if k not in gone]
+
+
+def without_address_markers(stmts: list[Stmt]) -> list[Stmt]:
+    """The statements with every address marker removed (same bytes, same label scoping)."""
+    return [s for s in stmts if not is_address_marker(s)]
+
+
 def insn_indices(stmts: list[Stmt]) -> list[int]:
     return [i for i, s in enumerate(stmts) if s.kind == "insn"]
 

@@ -10,12 +10,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
+from triforce.generate.asmtext import number, parse
+from triforce.generate.candidate import (
+    Candidate,
+    answer_hex,
+    call_text,
+    fence,
+    is_io,
+    make_sample,
+    proven,
+    register_text,
+    width_text,
+)
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec
 from triforce.sample import Sample
 
+# A longer answer is recall of a listing, not a task a prompt can determine: left out.
+MAX_ANSWER_LINES = 200
 _TAG_LINE = re.compile(r"^\s*;?\s*@(\w+)\s*(.*)$")
 
 
@@ -34,6 +47,90 @@ def doc_parts(doc: str | None) -> tuple[str, list[tuple[str, str]]]:
     return " ".join(prose), tags
 
 
+# Author notes are not a statement of purpose ("TODO analyze this further", "unused?").
+_NOTE_RE = re.compile(
+    r"\b(TODO|FIXME|XXX|HACK|WIP|analy[sz]e|not sure|no idea|unknown|unused)\b|\?", re.IGNORECASE
+)
+_SENTENCE_RE = re.compile(r"(?<=[.!])\s+")
+
+
+def purpose_of(routine: Any) -> str:
+    """The routine's purpose in words, from its doc comment: every sentence of the prose that
+    is not an author's note, ending with a full stop; "" when nothing of the kind is left."""
+    prose, _ = doc_parts(routine.doc)
+    kept = [t for t in _SENTENCE_RE.split(prose) if t.strip() and not _NOTE_RE.search(t)]
+    text = " ".join(t.strip() for t in kept)
+    if sum(ch.isalpha() for ch in text) < 8 or len(text.split()) < 2:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!")) else text + "."
+
+
+_STORES = frozenset({"STA", "STX", "STY", "STZ"})
+_UPDATES = frozenset({"INC", "DEC", "ASL", "LSR", "ROL", "ROR", "TSB", "TRB"})
+_LOADS = frozenset({"LDA", "LDX", "LDY", "ADC", "SBC", "AND", "ORA", "EOR", "CMP", "CPX", "CPY", "BIT"})
+
+
+def _listed(items: list[str], most: int = 5) -> str:
+    shown = items[:most] + ([f"{len(items) - most} more"] if len(items) > most else [])
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _where(operand: str) -> str | None:
+    """A memory operand as a reader names it: as written (`$0E40,X` stays indexed, so the fact
+    holds for every slot), a hardware register by its name (`JOY1L $4218`); None for none."""
+    op = operand.strip()
+    if not op or op.startswith("#") or op.upper() == "A" or op.lower().endswith(",s"):
+        return None
+    base, _, index = op.partition(",")
+    value = number(base.strip().strip("([])"))
+    if value is not None and not op.startswith(("(", "[")) and is_io(value):
+        return register_text(value) + (f",{index.strip().upper()}" if index else "")
+    return op
+
+
+def code_summary(routine: Any) -> str:
+    """What the routine does, read from its code (never from a comment): the memory it
+    updates, writes and reads, by the operands it uses, and the routines it calls."""
+    updates: list[str] = []
+    writes: list[str] = []
+    reads: list[str] = []
+    for st in parse(routine.body):
+        if st.kind != "insn":
+            continue
+        where = _where(st.operand)
+        if where is None:
+            continue
+        for group, names in ((updates, _UPDATES), (writes, _STORES), (reads, _LOADS)):
+            if st.mnemonic in names and where not in group:
+                group.append(where)
+    writes = [w for w in writes if w not in updates]
+    reads = [r for r in reads if r not in updates and r not in writes]
+    parts = []
+    if updates:
+        parts.append(f"updates {_listed(updates)}")
+    if writes:
+        parts.append(f"sets {_listed(writes)}")
+    if reads:
+        parts.append(f"reads {_listed(reads)}")
+    if routine.calls:
+        parts.append("calls " + _listed([f"`{c}`" for c in routine.calls]))
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def purpose_line(routine: Any) -> str:
+    """The prompt's statement of purpose: the doc comment's purpose when it has one, else what
+    its code does (said to be read from the code); "" when neither gives anything."""
+    purpose = purpose_of(routine)
+    if purpose:
+        return f"Purpose: {purpose}"
+    summary = code_summary(routine)
+    return f"Purpose (read from its code; it has no doc comment): {summary}" if summary else ""
+
+
 def ram_text(routine: Any) -> list[str]:
     out = []
     for ref in routine.ram:
@@ -44,16 +141,24 @@ def ram_text(routine: Any) -> list[str]:
     return sorted(set(out))
 
 
+def _stack(address: int) -> bool:
+    return (address & 0xFFFF) < 0x2000 and 0x0100 <= (address & 0xFFFF) <= 0x01FF
+
+
 def example_text(spec: StateSpec, out: Outcome) -> str:
+    """One executed example: registers, then the memory the routine read (never the stack page:
+    the bytes a pull or RTS reads there are the call's own, not an input) and what it wrote."""
     ins = [f"A=${spec.a:04X}", f"X=${spec.x:04X}", f"Y=${spec.y:04X}", f"C={spec.p & 1}"]
-    ins += [f"[${a:06X}]=${v:02X}" for a, v in sorted(spec.memory.items()) if a in out.reads][:6]
+    ins += [
+        f"[${a:06X}]=${v:02X}" for a, v in sorted(spec.memory.items()) if a in out.reads and not _stack(a)
+    ][:6]
     outs = [
         f"A=${out.regs['a']:04X}",
         f"X=${out.regs['x']:04X}",
         f"Y=${out.regs['y']:04X}",
         f"C={out.regs['p'] & 1}",
     ]
-    outs += [f"[${a:06X}]=${v:02X}" for a, v in sorted(out.writes.items())][:6]
+    outs += [f"[${a:06X}]=${v:02X}" for a, v in sorted(out.writes.items()) if not _stack(a)][:6]
     return f"{' '.join(ins)} -> {' '.join(outs)}"
 
 
@@ -77,11 +182,22 @@ class BaseGenerator:
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         r = ctx.subject.routine
-        prose, tags = doc_parts(r.doc)
+        _, tags = doc_parts(r.doc)
         ew = r.entry_width
         lines = [f"Write an asar routine `{r.name}` for ALTTP (65816), {call_text(ctx.subject.convention)}."]
-        if prose:
-            lines.append(f"Purpose: {prose}")
+        purpose = purpose_line(r)
+        if not purpose:
+            return Reject(
+                self.name, ctx.subject.inputs.name, "no-purpose", "no doc comment and no memory or calls"
+            )
+        if ctx.subject.code.count("\n") > MAX_ANSWER_LINES:
+            return Reject(
+                self.name,
+                ctx.subject.inputs.name,
+                "too-long",
+                f"answer over {MAX_ANSWER_LINES} lines: not a task",
+            )
+        lines.append(purpose)
         for tag, value in tags:
             if tag in ("in", "out"):
                 lines.append(f"{'Input' if tag == 'in' else 'Output'}: {value}")
@@ -114,6 +230,7 @@ class BaseGenerator:
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
                 "code": answer_code,
-            }
+            },
+            "assembled_hex": answer_hex(ctx.image),
         }
         return make_sample(ctx, self.name, self.task, "\n".join(lines), assistant, verification, meta)

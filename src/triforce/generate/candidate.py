@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import yaml
 
 from triforce.generate.context import Context, Reject
+from triforce.generate.graphics.asm_tasks import assembled_hex
 from triforce.sample import Message, Provenance, Sample, Verification
 
 
@@ -43,6 +44,32 @@ def catalog(name: str) -> dict[str, Any]:
     data = yaml.safe_load(text)
     assert isinstance(data, dict)
     return data
+
+
+def io_registers() -> dict[str, dict[str, Any]]:
+    """The SNES register catalogue (catalogs/io_registers.yaml): name -> {address, nondeterministic}."""
+    regs = catalog("io_registers.yaml")["registers"]
+    assert isinstance(regs, dict)
+    return regs
+
+
+def is_io(address: int) -> bool:
+    """True for a memory-mapped register (PPU, APU ports, WRAM port, joypads, CPU, DMA)."""
+    low, bank = address & 0xFFFF, address >> 16
+    in_io_bank = bank <= 0x3F or 0x80 <= bank <= 0xBF
+    return in_io_bank and (0x2100 <= low <= 0x21FF or 0x4016 <= low <= 0x4017 or 0x4200 <= low <= 0x43FF)
+
+
+@functools.cache
+def _register_names() -> dict[int, str]:
+    return {int(v["address"]): name for name, v in io_registers().items()}
+
+
+def register_text(address: int) -> str:
+    """`JOY1L $4218` for a named register, `$4302` (a DMA channel register) otherwise."""
+    low = address & 0xFFFF
+    name = _register_names().get(low)
+    return f"{name} ${low:04X}" if name else f"${low:04X}"
 
 
 def system_prompt() -> str:
@@ -96,6 +123,13 @@ def proven(method: str, states_tested: int, details: dict[str, Any]) -> Verifica
         method=method,
         details=details,
     )
+
+
+def answer_hex(*images: Any) -> str:
+    """The bytes asar produced for a sample's code, as one hex string (`meta["assembled_hex"]`,
+    what dedup's bytes layer compares): each assembled image in the order given, e.g. the
+    buggy listing then the fixed one, so two tasks about the same routine stay apart."""
+    return "".join(assembled_hex(im) for im in images if im is not None and im.ok)
 
 
 def fence(code: str) -> str:

@@ -22,9 +22,19 @@ from triforce.generate.asmtext import (
     parse,
     plain_address,
     render,
+    without_address_markers,
 )
-from triforce.generate.base import doc_parts
-from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven, width_text
+from triforce.generate.base import purpose_line
+from triforce.generate.candidate import (
+    Candidate,
+    answer_hex,
+    call_text,
+    catalog,
+    fence,
+    make_sample,
+    proven,
+    width_text,
+)
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import (
     Outcome,
@@ -153,6 +163,27 @@ def _drop_bank(stmts: list[Stmt], p: dict[str, Any]) -> Iterator[Edit]:
         yield [*stmts[:i], ns, *stmts[i + 1 :]], info
 
 
+_PULLS = frozenset(["PLA", "PLX", "PLY", "PLP", "PLB", "PLD"])
+
+
+def _saves_for_caller(stmts: list[Stmt], first: int, last: int) -> bool:
+    """True when the push is in the routine's prologue (no branch target before it but the
+    entry label) and the pull is in its epilogue (only other pulls before the return): only
+    then does the pair preserve the *caller's* value, as the diagnosis says. A pair around a
+    loop body saves a value across iterations instead."""
+    labels = [i for i, s in enumerate(stmts) if s.kind == "label"]
+    if any(i < first for i in labels[1:]):
+        return False
+    for s in stmts[last + 1 :]:
+        if s.kind in ("blank", "brace", "marker"):
+            continue
+        if s.kind != "insn" or s.mnemonic not in _PULLS | {"RTS", "RTL"}:
+            return False
+        if s.mnemonic in ("RTS", "RTL"):
+            return True
+    return False
+
+
 def _delete_pair(stmts: list[Stmt], p: dict[str, Any]) -> Iterator[Edit]:
     pairs: dict[str, str] = p["pairs"]
     for push, pull in pairs.items():
@@ -161,7 +192,7 @@ def _delete_pair(stmts: list[Stmt], p: dict[str, Any]) -> Iterator[Edit]:
         if first is None:
             continue
         last = next((i for i in reversed(idx) if stmts[i].mnemonic == pull and i > first), None)
-        if last is None:
+        if last is None or not _saves_for_caller(stmts, first, last):
             continue
         edited = [s for k, s in enumerate(stmts) if k not in (first, last)]
         yield edited, {"line": first, "was": stmts[first].text, "now": "(removed)", "pull": stmts[last].text}
@@ -228,11 +259,18 @@ class DebugGenerator:
     def propose(self, ctx: Context) -> list[Candidate]:
         subj = ctx.subject
         cands: list[Candidate] = []
+        if not purpose_line(subj.routine):  # "find the bug" needs what the routine is for
+            return cands
+        # Both listings leave out the address markers: a marker keeps the original address of
+        # every line, so a deleted or resized line would show as a gap or an empty marker.
+        # Markers emit no bytes, so the fixed listing assembles to the image the states ran on.
+        body = render(without_address_markers(parse(subj.body, subj.markers)))
+        fixed = subj.with_body(body)
         for bc in bug_classes():
-            for buggy_body, info in inject(subj.body, bc, subj.markers):
+            for buggy_body, info in inject(body, bc, subj.markers):
                 buggy = subj.with_body(buggy_body)
                 info["line_no"] += subj.body_line - 1
-                payload: dict[str, Any] = {"class": bc, "info": info, "buggy": buggy, "fixed": subj.code}
+                payload: dict[str, Any] = {"class": bc, "info": info, "buggy": buggy, "fixed": fixed}
                 payload["expect_error"] = bool(bc.get("expect_asar_error"))
                 cands.append(Candidate(self.name, buggy, payload))
         return cands
@@ -263,6 +301,9 @@ class DebugGenerator:
                 specs = [s for s, _ in keep] + specs
                 expected = [o for _, o in keep] + expected
             found = None
+            # A diagnosis that names a register (the clobbered-register class) is only true
+            # when that register is what ends up different: the proof must show it.
+            register = bc.get("shows_register") and str(info["was"])[2:3].upper()
             # Most bugs show on the first few states: run in small groups and stop at the first proof.
             bounds = [0, 2, 10, len(specs)]
             for at, end in itertools.pairwise(bounds):
@@ -271,15 +312,18 @@ class DebugGenerator:
                 got_group = run_states(assembled, entry, ctx.subject.convention, group, limits)
                 for spec, exp, got in zip(group, expected[at:end], got_group, strict=True):
                     diffs = differences(exp, got)
+                    if register and not any(d.startswith(f"{register}=") for d in diffs):
+                        continue
                     if diffs:
                         found = (spec, exp, got, diffs)
                         break
                 if found is not None:
                     break
             if found is None:
-                return Reject(
-                    self.name, name, "no-effect", f"{bc['id']}: {info['now']} behaves like {info['was']}"
-                )
+                why = f"{bc['id']}: {info['now']} behaves like {info['was']}"
+                if register:
+                    why = f"{bc['id']}: no state returns with {register} changed, as the diagnosis says"
+                return Reject(self.name, name, "no-effect", why)
             spec, exp, got, diffs = found
             interesting = sorted(a for a in spec.memory if a in exp.reads)[:6]
             symptom = f"with {describe_state(spec, interesting)} it {_symptom(diffs, exp, got)}"
@@ -292,6 +336,7 @@ class DebugGenerator:
                 "actual": got.to_json(),
                 "differences": diffs,
             }
+        cand.payload["hex"] = answer_hex(assembled, ctx.image)
         return self._sample(ctx, cand, bc, info, symptom, proof)
 
     def _sample(
@@ -304,13 +349,12 @@ class DebugGenerator:
         proof: dict[str, Any],
     ) -> Sample:
         r = ctx.subject.routine
-        prose, _ = doc_parts(r.doc)
         ew = r.entry_width
-        purpose = prose or f"implement `{r.name}`"
+        purpose = purpose_line(r)
+        said = f"{purpose}\n" if purpose else ""
         user = (
-            f"This routine should {purpose[0].lower() + purpose[1:]}"
-            f"{'' if purpose.endswith('.') else '.'} It is {call_text(ctx.subject.convention)}; "
-            f"entry widths: {width_text(ew.m, ew.x)}.\n"
+            f"`{r.name}` has a bug. It is {call_text(ctx.subject.convention)}; "
+            f"entry widths: {width_text(ew.m, ew.x)}.\n{said}"
             f"Observed: {symptom}.\nFind the bug and fix it.\n\n{fence(cand.payload['buggy'])}"
         )
         fields = {k: info.get(k, "") for k in ("was", "now", "next", "pull", "mnemonic")}
@@ -332,6 +376,7 @@ class DebugGenerator:
             "bug_class": bc["id"],
             "proof": proof,
             "buggy": cand.payload["buggy"],
+            "assembled_hex": cand.payload["hex"],
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
                 "code": cand.payload["fixed"],

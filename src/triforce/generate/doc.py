@@ -9,12 +9,21 @@ quoted as such, never paraphrased into claims.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from triforce.generate.asmtext import strip_leading_comments
-from triforce.generate.base import doc_parts
-from triforce.generate.candidate import Candidate, call_text, fence, make_sample, proven, width_text
+from triforce.generate.asmtext import parse, strip_leading_comments
+from triforce.generate.base import doc_parts, purpose_line
+from triforce.generate.candidate import (
+    Candidate,
+    call_text,
+    fence,
+    make_sample,
+    proven,
+    register_text,
+    width_text,
+)
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec, normalize_address
@@ -64,6 +73,9 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
     for reg in ("a", "x", "y", "db", "d"):
         changed[reg] = any(getattr(s, reg) != o.regs[reg] for s, o in good)
     flags_changed = [name for name, bit in _FLAGS if any((s.p ^ o.regs["p"]) & bit for s, o in good)]
+    # A flag's effect is only known when the states entered with it both clear and set: a
+    # routine that clears N never shows it on states that all enter with N clear.
+    flags_covered = [name for name, bit in _FLAGS if len({bool(s.p & bit) for s, _ in good}) == 2]
     exit_m = {(o.regs["p"] >> 5) & 1 for _, o in good}
     exit_x = {(o.regs["p"] >> 4) & 1 for _, o in good}
     reads: set[int] = set()
@@ -79,6 +91,7 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
         "registers_changed": sorted(k for k, v in changed.items() if v),
         "registers_preserved": sorted(k for k, v in changed.items() if not v),
         "flags_changed": flags_changed,
+        "flags_covered": flags_covered,
         "exit_m": sorted(exit_m),
         "exit_x": sorted(exit_x),
         "reads": sorted(reads),
@@ -90,9 +103,45 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
     }
 
 
-def fact_lines(f: dict[str, Any]) -> list[str]:
+_INDEXED = re.compile(r"^\$([0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}),\s*([XxYy])$")
+
+
+def indexed_operands(code: str) -> list[tuple[str, int]]:
+    """The WRAM tables the code indexes (`$0E40,X`: one entry per sprite slot), as written and by
+    their WRAM address: the accesses a run makes through them generalise to the operand."""
+    out: list[tuple[str, int]] = []
+    for st in parse(code):
+        m = _INDEXED.match(st.operand.strip()) if st.kind == "insn" and st.suffix != ".l" else None
+        if m is None:
+            continue
+        base = int(m.group(1), 16)
+        if base >= 0x2000:  # DB-relative above the low-RAM mirror: not a fixed WRAM table
+            continue
+        form = f"${m.group(1).upper()},{m.group(2).upper()}"
+        if form not in [f for f, _ in out]:
+            out.append((form, 0x7E0000 | base))
+    return out
+
+
+def _memory_text(addrs: list[int], indexed: Sequence[tuple[str, int]]) -> str:
+    """Addresses a run touched, said as the indexed operands that reach them (`$0E40,X`) and the
+    rest as ranges."""
+    forms: list[str] = []
+    rest: list[int] = []
+    for a in addrs:
+        form = next((f for f, base in indexed if base <= a <= base + 0xFF), None)
+        if form is None:
+            rest.append(a)
+        elif form not in forms:
+            forms.append(form)
+    return ", ".join([*forms, *_ranges(rest)])
+
+
+def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = ()) -> list[str]:
     """The answer's lines that state measured facts, in order; the last two are the cost and the
-    state count (`dataset verify` checks each against a re-run)."""
+    state count (`dataset verify` checks each against a re-run). Memory reached through an
+    indexed table of the code (`indexed_operands`) is named by that operand, not by the slots
+    the test states happened to use."""
     regs = {"a": "A", "x": "X", "y": "Y", "db": "DB", "d": "D"}
     lines = []
     exit_w = []
@@ -106,11 +155,23 @@ def fact_lines(f: dict[str, Any]) -> list[str]:
         lines.append("- Registers changed: " + ", ".join(regs[k] for k in f["registers_changed"]) + ".")
     if f["registers_preserved"]:
         lines.append("- Registers preserved: " + ", ".join(regs[k] for k in f["registers_preserved"]) + ".")
-    lines.append("- Flags it can change: " + (", ".join(f["flags_changed"]) or "none") + ".")
-    lines.append("- Memory read: " + (", ".join(_ranges(f["reads"])) or "none (besides the stack)") + ".")
-    lines.append("- Memory written: " + (", ".join(_ranges(f["writes"])) or "none (besides the stack)") + ".")
+    untested = [n for n, _ in _FLAGS if n not in f["flags_changed"] and n not in f.get("flags_covered", [])]
+    lines.append(
+        "- Flags it can change: "
+        + (", ".join(f["flags_changed"]) or "none")
+        + (
+            f" (not determined for {', '.join(untested)}: no test state entered with both values)"
+            if untested
+            else ""
+        )
+        + "."
+    )
+    lines.append("- Memory read: " + (_memory_text(f["reads"], indexed) or "none (besides the stack)") + ".")
+    lines.append(
+        "- Memory written: " + (_memory_text(f["writes"], indexed) or "none (besides the stack)") + "."
+    )
     if f["mmio"]:
-        lines.append("- Hardware registers: " + ", ".join(f"${a:04X}" for a in f["mmio"]) + ".")
+        lines.append("- Hardware registers: " + ", ".join(register_text(a) for a in f["mmio"]) + ".")
     c_min, c_max, c_avg = f["cycles"]
     i_min, i_max = f["instructions"]
     cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
@@ -131,6 +192,11 @@ class DocGenerator:
 
     def judge(self, ctx: Context, cand: Candidate, assembled: Any) -> Sample | Reject | None:
         r = ctx.subject.routine
+        purpose = purpose_line(r)
+        if not purpose:  # nothing to say what it is for: a list of facts is not documentation
+            return Reject(
+                self.name, ctx.subject.inputs.name, "no-purpose", "no doc comment and no memory or calls"
+            )
         f = facts(ctx)
         prose, tags = doc_parts(r.doc)
         code = strip_leading_comments(ctx.subject.body)
@@ -139,6 +205,7 @@ class DocGenerator:
             f"width requirements, side effects and cycle cost.\n\n{fence(code)}"
         )
         lines = [f"**{r.name}** is {call_text(ctx.subject.convention)}."]
+        lines.append(purpose)
         if prose:
             lines.append(f'Author\'s comment: "{prose}"')
         for tag, value in tags:
@@ -146,7 +213,7 @@ class DocGenerator:
                 lines.append(f"Declared {'input' if tag == 'in' else 'output'}: {value}")
         ew = r.entry_width
         lines.append(f"- Width at entry: {width_text(ew.m, ew.x)}.")
-        *measured, cost, states = fact_lines(f)
+        *measured, cost, states = fact_lines(f, indexed_operands(code))
         lines += measured
         if r.calls:
             lines.append("- Calls: " + ", ".join(f"`{c}`" for c in r.calls) + ".")

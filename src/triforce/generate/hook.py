@@ -2,8 +2,11 @@
 
 The JSL takes 4 bytes. The instructions it overwrites are found from the assembled bytes and
 the opcode table (tracking M/X), so an instruction the JSL would split is moved whole and the
-rest is padded with NOP. The displaced instructions are replayed in the new routine in free
-space, then the new behaviour runs, then RTL returns after the padding. Proof: the patched
+rest is padded with NOP. The displaced instructions are replayed in the new routine, placed
+with `freecode` (asar finds unused space in the ROM and protects it with a RATS tag; the
+`autoclean` on the JSL lets a re-patch reclaim it), never right after the hooked code where
+the next routine of a real ROM lives; then the new behaviour runs, then RTL returns after the
+padding. Proof: the patched
 image is assembled and executed; on every state the result equals the original's except for
 the behaviour's byte, which changes exactly as the catalogue says.
 """
@@ -15,7 +18,7 @@ import re
 from typing import Any
 
 from triforce.generate.asmtext import Stmt, hex_digits, parse
-from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven
+from triforce.generate.candidate import Candidate, answer_hex, call_text, catalog, fence, make_sample, proven
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, limits_against, run_states
 from triforce.generate.states import StateSpec, seed_for
@@ -137,30 +140,40 @@ def _emitted_length(op: Any, s: Stmt, width: tuple[int | None, int | None]) -> i
 
 
 def patch_text(name: str, moved: list[Stmt], lengths: list[int], behaviour: dict[str, Any]) -> str:
-    """The hook: new routine in the free space after the code, then the JSL written over the entry.
+    """The hook: the JSL written over the entry, then the new routine in free space.
 
     `org <label>` inside pushpc/pullpc addresses the routine by name, so the patch is correct
-    wherever the routine was assembled."""
+    wherever the routine was assembled; `freecode` puts the hook routine where the ROM is
+    unused instead of over whatever follows the hooked code."""
     hook = f"{name}_Hook"
     pad = sum(lengths) - JSL_SIZE
-    lines = [f"{hook}:"]
-    lines += [f"    {s.text}" for s in moved]
-    lines += [f"    {ln}" for ln in str(behaviour["code"]).strip().splitlines()]
-    lines.append("    RTL")
-    lines += ["", "pushpc", f"org {name}", f"    JSL {hook}"]
+    lines = ["pushpc", f"org {name}", f"    autoclean JSL {hook}"]
     lines += ["    NOP"] * pad
-    lines.append("pullpc")
+    lines += ["pullpc", "", "freecode", f"{hook}:"]
+    lines += [f"    {s.text}" for s in moved]
+    for ln in str(behaviour["code"]).strip().splitlines():
+        lines.append(ln if ln.startswith("+") else f"    {ln}")
+    lines.append("    RTL")
     return "\n".join(lines) + "\n"
 
 
 def expected_byte(behaviour: dict[str, Any], before: int, memory: dict[int, int] | None = None) -> int:
-    if behaviour["expect"] == "copy-from":
-        return (memory or {}).get(int(behaviour["source"]), 0)
-    if behaviour["expect"] == "increment":
+    """The byte at the behaviour's address after the hooked routine ran (see hooks.yaml)."""
+    kind = behaviour["expect"]
+    source = (memory or {}).get(int(behaviour["source"]), 0) if "source" in behaviour else 0
+    if kind == "copy-from":
+        return source
+    if kind == "increment":
         return (before + 1) & 0xFF
-    if behaviour["expect"] == "set-bit0":
-        return before | 0x01
-    raise ValueError(f"unknown expectation {behaviour['expect']!r} in hooks.yaml")
+    if kind == "set-bits":
+        return before | int(behaviour["mask"])
+    if kind == "at-least":
+        return max(before, int(behaviour["value"]))
+    if kind == "double":
+        return (before << 1) & 0xFF
+    if kind == "gate-increment":
+        return (before + 1) & 0xFF if source >= int(behaviour["threshold"]) else before
+    raise ValueError(f"unknown expectation {kind!r} in hooks.yaml")
 
 
 class HookGenerator:
@@ -205,10 +218,13 @@ class HookGenerator:
             )
         rng = random.Random(seed_for(ctx.seed, name, "hook-states"))
         specs: list[StateSpec] = []
-        for s, _ in ctx.good:
+        for k, (s, _) in enumerate(ctx.good):
             mem = dict(s.memory)
             mem[addr] = rng.randrange(0x100)
-            if "source" in behaviour:
+            if "threshold" in behaviour:  # both sides of the gate, on alternate states
+                t = int(behaviour["threshold"])
+                mem[int(behaviour["source"])] = rng.randrange(t, 0x100) if k % 2 else rng.randrange(t)
+            elif "source" in behaviour:
                 mem.setdefault(int(behaviour["source"]), rng.randrange(0x100))
             specs.append(StateSpec(s.name, s.a, s.x, s.y, s.s, s.d, s.db, s.p, s.e, mem))
         entry = ctx.subject.entry_of(assembled)
@@ -221,7 +237,7 @@ class HookGenerator:
             if diffs:
                 return Reject(self.name, name, "behaviour-changed", f"{spec.name}: {diffs[0]}")
             want = expected_byte(behaviour, spec.memory[addr], spec.memory)
-            if got.writes.get(addr) != want:
+            if got.writes.get(addr, spec.memory[addr]) != want:  # unwritten: it kept its value
                 return Reject(
                     self.name, name, "new-behaviour-missing", f"{spec.name}: ${addr:06X} != ${want:02X}"
                 )
@@ -236,8 +252,9 @@ class HookGenerator:
         behaviour = p["behaviour"]
         user = (
             f"`{r.name}` is {call_text(ctx.subject.convention)}. Using a JSL hook written over its first "
-            f"instructions (the new code goes in the free space right after it), make it also "
-            f"{behaviour['task']}, without changing anything else it does.\n\n{fence(ctx.subject.body)}"
+            f"instructions (the new code goes in free space: `freecode`), make it also "
+            f"{' '.join(str(behaviour['task']).split())}, without changing anything else it does."
+            f"\n\n{fence(ctx.subject.body)}"
         )
         total = sum(p["lengths"])
         moved = ", ".join(
@@ -253,9 +270,11 @@ class HookGenerator:
                 if split
                 else ", exactly the JSL's size: no padding is needed."
             )
-            + " The hook routine replays the displaced instructions, then does the new work with A and P "
+            + " The hook routine goes in free space (`freecode`: asar finds unused ROM and tags it, and "
+            "`autoclean` lets a later patch reclaim it), not after the hooked code, where the next routine "
+            "of the ROM lives. It replays the displaced instructions, then does the new work with A and P "
             "saved (PHP/PHA ... PLA/PLP) so the widths and flags the original code relies on are intact, and "
-            "returns with RTL."
+            "returns with RTL. " + " ".join(str(behaviour["explain"]).split())
         )
         assistant = (
             f"{explain}\n\n{fence(p['patch'])}\n\nChecked by assembling the patched image and running the hooked "
@@ -275,6 +294,7 @@ class HookGenerator:
         meta = {
             "behaviour": behaviour["id"],
             "split": split,
+            "assembled_hex": answer_hex(ctx.image, ran[1]),
             "exec": {
                 **exec_record(r.name, ran[0], ctx.subject.convention, specs, hooked, ran[1]),
                 "code": ctx.subject.code + "\n" + p["patch"],

@@ -13,8 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from triforce.generate.asmtext import Stmt, immediate, insn_indices, next_insn, parse, plain_address, render
-from triforce.generate.candidate import Candidate, call_text, catalog, fence, make_sample, proven, width_text
+from triforce.generate.asmtext import (
+    Stmt,
+    delete,
+    immediate,
+    insn_indices,
+    next_insn,
+    parse,
+    plain_address,
+    render,
+)
+from triforce.generate.candidate import (
+    Candidate,
+    answer_hex,
+    call_text,
+    catalog,
+    fence,
+    make_sample,
+    proven,
+    width_text,
+)
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import differences, exec_record, first_error, limits_against, run_states
 from triforce.generate.widths import Width, imm_text, track
@@ -118,7 +136,7 @@ def _redundant_width(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
         size = 16 if s.mnemonic == "REP" else 8
         m, x = w[i]
         if (not v & 0x20 or m == size) and (not v & 0x10 or x == size):
-            yield stmts[:i] + stmts[i + 1 :], {"slow": [s.text]}
+            yield delete(stmts, i), {"slow": [s.text]}
 
 
 def _merge_fwd(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
@@ -143,12 +161,15 @@ def _merge_inv(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
 def _cancel_width(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
     for i, j in _pairs(stmts):
         a, b = stmts[i], stmts[j]
-        if (
-            {a.mnemonic, b.mnemonic} == {"REP", "SEP"}
-            and immediate(a) is not None
-            and immediate(a) == immediate(b)
-        ):
-            yield stmts[:i] + stmts[j + 1 :], {"slow": [a.text, b.text]}
+        v = immediate(a)
+        if {a.mnemonic, b.mnemonic} != {"REP", "SEP"} or v is None or v != immediate(b) or v & ~0x30:
+            continue
+        # The pair leaves the widths `b` selects: dropping it is only the same when they were
+        # already selected before it, under every entry width the callers use.
+        size = 16 if b.mnemonic == "REP" else 8
+        m, x = w[i]
+        if (not v & 0x20 or m == size) and (not v & 0x10 or x == size):
+            yield delete(stmts, i, j), {"slow": [a.text, b.text]}
 
 
 def _redundant_load(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
@@ -161,7 +182,7 @@ def _redundant_load(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
             and a.suffix == b.suffix
             and not _is_io(a)
         ):
-            yield stmts[:j] + stmts[j + 1 :], {"slow": [a.text, b.text]}
+            yield delete(stmts, j), {"slow": [a.text, b.text]}
 
 
 _CMP_OF = {"LDA": "CMP", "LDX": "CPX", "LDY": "CPY"}
@@ -171,7 +192,7 @@ def _cmp_zero_fwd(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
     for i, j in _pairs(stmts):
         a, b = stmts[i], stmts[j]
         if _CMP_OF.get(a.mnemonic) == b.mnemonic and immediate(b) == 0:
-            yield stmts[:j] + stmts[j + 1 :], {"slow": [a.text, b.text]}
+            yield delete(stmts, j), {"slow": [a.text, b.text]}
 
 
 def _cmp_zero_inv(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
@@ -261,12 +282,28 @@ def _drop(mnemonic: str) -> Callable[[list[Stmt], list[Width]], Iterator[Edit]]:
     def drop(stmts: list[Stmt], w: list[Width]) -> Iterator[Edit]:
         for i in insn_indices(stmts):
             if stmts[i].mnemonic == mnemonic and _carry_known(stmts, i) == value:
-                yield stmts[:i] + stmts[i + 1 :], {"slow": [stmts[i].text]}
+                yield delete(stmts, i), {"slow": [stmts[i].text]}
 
     return drop
 
 
 Transform = Callable[[list[Stmt], list[Width]], Iterator[Edit]]
+# Rewrites that drop a width change: they are only proposed from entry widths the game's callers
+# guarantee (see `caller_widths`), never from the widths the routine's own REP/SEP select.
+_CALLER_WIDTH_REWRITES = frozenset({"redundant_width", "cancel_width"})
+
+
+def caller_widths(entry_width: Any) -> tuple[int | None, int | None]:
+    """The entry widths every caller is known to pass: a declared `@entry` tag, or the widths
+    every known call site in the tree agrees on (source "caller"). A width read off the
+    routine's own top REP/SEP or immediates says what the routine selects, not what it is
+    called with, so it counts as unknown here: deleting that REP/SEP "because the entry width
+    already matches" would be circular and break the callers that need it."""
+    if getattr(entry_width, "source", "unknown") in ("tag", "caller"):
+        return entry_width.m, entry_width.x
+    return None, None
+
+
 TRANSFORMS: dict[str, tuple[Transform, Transform | None]] = {
     "lda0_sta_to_stz": (_stz_fwd, _stz_inv),
     "clc_adc1_to_inc": (_addsub_fwd("CLC", "ADC", "INC A"), _addsub_inv("CLC", "ADC", "INC A")),
@@ -297,11 +334,15 @@ def variants(
     entry: str,
     calls: frozenset[str] = frozenset(),
     markers: frozenset[str] = frozenset(),
+    caller: tuple[int | None, int | None] = (None, None),
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(direction, slow text, fast text, info) for one rewrite applied to routine text
-    (`markers`: labels no code reaches, see asmtext)."""
+    (`markers`: labels no code reaches, see asmtext; `caller`: the entry widths the callers
+    guarantee, the only ones a width-dropping rewrite may rely on)."""
     stmts = parse(text, markers)
     widths = track(stmts, m0, x0, entry_label=entry)
+    if rewrite["transform"] in _CALLER_WIDTH_REWRITES:
+        widths = track(stmts, *caller, entry_label=entry)
     fwd, inv = TRANSFORMS[rewrite["transform"]]
     original = render(stmts)
     out: list[tuple[str, str, str, dict[str, Any]]] = []
@@ -337,7 +378,9 @@ class OptimizeGenerator:
         for rw in rewrites():
             subj = ctx.subject
             m, x = r.entry_width.m, r.entry_width.x
-            found = variants(subj.body, rw, m, x, r.name, frozenset(r.calls), subj.markers)
+            found = variants(
+                subj.body, rw, m, x, r.name, frozenset(r.calls), subj.markers, caller_widths(r.entry_width)
+            )
             for direction, slow_body, fast_body, info in found:
                 slow, fast = subj.with_body(slow_body), subj.with_body(fast_body)
                 # The side that differs from the original is the one that needs assembling and running.
@@ -376,6 +419,8 @@ class OptimizeGenerator:
             )
         # The recorded outcomes are the fast side's, from where that side ran.
         ran = (entry, assembled) if direction == "forward" else (ctx.entry, ctx.image)
+        slow_image = ctx.image if direction == "forward" else assembled
+        cand.payload["hex"] = answer_hex(slow_image, ran[1])
         return self._sample(
             ctx, cand, specs, fast_out, ran, saved_bytes, saved_cycles, (slow_size, fast_size)
         )
@@ -425,6 +470,7 @@ class OptimizeGenerator:
             "slow": cand.payload["slow"],
             "saved_bytes": saved_bytes,
             "saved_cycles_mean": round(mean, 2),
+            "assembled_hex": cand.payload["hex"],
             "exec": {
                 **exec_record(
                     r.name,

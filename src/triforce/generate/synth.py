@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from triforce.generate.audit import shipping_defects
 from triforce.generate.base import BaseGenerator
 from triforce.generate.candidate import Candidate, Generator
 from triforce.generate.context import Context, Reject, Subject, build_context, make_subject
@@ -127,9 +128,16 @@ def process_routines(
         unit = units[k]
         unit["candidates"][gen.name] = unit["candidates"].get(gen.name, 0) + 1
         if isinstance(result, Sample):
-            unit["samples"].append(EncodedRow(result.model_dump(mode="json")))
-        else:
-            unit["rejects"].append(result.to_json())
+            row = result.model_dump(mode="json")
+            # A sample whose evidence is not true of the game is not shipped (generate/audit.py).
+            defects = shipping_defects(row, getattr(ctx.subject.routine, "root", None))
+            if defects:
+                cls, what = next(iter(defects.items()))
+                result = Reject(gen.name, ctx.subject.inputs.name, f"untrue:{cls}", "; ".join(what[:3])[:300])
+            else:
+                unit["samples"].append(EncodedRow(row))
+                continue
+        unit["rejects"].append(result.to_json())
     SHARED.clear()
     for unit in units:
         unit["asar_calls"] = 0
