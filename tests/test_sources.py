@@ -198,11 +198,24 @@ def test_source_by_name_in_commands(local_tree: tuple[Path, str, str]) -> None:
     assert json.loads(scanned.output)["files_read"] == 0  # an asm tree holds no C++
 
 
-def test_real_trees_binaries_match_their_size_comments() -> None:
+def _real_usdasm() -> Path | None:
+    """A usdasm checkout named in TRIFORCE_CORPUS_TREES (as the real-tree ASM test), else the
+    fetched source tree `usdasm`, else None."""
+    named = [Path(p) for p in os.environ.get("TRIFORCE_CORPUS_TREES", "").split(os.pathsep) if p]
+    for tree in named:
+        if (tree / "bank_00.asm").is_file() and (tree / "overworlds.asm").is_file():
+            return tree
+    try:
+        return sources.resolve_source("usdasm")
+    except InputError:
+        return None
+
+
+def test_real_usdasm_binary_sizes_match_its_size_comments() -> None:
     """usdasm writes `; size: 0x....` after most incbins: every size from the markers agrees."""
-    tree = Path(os.environ.get("TRIFORCE_USDASM", "/work/trees/usdasm"))
-    if not (tree / "bank_00.asm").is_file():
-        pytest.skip(f"no usdasm checkout at {tree} (set TRIFORCE_USDASM)")
+    tree = _real_usdasm()
+    if tree is None:
+        pytest.skip("no usdasm checkout: set TRIFORCE_CORPUS_TREES or `triforce sources fetch usdasm`")
     missing = sources.missing_binaries(tree)
     declared = [m for m in missing if m.declared_size is not None]
     assert len(missing) > 900 and len(declared) > 900
