@@ -29,7 +29,8 @@ def test_suite_shape(items) -> None:  # type: ignore[no-untyped-def]
     kinds = {i.split(".")[1] for i in items}
     assert kinds == {"write", "fix", "tree"}
     assert all(it.category == "cpp" and it.grading["kind"] == "cpp-compile" for it in items.values())
-    assert sum(1 for it in items.values() if it.grading.get("run")) == 48
+    # every item runs its function on vectors, the tree items through a probe
+    assert all(it.grading.get("run") for it in items.values())
 
 
 def test_reference_passes_and_wrong_answers_fail(items) -> None:  # type: ignore[no-untyped-def]
@@ -63,6 +64,29 @@ def test_sensitivity_on_two_items(items) -> None:  # type: ignore[no-untyped-def
     tree_item = measure([items["cpp.tree.tfz.dungeon.CountPerLayer"]], per_item=6)
     names = tree_item.by_operator["wrong-name"]
     assert names[0] == names[1] > 0  # a compile catches every misspelt name
+
+
+def test_tree_item_rejects_slips_that_compile(items) -> None:  # type: ignore[no-untyped-def]
+    """A tree item is run through its probe: an operator swapped or a bound off by one compiles
+    in place, and is rejected by behaviour (it was accepted when tree items only compiled)."""
+    it = items["cpp.tree.tfz.dungeon.RoomObject.MoveBy"]
+    report = measure([it])
+    assert report.by_operator["swap-operator"][1] == 2 and report.by_operator["off-by-one"][1] == 4
+    assert report.rejected == report.mutants - report.equivalent and not report.survivors
+    slip = grade(it.grading, it.reference.replace("0, 63)", "0, 64)", 1))
+    assert slip.code == "wrong-output" and "expected 3f" in slip.reason
+
+
+def test_equivalent_cpp_mutants_name_real_mutants(items) -> None:  # type: ignore[no-untyped-def]
+    """Every C++ entry of sensitivity.EQUIVALENT is a mutant the grader makes (no stale entry)."""
+    from triforce.evaluate.graders.cpp import mutants
+    from triforce.evaluate.sensitivity import EQUIVALENT
+
+    keys = [(i, d) for i, d, line in EQUIVALENT if i.startswith("cpp.") and line == 0]
+    assert keys
+    for item_id, what in keys:
+        it = items[item_id]
+        assert what in {m[1] for m in mutants(it.reference, it.spec())}, (item_id, what)
 
 
 def test_decontamination_sees_the_cpp_suite(items) -> None:  # type: ignore[no-untyped-def]
