@@ -312,6 +312,11 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
     ("asm.block.move_up", "drop CLC", 8): "the ADC #$1FFF before it cannot carry for the contract's X",
     # C++ items (graders/cpp.py mutants: line 0, the change as described there)
     (
+        "cpp.tree.tfz.dungeon.Describe",
+        "line 2: 64 -> 65",
+        0,
+    ): "the longest label any three ints can make is 60 characters: a 65-byte buffer prints the same",
+    (
         "cpp.tree.tfz.dungeon.ReadLayer",
         "line 8: 2 -> 3",
         0,
