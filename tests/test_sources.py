@@ -198,6 +198,66 @@ def test_source_by_name_in_commands(local_tree: tuple[Path, str, str]) -> None:
     assert json.loads(scanned.output)["files_read"] == 0  # an asm tree holds no C++
 
 
+ROUTINE = """\
+lorom
+org $008000
+
+; Adds one to the counter at $7E0010.
+IncrementCounter:
+#_008000: LDA.b $10
+#_008002: INC A
+#_008003: STA.b $10
+#_008005: RTS
+"""
+
+
+def test_build_takes_a_tree_by_name_with_its_manifest_origin(
+    local_tree: tuple[Path, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "routines"
+    repo.mkdir()
+    (repo / "main.asm").write_text(ROUTINE)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "one routine")
+    pinned = _git(repo, "rev-parse", "HEAD").strip()
+    manifest = Path(os.environ["TRIFORCE_SOURCES_MANIFEST"])
+    manifest.write_text(
+        manifest.read_text()
+        + "minirom:\n"
+        + "  url: https://example.invalid/minirom\n"
+        + f"  commit: {pinned}\n"
+        + "  license: none\n  origin: rom-hack\n  kind: asm\n  mapper: lorom\n"
+        + "  description: one routine\n  feeds: [tests]\n"
+    )
+    sources._manifest.cache_clear()
+    monkeypatch.setenv("TRIFORCE_SOURCE_URL_MINIROM", repo.as_uri())
+    runner = CliRunner()
+    out = tmp_path / "out"
+    args = [
+        "build",
+        "--source",
+        "minirom",
+        "-g",
+        "base",
+        "-n",
+        "1",
+        "--no-curate",
+        "--out",
+        str(out),
+        "-j",
+        "1",
+    ]
+    unfetched = runner.invoke(app, args)
+    assert isinstance(unfetched.exception, InputError) and "sources fetch minirom" in str(unfetched.exception)
+    assert runner.invoke(app, ["sources", "fetch", "minirom"]).exit_code == 0
+    built = runner.invoke(app, [*args, "--json"])
+    assert built.exit_code == 0, built.output
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert rows and all(r["provenance"]["origin"] == "rom-hack" for r in rows)
+    assert {r["provenance"]["commit"] for r in rows} == {pinned}
+
+
 def _real_usdasm() -> Path | None:
     """A usdasm checkout named in TRIFORCE_CORPUS_TREES (as the real-tree ASM test), else the
     fetched source tree `usdasm`, else None."""
