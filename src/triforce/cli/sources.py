@@ -30,17 +30,13 @@ def list_cmd(root: Path | None = _ROOT, as_json: bool = _JSON) -> None:
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("name", "origin", "licence", "commit", "fetched", "feeds")
+    table = Table("name", "kind", "origin", "licence", "commit", "fetched")
     for r in rows:
-        table.add_row(
-            r["name"],
-            r["origin"],
-            r["license"],
-            r["commit"][:10],
-            "yes" if r["fetched"] else "no",
-            "; ".join(r["feeds"]),
-        )
+        fetched = "yes" if r["fetched"] else "no"
+        table.add_row(r["name"], r["kind"], r["origin"], r["license"], r["commit"][:10], fetched)
     _out.print(table)
+    for r in rows:
+        _out.print(f"{r['name']}: {r['url']} ({'; '.join(r['feeds'])})", markup=False, highlight=False)
 
 
 @app.command("fetch")
