@@ -120,3 +120,13 @@ def test_cli_scan_and_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert res.exit_code == 1 and "'width' was not declared" in res.output
     res = runner.invoke(app, ["cpp", "check", "src/text/message.cc:Nope", str(good)])
     assert res.exit_code != 0
+
+
+def test_undefined_behaviour_is_a_wrong_answer(items) -> None:  # type: ignore[no-untyped-def]
+    """One loop step too many shifts by -1: on x86 that happens to leave the result unchanged, but it
+    is undefined behaviour, so the run (built with UBSan) stops and the answer is rejected."""
+    it = items["cpp.write.HFlipRows"]
+    wrong = it.reference.replace("i < 8", "i <= 8")
+    assert wrong != it.reference
+    verdict = grade(it.grading, wrong)
+    assert not verdict.passed and "undefined behaviour: shift exponent -1 is negative" in verdict.reason

@@ -311,6 +311,11 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
     ("asm.block.mvn_fill", "SEP -> REP", 3): "the 16-bit store's second byte is overwritten by the fill",
     ("asm.block.move_up", "drop CLC", 8): "the ADC #$1FFF before it cannot carry for the contract's X",
     # C++ items (graders/cpp.py mutants: line 0, the change as described there)
+    **{
+        (f"cpp.{t}.RleCompress", change, 0): "n = min(remaining, 32): with exactly 32 left both arms give 32"
+        for t in ("write", "fix")
+        for change in ("line 5: < -> <=", "line 5: 32 -> 33")
+    },
     (
         "cpp.tree.tfz.dungeon.Describe",
         "line 2: 64 -> 65",
