@@ -312,7 +312,11 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
     ("asm.block.move_up", "drop CLC", 8): "the ADC #$1FFF before it cannot carry for the contract's X",
     # C++ items (graders/cpp.py mutants: line 0, the change as described there)
     **{
-        (f"cpp.{t}.RleCompress", change, 0): "n = min(remaining, 32): with exactly 32 left both arms give 32"
+        (
+            f"cpp.{t}.RleCompress",
+            change,
+            0,
+        ): "n = remaining < 32 ? remaining : 32: at exactly 32 both arms agree"
         for t in ("write", "fix")
         for change in ("line 5: < -> <=", "line 5: 32 -> 33")
     },
@@ -442,10 +446,14 @@ def _measure_by_grader(
             continue
         report.items += 1
         # (operator, wrong answer), or (operator, what changed, wrong answer) where the grader says
-        muts = [
-            Mutant(item.id, m[0], 0, m[1] if len(m) == 3 else m[0], m[-1])
-            for m in make(item.reference, item.spec())
-        ]
+        muts: list[Mutant] = []
+        seen: dict[str, int] = {}
+        for m in make(item.reference, item.spec()):
+            what = m[1] if len(m) == 3 else m[0]
+            seen[what] = seen.get(what, 0) + 1
+            if len(m) == 3 and seen[what] > 1:  # the same change twice on a line: tell them apart
+                what = f"{what} (#{seen[what]})"
+            muts.append(Mutant(item.id, m[0], 0, what, m[-1]))
         if per_item is not None:
             muts = _spread(muts, per_item)
         for mutant in muts:
