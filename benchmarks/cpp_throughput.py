@@ -1,12 +1,15 @@
 """C++ reader and compile-checker throughput on one tree (default: the bundled minizelda tree).
 
     PYTHONPATH=src python benchmarks/cpp_throughput.py [--tree ~/src/yaze] [--folder src/zelda3 ...]
-        [--tus 20] [--checks 20] [-j 2]
+        [--tus 20] [--checks 20] [-j 2] [--cache DIR] [--spread]
 
 Extraction: functions/s of `read_tree` against reading and decoding the same files (the I/O
 baseline, same run). Checks: translation units compiled unchanged per second (`-j` at once),
 and candidate checks per second (the function's own text spliced back; the TU baseline already
 cached), against `g++ -fsyntax-only` of an empty file (the compiler's start-up cost, same run).
+`--cache DIR` reuses the per-TU baselines of an earlier `triforce cpp baseline --cache DIR` (the
+TU rate is then not a measurement); `--spread` takes the candidates evenly across every TU that
+compiles instead of the first ones.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ def main() -> None:
     parser.add_argument("--tus", type=int, default=20, help="TUs compiled unchanged")
     parser.add_argument("--checks", type=int, default=20, help="candidate checks")
     parser.add_argument("-j", "--workers", type=int, default=2)
+    parser.add_argument("--cache", type=Path, default=None, help="per-TU baseline cache to reuse")
+    parser.add_argument("--spread", action="store_true", help="candidates spread over every compiling TU")
     args = parser.parse_args()
     root = args.tree or bundled_tree()
 
@@ -60,15 +65,20 @@ def main() -> None:
     print(f"g++ -fsyntax-only of an empty file: {startup * 1000:.0f} ms (compiler start-up)")
 
     tus = [p.relative_to(root).as_posix() for p in files if p.suffix in TU_SUFFIXES][: args.tus]
-    checker = CompileChecker(root)
+    checker = CompileChecker(root, cache_dir=args.cache)
     report = baseline_tree(checker, tus, workers=args.workers)
     ok = sum(1 for v in report.tus.values() if v == "ok")
     print(
-        f"baseline: {len(tus)} TUs in {report.seconds:.1f} s with {args.workers} at once = "
+        ("(from the cache) " if args.cache else "")
+        + f"baseline: {len(tus)} TUs in {report.seconds:.1f} s with {args.workers} at once = "
         f"{len(tus) / report.seconds:.2f} TUs/s; {ok} compile unchanged {report.counts()}"
     )
     good = [f for f in scan.functions if report.tus.get(f.file) == "ok" and not f.errors_inside]
-    chosen = good[: args.checks]
+    chosen = (
+        good[:: max(1, len(good) // max(1, args.checks))][: args.checks]
+        if args.spread
+        else good[: args.checks]
+    )
     if not chosen:
         print("no function in a compiling TU: no candidate checks")
         return

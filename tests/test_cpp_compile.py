@@ -127,3 +127,17 @@ def test_header_outside_the_declared_roots_fails(tmp_path: Path) -> None:
     result = CompileChecker(tree).baseline("use.cc")
     assert not result.ok and result.reason == "sandbox"
     assert result.missing_header is not None and result.missing_header.endswith("link.h")
+
+
+def test_cached_missing_header_is_retried_once_installed(tmp_path: Path) -> None:
+    """A TU cached as 'missing header' compiles again when the header has been installed since
+    (the third-party headers arrive with tools/sysdeps/cpp-headers.sh, often after a first run)."""
+    tree, system, cache = tmp_path / "tree", tmp_path / "sys", tmp_path / "cache"
+    (tree / "src").mkdir(parents=True)
+    system.mkdir()
+    (tree / "src" / "a.cc").write_text("#include <tf_late_lib.h>\nint f() { return tf_late(); }\n")
+    first = CompileChecker(tree, system_dirs=[system], cache_dir=cache).baseline("src/a.cc")
+    assert first.reason == "missing-header" and first.missing_header == "tf_late_lib.h"
+    (system / "tf_late_lib.h").write_text("inline int tf_late() { return 1; }\n")
+    again = CompileChecker(tree, system_dirs=[system], cache_dir=cache).baseline("src/a.cc")
+    assert again.ok, again.first_error()

@@ -29,7 +29,8 @@ def test_suite_shape(items) -> None:  # type: ignore[no-untyped-def]
     kinds = {i.split(".")[1] for i in items}
     assert kinds == {"write", "fix", "tree"}
     assert all(it.category == "cpp" and it.grading["kind"] == "cpp-compile" for it in items.values())
-    assert sum(1 for it in items.values() if it.grading.get("run")) == 48
+    # every item runs its function on vectors, the tree items through a probe
+    assert all(it.grading.get("run") for it in items.values())
 
 
 def test_reference_passes_and_wrong_answers_fail(items) -> None:  # type: ignore[no-untyped-def]
@@ -65,6 +66,42 @@ def test_sensitivity_on_two_items(items) -> None:  # type: ignore[no-untyped-def
     assert names[0] == names[1] > 0  # a compile catches every misspelt name
 
 
+def test_tree_item_rejects_slips_that_compile(items) -> None:  # type: ignore[no-untyped-def]
+    """A tree item is run through its probe: an operator swapped or a bound off by one compiles
+    in place, and is rejected by behaviour (it was accepted when tree items only compiled)."""
+    it = items["cpp.tree.tfz.dungeon.RoomObject.MoveBy"]
+    report = measure([it])
+    assert report.by_operator["swap-operator"][1] == 2 and report.by_operator["off-by-one"][1] == 4
+    assert report.rejected == report.mutants - report.equivalent and not report.survivors
+    slip = grade(it.grading, it.reference.replace("0, 63)", "0, 64)", 1))
+    assert slip.code == "wrong-output" and "expected 3f" in slip.reason
+
+
+def test_equivalent_cpp_mutants_name_real_mutants(items) -> None:  # type: ignore[no-untyped-def]
+    """Every C++ entry of sensitivity.EQUIVALENT is a mutant the grader makes (no stale entry)."""
+    from triforce.evaluate.graders.cpp import mutants
+    from triforce.evaluate.sensitivity import EQUIVALENT
+
+    keys = [(i, d) for i, d, line in EQUIVALENT if i.startswith("cpp.") and line == 0]
+    assert keys
+    for item_id, what in keys:
+        it = items[item_id]
+        made = [m[1] for m in mutants(it.reference, it.spec())]
+        # the first mutant with that description (sensitivity names a repeat `... (#2)`)
+        assert what.split(" (#")[0] in made, (item_id, what)
+
+
+def test_a_repeated_change_is_not_excluded_with_its_equivalent_twin(items) -> None:  # type: ignore[no-untyped-def]
+    """RleCompress line 5 has two 32s: `< 32 -> < 33` is equivalent, `: 32 -> : 33` is not."""
+    report = measure([items["cpp.write.RleCompress"]])
+    assert report.equivalent == 2 and not report.survivors
+    twin = grade(
+        items["cpp.write.RleCompress"].grading,
+        items["cpp.write.RleCompress"].reference.replace(": 32;", ": 33;"),
+    )
+    assert not twin.passed
+
+
 def test_decontamination_sees_the_cpp_suite(items) -> None:  # type: ignore[no-untyped-def]
     it = items["cpp.write.RleCompress"]
     leaked = Sample(
@@ -96,3 +133,13 @@ def test_cli_scan_and_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert res.exit_code == 1 and "'width' was not declared" in res.output
     res = runner.invoke(app, ["cpp", "check", "src/text/message.cc:Nope", str(good)])
     assert res.exit_code != 0
+
+
+def test_undefined_behaviour_is_a_wrong_answer(items) -> None:  # type: ignore[no-untyped-def]
+    """One loop step too many shifts by -1: on x86 that happens to leave the result unchanged, but it
+    is undefined behaviour, so the run (built with UBSan) stops and the answer is rejected."""
+    it = items["cpp.write.HFlipRows"]
+    wrong = it.reference.replace("i < 8", "i <= 8")
+    assert wrong != it.reference
+    verdict = grade(it.grading, wrong)
+    assert not verdict.passed and "undefined behaviour: shift exponent -1 is negative" in verdict.reason

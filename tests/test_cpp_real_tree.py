@@ -3,6 +3,8 @@ repository), when the environment names it:
 
     TRIFORCE_CPP_TREE=/path/to/yaze pytest tests/test_cpp_real_tree.py
 
+(or, without the variable, the source tree `yaze` once `triforce sources fetch yaze` has run).
+
 Every function's text is exactly the bytes at its extent; each domain folder yields functions;
 a few translation units are compiled unchanged; samples of every task (and the known-defect
 items) are made and re-verified by `dataset verify`'s check.
@@ -16,15 +18,29 @@ from pathlib import Path
 
 import pytest
 
+from triforce.corpus.sources import resolve_source
 from triforce.cpp import CompileChecker, read_tree
 from triforce.cpp.compile import classify, compiler_available
+from triforce.errors import InputError
 from triforce.generate.cpp import CppGenerator, catalogue
 from triforce.generate.domain import Source
 from triforce.generate.verify import verify_samples
 
-_TREE = os.environ.get("TRIFORCE_CPP_TREE", "")
+
+def _yaze() -> str:
+    if named := os.environ.get("TRIFORCE_CPP_TREE", ""):
+        return named
+    try:
+        return str(resolve_source("yaze"))
+    except InputError:
+        return ""
+
+
+_TREE = _yaze()
 pytestmark = [
-    pytest.mark.skipif(not _TREE, reason="set TRIFORCE_CPP_TREE to a YAZE checkout"),
+    pytest.mark.skipif(
+        not _TREE, reason="set TRIFORCE_CPP_TREE to a YAZE checkout (or fetch the source yaze)"
+    ),
     pytest.mark.slow,
 ]
 

@@ -7,7 +7,7 @@ Three kinds of item:
   slip is chosen so the vectors expose it: the builder checks that the buggy text fails);
 - `cpp.tree.*`: write a member or helper of a small dungeon-object translation unit (below,
   suite-only: the training tree never holds it) from its signature and doc comment, compiled in
-  place with the rest of the file shown.
+  place with the rest of the file shown, then run through a probe on vectors (`TREE_PROBES`).
 All C++ here is original, written for Triforce.
 """
 
@@ -218,7 +218,13 @@ FUNCTIONS: list[Fn] = [
         lambda d: [
             sum(((d[(b // 2) * 8 + c] >> (b % 2)) & 1) << (7 - c) for c in range(8)) for b in range(16)
         ],
-        ("01" + "00" * 63, "03" * 64, "".join(f"{i % 4:02x}" for i in range(64)), "02" * 8 + "00" * 56),
+        (
+            "01" + "00" * 63,
+            "03" * 64,
+            "".join(f"{i % 4:02x}" for i in range(64)),
+            "02" * 8 + "00" * 56,
+            "02" + "00" * 63,  # plane 1 of the leftmost pixel alone (0x81 >> 0 would also set the rightmost)
+        ),
     ),
     Fn(
         "Decode3bpp",
@@ -710,6 +716,10 @@ def records() -> list[dict[str, Any]]:
         if fn.line_end - fn.line_start < 2:
             continue
         prefix, suffix = ROOM_TU[: fn.start_byte], ROOM_TU[fn.end_byte :]
+        run = tree_run(fn.qualified_name)
+        ran = run_vector_groups(prefix, fn.text, suffix, run["call"], [[tuple(c) for c in run["cases"]]])[0]
+        if not ran.ok:
+            raise SystemExit(f"{fn.qualified_name}: the reference fails its own vectors: {ran.problems}")
         where = f"namespace `{fn.namespace}`" + (f", class `{fn.class_name}`" if fn.class_name else "")
         out.append(
             {
@@ -717,12 +727,238 @@ def records() -> list[dict[str, Any]]:
                 "category": "cpp",
                 "prompt": (
                     f"`room_objects.cc` ({where}) needs this function; the rest of the file is below the "
-                    f"line. Write its definition; it must compile in that file.\n\n```cpp\n{fn.doc}\n{fn.signature};\n```"
+                    "line. Write its definition; it must compile in that file and do what its comment says "
+                    f"(it is run on test inputs).\n\n```cpp\n{fn.doc}\n{fn.signature};\n```"
                     f"\n\n---\n\n```cpp\n{prefix}/* the function goes here */{suffix}```"
                 ),
                 "reference": f"```cpp\n{fn.text}\n```\n",
-                "grading": _grading(fn.name, fn.signature, prefix, suffix, None),
-                "tags": ["cpp", "tree", "compile"],
+                "grading": _grading(fn.name, fn.signature, prefix, suffix, run),
+                "tags": ["cpp", "tree", "compile", "run"],
             }
         )
     return out
+
+
+# -- behaviour of the `cpp.tree.*` functions ----------------------------------------------------
+# Each tree function is also run: a probe (a C++ expression over the input bytes `in`, appended
+# after the file) builds its arguments from the bytes, calls it and returns what it produced as
+# bytes; the expected bytes come from the Python model beside it. Objects in an input are 5
+# bytes each: id, x (& 63), y (& 63), size (& 15), layer (% 3).
+
+_OBJS = (
+    "auto objs = [](const std::vector<uint8_t>& b, std::size_t from) { std::vector<RoomObject> v; "
+    "for (std::size_t i = from; i + 4 < b.size(); i += 5) v.emplace_back(b[i], b[i + 1] & 63, b[i + 2] & 63, "
+    "b[i + 3] & 15, static_cast<Layer>(b[i + 4] % 3)); return v; };"
+)
+
+
+def _probe(body: str) -> str:
+    return f"[&] {{ using namespace tfz::dungeon; {_OBJS} (void)objs; {body} }}()"
+
+
+Obj = tuple[int, int, int, int, int]  # id, x, y, size, layer
+
+
+def _objs(b: Bytes, start: int) -> list[Obj]:
+    return [
+        (b[i], b[i + 1] & 63, b[i + 2] & 63, b[i + 3] & 15, b[i + 4] % 3) for i in range(start, len(b) - 4, 5)
+    ]
+
+
+def _encode(o: Obj) -> Bytes:
+    _, x, y, size, _ = o
+    return [((x << 2) | ((size >> 2) & 3)) & 0xFF, ((y << 2) | (size & 3)) & 0xFF, o[0] & 0xFF]
+
+
+def _clamp(v: int) -> int:
+    return max(0, min(63, v))
+
+
+def _s8(v: int) -> int:
+    return v - 256 if v >= 128 else v
+
+
+def _m_read_layer(b: Bytes) -> Bytes:
+    pos, layer, data = b[0], b[1] % 3, b[2:]
+    objects: list[Obj] = []
+    while pos + 1 < len(data):
+        if data[pos] == 0xFF and data[pos + 1] == 0xFF:
+            pos += 2
+            return [1, pos & 0xFF, pos >> 8] + [v for o in objects for v in o]
+        if pos + 2 >= len(data) or len(objects) >= 512:
+            return [0]
+        b1, b2, b3 = data[pos], data[pos + 1], data[pos + 2]
+        objects.append((b3, b1 >> 2, b2 >> 2, ((b1 & 3) << 2) | (b2 & 3), layer))
+        pos += 3
+    return [0]
+
+
+def _m_remove_all(b: Bytes) -> Bytes:
+    objs = _objs(b, 1)
+    kept = [o for o in objs if o[0] != b[0]]
+    return [len(objs) - len(kept)] + [v for o in kept for v in o[:2]]
+
+
+def _m_find(b: Bytes) -> Bytes:
+    hit = next((o for o in _objs(b, 1) if o[0] == b[0]), None)
+    return [1, *hit[:4]] if hit else [0]
+
+
+def _m_total(b: Bytes) -> Bytes:
+    total = sum(o[3] for o in _objs(b, 1) if o[4] == b[0] % 3)
+    return [total & 0xFF, total >> 8]
+
+
+def _hexes(*rows: Bytes) -> tuple[str, ...]:
+    return tuple(bytes(r).hex() for r in rows)
+
+
+_MANY = [v for k in range(512) for v in (k & 0x7F, 0x20, 0x10 | (k & 3))]  # 512 objects (no FF FF in them)
+
+# qualified name -> (probe body, model, inputs)
+TREE_PROBES: dict[str, tuple[str, Callable[[Bytes], Bytes], tuple[str, ...]]] = {
+    "tfz::dungeon::RoomObject::EncodeType1": (
+        "RoomObject o(in[0], in[1] & 63, in[2] & 63, in[3] & 15, Layer::kBg2); const ObjectBytes b = "
+        "o.EncodeType1(); return std::vector<uint8_t>{b.b1, b.b2, b.b3};",
+        lambda b: _encode((b[0], b[1] & 63, b[2] & 63, b[3] & 15, 1)),
+        _hexes(
+            [0x21, 4, 10, 3],
+            [0xFF, 63, 63, 15],
+            [0, 0, 0, 0],
+            [0x80, 1, 2, 4],
+            [0x7F, 33, 17, 8],
+            [3, 62, 1, 13],
+        ),
+    ),
+    "tfz::dungeon::RoomObject::IsSubtype3": (
+        "RoomObject o(in[0] | (in[1] << 8), 0, 0, 0, Layer::kBg1); return std::vector<uint8_t>{o.IsSubtype3()};",
+        lambda b: [int((b[0] | (b[1] << 8)) >= 0xF80)],
+        _hexes([0x7F, 0x0F], [0x80, 0x0F], [0x81, 0x0F], [0, 0], [0xFF, 0xFF], [0xFF, 0x0E], [0, 0x10]),
+    ),
+    "tfz::dungeon::RoomObject::MoveBy": (
+        "RoomObject o(7, in[0] & 63, in[1] & 63, 0, Layer::kBg1); o.MoveBy(static_cast<int8_t>(in[2]), "
+        "static_cast<int8_t>(in[3])); return std::vector<uint8_t>{static_cast<uint8_t>(o.x()), "
+        "static_cast<uint8_t>(o.y())};",
+        lambda b: [_clamp((b[0] & 63) + _s8(b[2])), _clamp((b[1] & 63) + _s8(b[3]))],
+        _hexes(
+            [10, 20, 3, 0xFE],
+            [60, 2, 3, 0xFD],
+            [60, 2, 4, 0xFC],
+            [0, 63, 0xFF, 1],
+            [5, 5, 0, 0],
+            [62, 1, 1, 0xFF],
+            [1, 62, 0xFF, 1],
+            [30, 40, 0x81, 0x7F],
+        ),
+    ),
+    "tfz::dungeon::DecodeType1": (
+        "const RoomObject o = DecodeType1(ObjectBytes{in[0], in[1], in[2]}, static_cast<Layer>(in[3] % 3)); "
+        "return std::vector<uint8_t>{static_cast<uint8_t>(o.id()), static_cast<uint8_t>(o.x()), "
+        "static_cast<uint8_t>(o.y()), static_cast<uint8_t>(o.size()), static_cast<uint8_t>(o.layer())};",
+        lambda b: [b[2], b[0] >> 2, b[1] >> 2, ((b[0] & 3) << 2) | (b[1] & 3), b[3] % 3],
+        _hexes(
+            [0x13, 0x2A, 0x21, 0],
+            [0xFF, 0xFF, 0xFF, 1],
+            [0, 0, 0, 2],
+            [0x01, 0x02, 0x80, 4],
+            [0xFE, 0x03, 0x7F, 5],
+        ),
+    ),
+    "tfz::dungeon::WriteLayer": (
+        "std::vector<uint8_t> out{0xAA}; WriteLayer(objs(in, 1), static_cast<Layer>(in[0] % 3), &out); return out;",
+        lambda b: [0xAA] + [v for o in _objs(b, 1) if o[4] == b[0] % 3 for v in _encode(o)] + [0xFF, 0xFF],
+        _hexes(
+            [0],
+            [1, 0x21, 4, 10, 3, 1, 0x22, 5, 11, 12, 0, 0x23, 63, 63, 15, 1],
+            [2, 0x10, 1, 1, 1, 2, 0x11, 2, 2, 2, 2],
+            [0, 0x10, 1, 1, 1, 1],
+        ),
+    ),
+    "tfz::dungeon::CountPerLayer": (
+        "const auto c = CountPerLayer(objs(in, 0)); return std::vector<uint8_t>{static_cast<uint8_t>(c[0]), "
+        "static_cast<uint8_t>(c[1]), static_cast<uint8_t>(c[2])};",
+        lambda b: [sum(1 for o in _objs(b, 0) if o[4] == k) for k in range(3)],
+        _hexes([], [1, 1, 1, 1, 0], [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 1, 4, 4, 4, 4, 2]),
+    ),
+    "tfz::dungeon::FindById": (
+        "const auto r = FindById(objs(in, 1), in[0]); if (!r) return std::vector<uint8_t>{0}; return "
+        "std::vector<uint8_t>{1, static_cast<uint8_t>(r->id()), static_cast<uint8_t>(r->x()), "
+        "static_cast<uint8_t>(r->y()), static_cast<uint8_t>(r->size())};",
+        _m_find,
+        _hexes(
+            [5],
+            [5, 5, 1, 2, 3, 0, 5, 9, 9, 9, 0],
+            [6, 5, 1, 2, 3, 0],
+            [7, 1, 1, 1, 1, 0, 7, 2, 2, 2, 0, 7, 3, 3, 3, 0],
+            [0, 0, 4, 4, 4, 1],
+        ),
+    ),
+    "tfz::dungeon::ReadLayer": (
+        "std::vector<uint8_t> data(in.begin() + 2, in.end()); std::size_t pos = in[0]; const auto r = "
+        "ReadLayer(data, &pos, static_cast<Layer>(in[1] % 3)); if (!r) return std::vector<uint8_t>{0}; "
+        "std::vector<uint8_t> out{1, static_cast<uint8_t>(pos & 0xFF), static_cast<uint8_t>(pos >> 8)}; for (const "
+        "RoomObject& o : *r) out.insert(out.end(), {static_cast<uint8_t>(o.id()), static_cast<uint8_t>(o.x()), "
+        "static_cast<uint8_t>(o.y()), static_cast<uint8_t>(o.size()), static_cast<uint8_t>(o.layer())}); return out;",
+        _m_read_layer,
+        _hexes(
+            [0, 0, 0xFF, 0xFF],
+            [0, 1, 0x13, 0x2A, 0x21, 0xFF, 0xFF, 0x99],
+            [1, 2, 0xEE, 0x04, 0x08, 0x05, 0xFF, 0xFF],
+            [0, 0],
+            [0, 0, 0xFF],
+            [0, 0, 0x13, 0x2A],
+            [0, 0, 0x13, 0x2A, 0x21],
+            [0, 0, 0x13, 0x2A, 0x21, 0xFF],
+            [0, 0, 0x13, 0x2A, 0x21, 0x01, 0x02, 0x03, 0xFF, 0xFF],
+            [0, 1, 0xFF, 0xFE, 0x01, 0xFF, 0xFF],
+            [0, 0, *_MANY, 0xFF, 0xFF],
+            [0, 0, *_MANY, 0x01, 0x02, 0x03, 0xFF, 0xFF],
+        ),
+    ),
+    "tfz::dungeon::Describe": (
+        "const std::string s = Describe(RoomObject(in[0], in[1] & 63, in[2] & 63, in[3] & 15, Layer::kBg1)); "
+        "return std::vector<uint8_t>(s.begin(), s.end());",
+        lambda b: list(f"obj 0x{b[0]:02X} @ ({b[1] & 63}, {b[2] & 63}) size {b[3] & 15}".encode()),
+        _hexes([0x21, 4, 10, 3], [0, 0, 0, 0], [0xFF, 63, 63, 15], [0x0A, 9, 10, 11]),
+    ),
+    "tfz::dungeon::IsDoorListStart": (
+        "std::vector<uint8_t> data(in.begin() + 1, in.end()); return std::vector<uint8_t>{IsDoorListStart(data, in[0])};",
+        lambda b: [int(b[0] + 1 < len(b) - 1 and (b[1 + b[0]] | (b[2 + b[0]] << 8)) == 0xFFF0)],
+        _hexes(
+            [0, 0xF0, 0xFF],
+            [1, 0xF0, 0xFF],
+            [1, 0x00, 0xF0, 0xFF],
+            [0, 0xFF, 0xF0],
+            [0, 0xF0],
+            [1, 0x00, 0xF0],
+            [0, 0xF1, 0xFF],
+            [0, 0xF0, 0xFE],
+            [2, 0, 0, 0xF0, 0xFF, 0],
+        ),
+    ),
+    "tfz::dungeon::TotalSize": (
+        "const int t = TotalSize(objs(in, 1), static_cast<Layer>(in[0] % 3)); return std::vector<uint8_t>"
+        "{static_cast<uint8_t>(t & 0xFF), static_cast<uint8_t>(t >> 8)};",
+        _m_total,
+        _hexes([0], [1, 1, 1, 1, 5, 1, 2, 2, 2, 7, 0, 3, 3, 3, 9, 1], [2, 1, 1, 1, 15, 2, 2, 2, 2, 15, 2]),
+    ),
+    "tfz::dungeon::RemoveAll": (
+        "auto v = objs(in, 1); const int n = RemoveAll(&v, in[0]); std::vector<uint8_t> out{static_cast<uint8_t>(n)}; "
+        "for (const RoomObject& o : v) out.insert(out.end(), {static_cast<uint8_t>(o.id()), static_cast<uint8_t>(o.x())}); "
+        "return out;",
+        _m_remove_all,
+        _hexes(
+            [3],
+            [3, 3, 1, 0, 0, 0, 4, 2, 0, 0, 0, 3, 3, 0, 0, 0],
+            [9, 3, 1, 0, 0, 0],
+            [0, 0, 5, 0, 0, 0, 0, 6, 0, 0, 1],
+        ),
+    ),
+}
+
+
+def tree_run(qualified_name: str) -> dict[str, Any]:
+    """The `run` spec of a tree item: its probe and (input, expected) cases from the model."""
+    body, model, inputs = TREE_PROBES[qualified_name]
+    cases = [[inp, bytes(model(list(bytes.fromhex(inp)))).hex()] for inp in inputs]
+    return {"call": _probe(body), "cases": cases}

@@ -15,6 +15,7 @@ from triforce.cli import asm, build, corpus, cpu, dataset, doctor
 from triforce.cli import refine, serve
 from triforce.cli import graphics
 from triforce.cli import lore, quest
+from triforce.cli import sources as sources_cli
 from triforce.cli import cpp as cpp_cli
 from triforce.cli import review_web  # noqa: F401  (adds `review serve|add-reviewer|settings`)
 from triforce.cli import text as text_cli
@@ -48,6 +49,7 @@ app.add_typer(lore.app, name="lore")
 app.add_typer(quest.app, name="quest")
 app.add_typer(cpp_cli.app, name="cpp")
 app.add_typer(text_cli.app, name="text")
+app.add_typer(sources_cli.app, name="sources")
 
 
 def _print_version(value: bool) -> None:

@@ -37,7 +37,10 @@ def build(
         [],
         "--source",
         "-s",
-        help="Source tree(s): asar trees, graphics, text, C++ or hack documents; default: the bundled corpus.",
+        help=(
+            "Source tree(s): asar trees, graphics, text, C++ or hack documents, as folders or by name "
+            "(usdasm, yaze, ...: `triforce sources list`); default: the bundled corpus."
+        ),
     ),
     out: Path = typer.Option(Path("triforce-out"), "--out", "-o", help="Output directory."),
     generators: str = typer.Option(
@@ -50,7 +53,11 @@ def build(
         None, "--workers", "-j", min=1, help="Worker processes (default: all cores)."
     ),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed for test states (same seed, same samples)."),
-    origin: str = typer.Option("original", "--origin", help="Provenance origin tag for --source trees."),
+    origin: str | None = typer.Option(
+        None,
+        "--origin",
+        help="Provenance origin tag for --source trees (default: the manifest's tag for a named tree, else original).",
+    ),
     curate: bool = typer.Option(
         True, "--curate/--no-curate", help="Curate into <out>/dataset (dedup, decontam, split, export)."
     ),
@@ -88,6 +95,16 @@ def build(
     unknown = [g for g in gens if g not in known]
     if unknown or not gens:
         raise typer.BadParameter(f"unknown generator(s) {unknown}; choose from all, {', '.join(known)}")
+    from triforce.corpus.sources import origin_of, resolve_source
+
+    if origin is None:
+        named = {o for s in source if (o := origin_of(s)) is not None}
+        if len(named) > 1:
+            raise typer.BadParameter(
+                f"the named trees have different origins ({', '.join(sorted(named))}): give --origin, or build them apart"
+            )
+        origin = named.pop() if named else "original"
+    source = [resolve_source(s) for s in source]
     origins = get_args(Origin)
     for value in [origin, *exclude_origin]:
         if value not in origins:

@@ -21,7 +21,10 @@ _MAX_CANDIDATE = 1 << 20
 
 
 def _tree(path: Path | None) -> Path:
-    return path if path is not None else bundled_tree()
+    """The tree argument: a folder, a source name (`yaze`, fetched), or the bundled fixture tree."""
+    from triforce.corpus.sources import resolve_source
+
+    return resolve_source(path) if path is not None else bundled_tree()
 
 
 @app.command("scan")
@@ -85,14 +88,18 @@ def baseline(
     workers: int = typer.Option(2, "--workers", "-j", min=1, help="Compiles at once."),
     cache: Path = typer.Option(None, "--cache", help="Cache folder for per-TU results."),
     shims: bool = typer.Option(True, "--shims/--no-shims", help="Bridge known API drift (cpp/shims.yaml)."),
+    timeout: float = typer.Option(
+        120.0, "--timeout", min=1.0, help="Wall-clock seconds per TU (a TU over it counts as 'timeout')."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Compile every translation unit unchanged: how many compile, and why the rest do not."""
     root = _tree(tree)
+    from triforce.cpp.sandbox import CompileLimits
     from triforce.cpp.tree import source_files
 
     tus = [p.relative_to(root).as_posix() for p in source_files(root, folder) if p.suffix in TU_SUFFIXES]
-    checker = CompileChecker(root, cache_dir=cache, shims=shims)
+    checker = CompileChecker(root, cache_dir=cache, shims=shims, limits=CompileLimits(timeout_s=timeout))
     with stage_bar(Console(stderr=True), disable=as_json) as bar:
         task = bar.add_task("compile", total=len(tus))
         report = baseline_tree(checker, tus, workers=workers, on_done=lambda *_: bar.advance(task))

@@ -341,7 +341,11 @@ def tilemap_cmd(
 
 @gfx_app.command("prove")
 def prove_cmd(
-    usdasm: Path = typer.Option(..., "--usdasm", help="A spannerisms/usdasm checkout (the game's routines)."),
+    usdasm: Path = typer.Option(
+        ...,
+        "--usdasm",
+        help="A spannerisms/usdasm checkout, or the name usdasm once fetched (the game's routines).",
+    ),
     real: list[Path] = typer.Option(
         [], "--real", help="Trees to search for real compressed files (repeatable)."
     ),
@@ -353,8 +357,10 @@ def prove_cmd(
 ) -> None:
     """Run the game's Decompress, Decompress_bank02, Do3To4Low/High and the OAM high-table packer
     (assembled from usdasm, run on the 65816 core) against the Python codecs; exit 1 on a mismatch."""
+    from triforce.corpus.sources import resolve_source
     from triforce.gfx.prove import prove
 
+    usdasm, real = resolve_source(usdasm), [resolve_source(r) for r in real]
     console = Console(stderr=as_json)
     bar = stage_bar(console, disable=as_json)
     task = bar.add_task("proving", total=None)

@@ -34,6 +34,9 @@ def _kb(source: Path | None) -> tuple[Any, str]:
 
     if source is None:
         return vanilla(), VANILLA
+    from triforce.corpus.sources import resolve_source
+
+    source = resolve_source(source)
     if not is_oos_tree(source):
         raise InputError(f"{source}: no hack documents found (Data/location_registry.json, Docs/World/...)")
     docs = read_oos(source)
@@ -168,9 +171,12 @@ def ask(
 def validate_cmd(source: Path | None = _SOURCE, as_json: bool = _JSON) -> None:
     """Consistency of the KB (with --source: of a hack's documents with themselves, their code and
     the vanilla game). Exit 1 when there are problems."""
+    from triforce.corpus.sources import resolve_source
     from triforce.lore import validate
     from triforce.lore.hack import is_oos_tree, read_oos
 
+    if source is not None:
+        source = resolve_source(source)
     if source is not None and is_oos_tree(source):
         docs = read_oos(source)
         problems = docs.problems()

@@ -79,6 +79,9 @@ def check(
 
     kb, scope = vanilla(), VANILLA
     if source is not None:
+        from triforce.corpus.sources import resolve_source
+
+        source = resolve_source(source)
         if not is_oos_tree(source):
             raise InputError(f"{source}: no hack documents found")
         docs = read_oos(source)

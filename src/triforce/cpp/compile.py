@@ -361,12 +361,24 @@ class CompileChecker:
         if key in self._baselines:
             return self._baselines[key]
         cached = self._read_cache(key)
+        if (
+            cached is not None
+            and cached.reason == "missing-header"
+            and self._found_now(cached.missing_header)
+        ):
+            cached = None  # the header was installed since (e.g. tools/sysdeps/cpp-headers.sh): compile again
         if cached is None:
             cached = self.compile_text(data, rel_path)
             if cached.reason not in ("timeout", "limit"):
                 self._write_cache(key, cached)
         self._baselines[key] = cached
         return cached
+
+    def _found_now(self, header: str | None) -> bool:
+        """Whether a header a cached result missed is on the search path now."""
+        if not header:
+            return False
+        return any((d / header).is_file() for d in [*self.include_dirs, *self._search_dirs()])
 
     def _read_cache(self, key: str) -> CompileResult | None:
         if self.cache_dir is None:

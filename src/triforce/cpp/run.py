@@ -41,6 +41,9 @@ int main() {
 """
 
 
+_UBSAN = ["-fsanitize=undefined", "-fno-sanitize-recover=all"]
+
+
 @dataclass
 class RunResult:
     ok: bool  # built, ran, and every vector gave its expected output
@@ -91,8 +94,9 @@ def run_vector_groups(
         work = Path(tmp)
         (work / "tu.cc").write_text(source, encoding="utf-8")
         # bounds-checked std::vector/array operator[]: an out-of-range index aborts the run instead of
-        # reading a neighbour silently
-        argv = [compiler, "-std=c++23", "-O0", "-w", "-fmax-errors=5", "-D_GLIBCXX_ASSERTIONS"]
+        # reading a neighbour silently; undefined behaviour (a negative or too-wide shift, signed
+        # overflow, ...) stops it too, since its result is whatever this compiler happened to do
+        argv = [compiler, "-std=c++23", "-O0", "-w", "-fmax-errors=5", "-D_GLIBCXX_ASSERTIONS", *_UBSAN]
         for d in include_dirs or []:
             argv += ["-I", str(d)]
         built = run_limited(
@@ -129,7 +133,13 @@ def _run_group(prog: Path, work: Path, vectors: list[tuple[str, str]], limits: C
     limited = ran.limit_reason(limits, "the program")
     outputs = ran.output.split("\n")[: len(vectors)]
     if limited or ran.returncode != 0:
-        return RunResult(False, True, [limited or f"the program exited with {ran.returncode}"], outputs)
+        ub = next((line for line in ran.output.split("\n") if "runtime error:" in line), None)
+        why = limited or (
+            f"undefined behaviour: {ub.split('runtime error:', 1)[1].strip()}"
+            if ub
+            else f"the program exited with {ran.returncode}"
+        )
+        return RunResult(False, True, [why], outputs)
     problems = []
     for i, ((inp, want), got) in enumerate(zip(vectors, [*outputs, *[""] * len(vectors)], strict=False)):
         if got.strip() != want:

@@ -310,6 +310,47 @@ EQUIVALENT: dict[tuple[str, str, int], str] = {
     ("asm.width.clearpage", "INX -> DEX", 5): "walking the page downwards from 0 clears the same 256 bytes",
     ("asm.block.mvn_fill", "SEP -> REP", 3): "the 16-bit store's second byte is overwritten by the fill",
     ("asm.block.move_up", "drop CLC", 8): "the ADC #$1FFF before it cannot carry for the contract's X",
+    # C++ items (graders/cpp.py mutants: line 0, the change as described there)
+    **{
+        (
+            f"cpp.{t}.RleCompress",
+            change,
+            0,
+        ): "n = remaining < 32 ? remaining : 32: at exactly 32 both arms agree"
+        for t in ("write", "fix")
+        for change in ("line 5: < -> <=", "line 5: 32 -> 33")
+    },
+    (
+        "cpp.tree.tfz.dungeon.Describe",
+        "line 2: 64 -> 65",
+        0,
+    ): "the longest label any three ints can make is 60 characters: a 65-byte buffer prints the same",
+    (
+        "cpp.tree.tfz.dungeon.ReadLayer",
+        "line 8: 2 -> 3",
+        0,
+    ): "with exactly 3 bytes left the reference decodes them, then finds no end marker: nullopt either way",
+    (
+        "cpp.tree.tfz.dungeon.WriteLayer",
+        "line 7: & -> |",
+        0,
+    ): "kEndOfList is 0xFFFF: (0xFFFF | 0xFF) and (0xFFFF & 0xFF) both push the byte 0xFF",
+    **{
+        (
+            f"cpp.{t}.LoRomToPc",
+            "line 3: 0x7F0000 -> 0x7F0001",
+            0,
+        ): "bit 0 of the mask is shifted out by the >> 1"
+        for t in ("write", "fix")
+    },
+    **{
+        (
+            f"cpp.{t}.Bgr555ToRgb",
+            "line 5: 10 -> 11",
+            0,
+        ): "shift steps by 5 from 0: it takes 0, 5, 10 either way"
+        for t in ("write", "fix")
+    },
     **{
         (
             f"asm.hwmath.{i}",
@@ -404,13 +445,25 @@ def _measure_by_grader(
         if make is None:
             continue
         report.items += 1
-        muts = [Mutant(item.id, op, 0, op, answer) for op, answer in make(item.reference, item.spec())]
+        # (operator, wrong answer), or (operator, what changed, wrong answer) where the grader says
+        muts: list[Mutant] = []
+        seen: dict[str, int] = {}
+        for m in make(item.reference, item.spec()):
+            what = m[1] if len(m) == 3 else m[0]
+            seen[what] = seen.get(what, 0) + 1
+            if len(m) == 3 and seen[what] > 1:  # the same change twice on a line: tell them apart
+                what = f"{what} (#{seen[what]})"
+            muts.append(Mutant(item.id, m[0], 0, what, m[-1]))
         if per_item is not None:
             muts = _spread(muts, per_item)
         for mutant in muts:
             report.mutants += 1
             stats = report.by_operator.setdefault(mutant.operator, [0, 0])
             stats[1] += 1
+            if (item.id, mutant.description, 0) in EQUIVALENT:
+                report.equivalent += 1
+                stats[1] -= 1
+                continue
             if grade(item.grading, mutant.source).passed:
                 report.survivors.append(mutant)
             else:

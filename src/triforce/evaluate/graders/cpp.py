@@ -95,10 +95,11 @@ def grade_cpp(spec: CppSpec, answer: str, ctx: GradeContext) -> Verdict:
     return Verdict.from_checks(checks, "wrong-output")
 
 
-def mutants(reference: str, spec: CppSpec) -> list[tuple[str, str]]:
-    """(operator, wrong answer) pairs for `triforce eval sensitivity`: one typical slip each (an
-    operator swapped for its neighbour, a literal off by one, a called name misspelt). Not every
-    slip is wrong by construction: a compile-only item cannot see the first two kinds, and a
-    few are equivalent (`(x & 0x7F0001) >> 1`); survivors are listed, not hidden."""
+def mutants(reference: str, spec: CppSpec) -> list[tuple[str, str, str]]:
+    """(operator, what changed, wrong answer) for `triforce eval sensitivity`: one typical slip
+    each (an operator swapped for its neighbour, a literal off by one, a called name misspelt).
+    Every item runs its function on vectors, so the first two kinds are seen by behaviour, not
+    only by the compiler; the few slips that are equivalent (`(x & 0x7F0001) >> 1`) are listed
+    with their reason in `sensitivity.EQUIVALENT`, and survivors are listed, not hidden."""
     code = answer_function(reference) or ""
-    return [(op, f"```cpp\n{text}\n```") for op, _, text in cpp_mutants(code) if text != code]
+    return [(op, what, f"```cpp\n{text}\n```") for op, what, text in cpp_mutants(code) if text != code]
