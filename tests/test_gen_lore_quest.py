@@ -134,6 +134,25 @@ def test_teach_lessons_state_exactly_what_execution_shows() -> None:
     assert gen.check(forged)
 
 
+def test_dataset_verify_root_reaches_a_teach_lesson_with_an_incbin() -> None:
+    """Palette_Load reads a table that is an `incbin` of its tree: its lesson verifies only with
+    the tree's root given to asar, as `dataset verify --root TREE` does."""
+    from triforce.generate.domain import Source
+
+    tree = Path(__file__).parent / "data" / "game_tree"
+    gen = load_generator("teach")
+    samples = [
+        s.model_dump(mode="json")
+        for unit in gen.units([Source(tree)], 0)
+        for s in gen.run(unit, 0).samples
+        if s.meta["exec"]["entry"] == "Palette_Load"
+    ]
+    assert len(samples) == 1
+    assert any("include_root" in p for p in gen.check(samples[0]))  # no tree: asar refuses the incbin
+    report = verify_samples(samples, root=tree)
+    assert (report.checked, report.passed, report.failed) == (1, 1, [])
+
+
 def test_card_says_why_a_row_is_short(tmp_path: Path) -> None:
     from triforce.dataset.pipeline import CurationConfig, curate
     from triforce.dataset.sample_io import read_jsonl
