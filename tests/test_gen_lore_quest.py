@@ -119,6 +119,16 @@ def test_default_build_yields_verified_lore_canon_quest(tmp_path: Path) -> None:
     assert result.checked == 90 and result.passed == 90
 
 
+def test_every_lore_and_canon_sample_of_a_default_build_verifies() -> None:
+    """All units, not a sample of them: "the Lumberjacks" once resolved to Lumberjacks' House
+    (whose alias was "lumberjacks"), so the lumberjacks/home answer failed its own check."""
+    for name in ("lore", "canon"):
+        gen = load_generator(name)
+        rows = [s.model_dump(mode="json") for u in gen.units([], 0) for s in gen.run(u, 0).samples]
+        report = verify_samples(rows)
+        assert report.failed == [] and report.passed == len(rows) > 100, (name, report.failed[:3])
+
+
 def test_teach_lessons_state_exactly_what_execution_shows() -> None:
     gen = load_generator("teach")
     unit = gen.units([], 0)[0]
