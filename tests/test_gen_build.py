@@ -224,3 +224,21 @@ def test_forked_and_forkserver_workers_build_the_same_samples(corpus: Any, tmp_p
         keep_alive.set()
     assert report["worker_start"] == "forkserver"
     assert _lines(tmp_path / "fork" / "samples.jsonl") == _lines(tmp_path / "server" / "samples.jsonl")
+
+
+def test_a_timeout_on_a_loaded_machine_is_not_a_verdict() -> None:
+    """A loaded machine stretches asar's runs past its wall-clock limit; such a run is assembled
+    again, alone and with more time, before its timeout counts, so the unit log never keeps a
+    reject the load made (a rerun or resume on a quieter machine would write other samples).
+    A 1 ms limit stands in for the load: no asar process finishes that fast."""
+    from triforce.generate.execution import Assembler
+    from triforce.snes.asar import SandboxLimits, assemble
+
+    tight = SandboxLimits(timeout_s=0.001, probe_timeout_s=0.001)
+    src = "Main:\n    LDA.b #$01\n    STA.b $10\n    RTS\n"
+    assert [d.code for d in assemble(src, limits=tight).errors] == ["Ttimeout"]
+    for batch in (True, False):
+        asm = Assembler(batch=batch, limits=tight)
+        [res] = asm.assemble_many([src])
+        assert res is not None and res.ok, res.errors
+        assert bytes(res.chunks[0].data) == bytes([0xA9, 0x01, 0x85, 0x10, 0x60])

@@ -119,6 +119,16 @@ def test_default_build_yields_verified_lore_canon_quest(tmp_path: Path) -> None:
     assert result.checked == 90 and result.passed == 90
 
 
+def test_every_lore_and_canon_sample_of_a_default_build_verifies() -> None:
+    """All units, not a sample of them: "the Lumberjacks" once resolved to Lumberjacks' House
+    (whose alias was "lumberjacks"), so the lumberjacks/home answer failed its own check."""
+    for name in ("lore", "canon"):
+        gen = load_generator(name)
+        rows = [s.model_dump(mode="json") for u in gen.units([], 0) for s in gen.run(u, 0).samples]
+        report = verify_samples(rows)
+        assert report.failed == [] and report.passed == len(rows) > 100, (name, report.failed[:3])
+
+
 def test_teach_lessons_state_exactly_what_execution_shows() -> None:
     gen = load_generator("teach")
     unit = gen.units([], 0)[0]
@@ -132,6 +142,25 @@ def test_teach_lessons_state_exactly_what_execution_shows() -> None:
     first = forged["meta"]["exec"]["states"][0]["final"]
     first["cycles"] = int(first["cycles"]) + 1  # the record itself must still hold when re-run
     assert gen.check(forged)
+
+
+def test_dataset_verify_root_reaches_a_teach_lesson_with_an_incbin() -> None:
+    """Palette_Load reads a table that is an `incbin` of its tree: its lesson verifies only with
+    the tree's root given to asar, as `dataset verify --root TREE` does."""
+    from triforce.generate.domain import Source
+
+    tree = Path(__file__).parent / "data" / "game_tree"
+    gen = load_generator("teach")
+    samples = [
+        s.model_dump(mode="json")
+        for unit in gen.units([Source(tree)], 0)
+        for s in gen.run(unit, 0).samples
+        if s.meta["exec"]["entry"] == "Palette_Load"
+    ]
+    assert len(samples) == 1
+    assert any("include_root" in p for p in gen.check(samples[0]))  # no tree: asar refuses the incbin
+    report = verify_samples(samples, root=tree)
+    assert (report.checked, report.passed, report.failed) == (1, 1, [])
 
 
 def test_card_says_why_a_row_is_short(tmp_path: Path) -> None:

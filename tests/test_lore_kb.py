@@ -127,6 +127,23 @@ def test_bad_kb_files_name_the_place() -> None:
         load_kb_file(text=_HACK.replace("[t_key, found_at, t_d2]", "[t_key, price, lots]"), kb=load_vanilla())
 
 
+def test_a_name_two_entities_of_one_scope_share_is_refused() -> None:
+    """Within a scope a name means one entity; another scope may reuse it (its own wins there)."""
+    with pytest.raises(
+        InputError, match=r"entity t_d3: the name 'Test Grotto' already names 't_d1' in scope 'test'"
+    ):
+        load_kb_file(
+            text=_HACK.replace(
+                "name: Test Palace}\n",
+                "name: Test Palace}\n  t_d3: {kind: place, name: Grotto, aliases: [Test Grotto]}\n",
+            ),
+            kb=load_vanilla(),
+        )
+    kb = load_kb_file(text=_HACK.replace("name: Glow Key", "name: Hookshot"), kb=load_vanilla())
+    assert kb.resolve("Hookshot", "test") == kb.entities["t_key"]
+    assert kb.resolve("Lumberjacks") == kb.entities["lumberjacks"]
+
+
 def test_memory_map_matches_the_asm_brief() -> None:
     """The brief's save-data addresses (domain brief §4) mean the same thing in the KB."""
     kb = vanilla()

@@ -102,6 +102,12 @@ class DomainGenerator(ABC):
         """Re-prove a shipped sample (a decoded samples.jsonl row) from its assistant message;
         returns the problems found (empty: verified)."""
 
+    def check_in(self, sample: dict[str, Any], root: Path | None) -> list[str]:
+        """`check` for `dataset verify --root TREE`: a generator whose proof reads the tree the
+        sample came from (an `incbin` or `incsrc` of the routine) overrides this to use `root`;
+        the others do not need it."""
+        return self.check(sample)
+
 
 def make_domain_sample(
     generator: DomainGenerator,

@@ -359,17 +359,38 @@ def first_error(res: Any) -> str:
     return first_asar_error(res.diagnostics)
 
 
-class Assembler:
-    """asar access for generators: one process per batch, or one per source for the baseline."""
+# A build's verdicts must not depend on how busy the machine is. asar's wall-clock limit is for
+# runaway sources, and no snippet a generator makes runs long on an idle machine, so a source that
+# ran out of wall-clock time (a loaded machine stretches every run) is assembled once more, alone,
+# with this limit before the timeout counts: otherwise the timeout is a reject the unit log keeps,
+# and a build resumed (or rerun) on a quieter machine writes other samples.
+RETRY_TIMEOUT_S = 60.0
 
-    def __init__(self, batch: bool = True) -> None:
+
+def _timed_out(res: Any) -> bool:
+    return res is not None and not res.ok and any(d.code == "Ttimeout" for d in res.errors)
+
+
+class Assembler:
+    """asar access for generators: one process per batch, or one per source for the baseline.
+    `limits`: the sandbox's (None: its defaults); a timed-out source is retried (RETRY_TIMEOUT_S)."""
+
+    def __init__(self, batch: bool = True, limits: Any = None) -> None:
         self.batch = batch
+        self.limits = limits
         self.calls = 0
         # The source tree's directory, so incbin/incsrc inside it resolve (set per chunk).
         self.include_root: Path | None = None
 
     def assemble_many(self, sources: Sequence[str]) -> list[Any]:
         """Results in order; an entry is None when asar could not run at all on that source."""
+        results = self._assemble_many(sources)
+        for i, res in enumerate(results):
+            if _timed_out(res):
+                results[i] = self._single(sources[i], retry=True)
+        return results
+
+    def _assemble_many(self, sources: Sequence[str]) -> list[Any]:
         from triforce.snes.asar import assemble_batch
 
         if not sources:
@@ -387,6 +408,7 @@ class Assembler:
                         slot_size=SLOT_SIZE,
                         base=ORG,
                         include_root=self.include_root,
+                        limits=self.limits,
                     )
                 )
             except TriforceError:
@@ -401,12 +423,17 @@ class Assembler:
             return results
         return [self._single(s) for s in sources]
 
-    def _single(self, source: str) -> Any:
-        """One asar process; None when asar itself could not run on this source."""
-        from triforce.snes.asar import assemble
+    def _single(self, source: str, retry: bool = False) -> Any:
+        """One asar process; None when asar itself could not run on this source. `retry`: the
+        source timed out before, so it gets RETRY_TIMEOUT_S (its CPU limit grows with it)."""
+        from triforce.snes.asar import SandboxLimits, assemble
 
         self.calls += 1
+        limits = self.limits
+        if retry:
+            limits = limits or SandboxLimits()
+            limits = limits.model_copy(update={"timeout_s": max(limits.timeout_s, RETRY_TIMEOUT_S)})
         try:
-            return assemble(source, org=ORG, stubs=True, include_root=self.include_root)
+            return assemble(source, org=ORG, stubs=True, include_root=self.include_root, limits=limits)
         except TriforceError:
             return None

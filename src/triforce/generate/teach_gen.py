@@ -183,7 +183,11 @@ class TeachGenerator(DomainGenerator):
         return out
 
     def check(self, sample: dict[str, Any]) -> list[str]:
-        problems, _ = check_sample(sample)  # the record still holds: asar + every state re-run
+        return self.check_in(sample, None)
+
+    def check_in(self, sample: dict[str, Any], root: Path | None) -> list[str]:
+        # the record still holds: asar (with the tree's files for incbin) + every state re-run
+        problems, _ = check_sample(sample, root)
         if problems:
             return problems
         ex = sample["meta"]["exec"]

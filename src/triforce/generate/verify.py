@@ -346,7 +346,7 @@ def _check_one(args: tuple[dict[str, Any], Path | None]) -> tuple[str, str, str,
     try:
         domain = _domain_generator(sample)
         if domain is not None:
-            problems, states = load_generator(domain).check(sample), 0
+            problems, states = load_generator(domain).check_in(sample, root), 0
         else:
             problems, states = check_sample(sample, root)
     except Exception as exc:  # a malformed record is a failed check, not a crash

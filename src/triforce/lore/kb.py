@@ -216,6 +216,21 @@ def make_record(
     return Record(subject, rel, value, source=source, tier=tier, scope=scope, note=note)
 
 
+def _refuse_shared_name(kb: KnowledgeBase, entity: Entity, where: str) -> None:
+    """A name (or alias) of a file's entity must not already name another entity of its scope:
+    `resolve` could not tell them apart, and a claim written with that name would be read as
+    being about whichever entity came first."""
+    if entity.id in kb.entities:
+        return
+    for name in (entity.name, *entity.aliases, entity.id):
+        others = [i for i in kb._names.get(normalise(name), []) if kb.entities[i].scope == entity.scope]
+        if others:
+            raise InputError(
+                f"{where}: entity {entity.id}: the name {name!r} already names {others[0]!r} "
+                f"in scope {entity.scope!r}"
+            )
+
+
 def load_kb_file(
     path: Path | None = None, text: str | None = None, kb: KnowledgeBase | None = None
 ) -> KnowledgeBase:
@@ -237,11 +252,11 @@ def load_kb_file(
     for eid, spec in (data.get("entities") or {}).items():
         if not isinstance(spec, dict) or "kind" not in spec:
             raise InputError(f"{where}: entity {eid}: needs kind and name")
-        kb.add_entity(
-            Entity(
-                str(eid), str(spec.get("name", eid)), str(spec["kind"]), tuple(spec.get("aliases", [])), scope
-            )
+        entity = Entity(
+            str(eid), str(spec.get("name", eid)), str(spec["kind"]), tuple(spec.get("aliases", [])), scope
         )
+        _refuse_shared_name(kb, entity, where)
+        kb.add_entity(entity)
     for n, group in enumerate(data.get("facts") or []):
         source = str(group.get("source", ""))
         gtier = group.get("tier", tier)
