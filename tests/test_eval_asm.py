@@ -120,6 +120,8 @@ def test_equivalent_mutants_exist_and_are_explained() -> None:
     by_id = {i.id: i for i in load_suite("asm").items}
     for (item_id, change, line), why in EQUIVALENT.items():
         assert why
+        if item_id.startswith("cpp."):
+            continue  # the C++ grader's own mutants: tests/test_cpp_grader.py checks those
         assert any(
             m.description == change and m.line == line for m in mutants_of(item_id, by_id[item_id].reference)
         ), (item_id, change)

@@ -72,4 +72,5 @@ def test_every_generator_works_on_marked_routines(corpus: Any) -> None:
     sram = [s for s in samples if s["meta"]["routine"] == "SaveSlot_LoadRupees"]
     assert sram and all(s["meta"]["exec"]["sram_size"] == 0x2000 for s in sram)  # runs on cartridge SRAM
     hook = next(s for s in samples if s["meta"]["generator"] == "hook")
-    assert "#_0F" not in hook["messages"][2]["content"].split("pushpc")[0].split("_Hook:")[1]
+    body = hook["messages"][2]["content"].rsplit("freecode", 1)[1]  # the hook routine, in free space
+    assert "_Hook:" in body and "#_0F" not in body

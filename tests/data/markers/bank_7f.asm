@@ -4,7 +4,8 @@ lorom
 
 org $0FA000
 
-; Add the amount in A to the magic meter, capped at its maximum.
+; Add the amount in A to the magic meter, capped at its maximum (called with 16-bit A).
+; @entry m16 x8
 MagicMeter_Add:
 #_0FA000: REP #$20
 #_0FA002: CLC
