@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from triforce.evaluate.graders.romhack import grade_romhack, RomhackSpec
 from triforce.evaluate.graders import GradeContext
+from triforce.evaluate.graders.romhack import RomhackSpec, grade_romhack
 from triforce.romhack.templates import build, suite_plan
 
 SUITE = Path(__file__).resolve().parents[1] / "src/triforce/evaluate/suites/cross.jsonl"

@@ -79,7 +79,9 @@ def base_image(host: str, hook_address: int) -> bytes:
     result = assemble(source, org=None, rom_size=ROM_SIZE, filename="host.asm")
     if not result.ok:
         first = next((d for d in result.diagnostics if "error" in str(d.severity).lower()), None)
-        raise InputError(f"spec host code does not assemble: {first.message if first else result.diagnostics}")
+        raise InputError(
+            f"spec host code does not assemble: {first.message if first else result.diagnostics}"
+        )
     return bytes(result.rom)
 
 
@@ -157,7 +159,10 @@ def scenarios(spec: CrossSpec) -> list[Scenario]:
                 _put(mem, c, _meeting(c, True))
         return mem
 
-    out = [Scenario("met", base(False, False), True), Scenario("met at the boundary", base(False, True), True)]
+    out = [
+        Scenario("met", base(False, False), True),
+        Scenario("met at the boundary", base(False, True), True),
+    ]
     for i, c in enumerate(spec.trigger, start=1):
         value = _breaking(c)
         if value is None:
@@ -232,20 +237,25 @@ def prove(
         _check_messages(proof, spec, messages or {})
     base = base_image(spec.hook.host, spec.hook.address)
     if "org" not in patch.lower():
-        proof.add("assembles", False, "the patch does not place itself: no `org` for the hook and the routine")
+        proof.add(
+            "assembles", False, "the patch does not place itself: no `org` for the hook and the routine"
+        )
         return proof
     if assembler is not None:
         result = assembler(patch, base)
     else:
         result = assemble(
-            patch, org=None, rom_size=ROM_SIZE, base_rom=base, limits=SandboxLimits(timeout_s=10), filename="patch.asm"
+            patch,
+            org=None,
+            rom_size=ROM_SIZE,
+            base_rom=base,
+            limits=SandboxLimits(timeout_s=10),
+            filename="patch.asm",
         )
     if not result.ok:
         diag = next((d for d in result.diagnostics if "error" in str(d.severity).lower()), None)
         where = f"line {diag.line}: " if diag is not None else ""
-        proof.add(
-            "assembles", False, f"asar: {where}{diag.message if diag else 'error'}", "assemble-error"
-        )
+        proof.add("assembles", False, f"asar: {where}{diag.message if diag else 'error'}", "assemble-error")
         return proof
     proof.add("assembles", True)
     rom = bytes(result.rom)
@@ -266,13 +276,20 @@ def _check_quest(proof: Proof, spec: CrossSpec, quest: Any) -> None:
     from triforce.quest import Quest, check_quest
 
     if not isinstance(quest, dict):
-        proof.add("quest", False, "the answer has no quest outline (a JSON object with `quest`)", "parse-error")
+        proof.add(
+            "quest", False, "the answer has no quest outline (a JSON object with `quest`)", "parse-error"
+        )
         return
     try:
         q = Quest.model_validate(quest)
     except ValidationError as exc:
         first = exc.errors()[0]
-        proof.add("quest", False, f"quest outline: {'.'.join(map(str, first['loc']))}: {first['msg']}", "invalid-format")
+        proof.add(
+            "quest",
+            False,
+            f"quest outline: {'.'.join(map(str, first['loc']))}: {first['msg']}",
+            "invalid-format",
+        )
         return
     report = check_quest(q, spec.quest_rules)
     bad = report.failures
@@ -291,7 +308,9 @@ def _check_messages(proof: Proof, spec: CrossSpec, messages: dict[int, str]) -> 
         name = f"message {m.key}"
         text = messages.get(m.id)
         if not text or not text.strip():
-            proof.add(name, False, f"no text given for message {m.key} ({m.purpose or m.routine})", "wrong-content")
+            proof.add(
+                name, False, f"no text given for message {m.key} ({m.purpose or m.routine})", "wrong-content"
+            )
             continue
         try:
             encode(text)
@@ -368,7 +387,10 @@ def _check_hook_site(proof: Proof, spec: CrossSpec, rom: bytes, symbols: dict[st
     lo, hi = _ranges(spec)[1]
     inside = _is_rom(routine) and lo <= lorom_offset(routine) <= hi
     return proof.add(
-        "hook site", inside, f"{name} at {format_address(routine)} is not in the declared free space", "structure"
+        "hook site",
+        inside,
+        f"{name} at {format_address(routine)} is not in the declared free space",
+        "structure",
     )
 
 
@@ -406,13 +428,20 @@ def _check_behaviour(proof: Proof, spec: CrossSpec, base: bytes, rom: bytes) -> 
     for index, sc in enumerate(scenarios(spec), start=1):
         name = f"state {index} '{sc.name}'"
         state = _entry_state(spec, sc.memory)
-        vanilla = run_routine(base, entry=spec.hook.address, state=state, convention="jsl", max_instructions=MAX_INSTRUCTIONS)
+        vanilla = run_routine(
+            base, entry=spec.hook.address, state=state, convention="jsl", max_instructions=MAX_INSTRUCTIONS
+        )
         if vanilla.reason != "returned":  # the spec's own host is broken: say so, do not blame the answer
             proof.add(name, False, f"the spec's host code does not return ({vanilla.reason})", "bad-stop")
             continue
         try:
             run = run_routine(
-                rom, entry=spec.hook.address, state=state, convention="jsl", max_instructions=MAX_INSTRUCTIONS, trace=True
+                rom,
+                entry=spec.hook.address,
+                state=state,
+                convention="jsl",
+                max_instructions=MAX_INSTRUCTIONS,
+                trace=True,
             )
         except Exception as exc:  # an emulator fault on hostile code is a failed state
             proof.add(name, False, f"execution failed: {exc}", "bad-stop")
@@ -423,7 +452,9 @@ def _check_behaviour(proof: Proof, spec: CrossSpec, base: bytes, rom: bytes) -> 
             if run.reason == "bad_return" and run.stack_delta:
                 hint = f" (S off by {run.stack_delta:+d}: RTS where RTL was due, or an unbalanced push/pull)"
             code = "instruction-limit" if run.reason in ("instruction_limit", "cycle_limit") else "bad-stop"
-            proof.add(name, False, f"the hooked code did not return to its caller: {run.reason}{where}{hint}", code)
+            proof.add(
+                name, False, f"the hooked code did not return to its caller: {run.reason}{where}{hint}", code
+            )
             continue
         message = _compare(spec, sc, vanilla, run)
         proof.add(name, message is None, message or "", _code_of(message), due=sc.due)
@@ -458,7 +489,11 @@ def _compare(spec: CrossSpec, sc: Scenario, vanilla: Any, run: Any) -> str | Non
         want = effects.get(addr, before.get(addr, 0))
         got = after.get(addr, 0)
         if want != got:
-            why = "the spec's effect" if addr in effects else ("game state the spec does not touch" if sc.due else "nothing may change here")
+            why = (
+                "the spec's effect"
+                if addr in effects
+                else ("game state the spec does not touch" if sc.due else "nothing may change here")
+            )
             return f"memory {format_address(addr)}: expected ${want:02X}, got ${got:02X} ({why})"
     want_calls = expected_calls(spec, sc.due)
     got_calls = _calls(run.trace or [])
@@ -468,7 +503,10 @@ def _compare(spec: CrossSpec, sc: Scenario, vanilla: Any, run: Any) -> str | Non
     got_free = Counter((a, y) for a, _, y in got_calls if a == RECEIVE_ITEM)
     if got_fixed != fixed or got_free != Counter(free):
         want_text = ", ".join(_call_text(c) for c in want_calls) or "no call"
-        got_text = ", ".join(_call_text((a, None, y) if a == RECEIVE_ITEM else (a, x, y)) for a, x, y in got_calls) or "no call"
+        got_text = (
+            ", ".join(_call_text((a, None, y) if a == RECEIVE_ITEM else (a, x, y)) for a, x, y in got_calls)
+            or "no call"
+        )
         return f"calls: expected {want_text}, got {got_text}"
     return None
 
@@ -503,21 +541,29 @@ def _check_room(proof: Proof, spec: CrossSpec, rom: bytes, symbols: dict[str, in
     ):
         return
     objects = decode_list(_read(rom, symbols[labels["Objects"]], 0x600))
-    if not proof.add("room objects decode", objects.ok, f"{labels['Objects']}: {objects.error}", "invalid-format"):
+    if not proof.add(
+        "room objects decode", objects.ok, f"{labels['Objects']}: {objects.error}", "invalid-format"
+    ):
         return
     problems = []
     if "door" in needs and not objects.doors:
-        problems.append(f"tag {room.tag} ({tag_name(room.tag)}) opens a door, but the list has no doors after F0 FF")
+        problems.append(
+            f"tag {room.tag} ({tag_name(room.tag)}) opens a door, but the list has no doors after F0 FF"
+        )
     if "chest" in needs and not any(o.id == chest_id() for o in objects.objects):
         problems.append(f"tag {room.tag} ({tag_name(room.tag)}) needs a chest object (${chest_id():03X})")
     ids = {o.id for o in objects.objects}
-    problems += [f"the design needs object ${i:03X}, which the list lacks" for i in room.objects if i not in ids]
+    problems += [
+        f"the design needs object ${i:03X}, which the list lacks" for i in room.objects if i not in ids
+    ]
     if "torches" in needs:
         torches, error = decode_torches(_read(rom, symbols[labels["Torches"]], 0x100))
         if error:
             problems.append(f"{labels['Torches']}: {error}")
         elif len(torches) < room.torches:
-            problems.append(f"tag {room.tag} needs {room.torches} torches, the torch table has {len(torches)}")
+            problems.append(
+                f"tag {room.tag} needs {room.torches} torches, the torch table has {len(torches)}"
+            )
     proof.add(
         "room holds what the tag needs",
         not problems,

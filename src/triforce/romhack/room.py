@@ -45,7 +45,9 @@ class ObjectList:
 
 def decode_object(b1: int, b2: int, b3: int) -> RoomObject:
     if b1 >= 0xFC:
-        return RoomObject(0x100 | (b3 & 0x3F), ((b1 & 3) << 4) | (b2 >> 4), ((b2 & 0xF) << 2) | (b3 >> 6), 0, 2)
+        return RoomObject(
+            0x100 | (b3 & 0x3F), ((b1 & 3) << 4) | (b2 >> 4), ((b2 & 0xF) << 2) | (b3 >> 6), 0, 2
+        )
     size = ((b1 & 3) << 2) | (b2 & 3)
     if b3 >= 0xF8:
         return RoomObject((b3 << 4) | 0x80 | ((b2 & 3) << 2) | (b1 & 3), b1 >> 2, b2 >> 2, size, 3)

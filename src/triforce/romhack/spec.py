@@ -146,7 +146,9 @@ class Reward(_Model):
 
     @model_validator(mode="after")
     def _shape(self) -> Reward:
-        need = {"item": ("item",), "flag": ("address", "mask"), "counter": ("address", "add", "cap")}[self.kind]
+        need = {"item": ("item",), "flag": ("address", "mask"), "counter": ("address", "add", "cap")}[
+            self.kind
+        ]
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"a {self.kind} reward needs {', '.join(missing)}")

@@ -21,7 +21,7 @@ import yaml
 
 from triforce.errors import ConfigError
 from triforce.quest.checks import QuestRules
-from triforce.quest.model import Quest, Step
+from triforce.quest.model import Flag, Quest, Step
 from triforce.romhack.room import tag_name, tag_needs
 from triforce.romhack.spec import ROUTINE_NAMES, Condition, CrossSpec, MessageCall, Reward
 from triforce.snes.addresses import format_address
@@ -133,18 +133,23 @@ def _camel(text: str) -> str:
 def _cond_asm(c: Condition, i: int) -> list[str]:
     a = format_address(c.address)
     if c.width == 2:
-        body = [f"    REP #$20", f"    LDA.l {a}"]
+        body = ["    REP #$20", f"    LDA.l {a}"]
         if c.mask != 0xFFFF:
             body.append(f"    AND #${c.mask:04X}")
         br = {"ge": "BCC", "lt": "BCS"}.get(c.op)
         if br is None:
             raise ConfigError("16-bit conditions are 'ge' or 'lt'")
-        return [*body, f"    CMP #${c.value:04X}", "    SEP #$20          ; SEP leaves carry alone", f"    {br} .skip"]
+        return [
+            *body,
+            f"    CMP #${c.value:04X}",
+            "    SEP #$20          ; SEP leaves carry alone",
+            f"    {br} .skip",
+        ]
     lines = [f"    LDA.l {a}"]
     single = c.mask & (c.mask - 1) == 0
     if c.op == "set":
         lines.append(f"    AND #${c.mask:02X}")
-        lines += [f"    BEQ .skip"] if single else [f"    CMP #${c.mask:02X}", "    BNE .skip"]
+        lines += ["    BEQ .skip"] if single else [f"    CMP #${c.mask:02X}", "    BNE .skip"]
     elif c.op == "clear":
         lines += [f"    AND #${c.mask:02X}", "    BNE .skip"]
     elif c.op == "eq":
@@ -161,7 +166,10 @@ def _cond_asm(c: Condition, i: int) -> list[str]:
 
 def _reward_asm(r: Reward, i: int) -> list[str]:
     if r.kind == "item":
-        return [f"    LDY #${r.item:02X}           ; {r.name or ITEMS.get(int(r.item or 0), 'item')}", "    JSL Link_ReceiveItem"]
+        return [
+            f"    LDY #${r.item:02X}           ; {r.name or ITEMS.get(int(r.item or 0), 'item')}",
+            "    JSL Link_ReceiveItem",
+        ]
     a = format_address(int(r.address or 0))
     if r.kind == "flag":
         return [f"    LDA.l {a}        ; {r.name or 'flag'}", f"    ORA #${r.mask:02X}", f"    STA.l {a}"]
@@ -181,7 +189,11 @@ def _reward_asm(r: Reward, i: int) -> list[str]:
     ]
 
 
-_MESSAGE_LABEL = {0x05E1A7: "Sprite_ShowSolicitedMessage", 0x05E1F0: "Sprite_ShowMessageOnContact", 0x05E219: "Sprite_ShowMessageUnconditional"}
+_MESSAGE_LABEL = {
+    0x05E1A7: "Sprite_ShowSolicitedMessage",
+    0x05E1F0: "Sprite_ShowMessageOnContact",
+    0x05E219: "Sprite_ShowMessageUnconditional",
+}
 
 
 def _message_asm(m: MessageCall) -> list[str]:
@@ -213,16 +225,25 @@ def _room_asm(spec: CrossSpec, variant: int) -> list[str]:
     objs += [(oid, 20 + 4 * k, 14, 0, f"object ${oid:03X}") for k, oid in enumerate(room.objects)]
     if "chest" in needs:
         objs.append((0xF99, 30, 20, 0, "chest"))
-    lines = [f"{room.label}_Tags:", f"    db ${room.tag:02X}, $00          ; tag {room.tag}: {tag_name(room.tag)}", f"{room.label}_Objects:"]
+    lines = [
+        f"{room.label}_Tags:",
+        f"    db ${room.tag:02X}, $00          ; tag {room.tag}: {tag_name(room.tag)}",
+        f"{room.label}_Objects:",
+    ]
     for oid, x, y, size, what in objs:
         b = _object_bytes(oid, x, y, size)
         lines.append(f"    db ${b[0]:02X}, ${b[1]:02X}, ${b[2]:02X}    ; {what} at ({x},{y})")
     if "door" in needs:
-        lines += ["    db $F0, $FF          ; the door list", f"    dw ${0x0040 + 8 * (variant % 4):04X}            ; door (north wall)"]
+        lines += [
+            "    db $F0, $FF          ; the door list",
+            f"    dw ${0x0040 + 8 * (variant % 4):04X}            ; door (north wall)",
+        ]
     lines.append("    dw $FFFF")
     if "torches" in needs:
         lines.append(f"{room.label}_Torches:")
-        lines += [f"    dw ${0x0412 + 0x0108 * t:04X}            ; torch {t + 1}" for t in range(room.torches)]
+        lines += [
+            f"    dw ${0x0412 + 0x0108 * t:04X}            ; torch {t + 1}" for t in range(room.torches)
+        ]
         lines.append("    dw $FFFF")
     return lines
 
@@ -278,11 +299,15 @@ def _rewards_text(spec: CrossSpec) -> str:
     out = []
     for r in spec.rewards:
         if r.kind == "item":
-            out.append(f"give {r.name or ITEMS.get(int(r.item or 0), 'an item')} through Link_ReceiveItem ($07:99AD) with Y = ${r.item:02X}")
+            out.append(
+                f"give {r.name or ITEMS.get(int(r.item or 0), 'an item')} through Link_ReceiveItem ($07:99AD) with Y = ${r.item:02X}"
+            )
         elif r.kind == "flag":
             out.append(f"set bit(s) ${r.mask:02X} of {format_address(int(r.address or 0))} ({r.name})")
         else:
-            out.append(f"add {r.add} to {r.name} at {format_address(int(r.address or 0))}, never above {r.cap}")
+            out.append(
+                f"add {r.add} to {r.name} at {format_address(int(r.address or 0))}, never above {r.cap}"
+            )
     return "; ".join(out) or "nothing besides the done flag"
 
 
@@ -298,21 +323,25 @@ def brief(spec: CrossSpec, quest: Quest, design_asked: bool) -> str:
     host_lines = h.host.splitlines()
     parts = []
     if design_asked and spec.quest_rules is not None:
-        r = spec.quest_rules
+        qr = spec.quest_rules
         parts.append(
-            f"Design the quest \"{spec.title}\" and implement it in the ROM. Part 1: give the quest outline as "
-            "JSON under \"quest\" ({\"title\", \"steps\": [{\"kind\", \"location\", \"summary\", \"requires\", "
-            f"\"grants\"}}]}}): {r.min_steps}-{r.max_steps} steps on real ALTTP places"
-            + (f", granting {', '.join(r.must_grant)}" if r.must_grant else "")
-            + (f", with {', '.join(r.must_include_kinds)} steps" if r.must_include_kinds else "")
+            f'Design the quest "{spec.title}" and implement it in the ROM. Part 1: give the quest outline as '
+            'JSON under "quest" ({"title", "steps": [{"kind", "location", "summary", "requires", '
+            f'"grants"}}]}}): {qr.min_steps}-{qr.max_steps} steps on real ALTTP places'
+            + (f", granting {', '.join(qr.must_grant)}" if qr.must_grant else "")
+            + (f", with {', '.join(qr.must_include_kinds)} steps" if qr.must_include_kinds else "")
             + ", ending with a reward."
         )
     else:
-        steps = " ".join(f"{i}. ({s.kind}, {s.location}) {s.summary}" for i, s in enumerate(quest.steps, start=1))
-        parts.append(f"Implement this quest step in the ROM. Quest \"{quest.title}\": {quest.goal} Steps: {steps}")
+        steps = " ".join(
+            f"{i}. ({s.kind}, {s.location}) {s.summary}" for i, s in enumerate(quest.steps, start=1)
+        )
+        parts.append(
+            f'Implement this quest step in the ROM. Quest "{quest.title}": {quest.goal} Steps: {steps}'
+        )
     parts.append(
-        f"The hook: {format_address(h.address)} holds `{' : '.join(l.strip() for l in host_lines[: len(_hooked(h.host, h.length))])}` "
-        f"({h.length} bytes, then `{' : '.join(l.strip() for l in host_lines[len(_hooked(h.host, h.length)):])}`); "
+        f"The hook: {format_address(h.address)} holds `{' : '.join(ln.strip() for ln in host_lines[: len(_hooked(h.host, h.length))])}` "
+        f"({h.length} bytes, then `{' : '.join(ln.strip() for ln in host_lines[len(_hooked(h.host, h.length)) :])}`); "
         f"overwrite those {h.length} bytes with a JSL to a routine `{h.routine}` in free space "
         f"{format_address(spec.free_space.start)}-{format_address(spec.free_space.end)} (write nothing else), and keep "
         "the overwritten instructions' effect (registers, flags they set, memory). A/X/Y are 8-bit, DB = $7E."
@@ -327,7 +356,7 @@ def brief(spec: CrossSpec, quest: Quest, design_asked: bool) -> str:
         parts.append(
             "Write each message's text (text engine syntax: [2]/[3] start rows 2/3, [K] waits for a key, [V] scrolls, "
             f"[L] is the player's name, at most 168 px a line, name counted as {spec.name_px} px) as JSON under "
-            "\"messages\" ({\"$id\": text})."
+            '"messages" ({"$id": text}).'
         )
     if spec.room is not None:
         r = spec.room
@@ -337,7 +366,11 @@ def brief(spec: CrossSpec, quest: Quest, design_asked: bool) -> str:
             f"({tag_name(r.tag)}), `{r.label}_Objects` (3-byte objects"
             + (", F0 FF, then the 2-byte doors" if "door" in need else "")
             + ", ended by $FFFF)"
-            + (f" and `{r.label}_Torches` ({r.torches} 2-byte torch entries ended by $FFFF)" if "torches" in need else "")
+            + (
+                f" and `{r.label}_Torches` ({r.torches} 2-byte torch entries ended by $FFFF)"
+                if "torches" in need
+                else ""
+            )
             + (f"; the list needs objects {', '.join(f'${o:03X}' for o in r.objects)}" if r.objects else "")
             + "."
         )
@@ -484,7 +517,16 @@ def build(kind: str, variant: int, split: str = "train") -> Pair:
     return maker(variant, split)
 
 
-def _finish(kind: str, variant: int, title: str, quest: Quest, spec: CrossSpec, hooked: list[str], messages: dict[int, str], design: str) -> Pair:
+def _finish(
+    kind: str,
+    variant: int,
+    title: str,
+    quest: Quest,
+    spec: CrossSpec,
+    hooked: list[str],
+    messages: dict[int, str],
+    design: str,
+) -> Pair:
     patch = patch_source(spec, hooked, title, variant)
     expl, claims = explanation(spec, title)
     return Pair(
@@ -505,14 +547,30 @@ def _finish(kind: str, variant: int, title: str, quest: Quest, spec: CrossSpec, 
 def _fetch(variant: int, split: str) -> Pair:
     quest = _quest("fetch", variant, split)
     addr, mask = _done(quest)
-    item = KB_REWARD_ITEM.get(quest.reward[0].replace(" ", "_").lower(), _pick(tuple(ITEMS), variant, "fetch-item"))
+    item = KB_REWARD_ITEM.get(
+        quest.reward[0].replace(" ", "_").lower(), _pick(tuple(ITEMS), variant, "fetch-item")
+    )
     obj = quest.steps[2].grants[0] if len(quest.steps) > 2 and quest.steps[2].grants else "the lost object"
     msg = 0x180 + variant % 0x60
     title = quest.title
     room = 0x0100 + variant % 0x20
     trigger = [
-        {"what": "flag", "address": format_address(addr), "op": "set", "mask": mask << 4 & 0xFF or 0x80, "meaning": f"Link carries the {obj}"},
-        {"what": "room", "address": format_address(WRAM["room"]), "op": "ge", "value": room, "mask": 0xFFFF, "width": 2, "meaning": f"Link is in the giver's house (room ${room:03X} or later)"},
+        {
+            "what": "flag",
+            "address": format_address(addr),
+            "op": "set",
+            "mask": mask << 4 & 0xFF or 0x80,
+            "meaning": f"Link carries the {obj}",
+        },
+        {
+            "what": "room",
+            "address": format_address(WRAM["room"]),
+            "op": "ge",
+            "value": room,
+            "mask": 0xFFFF,
+            "width": 2,
+            "meaning": f"Link is in the giver's house (room ${room:03X} or later)",
+        },
     ]
     spec, hooked = _spec(
         title=title,
@@ -525,7 +583,7 @@ def _fetch(variant: int, split: str) -> Pair:
         variant=variant,
     )
     giver = quest.giver or "The giver"
-    messages = {msg: _say(f"My {obj}! You found it.", "Please take this as", f"my thanks, [L].")}
+    messages = {msg: _say(f"My {obj}! You found it.", "Please take this as", "my thanks, [L].")}
     design = (
         f"**{title}.** {quest.goal} When Link comes back carrying the {obj}, {giver} thanks him once and hands "
         f"over the {ITEMS.get(item, 'reward')}; talking again later changes nothing because the done flag is set."
@@ -541,8 +599,20 @@ def _talk(variant: int, split: str) -> Pair:
     msgs = [0x1A0 + variant % 0x40, 0x1E0 + variant % 0x40]
     progress = 0x7EF3C5 if variant % 2 else 0x7EF3C6
     trigger = [
-        {"what": "flag", "address": format_address(addr), "op": "set", "mask": token_bit, "meaning": "Link has heard the token"},
-        {"what": "flag", "address": format_address(WRAM["indoors"]), "op": "eq", "value": 1, "meaning": "Link is indoors"},
+        {
+            "what": "flag",
+            "address": format_address(addr),
+            "op": "set",
+            "mask": token_bit,
+            "meaning": "Link has heard the token",
+        },
+        {
+            "what": "flag",
+            "address": format_address(WRAM["indoors"]),
+            "op": "eq",
+            "value": 1,
+            "meaning": "Link is indoors",
+        },
     ]
     spec, hooked = _spec(
         title=title,
@@ -550,7 +620,14 @@ def _talk(variant: int, split: str) -> Pair:
         host=_pick(_HOSTS, variant, "talk-host"),
         trigger=trigger,
         done=(addr, mask),
-        rewards=[{"kind": "flag", "address": format_address(addr), "mask": 0x80 if token_bit != 0x80 and mask != 0x80 else 0x08, "name": "the giver's trust"}],
+        rewards=[
+            {
+                "kind": "flag",
+                "address": format_address(addr),
+                "mask": 0x80 if token_bit != 0x80 and mask != 0x80 else 0x08,
+                "name": "the giver's trust",
+            }
+        ],
         messages=[
             {"routine": "solicited", "id": msgs[0], "purpose": "the giver hears the token"},
             {"routine": "unconditional", "id": msgs[1], "purpose": "the giver's answer"},
@@ -574,9 +651,31 @@ def _trigger(variant: int, split: str) -> Pair:
     area = 0x00 + (variant * 7) % 0x40
     x0 = 0x0400 + 0x40 * (variant % 16)
     trigger = [
-        {"what": "room", "address": format_address(WRAM["area"]), "op": "eq", "value": area, "meaning": f"overworld area ${area:02X}"},
-        {"what": "position", "address": format_address(WRAM["link_x"]), "op": "ge", "value": x0, "mask": 0xFFFF, "width": 2, "meaning": "Link stands east of the lever"},
-        {"what": "position", "address": format_address(WRAM["link_x"]), "op": "lt", "value": x0 + 0x20, "mask": 0xFFFF, "width": 2, "meaning": "and within two tiles of it"},
+        {
+            "what": "room",
+            "address": format_address(WRAM["area"]),
+            "op": "eq",
+            "value": area,
+            "meaning": f"overworld area ${area:02X}",
+        },
+        {
+            "what": "position",
+            "address": format_address(WRAM["link_x"]),
+            "op": "ge",
+            "value": x0,
+            "mask": 0xFFFF,
+            "width": 2,
+            "meaning": "Link stands east of the lever",
+        },
+        {
+            "what": "position",
+            "address": format_address(WRAM["link_x"]),
+            "op": "lt",
+            "value": x0 + 0x20,
+            "mask": 0xFFFF,
+            "width": 2,
+            "meaning": "and within two tiles of it",
+        },
     ]
     spec, hooked = _spec(
         title=title,
@@ -584,7 +683,15 @@ def _trigger(variant: int, split: str) -> Pair:
         host=_pick(_HOSTS, variant, "trigger-host"),
         trigger=trigger,
         done=(addr, mask),
-        rewards=[{"kind": "counter", "address": format_address(SRAM["arrows"]), "add": 10, "cap": 30 + 10 * (variant % 4), "name": "arrows"}],
+        rewards=[
+            {
+                "kind": "counter",
+                "address": format_address(SRAM["arrows"]),
+                "add": 10,
+                "cap": 30 + 10 * (variant % 4),
+                "name": "arrows",
+            }
+        ],
         messages=[],
         variant=variant,
     )
@@ -601,9 +708,31 @@ def _puzzle(variant: int, split: str, tag: int | None = None, title: str | None 
     switch = 0x10 if mask != 0x10 else 0x20
     need = tag_needs(tag)
     trigger = [
-        {"what": "room", "address": format_address(WRAM["room"]), "op": "ge", "value": room_id, "mask": 0xFFFF, "width": 2, "meaning": f"Link is in room ${room_id:03X}"},
-        {"what": "room", "address": format_address(WRAM["room"]), "op": "lt", "value": room_id + 1, "mask": 0xFFFF, "width": 2, "meaning": "and no later room"},
-        {"what": "flag", "address": format_address(addr), "op": "set", "mask": switch, "meaning": "the puzzle is solved"},
+        {
+            "what": "room",
+            "address": format_address(WRAM["room"]),
+            "op": "ge",
+            "value": room_id,
+            "mask": 0xFFFF,
+            "width": 2,
+            "meaning": f"Link is in room ${room_id:03X}",
+        },
+        {
+            "what": "room",
+            "address": format_address(WRAM["room"]),
+            "op": "lt",
+            "value": room_id + 1,
+            "mask": 0xFFFF,
+            "width": 2,
+            "meaning": "and no later room",
+        },
+        {
+            "what": "flag",
+            "address": format_address(addr),
+            "op": "set",
+            "mask": switch,
+            "meaning": "the puzzle is solved",
+        },
     ]
     spec, hooked = _spec(
         title=title,
@@ -611,8 +740,19 @@ def _puzzle(variant: int, split: str, tag: int | None = None, title: str | None 
         host=_pick(("room_check", "sprite_state", "sprite_timer"), variant, "puzzle-host"),
         trigger=trigger,
         done=(addr, mask),
-        rewards=[{"kind": "item", "item": 0x24, "name": "Small Key"}] if "chest" in need else [{"kind": "flag", "address": format_address(addr), "mask": 0x80 if mask != 0x80 else 0x40, "name": "door open"}],
-        messages=[{"routine": "unconditional", "id": 0x1C0 + variant % 0x20, "purpose": "the door grinds open"}],
+        rewards=[{"kind": "item", "item": 0x24, "name": "Small Key"}]
+        if "chest" in need
+        else [
+            {
+                "kind": "flag",
+                "address": format_address(addr),
+                "mask": 0x80 if mask != 0x80 else 0x40,
+                "name": "door open",
+            }
+        ],
+        messages=[
+            {"routine": "unconditional", "id": 0x1C0 + variant % 0x20, "purpose": "the door grinds open"}
+        ],
         variant=variant,
         room={
             "id": room_id,
@@ -635,8 +775,20 @@ def _escort(variant: int, split: str) -> Pair:
     area = (variant * 11) % 0x40
     item = _pick((0x16, 0x17, 0x31, 0x36), variant, "escort-item")
     trigger = [
-        {"what": "flag", "address": format_address(SRAM["follower"]), "op": "eq", "value": follower, "meaning": f"{FOLLOWERS[follower]} follows Link"},
-        {"what": "room", "address": format_address(WRAM["area"]), "op": "eq", "value": area, "meaning": f"they reached area ${area:02X}"},
+        {
+            "what": "flag",
+            "address": format_address(SRAM["follower"]),
+            "op": "eq",
+            "value": follower,
+            "meaning": f"{FOLLOWERS[follower]} follows Link",
+        },
+        {
+            "what": "room",
+            "address": format_address(WRAM["area"]),
+            "op": "eq",
+            "value": area,
+            "meaning": f"they reached area ${area:02X}",
+        },
     ]
     spec, hooked = _spec(
         title=title,
@@ -648,7 +800,9 @@ def _escort(variant: int, split: str) -> Pair:
         messages=[{"routine": "contact", "id": 0x1F0 + variant % 0x10, "purpose": "arrival thanks"}],
         variant=variant,
     )
-    messages = {0x1F0 + variant % 0x10: _say("We made it! I never", "thought I would see", "this place again.")}
+    messages = {
+        0x1F0 + variant % 0x10: _say("We made it! I never", "thought I would see", "this place again.")
+    }
     design = f"**{title}.** {quest.goal} When Link arrives in area ${area:02X} with the follower, the thanks play once and Link receives {ITEMS[item]}."
     return _finish("escort", variant, title, quest, spec, hooked, messages, design)
 
@@ -666,15 +820,41 @@ def _shop(variant: int, split: str) -> Pair:
         giver=base.giver,
         goal=f"Buy the {ITEMS[item]} the travelling merchant at {home} sells once.",
         steps=[
-            Step(kind="talk", location=home, summary=f"A merchant at {home} offers one {ITEMS[item]}.", npc=base.giver),
+            Step(
+                kind="talk",
+                location=home,
+                summary=f"A merchant at {home} offers one {ITEMS[item]}.",
+                npc=base.giver,
+            ),
             Step(kind="fetch", location=home, summary=f"Link gathers {price} rupees.", grants=["rupees"]),
-            Step(kind="reward", location=home, summary=f"Link pays {price} rupees for the {ITEMS[item]}.", requires=["rupees"], grants=[ITEMS[item]], sets_flags=[base.flags[0].name]),
+            Step(
+                kind="reward",
+                location=home,
+                summary=f"Link pays {price} rupees for the {ITEMS[item]}.",
+                requires=["rupees"],
+                grants=[ITEMS[item]],
+                sets_flags=[base.flags[0].name],
+            ),
         ],
         flags=base.flags[:1],
     )
     trigger = [
-        {"what": "counter", "address": format_address(SRAM["rupees"]), "op": "ge", "value": price, "mask": 0xFFFF, "width": 2, "meaning": f"Link has at least {price} rupees"},
-        {"what": "flag", "address": format_address(WRAM["indoors"]), "op": "eq", "value": 1, "meaning": "Link is inside the shop"},
+        {
+            "what": "counter",
+            "address": format_address(SRAM["rupees"]),
+            "op": "ge",
+            "value": price,
+            "mask": 0xFFFF,
+            "width": 2,
+            "meaning": f"Link has at least {price} rupees",
+        },
+        {
+            "what": "flag",
+            "address": format_address(WRAM["indoors"]),
+            "op": "eq",
+            "value": 1,
+            "meaning": "Link is inside the shop",
+        },
     ]
     spec, hooked = _spec(
         title=title,
@@ -686,7 +866,9 @@ def _shop(variant: int, split: str) -> Pair:
         messages=[{"routine": "solicited", "id": 0x170 + variant % 0x10, "purpose": "sale"}],
         variant=variant,
     )
-    messages = {0x170 + variant % 0x10: _say(f"{price} rupees? Sold!", f"The {ITEMS[item][:12]} is", "yours.")}
+    messages = {
+        0x170 + variant % 0x10: _say(f"{price} rupees? Sold!", f"The {ITEMS[item][:12]} is", "yours.")
+    }
     design = f"**{title}.** A one-time sale: with {price} rupees in hand, talking to the merchant inside gives the {ITEMS[item]} once. (The purse is debited by the shop's own price code, which this hook leaves alone.)"
     return _finish("shop", variant, title, quest, spec, hooked, messages, design)
 
@@ -699,21 +881,58 @@ def _fairy_fountain(variant: int, split: str) -> Pair:
     addr, mask = _done(base)
     wall = 0x20 if mask != 0x20 else 0x40
     title = "The Hidden Fairy Fountain"
-    rules = QuestRules(min_steps=3, max_steps=6, must_include_kinds=["puzzle"], opening_kinds=["story", "explore", "talk"])
+    rules = QuestRules(
+        min_steps=3, max_steps=6, must_include_kinds=["puzzle"], opening_kinds=["story", "explore", "talk"]
+    )
     trigger = [
-        {"what": "flag", "address": format_address(addr), "op": "set", "mask": wall, "meaning": "the cracked wall is bombed open"},
-        {"what": "room", "address": format_address(WRAM["area"]), "op": "eq", "value": 0x35, "meaning": "Link is at Lake Hylia (area $35)"},
-        {"what": "position", "address": format_address(WRAM["link_y"]), "op": "lt", "value": 0x0C40, "mask": 0xFFFF, "width": 2, "meaning": "Link stands in the fountain's basin"},
+        {
+            "what": "flag",
+            "address": format_address(addr),
+            "op": "set",
+            "mask": wall,
+            "meaning": "the cracked wall is bombed open",
+        },
+        {
+            "what": "room",
+            "address": format_address(WRAM["area"]),
+            "op": "eq",
+            "value": 0x35,
+            "meaning": "Link is at Lake Hylia (area $35)",
+        },
+        {
+            "what": "position",
+            "address": format_address(WRAM["link_y"]),
+            "op": "lt",
+            "value": 0x0C40,
+            "mask": 0xFFFF,
+            "width": 2,
+            "meaning": "Link stands in the fountain's basin",
+        },
     ]
     quest = Quest(
         title=title,
         kind="trigger",
         steps=[
             Step(kind="story", location="Lake Hylia", summary="A fisherman says the cliff sings at night."),
-            Step(kind="puzzle", location="Lake Hylia", summary="Link bombs the cracked wall under the ledge.", sets_flags=[base.flags[0].name]),
-            Step(kind="reward", location="Lake Hylia", summary="The fairy rises and gives Link a fairy in a bottle.", grants=["bottle"]),
+            Step(
+                kind="puzzle",
+                location="Lake Hylia",
+                summary="Link bombs the cracked wall under the ledge.",
+                sets_flags=["FairyWallOpened"],
+            ),
+            Step(
+                kind="reward",
+                location="Lake Hylia",
+                summary="The fairy rises and gives Link a fairy in a bottle.",
+                requires_flags=["FairyWallOpened"],
+                sets_flags=["FairyBlessed"],
+                grants=["bottle"],
+            ),
         ],
-        flags=base.flags[:1],
+        flags=[
+            Flag(name="FairyWallOpened", address=addr, mask=wall, meaning="the cracked wall is open"),
+            Flag(name="FairyBlessed", address=addr, mask=mask, meaning="the fairy gave her gift"),
+        ],
     )
     spec, hooked = _spec(
         title=title,
@@ -721,7 +940,16 @@ def _fairy_fountain(variant: int, split: str) -> Pair:
         host="overworld_area",
         trigger=trigger,
         done=(addr, mask),
-        rewards=[{"kind": "item", "item": 0x3D, "name": "Bottle with a Fairy"}, {"kind": "counter", "address": format_address(SRAM["bombs"]), "add": 10, "cap": 30, "name": "bombs"}],
+        rewards=[
+            {"kind": "item", "item": 0x3D, "name": "Bottle with a Fairy"},
+            {
+                "kind": "counter",
+                "address": format_address(SRAM["bombs"]),
+                "add": 10,
+                "cap": 30,
+                "name": "bombs",
+            },
+        ],
         messages=[{"routine": "unconditional", "id": 0x150, "purpose": "the fairy's blessing"}],
         variant=variant,
         rules=rules,
@@ -735,22 +963,56 @@ def _master_sword_hint(variant: int, split: str) -> Pair:
     base = _quest("talk", variant, split)
     addr, mask = _done(base)
     title = "The Sage's Hint"
-    rules = QuestRules(min_steps=3, max_steps=6, must_include_kinds=["talk"], opening_kinds=["story", "explore", "talk"])
+    rules = QuestRules(
+        min_steps=3, max_steps=6, must_include_kinds=["talk"], opening_kinds=["story", "explore", "talk"]
+    )
     trigger = [
-        {"what": "item", "address": format_address(SRAM["pendants"]), "op": "set", "mask": 0x07, "meaning": "Link holds all three pendants"},
-        {"what": "item", "address": format_address(SRAM["sword"]), "op": "lt", "value": 2, "meaning": "Link does not have the Master Sword yet"},
-        {"what": "flag", "address": format_address(WRAM["indoors"]), "op": "eq", "value": 1, "meaning": "Link is indoors"},
+        {
+            "what": "item",
+            "address": format_address(SRAM["pendants"]),
+            "op": "set",
+            "mask": 0x07,
+            "meaning": "Link holds all three pendants",
+        },
+        {
+            "what": "item",
+            "address": format_address(SRAM["sword"]),
+            "op": "lt",
+            "value": 2,
+            "meaning": "Link does not have the Master Sword yet",
+        },
+        {
+            "what": "flag",
+            "address": format_address(WRAM["indoors"]),
+            "op": "eq",
+            "value": 1,
+            "meaning": "Link is indoors",
+        },
     ]
     quest = Quest(
         title=title,
         kind="talk",
         steps=[
-            Step(kind="story", location="Kakariko Village", summary="An old sage waits for a hero with three pendants."),
-            Step(kind="talk", location="Kakariko Village", summary="The sage tells Link where the Master Sword rests."),
+            Step(
+                kind="story",
+                location="Kakariko Village",
+                summary="An old sage waits for a hero with three pendants.",
+            ),
+            Step(
+                kind="talk",
+                location="Kakariko Village",
+                summary="The sage tells Link where the Master Sword rests.",
+                sets_flags=["SageHintHeard"],
+            ),
             Step(kind="explore", location="Lost Woods", summary="Link follows the hint into the Lost Woods."),
-            Step(kind="reward", location="Lost Woods", summary="Link finds the pedestal.", grants=["master_sword"]),
+            Step(
+                kind="reward",
+                location="Lost Woods",
+                summary="Link finds the pedestal.",
+                grants=["master_sword"],
+            ),
         ],
-        flags=base.flags[:1],
+        flags=[Flag(name="SageHintHeard", address=addr, mask=mask, meaning="the sage gave the hint")],
     )
     spec, hooked = _spec(
         title=title,
@@ -776,15 +1038,28 @@ def _master_sword_hint(variant: int, split: str) -> Pair:
 
 def _switch_room(variant: int, split: str) -> Pair:
     p = _puzzle(variant, split, tag=23, title="The Switch Room")
-    rules = QuestRules(min_steps=3, max_steps=6, must_include_kinds=["puzzle"], opening_kinds=["story", "explore", "talk"])
+    rules = QuestRules(
+        min_steps=3, max_steps=6, must_include_kinds=["puzzle"], opening_kinds=["story", "explore", "talk"]
+    )
     spec = p.spec.model_copy(update={"quest_rules": rules})
     quest = Quest(
         title="The Switch Room",
         kind="puzzle",
         steps=[
-            Step(kind="explore", location="Eastern Palace", summary="Link enters a room whose door is sealed."),
-            Step(kind="puzzle", location="Eastern Palace", summary="Link strikes the crystal switch to open the door."),
-            Step(kind="reward", location="Eastern Palace", summary="Beyond the door lies a chest with a key.", grants=["small_key"]),
+            Step(
+                kind="explore", location="Eastern Palace", summary="Link enters a room whose door is sealed."
+            ),
+            Step(
+                kind="puzzle",
+                location="Eastern Palace",
+                summary="Link strikes the crystal switch to open the door.",
+            ),
+            Step(
+                kind="reward",
+                location="Eastern Palace",
+                summary="Beyond the door lies a chest with a key.",
+                grants=["small_key"],
+            ),
         ],
     )
     p.spec, p.quest, p.kind, p.key = spec, quest, "switch_room", f"switch_room:{variant:04d}"

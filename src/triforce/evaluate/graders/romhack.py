@@ -18,10 +18,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from triforce.evaluate.answers import asm_blocks, extract_json, strip_thinking
-from triforce.snes.asmblocks import FENCE
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
 from triforce.romhack.spec import CrossSpec
+from triforce.snes.asmblocks import FENCE
 
 
 class RomhackSpec(BaseModel):
@@ -127,24 +127,39 @@ def mutants(reference: str, spec: RomhackSpec) -> list[tuple[str, str]]:
             edit("hook-elsewhere", i, [line.replace(s.hook.routine, f"{s.hook.routine}+4")])
         if stripped == ".skip":
             # the reward and messages run whatever the trigger says
-            j = next(k for k, l in enumerate(lines) if re.match(r"\s+BNE \.skip", l))
+            j = next(k for k, ln in enumerate(lines) if re.match(r"\s+BNE \.skip", ln))
             edit("reward-when-not-due", j, [])
         if re.match(r"db \$[0-9A-F]{2}, \$00\s+; tag", stripped):
             tag = int(stripped[4:6], 16)
             edit("wrong-tag", i, [line.replace(f"${tag:02X}, $00", f"${(tag + 1) % 65:02X}, $00", 1)])
         if stripped.startswith("db $F0, $FF"):
             edit("no-door-list", i, [])
-        if stripped == "RTL" and i == max(k for k, l in enumerate(lines) if l.strip() == "RTL"):
+        if stripped == "RTL" and i == max(k for k, ln in enumerate(lines) if ln.strip() == "RTL"):
             edit("hooked-instruction-lost", i - 1, [])
-    out.append(("write-outside-ranges", _with_asm(reference, code, f"{code.rstrip()}\n\norg $008000\n    db $42\n")))
+    out.append(
+        ("write-outside-ranges", _with_asm(reference, code, f"{code.rstrip()}\n\norg $008000\n    db $42\n"))
+    )
     found = _messages_block(reference)
     if found is not None:
         raw, data = found
         for key, text in (data.get("messages") or {}).items():
             longer = dict(data)
-            longer["messages"] = {**data["messages"], key: text.replace("[2]", " and so the words run on[2]", 1)}
-            out.append(("overflowing-message", reference.replace(raw, json.dumps(longer, indent=2, ensure_ascii=False), 1)))
+            longer["messages"] = {
+                **data["messages"],
+                key: text.replace("[2]", " and so the words run on[2]", 1),
+            }
+            out.append(
+                (
+                    "overflowing-message",
+                    reference.replace(raw, json.dumps(longer, indent=2, ensure_ascii=False), 1),
+                )
+            )
             missing = dict(data)
             missing["messages"] = {k: v for k, v in data["messages"].items() if k != key}
-            out.append(("missing-message", reference.replace(raw, json.dumps(missing, indent=2, ensure_ascii=False), 1)))
+            out.append(
+                (
+                    "missing-message",
+                    reference.replace(raw, json.dumps(missing, indent=2, ensure_ascii=False), 1),
+                )
+            )
     return out
