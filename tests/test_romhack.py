@@ -126,7 +126,7 @@ def _patch(item_id: str) -> str:
 def test_wrong_patches_fail_with_evidence(change, check, words) -> None:  # type: ignore[no-untyped-def]
     _, spec = _fairy()
     item = BY_ID["cross.fairy_fountain.00"]
-    from triforce.evaluate.graders.romhack import answer_parts
+    from triforce.romhack.answer import answer_parts
 
     _, messages, quest, _ = answer_parts(item.reference, spec.hook.routine)
     proof = prove(spec, change(_patch(item.id)), messages=messages, quest=quest)
@@ -139,7 +139,7 @@ def test_reward_when_already_done_is_named() -> None:
     _, spec = _fairy()
     item = BY_ID["cross.fairy_fountain.00"]
     patch = _patch(item.id).replace("    AND #$01\n    BNE .skip\n", "", 1)
-    from triforce.evaluate.graders.romhack import answer_parts
+    from triforce.romhack.answer import answer_parts
 
     _, messages, quest, _ = answer_parts(item.reference, spec.hook.routine)
     proof = prove(spec, patch, messages=messages, quest=quest)

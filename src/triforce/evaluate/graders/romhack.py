@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from triforce.evaluate.answers import asm_blocks, extract_json, strip_thinking
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.verdict import CheckResult, Verdict
+from triforce.romhack.answer import answer_parts
 from triforce.romhack.spec import CrossSpec
 from triforce.snes.asmblocks import FENCE
 
@@ -28,30 +28,6 @@ class RomhackSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["romhack"]
     spec: CrossSpec
-
-
-def answer_parts(answer: str, routine: str) -> tuple[str | None, dict[int, str], Any, str]:
-    """(patch source, messages by id, quest outline, problem) from an answer's text."""
-    text = strip_thinking(answer)
-    blocks = [b.code for b in asm_blocks(text)]
-    code = next((b for b in blocks if re.search(rf"^\s*{re.escape(routine)}:", b, re.M)), None)
-    if code is None:
-        code = next((b for b in blocks if "org" in b.lower()), None)
-    data, _error = extract_json(text)
-    messages: dict[int, str] = {}
-    quest = None
-    problem = ""
-    if isinstance(data, dict):
-        quest = data.get("quest")
-        raw = data.get("messages") or {}
-        if isinstance(raw, dict):
-            for key, value in raw.items():
-                k = str(key).strip().lstrip("$")
-                try:
-                    messages[int(k, 16)] = str(value)
-                except ValueError:
-                    problem = f"message key {key!r} is not a hex id"
-    return code, messages, quest, problem
 
 
 def grade_romhack(spec: RomhackSpec, answer: str, ctx: GradeContext) -> Verdict:
