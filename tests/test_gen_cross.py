@@ -44,7 +44,7 @@ def test_build_yields_pairs_that_verify_and_tampering_fails(tmp_path: Path) -> N
     done = spec["done"]["address"]
     broken = json.loads(json.dumps(design))
     answer = broken["messages"][-1]["content"]
-    broken["messages"][-1]["content"] = answer.replace(f"STA.l {done}", f"STA.l $7EF3FF", 1)
+    broken["messages"][-1]["content"] = answer.replace(f"STA.l {done}", "STA.l $7EF3FF", 1)
     problems = GEN.check(broken)
     assert problems and "memory" in problems[0], problems
 
