@@ -30,7 +30,8 @@ class RomhackSpec(BaseModel):
     spec: CrossSpec
 
 
-def grade_romhack(spec: RomhackSpec, answer: str, ctx: GradeContext) -> Verdict:
+def grade_romhack(spec: RomhackSpec, answer: str, ctx: GradeContext, assembler: Any = None) -> Verdict:
+    """`assembler(patch, base_rom)` may replace the sandboxed asar call (to keep its result)."""
     from triforce.romhack.prove import prove
 
     code, messages, quest, problem = answer_parts(answer, spec.spec.hook.routine)
@@ -38,7 +39,7 @@ def grade_romhack(spec: RomhackSpec, answer: str, ctx: GradeContext) -> Verdict:
         return Verdict.fail("no-code", "no ```asm block with the patch")
     if problem:
         return Verdict.fail("parse-error", problem)
-    proof = prove(spec.spec, code, messages=messages, quest=quest)
+    proof = prove(spec.spec, code, messages=messages, quest=quest, assembler=assembler)
     checks = [
         CheckResult(name=c.name, passed=c.passed, message=c.message, details={"code": c.code, **c.details})
         for c in proof.checks
