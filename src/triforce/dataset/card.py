@@ -146,6 +146,15 @@ def render_card(curation: dict[str, Any], charts: list[str]) -> str:
     out.append("## Composition\n")
     for title, key in (("Per domain", "domains"), ("Per source", "sources"), ("Per task", "tasks")):
         out.append(_count_table(title, everything[key], total) + "\n")
+    made = everything.get("made_by_domain") or {}
+    if made:
+        kinds = ("generated", "real trees", "reviewed by a person")
+        rows = [[d, *(f"{c.get(k, 0):,}" for k in kinds)] for d, c in made.items()]
+        out.append(
+            "How the samples were made (reviewed: accepted or corrected by a person in the review queue):\n\n"
+            + _table(["Domain", "Generated", "From real trees", "Reviewed by a person"], rows)
+            + "\n"
+        )
     if everything.get("cpp_folders"):
         out.append(_count_table("Per C++ folder", everything["cpp_folders"], total) + "\n")
 

@@ -26,6 +26,21 @@ def verification_rates(samples: Sequence[Sample]) -> dict[str, float]:
     }
 
 
+REAL_TREE_ORIGINS = frozenset({"vanilla-disassembly", "rom-hack", "commercial-derived"})
+
+
+def made_by(sample: Sample) -> str:
+    """How a sample was made: "reviewed by a person" (accepted or corrected in the review queue),
+    "real trees" (drawn from a disassembly, a ROM hack or commercial-derived material) or
+    "generated" (original or synthetic work of a generator, seeds included)."""
+    method = sample.verification.method if sample.verification is not None else ""
+    if "review" in method or "expert-correction" in method:
+        return "reviewed by a person"
+    if sample.provenance.origin in REAL_TREE_ORIGINS:
+        return "real trees"
+    return "generated"
+
+
 def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
     """A JSON-able summary of a list of samples."""
     by_task_tier: dict[str, Counter[str]] = {}
@@ -38,6 +53,10 @@ def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
         "sources": _sorted(Counter(s.source for s in samples)),
         "tasks": _sorted(Counter(s.task for s in samples)),
         "origins": _sorted(Counter(s.provenance.origin for s in samples)),
+        "made_by_domain": {
+            d: dict(sorted(Counter(made_by(s) for s in samples if s.domain == d).items()))
+            for d in sorted({s.domain for s in samples})
+        },
         "corpora": _sorted(Counter(s.provenance.corpus for s in samples)),
         "licenses": _sorted(Counter(s.provenance.license or "unspecified" for s in samples)),
         # C++ samples by the tree folder their function comes from (the generator balances these)
