@@ -1,6 +1,7 @@
 """Write `src/triforce/refine/seeds/romhack_pairs.yaml`: quest -> implementation seed pairs for
 the refinement loop, from `triforce.romhack.templates` with the training givers and variants the
-generator and the evaluation suite do not use (300+), each proven before it is written. The file
+generator and the evaluation suite do not use (300+), each proven before it is written; a pair
+that matches an evaluation item (dataset decontamination) is left out and the next variant taken. The file
 is data an expert reviews and edits; `refine init` re-proves every pair.
 Run: PYTHONPATH=src python scripts/build_cross_seeds.py
 """
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from triforce.dataset.decontam import DecontamConfig, bundled_suite_paths, decontaminate, load_suite
+from triforce.refine.bundled import _romhack_pair
 from triforce.romhack.prove import prove
 from triforce.romhack.templates import KINDS, build
 
@@ -41,24 +44,34 @@ yaml.add_representer(_Literal, _literal)
 
 def main() -> None:
     pairs = []
+    items = [item for path in bundled_suite_paths() for item in load_suite(path)]
+    config = DecontamConfig(assemble_references=False)
+    skipped = 0
     for kind in KINDS:
-        for variant in range(300, 300 + PER_KIND):
+        variant, taken = 300, 0
+        while taken < PER_KIND:
             pair = build(kind, variant, split="train")
+            variant += 1
             proof = prove(pair.spec, pair.patch, messages=pair.messages)
             if not proof.passed:
                 raise SystemExit(f"{pair.key}: {proof.failures[0].name}: {proof.failures[0].message}")
-            pairs.append(
-                {
-                    "request": _Literal(pair.brief),
-                    "design": _Literal(pair.design),
-                    "messages": {f"${k:03X}": v for k, v in pair.messages.items()},
-                    "patch": _Literal(pair.patch),
-                    "spec": json.loads(pair.spec.model_dump_json()),
-                }
-            )
+            entry = {
+                "request": _Literal(pair.brief),
+                "design": _Literal(pair.design),
+                "messages": {f"${k:03X}": v for k, v in pair.messages.items()},
+                "patch": _Literal(pair.patch),
+                "spec": json.loads(pair.spec.model_dump_json()),
+            }
+            sample = _romhack_pair(entry, f"{OUT.name}: {pair.key}")
+            kept, _ = decontaminate([sample], items=items, config=config)
+            if not kept:
+                skipped += 1
+                continue
+            pairs.append(entry)
+            taken += 1
     text = yaml.dump({"format": "romhack", "pairs": pairs}, sort_keys=False, allow_unicode=True, width=110)
     OUT.write_text(HEADER + text, "utf-8")
-    print(f"{len(pairs)} pairs -> {OUT}")
+    print(f"{len(pairs)} pairs -> {OUT} ({skipped} left out: they match an evaluation item)")
 
 
 if __name__ == "__main__":

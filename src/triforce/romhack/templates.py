@@ -105,6 +105,32 @@ def hosts() -> dict[str, dict[str, Any]]:
     return data
 
 
+@cache
+def phrasing() -> dict[str, Any]:
+    text = resources.files("triforce.romhack").joinpath("data/phrasing.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ConfigError("romhack/data/phrasing.yaml: expected a mapping of kinds")
+    return data
+
+
+def _variant_index(split: str, variant: int, count: int) -> int:
+    """Phrasing 0 is the evaluation suite's; training uses the others."""
+    return 0 if split == "eval" or count < 2 else 1 + variant % (count - 1)
+
+
+def words_for(kind: str, split: str, variant: int, **slots: Any) -> tuple[str, list[str]]:
+    """(design, [message text, ...]) of a kind in the split's phrasing."""
+    entry = phrasing()[kind]
+    designs, messages = entry["design"], entry.get("messages") or []
+    design = str(designs[_variant_index(split, variant, len(designs))]).format(**slots)
+    texts: list[str] = []
+    if messages:
+        for rows in messages[_variant_index(split, variant, len(messages))]:
+            texts.append(_say(*(str(r).format(**slots) for r in rows)))
+    return design, texts
+
+
 def _n(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
 
@@ -130,7 +156,7 @@ def _camel(text: str) -> str:
 # --------------------------------------------------------------------------- code emission
 
 
-def _cond_asm(c: Condition, i: int) -> list[str]:
+def _cond_asm(c: Condition, i: int, side: int = 1) -> list[str]:
     a = format_address(c.address)
     if c.width == 2:
         body = ["    REP #$20", f"    LDA.l {a}"]
@@ -160,7 +186,7 @@ def _cond_asm(c: Condition, i: int) -> list[str]:
         if c.mask != 0xFF:
             lines.append(f"    AND #${c.mask:02X}")
         lines += [f"    CMP #${c.value:02X}", "    BCC .skip" if c.op == "ge" else "    BCS .skip"]
-    lines[0] += f"        ; {c.meaning or c.what}"
+    lines[0] += f"        ; {c.meaning or c.what}" if side else f"        ; {c.what}"
     return lines
 
 
@@ -213,18 +239,21 @@ def _object_bytes(obj_id: int, x: int, y: int, size: int = 0) -> list[int]:
     return [(x << 2) | (size >> 2), (y << 2) | (size & 3), obj_id]
 
 
-def _room_asm(spec: CrossSpec, variant: int) -> list[str]:
+def _room_asm(spec: CrossSpec, variant: int, side: int = 1) -> list[str]:
     room = spec.room
     assert room is not None
     needs = tag_needs(room.tag)
     objs: list[tuple[int, int, int, int, str]] = [
-        (0x01, 2, 2, 5, "wall top"),
-        (0x61, 2, 4, 3, "wall left"),
-        (0x34 if variant % 2 else 0x33, 10, 10, 2, "floor"),
+        (0x01, 2 + side, 2, 5, "wall top"),
+        (0x61, 2, 4 + side, 3, "wall left"),
+        (0x34 if variant % 2 else 0x33, 10 + 2 * side + variant % 3, 10, 2, "floor"),
     ]
-    objs += [(oid, 20 + 4 * k, 14, 0, f"object ${oid:03X}") for k, oid in enumerate(room.objects)]
+    objs += [
+        (oid, 20 + 4 * k + side, 14 + variant % 5, 0, f"object ${oid:03X}")
+        for k, oid in enumerate(room.objects)
+    ]
     if "chest" in needs:
-        objs.append((0xF99, 30, 20, 0, "chest"))
+        objs.append((0xF99, 30 + side, 20 + variant % 4, 0, "chest"))
     lines = [
         f"{room.label}_Tags:",
         f"    db ${room.tag:02X}, $00          ; tag {room.tag}: {tag_name(room.tag)}",
@@ -242,13 +271,19 @@ def _room_asm(spec: CrossSpec, variant: int) -> list[str]:
     if "torches" in needs:
         lines.append(f"{room.label}_Torches:")
         lines += [
-            f"    dw ${0x0412 + 0x0108 * t:04X}            ; torch {t + 1}" for t in range(room.torches)
+            f"    dw ${0x0412 + 0x0108 * t + 2 * side + 0x40 * (variant % 3):04X}            ; torch {t + 1}"
+            for t in range(room.torches)
         ]
         lines.append("    dw $FFFF")
     return lines
 
 
-def patch_source(spec: CrossSpec, hooked: list[str], title: str, variant: int) -> str:
+# Comment and brief wordings per side (0: the evaluation suite, 1: training), see `_side`.
+_DONE_COMMENT = ("finished before?", "done already?")
+_MARK_COMMENT = ("remember that it happened", "mark the step done")
+
+
+def patch_source(spec: CrossSpec, hooked: list[str], title: str, variant: int, side: int = 1) -> str:
     h = spec.hook
     used = {RECEIVE_ITEM_LABEL} if any(r.kind == "item" for r in spec.rewards) else set()
     used |= {_MESSAGE_LABEL[m.address] for m in spec.messages}
@@ -268,20 +303,24 @@ def patch_source(spec: CrossSpec, hooked: list[str], title: str, variant: int) -
         f"{h.routine}:",
         "    PHX",
         "    PHY",
-        f"    LDA.l {done}        ; done already?",
+        f"    LDA.l {done}        ; {_DONE_COMMENT[side]}",
         f"    AND #${d.mask:02X}",
         "    BNE .skip",
     ]
     for i, c in enumerate(spec.trigger):
-        body += _cond_asm(c, i)
-    body += [f"    LDA.l {done}", f"    ORA #${d.mask:02X}", f"    STA.l {done}        ; mark the step done"]
+        body += _cond_asm(c, i, side)
+    body += [
+        f"    LDA.l {done}",
+        f"    ORA #${d.mask:02X}",
+        f"    STA.l {done}        ; {_MARK_COMMENT[side]}",
+    ]
     for i, r in enumerate(spec.rewards):
         body += _reward_asm(r, i)
     for m in spec.messages:
         body += _message_asm(m)
     body += [".skip", "    PLY", "    PLX", *(f"    {ins}" for ins in hooked), "    RTL"]
     if spec.room is not None:
-        body += ["", *_room_asm(spec, variant)]
+        body += ["", *_room_asm(spec, variant, side)]
     return "\n".join(body) + "\n"
 
 
@@ -295,30 +334,42 @@ def _conditions_text(spec: CrossSpec) -> str:
     return "; ".join(f"{c.meaning}: {c.describe()}" for c in spec.trigger)
 
 
-def _rewards_text(spec: CrossSpec) -> str:
+def _rewards_text(spec: CrossSpec, side: int = 1) -> str:
     out = []
     for r in spec.rewards:
+        name = r.name or ITEMS.get(int(r.item or 0), "an item")
+        where = format_address(int(r.address or 0))
         if r.kind == "item":
             out.append(
-                f"give {r.name or ITEMS.get(int(r.item or 0), 'an item')} through Link_ReceiveItem ($07:99AD) with Y = ${r.item:02X}"
+                f"give {name} through Link_ReceiveItem ($07:99AD) with Y = ${r.item:02X}"
+                if side
+                else f"call Link_ReceiveItem at $07:99AD (Y = ${r.item:02X}: {name})"
             )
         elif r.kind == "flag":
-            out.append(f"set bit(s) ${r.mask:02X} of {format_address(int(r.address or 0))} ({r.name})")
+            out.append(
+                f"set bit(s) ${r.mask:02X} of {where} ({r.name})"
+                if side
+                else f"{r.name}: OR ${r.mask:02X} into {where}"
+            )
         else:
             out.append(
-                f"add {r.add} to {r.name} at {format_address(int(r.address or 0))}, never above {r.cap}"
+                f"add {r.add} to {r.name} at {where}, never above {r.cap}"
+                if side
+                else f"raise {where} ({r.name}) by {r.add} up to a cap of {r.cap}"
             )
     return "; ".join(out) or "nothing besides the done flag"
 
 
-def _messages_text(spec: CrossSpec) -> str:
+def _messages_text(spec: CrossSpec, side: int = 1) -> str:
     return "; ".join(
         f"message {m.key} ({m.purpose}) through {ROUTINE_NAMES[m.address]} (${m.address:06X}, A = ${m.id & 0xFF:02X}, Y = ${m.id >> 8:02X})"
+        if side
+        else f"{ROUTINE_NAMES[m.address]} at ${m.address:06X} for message {m.key}, {m.purpose} (A = ${m.id & 0xFF:02X}, Y = ${m.id >> 8:02X})"
         for m in spec.messages
     )
 
 
-def brief(spec: CrossSpec, quest: Quest, design_asked: bool) -> str:
+def brief(spec: CrossSpec, quest: Quest, design_asked: bool, side: int = 1) -> str:
     h = spec.hook
     host_lines = h.host.splitlines()
     parts = []
@@ -333,12 +384,8 @@ def brief(spec: CrossSpec, quest: Quest, design_asked: bool) -> str:
             + ", ending with a reward."
         )
     else:
-        steps = " ".join(
-            f"{i}. ({s.kind}, {s.location}) {s.summary}" for i, s in enumerate(quest.steps, start=1)
-        )
-        parts.append(
-            f'Implement this quest step in the ROM. Quest "{quest.title}": {quest.goal} Steps: {steps}'
-        )
+        who = f"{quest.giver}'s quest" if quest.giver else "the quest"
+        parts.append(f'Implement the payoff of {who} "{quest.title}" in the ROM. {quest.goal}')
     parts.append(
         f"The hook: {format_address(h.address)} holds `{' : '.join(ln.strip() for ln in host_lines[: len(_hooked(h.host, h.length))])}` "
         f"({h.length} bytes, then `{' : '.join(ln.strip() for ln in host_lines[len(_hooked(h.host, h.length)) :])}`); "
@@ -346,19 +393,51 @@ def brief(spec: CrossSpec, quest: Quest, design_asked: bool) -> str:
         f"{format_address(spec.free_space.start)}-{format_address(spec.free_space.end)} (write nothing else), and keep "
         "the overwritten instructions' effect (registers, flags they set, memory). A/X/Y are 8-bit, DB = $7E."
     )
-    parts.append(
-        f"Each time it runs: when {_conditions_text(spec)}, and the done flag (bit(s) ${spec.done.mask:02X} of "
-        f"{format_address(spec.done.address)}) is clear, set the done flag, {_rewards_text(spec)}"
-        + (f"; show {_messages_text(spec)}" if spec.messages else "")
-        + ". Otherwise change nothing and call nothing."
-    )
-    if spec.messages:
+    done = f"bit(s) ${spec.done.mask:02X} of {format_address(spec.done.address)}"
+    effects = _rewards_text(spec, side) + (f"; show {_messages_text(spec, side)}" if spec.messages else "")
+    if side:
+        parts.append(
+            f"Each time it runs: when {_conditions_text(spec)}, and the done flag ({done}) is clear, set the done "
+            f"flag, {effects}. Otherwise change nothing and call nothing."
+        )
+    else:
+        parts.append(
+            f"The routine acts only if all of these hold: {_conditions_text(spec)}; and {done} (the done flag) is "
+            f"still 0. Then it sets that flag and must {effects}. In every other case it leaves memory alone and "
+            "calls no game routine."
+        )
+    if spec.messages and side:
         parts.append(
             "Write each message's text (text engine syntax: [2]/[3] start rows 2/3, [K] waits for a key, [V] scrolls, "
             f"[L] is the player's name, at most 168 px a line, name counted as {spec.name_px} px) as JSON under "
             '"messages" ({"$id": text}).'
         )
-    if spec.room is not None:
+    elif spec.messages:
+        parts.append(
+            'Give the text of every message in a JSON object under "messages", keyed "$id". Lines may be at most '
+            f"168 px wide (the player's name [L] counts {spec.name_px} px); [2] and [3] begin box rows 2 and 3, [K] "
+            "waits for a key press and [V] scrolls the box."
+        )
+    if spec.room is not None and not side:
+        r = spec.room
+        need = tag_needs(r.tag)
+        parts.append(
+            f"The dungeon data for room ${r.id:03X} goes into the free space too: label `{r.label}_Tags` holds "
+            f"two tag bytes, the first {r.tag} ({tag_name(r.tag)}); label `{r.label}_Objects` holds the object stream"
+            + (" with its door list" if "door" in need else "")
+            + (
+                f"; label `{r.label}_Torches` lists {r.torches} torches (words, $FFFF last)"
+                if "torches" in need
+                else ""
+            )
+            + (
+                f"; object(s) {', '.join(f'${o:03X}' for o in r.objects)} must be in the stream"
+                if r.objects
+                else ""
+            )
+            + "."
+        )
+    elif spec.room is not None:
         r = spec.room
         need = tag_needs(r.tag)
         parts.append(
@@ -431,7 +510,8 @@ def explanation(spec: CrossSpec, title: str) -> tuple[str, list[str]]:
 
 def _quest(kind: str, variant: int, split: str) -> Quest:
     from triforce.lore.kb import vanilla
-    from triforce.quest.templates import fill, givers, slots
+    from triforce.lore.memory import free_bytes
+    from triforce.quest.templates import FREE_BLOCK, fill, givers, slots
 
     kb = vanilla()
     people = givers(kb, split=split)
@@ -439,12 +519,23 @@ def _quest(kind: str, variant: int, split: str) -> Quest:
         giver, home = people[(variant + k) % len(people)]
         s = slots(kb, giver, home, variant)
         if s is not None:
-            return fill(kind, kb, s)
+            quest = fill(kind, kb, s)
+            # the flag byte: alternate free save bytes for the two sides (see `_side`)
+            free = free_bytes(kb, "alttp", *FREE_BLOCK)[_side(split) :: 2]
+            address = free[_n(f"{kind}:{variant}:{giver}") % len(free)]
+            flags = [f.model_copy(update={"address": address}) for f in quest.flags]
+            return quest.model_copy(update={"flags": flags})
     raise ConfigError(f"no quest slots for {kind} variant {variant}")
 
 
-def _free(variant: int, key: str) -> dict[str, str]:
-    bank = 0x20 + _n(key) % 0x20
+def _side(split: str) -> int:
+    """0 for the evaluation suite, 1 for training: numbers the two sides pick never coincide
+    (banks, areas, rooms, message ids, flag bytes), so no training text repeats an item's."""
+    return 0 if split == "eval" else 1
+
+
+def _free(variant: int, key: str, split: str) -> dict[str, str]:
+    bank = 0x20 + _n(key) % 0x10 + 0x10 * _side(split)
     start = (bank << 16) | 0x8000 | ((variant % 8) * 0x800)
     return {"start": format_address(start), "end": format_address(start + 0x7FF)}
 
@@ -459,6 +550,7 @@ def _spec(
     rewards: list[dict[str, Any]],
     messages: list[dict[str, Any]],
     variant: int,
+    split: str,
     room: dict[str, Any] | None = None,
     rules: QuestRules | None = None,
 ) -> tuple[CrossSpec, list[str]]:
@@ -466,7 +558,7 @@ def _spec(
     memory = h.pop("memory")
     hooked = h.pop("hooked")
     entry = h.pop("entry")
-    routine = _camel(title)[:40] or "QuestHook"
+    routine = f"{_camel(title)[:36] or 'Quest'}{variant:03d}"
     spec = CrossSpec.model_validate(
         {
             "title": title,
@@ -477,7 +569,7 @@ def _spec(
             "rewards": rewards,
             "messages": messages,
             "hook": {**h, "routine": routine, "entry_state": entry, "memory": memory},
-            "free_space": _free(variant, title),
+            "free_space": _free(variant, title, split),
             "room": room,
         }
     )
@@ -497,7 +589,10 @@ def _say(*lines: str) -> str:
     return out + "[K]"
 
 
-_HOSTS = ("sprite_timer", "sprite_state", "room_check", "overworld_area", "player_input")
+def host_names(split: str) -> tuple[str, ...]:
+    """Hook sites of a split: the evaluation suite's are held out from training."""
+    want = "eval" if split == "eval" else "train"
+    return tuple(k for k, v in hosts().items() if str(v.get("split", "train")) == want)
 
 
 def _pick(seq: tuple[Any, ...] | list[Any], variant: int, salt: str) -> Any:
@@ -520,6 +615,7 @@ def build(kind: str, variant: int, split: str = "train") -> Pair:
 def _finish(
     kind: str,
     variant: int,
+    split: str,
     title: str,
     quest: Quest,
     spec: CrossSpec,
@@ -527,7 +623,7 @@ def _finish(
     messages: dict[int, str],
     design: str,
 ) -> Pair:
-    patch = patch_source(spec, hooked, title, variant)
+    patch = patch_source(spec, hooked, title, variant, _side(split))
     expl, claims = explanation(spec, title)
     return Pair(
         key=f"{kind}:{variant:04d}",
@@ -538,7 +634,7 @@ def _finish(
         messages=messages,
         quest=quest,
         design=design,
-        brief=brief(spec, quest, spec.quest_rules is not None),
+        brief=brief(spec, quest, spec.quest_rules is not None, _side(split)),
         explanation=expl,
         claims=claims,
     )
@@ -551,16 +647,16 @@ def _fetch(variant: int, split: str) -> Pair:
         quest.reward[0].replace(" ", "_").lower(), _pick(tuple(ITEMS), variant, "fetch-item")
     )
     obj = quest.steps[2].grants[0] if len(quest.steps) > 2 and quest.steps[2].grants else "the lost object"
-    msg = 0x180 + variant % 0x60
+    msg = 0x180 + 2 * (variant % 0x30) + _side(split)
     title = quest.title
-    room = 0x0100 + variant % 0x20
+    room = 0x0100 + 2 * (variant % 0x10) + _side(split)
     trigger = [
         {
             "what": "flag",
             "address": format_address(addr),
             "op": "set",
             "mask": mask << 4 & 0xFF or 0x80,
-            "meaning": f"Link carries the {obj}",
+            "meaning": f"Link carries {quest.giver}'s {obj}",
         },
         {
             "what": "room",
@@ -575,20 +671,27 @@ def _fetch(variant: int, split: str) -> Pair:
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host=_pick(_HOSTS, variant, "fetch-host"),
+        host=_pick(host_names(split), variant, "fetch-host"),
         trigger=trigger,
         done=(addr, mask),
         rewards=[{"kind": "item", "item": item, "name": ITEMS.get(item, "the reward")}],
         messages=[{"routine": "solicited", "id": msg, "purpose": "thanks"}],
         variant=variant,
+        split=split,
     )
     giver = quest.giver or "The giver"
-    messages = {msg: _say(f"My {obj}! You found it.", "Please take this as", "my thanks, [L].")}
-    design = (
-        f"**{title}.** {quest.goal} When Link comes back carrying the {obj}, {giver} thanks him once and hands "
-        f"over the {ITEMS.get(item, 'reward')}; talking again later changes nothing because the done flag is set."
+    design, texts = words_for(
+        "fetch",
+        split,
+        variant,
+        title=title,
+        goal=quest.goal,
+        giver=giver,
+        obj=obj,
+        item=ITEMS.get(item, "reward"),
     )
-    return _finish("fetch", variant, title, quest, spec, hooked, messages, design)
+    messages = {msg: texts[0]}
+    return _finish("fetch", variant, split, title, quest, spec, hooked, messages, design)
 
 
 def _talk(variant: int, split: str) -> Pair:
@@ -596,15 +699,14 @@ def _talk(variant: int, split: str) -> Pair:
     addr, mask = _done(quest)
     token_bit = 0x40 if mask != 0x40 else 0x20
     title = quest.title
-    msgs = [0x1A0 + variant % 0x40, 0x1E0 + variant % 0x40]
-    progress = 0x7EF3C5 if variant % 2 else 0x7EF3C6
+    msgs = [0x1A0 + 2 * (variant % 0x20) + _side(split), 0x1E0 + 2 * (variant % 0x20) + _side(split)]
     trigger = [
         {
             "what": "flag",
             "address": format_address(addr),
             "op": "set",
             "mask": token_bit,
-            "meaning": "Link has heard the token",
+            "meaning": f"Link has heard the token {quest.giver} waits for",
         },
         {
             "what": "flag",
@@ -617,7 +719,7 @@ def _talk(variant: int, split: str) -> Pair:
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host=_pick(_HOSTS, variant, "talk-host"),
+        host=_pick(host_names(split), variant, "talk-host"),
         trigger=trigger,
         done=(addr, mask),
         rewards=[
@@ -633,23 +735,20 @@ def _talk(variant: int, split: str) -> Pair:
             {"routine": "unconditional", "id": msgs[1], "purpose": "the giver's answer"},
         ],
         variant=variant,
+        split=split,
     )
-    del progress
     giver = quest.giver or "The giver"
-    messages = {
-        msgs[0]: _say("So that is the word", "the recluse keeps.", "Say it once more..."),
-        msgs[1]: _say("Yes. Now I remember.", "Thank you, [L].", "Go in peace."),
-    }
-    design = f"**{title}.** {quest.goal} Once Link has the token, {giver} hears it indoors, answers in two boxes, and trusts Link from then on."
-    return _finish("talk", variant, title, quest, spec, hooked, messages, design)
+    design, texts = words_for("talk", split, variant, title=title, goal=quest.goal, giver=giver)
+    messages = dict(zip(msgs, texts, strict=True))
+    return _finish("talk", variant, split, title, quest, spec, hooked, messages, design)
 
 
 def _trigger(variant: int, split: str) -> Pair:
     quest = _quest("trigger", variant, split)
     addr, mask = _done(quest)
     title = quest.title
-    area = 0x00 + (variant * 7) % 0x40
-    x0 = 0x0400 + 0x40 * (variant % 16)
+    area = 2 * ((variant * 7) % 0x20) + _side(split)
+    x0 = 0x0400 + 0x40 * (variant % 16) + 0x10 * _side(split)
     trigger = [
         {
             "what": "room",
@@ -680,7 +779,7 @@ def _trigger(variant: int, split: str) -> Pair:
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host=_pick(_HOSTS, variant, "trigger-host"),
+        host=_pick(host_names(split), variant, "trigger-host"),
         trigger=trigger,
         done=(addr, mask),
         rewards=[
@@ -688,15 +787,16 @@ def _trigger(variant: int, split: str) -> Pair:
                 "kind": "counter",
                 "address": format_address(SRAM["arrows"]),
                 "add": 10,
-                "cap": 30 + 10 * (variant % 4),
+                "cap": 30 + 10 * (variant % 4) + 5 * (1 - _side(split)),
                 "name": "arrows",
             }
         ],
         messages=[],
         variant=variant,
+        split=split,
     )
-    design = f"**{title}.** {quest.goal} Standing on the lever strip in area ${area:02X} throws the lever once; the mechanism drops a quiver of ten arrows."
-    return _finish("trigger", variant, title, quest, spec, hooked, {}, design)
+    design, _ = words_for("trigger", split, variant, title=title, goal=quest.goal, area=f"{area:02X}")
+    return _finish("trigger", variant, split, title, quest, spec, hooked, {}, design)
 
 
 def _puzzle(variant: int, split: str, tag: int | None = None, title: str | None = None) -> Pair:
@@ -704,7 +804,7 @@ def _puzzle(variant: int, split: str, tag: int | None = None, title: str | None 
     addr, mask = _done(quest)
     title = title or quest.title
     tag = tag if tag is not None else (51, 19, 23, 62, 60)[variant % 5]
-    room_id = 0x40 + (variant * 5) % 0xC0
+    room_id = 0x40 + 2 * ((variant * 5) % 0x60) + _side(split)
     switch = 0x10 if mask != 0x10 else 0x20
     need = tag_needs(tag)
     trigger = [
@@ -731,13 +831,13 @@ def _puzzle(variant: int, split: str, tag: int | None = None, title: str | None 
             "address": format_address(addr),
             "op": "set",
             "mask": switch,
-            "meaning": "the puzzle is solved",
+            "meaning": f"the puzzle {quest.giver} spoke of is solved",
         },
     ]
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host=_pick(("room_check", "sprite_state", "sprite_timer"), variant, "puzzle-host"),
+        host=_pick(host_names(split), variant, "puzzle-host"),
         trigger=trigger,
         done=(addr, mask),
         rewards=[{"kind": "item", "item": 0x24, "name": "Small Key"}]
@@ -751,9 +851,14 @@ def _puzzle(variant: int, split: str, tag: int | None = None, title: str | None 
             }
         ],
         messages=[
-            {"routine": "unconditional", "id": 0x1C0 + variant % 0x20, "purpose": "the door grinds open"}
+            {
+                "routine": "unconditional",
+                "id": 0x1C0 + 2 * (variant % 0x10) + _side(split),
+                "purpose": "the door grinds open",
+            }
         ],
         variant=variant,
+        split=split,
         room={
             "id": room_id,
             "label": f"Room{room_id:03X}",
@@ -762,9 +867,18 @@ def _puzzle(variant: int, split: str, tag: int | None = None, title: str | None 
             "objects": [0x134] if tag in (19, 60) else [],
         },
     )
-    messages = {0x1C0 + variant % 0x20: _say("Somewhere a heavy", "door grinds open.")}
-    design = f"**{title}.** {quest.goal} Room ${room_id:03X} uses tag {tag} ({tag_name(tag)}); once solved, the routine opens the way once and announces it."
-    return _finish("puzzle", variant, title, quest, spec, hooked, messages, design)
+    design, texts = words_for(
+        "puzzle",
+        split,
+        variant,
+        title=title,
+        goal=quest.goal,
+        room=f"{room_id:03X}",
+        tag=tag,
+        tag_name=tag_name(tag),
+    )
+    messages = {0x1C0 + 2 * (variant % 0x10) + _side(split): texts[0]}
+    return _finish("puzzle", variant, split, title, quest, spec, hooked, messages, design)
 
 
 def _escort(variant: int, split: str) -> Pair:
@@ -772,7 +886,7 @@ def _escort(variant: int, split: str) -> Pair:
     addr, mask = _done(quest)
     title = quest.title
     follower = _pick(tuple(FOLLOWERS), variant, "follower")
-    area = (variant * 11) % 0x40
+    area = 2 * ((variant * 11) % 0x20) + _side(split)
     item = _pick((0x16, 0x17, 0x31, 0x36), variant, "escort-item")
     trigger = [
         {
@@ -780,7 +894,7 @@ def _escort(variant: int, split: str) -> Pair:
             "address": format_address(SRAM["follower"]),
             "op": "eq",
             "value": follower,
-            "meaning": f"{FOLLOWERS[follower]} follows Link",
+            "meaning": f"{FOLLOWERS[follower]} follows Link, as {quest.giver} asked",
         },
         {
             "what": "room",
@@ -793,25 +907,32 @@ def _escort(variant: int, split: str) -> Pair:
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host=_pick(_HOSTS, variant, "escort-host"),
+        host=_pick(host_names(split), variant, "escort-host"),
         trigger=trigger,
         done=(addr, mask),
         rewards=[{"kind": "item", "item": item, "name": ITEMS[item]}],
-        messages=[{"routine": "contact", "id": 0x1F0 + variant % 0x10, "purpose": "arrival thanks"}],
+        messages=[
+            {
+                "routine": "contact",
+                "id": 0x1F0 + 2 * (variant % 8) + _side(split),
+                "purpose": "arrival thanks",
+            }
+        ],
         variant=variant,
+        split=split,
     )
-    messages = {
-        0x1F0 + variant % 0x10: _say("We made it! I never", "thought I would see", "this place again.")
-    }
-    design = f"**{title}.** {quest.goal} When Link arrives in area ${area:02X} with the follower, the thanks play once and Link receives {ITEMS[item]}."
-    return _finish("escort", variant, title, quest, spec, hooked, messages, design)
+    design, texts = words_for(
+        "escort", split, variant, title=title, goal=quest.goal, area=f"{area:02X}", item=ITEMS[item]
+    )
+    messages = {0x1F0 + 2 * (variant % 8) + _side(split): texts[0]}
+    return _finish("escort", variant, split, title, quest, spec, hooked, messages, design)
 
 
 def _shop(variant: int, split: str) -> Pair:
     base = _quest("fetch", variant, split)
     addr, mask = _done(base)
     home = base.steps[0].location
-    price = (20, 30, 50, 80, 100, 150)[variant % 6]
+    price = ((25, 45, 65, 85), (20, 30, 50, 80, 100, 150))[_side(split)][variant % (4 + 2 * _side(split))]
     item = _pick((0x16, 0x29, 0x0D, 0x12), variant, "shop-item")
     title = f"The {ITEMS[item]} Stall of {home}"
     quest = Quest(
@@ -859,18 +980,21 @@ def _shop(variant: int, split: str) -> Pair:
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host=_pick(("sprite_timer", "sprite_state"), variant, "shop-host"),
+        host=_pick(host_names(split), variant, "shop-host"),
         trigger=trigger,
         done=(addr, mask),
         rewards=[{"kind": "item", "item": item, "name": ITEMS[item]}],
-        messages=[{"routine": "solicited", "id": 0x170 + variant % 0x10, "purpose": "sale"}],
+        messages=[
+            {"routine": "solicited", "id": 0x170 + 2 * (variant % 8) + _side(split), "purpose": "sale"}
+        ],
         variant=variant,
+        split=split,
     )
-    messages = {
-        0x170 + variant % 0x10: _say(f"{price} rupees? Sold!", f"The {ITEMS[item][:12]} is", "yours.")
-    }
-    design = f"**{title}.** A one-time sale: with {price} rupees in hand, talking to the merchant inside gives the {ITEMS[item]} once. (The purse is debited by the shop's own price code, which this hook leaves alone.)"
-    return _finish("shop", variant, title, quest, spec, hooked, messages, design)
+    design, texts = words_for(
+        "shop", split, variant, title=title, giver=base.giver or "the keeper", item=ITEMS[item], price=price
+    )
+    messages = {0x170 + 2 * (variant % 8) + _side(split): texts[0]}
+    return _finish("shop", variant, split, title, quest, spec, hooked, messages, design)
 
 
 # The plan's three cross-domain test cases.
@@ -937,7 +1061,7 @@ def _fairy_fountain(variant: int, split: str) -> Pair:
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host="overworld_area",
+        host="ancilla_timer",
         trigger=trigger,
         done=(addr, mask),
         rewards=[
@@ -952,11 +1076,12 @@ def _fairy_fountain(variant: int, split: str) -> Pair:
         ],
         messages=[{"routine": "unconditional", "id": 0x150, "purpose": "the fairy's blessing"}],
         variant=variant,
+        split=split,
         rules=rules,
     )
     messages = {0x150: _say("You found my hidden", "spring. Take this", "fairy, and bombs.")}
     design = "**The Hidden Fairy Fountain.** Behind a bombable wall at Lake Hylia lies a spring; stepping into the basin once the wall is open makes the fairy give a bottled fairy and ten bombs, one time only."
-    return _finish("fairy_fountain", variant, title, quest, spec, hooked, messages, design)
+    return _finish("fairy_fountain", variant, split, title, quest, spec, hooked, messages, design)
 
 
 def _master_sword_hint(variant: int, split: str) -> Pair:
@@ -1017,7 +1142,7 @@ def _master_sword_hint(variant: int, split: str) -> Pair:
     spec, hooked = _spec(
         title=title,
         quest=quest,
-        host="sprite_state",
+        host="dungeon_event",
         trigger=trigger,
         done=(addr, mask),
         rewards=[],
@@ -1026,6 +1151,7 @@ def _master_sword_hint(variant: int, split: str) -> Pair:
             {"routine": "unconditional", "id": 0x161, "purpose": "the farewell"},
         ],
         variant=variant,
+        split=split,
         rules=rules,
     )
     messages = {
@@ -1033,7 +1159,7 @@ def _master_sword_hint(variant: int, split: str) -> Pair:
         0x161: _say("Seek the pedestal deep", "in the Lost Woods,", "[L]. Go now.[V]May the gods guide you."),
     }
     design = "**The Sage's Hint.** A sage speaks only to a hero holding all three pendants and no Master Sword yet: two boxes that fit the text box (three rows, 168 px, the name budgeted) point to the Lost Woods, once."
-    return _finish("master_sword_hint", variant, title, quest, spec, hooked, messages, design)
+    return _finish("master_sword_hint", variant, split, title, quest, spec, hooked, messages, design)
 
 
 def _switch_room(variant: int, split: str) -> Pair:
@@ -1063,7 +1189,7 @@ def _switch_room(variant: int, split: str) -> Pair:
         ],
     )
     p.spec, p.quest, p.kind, p.key = spec, quest, "switch_room", f"switch_room:{variant:04d}"
-    p.brief = brief(spec, quest, True)
+    p.brief = brief(spec, quest, True, _side(split))
     return p
 
 
