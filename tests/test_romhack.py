@@ -195,3 +195,19 @@ def test_room_object_codec() -> None:
 def test_templates_are_deterministic() -> None:
     a, b = build("escort", 3), build("escort", 3)
     assert a.patch == b.patch and a.spec == b.spec and a.brief == b.brief
+
+
+def test_mutants_are_wrong_answers_not_broken_ones() -> None:
+    """Every mutant keeps a readable patch and JSON, so it is rejected by a proof, not by parsing."""
+    from triforce.evaluate.graders.romhack import mutants
+
+    item = BY_ID["cross.master_sword_hint.00"]
+    made = mutants(item.reference, item.spec())
+    assert {op for op, _ in made} >= {
+        "missing-call",
+        "overflowing-message",
+        "write-outside-ranges",
+        "swap-return",
+    }
+    codes = {grade(item.grading, answer).code for _, answer in made}
+    assert "no-code" not in codes and "parse-error" not in codes and "ok" not in codes

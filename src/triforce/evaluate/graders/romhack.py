@@ -71,6 +71,21 @@ def _messages_block(answer: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def _equivalent(m: Any, lines: list[str], s: CrossSpec) -> bool:
+    """An `AND #mask` on the done flag's byte whose off-by-one only adds done-flag bits: the
+    routine tests the done flag first, so those bits are known clear there (no input tells the
+    two apart)."""
+    if m.operator != "immediate-off-by-one" or m.line < 2:
+        return False
+    line, before = lines[m.line - 1].split(";")[0].strip(), lines[m.line - 2].split(";")[0].strip()
+    old, _, new = m.description.partition(" -> ")
+    if not line.upper().startswith("AND #") or before.upper() != f"LDA.L ${s.done.address:06X}":
+        return False
+    added = int(new.lstrip("#$"), 16) ^ int(old.lstrip("#$"), 16)
+    done = f"${s.done.address:06X}"
+    return added & ~s.done.mask == 0 and any(done in ln for ln in lines[: m.line - 2])
+
+
 def mutants(reference: str, spec: RomhackSpec) -> list[tuple[str, str]]:
     """Typical wrong answers made from the reference: the 65816 slips of the ASM sensitivity
     operators on the patch, and cross-domain mistakes (wrong flag, missing or unconditional
@@ -81,14 +96,14 @@ def mutants(reference: str, spec: RomhackSpec) -> list[tuple[str, str]]:
     s = spec.spec
     code = _asm_block(reference)
     out: list[tuple[str, str]] = []
-    for m in mutants_of("romhack", code):
-        if ("romhack", m.description, m.line) in EQUIVALENT:
-            continue
-        out.append((m.operator, _with_asm(reference, code, m.source.rstrip("\n"))))
     lines = code.splitlines()
+    for m in mutants_of("romhack", code):
+        if ("romhack", m.description, m.line) in EQUIVALENT or _equivalent(m, lines, s):
+            continue
+        out.append((m.operator, _with_asm(reference, code, m.source.rstrip("\n") + "\n")))
 
     def edit(op: str, index: int, new: list[str]) -> None:
-        changed = "\n".join([*lines[:index], *new, *lines[index + 1 :]])
+        changed = "\n".join([*lines[:index], *new, *lines[index + 1 :]]) + "\n"
         out.append((op, _with_asm(reference, code, changed)))
 
     done = f"${s.done.address:06X}"
@@ -128,7 +143,7 @@ def mutants(reference: str, spec: RomhackSpec) -> list[tuple[str, str]]:
             out.append(
                 (
                     "overflowing-message",
-                    reference.replace(raw, json.dumps(longer, indent=2, ensure_ascii=False), 1),
+                    reference.replace(raw, json.dumps(longer, indent=2, ensure_ascii=False) + "\n", 1),
                 )
             )
             missing = dict(data)
@@ -136,7 +151,7 @@ def mutants(reference: str, spec: RomhackSpec) -> list[tuple[str, str]]:
             out.append(
                 (
                     "missing-message",
-                    reference.replace(raw, json.dumps(missing, indent=2, ensure_ascii=False), 1),
+                    reference.replace(raw, json.dumps(missing, indent=2, ensure_ascii=False) + "\n", 1),
                 )
             )
     return out
