@@ -19,6 +19,7 @@ from triforce.romhack.prove import prove
 from triforce.romhack.templates import KINDS, build
 
 PER_KIND = 18
+FIRST = 1000  # variants neither the generator (100-599) nor the suite (0-9) uses
 OUT = Path(__file__).resolve().parents[1] / "src/triforce/refine/seeds/romhack_pairs.yaml"
 HEADER = """\
 # Quest -> implementation seed pairs (plan Phase 3: "create 100 expert pairs"), original work
@@ -43,35 +44,37 @@ yaml.add_representer(_Literal, _literal)
 
 
 def main() -> None:
-    pairs = []
     items = [item for path in bundled_suite_paths() for item in load_suite(path)]
     config = DecontamConfig(assemble_references=False)
+    pairs = []
     skipped = 0
     for kind in KINDS:
-        variant, taken = 300, 0
-        while taken < PER_KIND:
+        entries = []
+        for variant in range(FIRST, FIRST + 3 * PER_KIND):
             pair = build(kind, variant, split="train")
-            variant += 1
             proof = prove(pair.spec, pair.patch, messages=pair.messages)
             if not proof.passed:
                 raise SystemExit(f"{pair.key}: {proof.failures[0].name}: {proof.failures[0].message}")
-            entry = {
-                "request": _Literal(pair.brief),
-                "design": _Literal(pair.design),
-                "messages": {f"${k:03X}": v for k, v in pair.messages.items()},
-                "patch": _Literal(pair.patch),
-                "spec": json.loads(pair.spec.model_dump_json()),
-            }
-            sample = _romhack_pair(entry, f"{OUT.name}: {pair.key}")
-            kept, _ = decontaminate([sample], items=items, config=config)
-            if not kept:
-                skipped += 1
-                continue
-            pairs.append(entry)
-            taken += 1
+            entries.append(
+                {
+                    "request": _Literal(pair.brief),
+                    "design": _Literal(pair.design),
+                    "messages": {f"${k:03X}": v for k, v in pair.messages.items()},
+                    "patch": _Literal(pair.patch),
+                    "spec": json.loads(pair.spec.model_dump_json()),
+                }
+            )
+        samples = [_romhack_pair(e, f"{OUT.name}: {kind}") for e in entries]
+        kept, _ = decontaminate(samples, items=items, config=config)
+        clean = {s.id for s in kept}
+        chosen = [e for e, s in zip(entries, samples, strict=True) if s.id in clean][:PER_KIND]
+        if len(chosen) < PER_KIND:
+            raise SystemExit(f"{kind}: only {len(chosen)} seed pairs clear of the evaluation items")
+        skipped += len(entries) - len(clean)
+        pairs += chosen
     text = yaml.dump({"format": "romhack", "pairs": pairs}, sort_keys=False, allow_unicode=True, width=110)
     OUT.write_text(HEADER + text, "utf-8")
-    print(f"{len(pairs)} pairs -> {OUT} ({skipped} left out: they match an evaluation item)")
+    print(f"{len(pairs)} pairs -> {OUT} ({skipped} candidates matched an evaluation item)")
 
 
 if __name__ == "__main__":
