@@ -177,7 +177,9 @@ def test_spec_refuses_contradictions() -> None:
 def test_scenarios_cover_met_broken_and_done() -> None:
     _, spec = _fairy()
     states = scenarios(spec)
-    assert [s.due for s in states] == [True, True] + [False] * len(spec.trigger) + [False]
+    # fairy fountain: a counter reward (bombs) adds "met, counter already over its cap"
+    assert [s.due for s in states] == [True, True, True] + [False] * len(spec.trigger) + [False]
+    assert states[2].name == "met, counter already over its cap"
     assert states[-1].name == "already done"
 
 

@@ -31,7 +31,7 @@ from triforce.snes.addresses import format_address, parse_address
 ROM_SIZE = 0x200000  # 2 MiB: banks $00-$3F, free space for hacks in $20-$3F
 MAX_INSTRUCTIONS = 20_000
 _SCRATCH = ((0x7E0000, 0x7E000F), (0x7E0100, 0x7E01FF))
-DEFAULT_ENTRY = {"a": 0x3C, "x": 0x05, "y": 0x02}
+DEFAULT_ENTRY = {"a": 0x3C, "x": 0x05, "y": 0x07}  # distinct: a swapped X/Y save shows
 
 
 @dataclass
@@ -163,6 +163,14 @@ def scenarios(spec: CrossSpec) -> list[Scenario]:
         Scenario("met", base(False, False), True),
         Scenario("met at the boundary", base(False, True), True),
     ]
+    over = base(False, False)
+    counters = [
+        r for r in spec.rewards if r.kind == "counter" and r.address is not None and r.cap is not None
+    ]
+    for r in counters:
+        over[int(r.address or 0)] = min(0xFF, int(r.cap or 0) + 5)
+    if counters:
+        out.append(Scenario("met, counter already over its cap", over, True))
     for i, c in enumerate(spec.trigger, start=1):
         value = _breaking(c)
         if value is None:

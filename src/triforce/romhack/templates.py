@@ -699,7 +699,7 @@ def _talk(variant: int, split: str) -> Pair:
     addr, mask = _done(quest)
     token_bit = 0x40 if mask != 0x40 else 0x20
     title = quest.title
-    msgs = [0x1A0 + 2 * (variant % 0x20) + _side(split), 0x1E0 + 2 * (variant % 0x20) + _side(split)]
+    msgs = [0x1A0 + 2 * (variant % 0x20) + _side(split), 0x2A0 + 2 * (variant % 0x20) + _side(split)]
     trigger = [
         {
             "what": "flag",

@@ -75,10 +75,21 @@ def _equivalent(m: Any, lines: list[str], s: CrossSpec) -> bool:
     """An `AND #mask` on the done flag's byte whose off-by-one only adds done-flag bits: the
     routine tests the done flag first, so those bits are known clear there (no input tells the
     two apart)."""
-    if m.operator != "immediate-off-by-one" or m.line < 2:
+    if m.operator != "immediate-off-by-one" or m.line < 2 or m.line >= len(lines):
         return False
     line, before = lines[m.line - 1].split(";")[0].strip(), lines[m.line - 2].split(";")[0].strip()
+    after = lines[m.line].split(";")[0].strip()
     old, _, new = m.description.partition(" -> ")
+    # the counter's cap compares: at v = cap (first) or v + add = cap (second) both paths store cap
+    if line.upper().startswith("CMP #") and (after.startswith("BCS .full") or after.startswith("BCC .store")):
+        return True
+    # an ORA on the done byte after the done flag was set: the added done bits are set already
+    if line.upper().startswith("ORA #") and before.upper() == f"LDA.L ${s.done.address:06X}":
+        added = int(new.lstrip("#$"), 16) ^ int(old.lstrip("#$"), 16)
+        done_at = next(
+            (i for i, ln in enumerate(lines) if "STA.l" in ln and f"${s.done.address:06X}" in ln), None
+        )
+        return added & ~s.done.mask == 0 and done_at is not None and done_at < m.line - 1
     if not line.upper().startswith("AND #") or before.upper() != f"LDA.L ${s.done.address:06X}":
         return False
     added = int(new.lstrip("#$"), 16) ^ int(old.lstrip("#$"), 16)
