@@ -1148,7 +1148,7 @@ def _master_sword_hint(variant: int, split: str) -> Pair:
         rewards=[],
         messages=[
             {"routine": "solicited", "id": 0x160, "purpose": "the hint"},
-            {"routine": "unconditional", "id": 0x161, "purpose": "the farewell"},
+            {"routine": "unconditional", "id": 0x261, "purpose": "the farewell"},
         ],
         variant=variant,
         split=split,
@@ -1156,7 +1156,7 @@ def _master_sword_hint(variant: int, split: str) -> Pair:
     )
     messages = {
         0x160: _say("Three pendants... then", "the blade of evil's", "bane awaits you."),
-        0x161: _say("Seek the pedestal deep", "in the Lost Woods,", "[L]. Go now.[V]May the gods guide you."),
+        0x261: _say("Seek the pedestal deep", "in the Lost Woods,", "[L]. Go now.[V]May the gods guide you."),
     }
     design = "**The Sage's Hint.** A sage speaks only to a hero holding all three pendants and no Master Sword yet: two boxes that fit the text box (three rows, 168 px, the name budgeted) point to the Lost Woods, once."
     return _finish("master_sword_hint", variant, split, title, quest, spec, hooked, messages, design)
