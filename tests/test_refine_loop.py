@@ -76,7 +76,9 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
-    init_state(tmp_path / "st", bundled_seeds(), "bundled")
+    # the hand-written asm-exec seeds (the loop's numbers below count them)
+    seeds = [s for s in bundled_seeds() if s.meta["grading"]["kind"] != "romhack"]
+    init_state(tmp_path / "st", seeds, "bundled")
     return tmp_path / "st"
 
 

@@ -33,6 +33,7 @@ _KNOWN = (
 def test_every_bundled_seed_verifies_by_execution() -> None:
     seeds = bundled_seeds()
     assert len(seeds) >= 10
+    assert sum(grading_of(s)["kind"] == "romhack" for s in seeds) >= 100
     verified, problems = validate_seed(seeds, "bundled")
     assert problems == []
     assert len(verified) == len(seeds)
@@ -46,6 +47,8 @@ def test_every_bundled_seed_verifies_by_execution() -> None:
 
 def test_seeds_touch_only_documented_alttp_addresses() -> None:
     for s in bundled_seeds():
+        if grading_of(s)["kind"] != "asm-exec":
+            continue  # romhack seeds: every address is the spec's, proven by the romhack prover
         code = s.answer().split("```asm")[1]
         for text in re.findall(r"\$(7E[0-9A-F]{4})", code):
             assert int(text, 16) in _KNOWN, (s.meta["grading"]["entry"], text)
@@ -88,3 +91,15 @@ def test_the_bundled_prompt_batch_is_sound(tmp_path: Path) -> None:
     init_state(tmp_path / "st", bundled_seeds()[:2], "bundled")
     record = step(tmp_path / "st", StepOptions(prompts=BUNDLED_PROMPTS, backend="reference", train=False))
     assert record["auto_verified"] == record["enqueued"] == len(prompts)
+
+
+def test_a_broken_romhack_seed_is_refused_with_the_provers_evidence() -> None:
+    seed = next(s for s in bundled_seeds() if grading_of(s)["kind"] == "romhack")
+    answer = seed.answer().replace("    PLY\n", "", 1)
+    msgs = [*seed.messages[:-1], seed.messages[-1].model_copy(update={"content": answer})]
+    broken = type(seed).model_validate(
+        {**seed.model_dump(), "messages": [m.model_dump() for m in msgs], "id": ""}
+    )
+    verified, problems = validate_seed([broken, seed], "romhack_pairs.yaml")
+    assert len(verified) == 1 and verified[0].meta["assembled_hex"]
+    assert "record 1" in problems[0] and "did not return" in problems[0]

@@ -373,9 +373,30 @@ def _latency_items() -> list[dict[str, Any]]:
     return out
 
 
+def _romhack_records() -> list[dict[str, Any]]:
+    """The plan's three cross-domain test cases and ten items of each quest kind, graded by the
+    romhack prover (`triforce.romhack`), filled with the held-out givers, hook sites and wording."""
+    from triforce.romhack.templates import build, suite_plan
+
+    out = []
+    for kind, variant in suite_plan():
+        pair = build(kind, variant, split="eval")
+        out.append(
+            {
+                "category": "cross",
+                "grading": {"kind": "romhack", "spec": json.loads(pair.spec.model_dump_json())},
+                "id": f"cross.{kind}.{variant:02d}",
+                "prompt": pair.brief,
+                "reference": pair.answer(),
+                "tags": ["cross", "romhack", kind],
+            }
+        )
+    return out
+
+
 SUITES: dict[str, list[dict[str, Any]]] = {
     "latency": _latency_items(),
     "lore": LORE,
     "quest": QUEST,
-    "cross": _cross_record(),
+    "cross": _cross_record() + _romhack_records(),
 }

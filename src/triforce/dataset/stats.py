@@ -26,18 +26,22 @@ def verification_rates(samples: Sequence[Sample]) -> dict[str, float]:
     }
 
 
-REAL_TREE_ORIGINS = ("rom-hack", "vanilla-disassembly", "commercial-derived")
-BASES = ("generated", "real-tree", "reviewed")
+REAL_TREE_ORIGINS = frozenset({"vanilla-disassembly", "rom-hack", "commercial-derived"})
+# What a sample rests on, in the card's column order (see `made_by`).
+MADE_BY = ("generated", "real trees", "reviewed by a person")
 
 
-def basis(sample: Sample) -> str:
-    """What a sample rests on: "reviewed" (a person wrote, accepted or corrected it: verification
-    method naming an expert or a review), "real-tree" (read from a real source tree: a hack, the
-    disassembly, commercial-derived code), else "generated" (made by Triforce's generators)."""
-    method = sample.verification.method if sample.verification else ""
-    if "expert" in method or "review" in method:
-        return "reviewed"
-    return "real-tree" if sample.provenance.origin in REAL_TREE_ORIGINS else "generated"
+def made_by(sample: Sample) -> str:
+    """How a sample was made: "reviewed by a person" (accepted or corrected in the review queue),
+    "real trees" (drawn from a disassembly, a ROM hack or commercial-derived material) or
+    "generated" (original or synthetic work of a generator; the bundled seeds too, which are
+    proven by the program, not by a reviewer)."""
+    method = sample.verification.method if sample.verification is not None else ""
+    if "review" in method or "expert-correction" in method:
+        return "reviewed by a person"
+    if sample.provenance.origin in REAL_TREE_ORIGINS:
+        return "real trees"
+    return "generated"
 
 
 def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
@@ -52,6 +56,10 @@ def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
         "sources": _sorted(Counter(s.source for s in samples)),
         "tasks": _sorted(Counter(s.task for s in samples)),
         "origins": _sorted(Counter(s.provenance.origin for s in samples)),
+        "made_by_domain": {
+            d: dict(sorted(Counter(made_by(s) for s in samples if s.domain == d).items()))
+            for d in sorted({s.domain for s in samples})
+        },
         "corpora": _sorted(Counter(s.provenance.corpus for s in samples)),
         "licenses": _sorted(Counter(s.provenance.license or "unspecified" for s in samples)),
         # C++ samples by the tree folder their function comes from (the generator balances these)
@@ -62,16 +70,16 @@ def dataset_stats(samples: Sequence[Sample]) -> dict[str, Any]:
         ),
         "verification": verification_rates(samples),
         # per source row: how much is generated, read from real trees, or reviewed by a person
-        "basis_by_source": {
-            src: {b: c.get(b, 0) for b in BASES} for src, c in sorted(_basis_counts(samples).items())
+        "made_by_source": {
+            src: {b: c.get(b, 0) for b in MADE_BY} for src, c in sorted(_made_by_counts(samples).items())
         },
         "tiers": {t: sum(1 for s in samples if tier(s) == t) for t in TIERS},
         "tiers_by_task": {k: {t: c.get(t, 0) for t in TIERS} for k, c in sorted(by_task_tier.items())},
     }
 
 
-def _basis_counts(samples: Sequence[Sample]) -> dict[str, Counter[str]]:
+def _made_by_counts(samples: Sequence[Sample]) -> dict[str, Counter[str]]:
     out: dict[str, Counter[str]] = {}
     for s in samples:
-        out.setdefault(s.source, Counter())[basis(s)] += 1
+        out.setdefault(s.source, Counter())[made_by(s)] += 1
     return out

@@ -18,6 +18,7 @@ from triforce.errors import InputError
 from triforce.evaluate.graders import GradeContext
 from triforce.evaluate.graders.asm import AsmSpec, grade_asm
 from triforce.evaluate.graders.cross import CrossSpec, grade_cross
+from triforce.evaluate.graders.romhack import RomhackSpec, grade_romhack
 from triforce.evaluate.verdict import Verdict
 from triforce.sample import Message, Provenance, Sample, Verification
 
@@ -34,9 +35,9 @@ class Proof:
 
 
 def grading_of(sample: Sample) -> dict[str, Any]:
-    """The sample's grading spec (`asm-exec` or `cross`); InputError naming the field if absent."""
+    """The sample's grading spec (`asm-exec`, `cross` or `romhack`); InputError naming the field if absent."""
     grading = sample.meta.get("grading")
-    if not isinstance(grading, dict) or grading.get("kind") not in ("asm-exec", "cross"):
+    if not isinstance(grading, dict) or grading.get("kind") not in ("asm-exec", "cross", "romhack"):
         raise InputError(
             f"sample {sample.id}: field meta.grading: needs an 'asm-exec' (or 'cross') spec "
             "with entry, convention and test states"
@@ -44,9 +45,12 @@ def grading_of(sample: Sample) -> dict[str, Any]:
     return grading
 
 
-def check_grading(grading: dict[str, Any], where: str) -> AsmSpec | CrossSpec:
+def check_grading(grading: dict[str, Any], where: str) -> AsmSpec | CrossSpec | RomhackSpec:
     """Validate a grading spec; the error names the first bad field."""
-    model: type[AsmSpec] | type[CrossSpec] = CrossSpec if grading.get("kind") == "cross" else AsmSpec
+    kind = grading.get("kind")
+    model: type[AsmSpec] | type[CrossSpec] | type[RomhackSpec] = (
+        CrossSpec if kind == "cross" else RomhackSpec if kind == "romhack" else AsmSpec
+    )
     try:
         return model.model_validate(grading)
     except ValidationError as exc:
@@ -67,8 +71,20 @@ def prove(grading: dict[str, Any], answer: str, where: str = "answer") -> Proof:
         captured.append(result)
         return result
 
+    def _patch_assembler(source: str, base: bytes) -> Any:
+        from triforce.romhack.prove import ROM_SIZE
+
+        result = assemble(source, org=None, rom_size=ROM_SIZE, base_rom=base, filename="patch.asm")
+        captured.append(result)
+        return result
+
     ctx = GradeContext(assembler=_assembler)
-    verdict = grade_cross(spec, answer, ctx) if isinstance(spec, CrossSpec) else grade_asm(spec, answer, ctx)
+    if isinstance(spec, RomhackSpec):
+        verdict = grade_romhack(spec, answer, ctx, assembler=_patch_assembler)
+    elif isinstance(spec, CrossSpec):
+        verdict = grade_cross(spec, answer, ctx)
+    else:
+        verdict = grade_asm(spec, answer, ctx)
     hex_bytes = None
     if captured and captured[-1].ok:
         hex_bytes = b"".join(c.data for c in sorted(captured[-1].chunks, key=lambda c: c.address)).hex()
@@ -76,6 +92,10 @@ def prove(grading: dict[str, Any], answer: str, where: str = "answer") -> Proof:
 
 
 def states_of(grading: dict[str, Any]) -> int:
+    if grading.get("kind") == "romhack":
+        from triforce.romhack.prove import scenarios
+
+        return len(scenarios(RomhackSpec.model_validate(grading).spec))
     asm = grading.get("asm", grading)
     return len(asm.get("states", [])) if isinstance(asm, dict) else 0
 
