@@ -115,6 +115,14 @@ def test_mnemonic_groups_come_from_the_opcode_table() -> None:
         and {"JMP", "JSR"} == NEAR_JUMPS
     )
     assert {"PEA", "MVN", "REP", "BRK", "WDM"} <= NO_DATA_OPERAND and "BIT" not in NO_DATA_OPERAND
+    from triforce.corpus import _banks, _walk
+    from triforce.generate import audit
+    from triforce.snes.opcodes import BRANCHES, FLOW_ENDS
+
+    assert RELATIVE - {"PER"} == BRANCHES and {"RTS", "RTL", "RTI", "JMP", "BRA", "STP"} <= FLOW_ENDS
+    # the readers of fall-through and call sites use the one set, not copies of it
+    assert _walk.NO_FALL is FLOW_ENDS and audit._TERMINATORS is FLOW_ENDS
+    assert _banks._BRANCHES is BRANCHES and _banks._CALLS is JUMPS
     from triforce.dataset.normalize import _BRANCH
 
     assert _BRANCH.match("bra .x") and not _BRANCH.match("bit $10") and not _BRANCH.match("brk #$00")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from triforce.corpus._text import evaluate
 from triforce.corpus._walk import NO_FALL, Block, Line, Stmt, falls_through
+from triforce.snes.opcodes import BRANCHES, JUMPS
 
 ENTRY = "entry"  # the caller's own entry DB, resolved once that is known
 Value = int | str | None  # a bank, ENTRY, or unknown
@@ -36,9 +37,9 @@ _A_KEPT = frozenset(
         "INY", "DEX", "DEY", "CPX", "CPY", "CMP",
     }
 )  # fmt: skip
-_CALLS = frozenset({"JSR", "JSL", "JMP", "JML"})
+_CALLS = JUMPS
 # Branches to another routine's label enter it with the brancher's state, like a jump.
-_BRANCHES = frozenset({"BCC", "BCS", "BEQ", "BNE", "BMI", "BPL", "BVC", "BVS", "BRA", "BRL"})
+_BRANCHES = BRANCHES
 _NO_DATA = frozenset({"JSR", "JSL", "JMP", "JML", "PEA", "PEI", "PER", "MVN", "MVP", "BRL", "BRA"})
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TABLE_RE = re.compile(r"^\s*\((\.?[A-Za-z_][A-Za-z0-9_]*)\s*,\s*[xX]\s*\)\s*$")

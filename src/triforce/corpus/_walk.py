@@ -17,7 +17,7 @@ from pathlib import Path
 from triforce.corpus._sizes import data_size, instruction_size, split_args
 from triforce.corpus._text import evaluate, split_statements, substitute_defines
 from triforce.snes.asmsyntax import GLOBAL_LABEL_RE, SUBLABEL_RE
-from triforce.snes.opcodes import MNEMONICS
+from triforce.snes.opcodes import FLOW_ENDS, MNEMONICS
 
 _LABEL_RE = GLOBAL_LABEL_RE  # the lexer's: (name, rest); asar wants a blank after the colon
 _SUBLABEL_RE = SUBLABEL_RE
@@ -661,7 +661,7 @@ class Walker:
 
 
 # Instructions after which the CPU never reaches the next byte.
-NO_FALL = frozenset({"RTS", "RTL", "RTI", "JMP", "JML", "BRA", "BRL", "STP"})
+NO_FALL = FLOW_ENDS
 MAX_CHAIN_BLOCKS = 16
 
 

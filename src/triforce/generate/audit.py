@@ -36,6 +36,7 @@ from typing import Any
 from triforce.generate.asmtext import Stmt, immediate, label_name, parse
 from triforce.generate.candidate import io_registers, is_io
 from triforce.generate.widths import Width, track
+from triforce.snes.opcodes import FLOW_ENDS
 
 CLASSES: tuple[str, ...] = (
     "fall-through",
@@ -49,7 +50,7 @@ CLASSES: tuple[str, ...] = (
     "no-purpose",
 )
 CODE_GENERATORS = frozenset({"base", "debug", "optimize", "hook", "doc"})
-_TERMINATORS = frozenset({"RTS", "RTL", "RTI", "JMP", "JML", "BRA", "BRL", "STP"})
+_TERMINATORS = FLOW_ENDS
 _READS = frozenset(
     {"LDA", "LDX", "LDY", "ADC", "SBC", "AND", "ORA", "EOR", "CMP", "CPX", "CPY", "BIT", "TSB", "TRB"}
     | {"ASL", "LSR", "ROL", "ROR", "INC", "DEC"}

@@ -146,3 +146,9 @@ NEAR_JUMPS = JUMPS - LONG_JUMPS
 NO_DATA_OPERAND = mnemonics_where(
     lambda modes: modes <= {Mode.REL8, Mode.REL16, Mode.MOVE, Mode.IMM16, Mode.IMM8}
 )
+#: The branches: every relative-operand mnemonic but PER (which pushes an address).
+BRANCHES = RELATIVE - {"PER"}
+#: Returns. Implied-only like many others, so the table cannot tell them apart: named once here.
+RETURNS = frozenset({"RTS", "RTL", "RTI"})
+#: Instructions after which execution never reaches the next line (no fall-through).
+FLOW_ENDS = RETURNS | {"JMP", "JML", "BRA", "BRL", "STP"}
