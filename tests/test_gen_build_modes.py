@@ -14,6 +14,7 @@ from pathlib import Path
 from gen_helpers import DATA
 from triforce.generate.build import BuildOptions, run_build
 from triforce.generate.routines import load_routines
+from triforce.generate.synth import GENERATORS
 
 EXTRA = """
 ; Price of shop slot X (0-2), read from a word table after the code.
@@ -51,7 +52,8 @@ def _build(tree: Path, out: Path, batch: bool) -> bytes:
     run_build(
         load_routines([tree]),
         out,
-        BuildOptions(workers=1, chunk=4, seed=3, batch_asar=batch),
+        # the ASM generators: the domain generators' evidence does not come from routine batches
+        BuildOptions(generators=list(GENERATORS), workers=1, chunk=4, seed=3, batch_asar=batch),
     )
     return (out / "samples.jsonl").read_bytes()
 

@@ -18,7 +18,8 @@ from triforce.refine import State, StepOptions, bundled_seeds, init_state, statu
 def test_step_trains_the_pilot_and_generates_with_its_adapter(tmp_path: Path) -> None:
     from triforce.train import tiny
 
-    seeds = bundled_seeds()
+    # the 13 hand-written asm-exec seeds (the counts below are theirs)
+    seeds = [s for s in bundled_seeds() if s.meta["grading"]["kind"] != "romhack"]
     tiny.build_tiny_model(
         tmp_path / "tiny", [{"messages": [m.model_dump() for m in s.messages]} for s in seeds]
     )

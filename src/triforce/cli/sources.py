@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from triforce.cli._tables import Table
 from triforce.corpus.sources import checkout_path, describe, fetch, manifest, tree, url_env
 
 app = typer.Typer(
