@@ -26,9 +26,9 @@ from triforce.gfx.palette import (
 from triforce.gfx.sheets import expand_3bpp, sprite_sheet_expansion
 from triforce.gfx.text import format_db, format_dw, format_pixels, format_tiles
 from triforce.gfx.tilemap import TilemapEntry
-from triforce.gfx.tiles import TILE_BYTES, decode_tiles, encode_tile
+from triforce.gfx.tiles import FORMAT_NAMES, TILE_BYTES, decode_tiles, encode_tile
 
-FORMAT = {2: "2bpp", 3: "ALTTP 3bpp", 4: "4bpp", 8: "8bpp"}
+FORMAT = FORMAT_NAMES
 LAYOUT = {
     2: "planes 0/1 interleaved per row",
     3: "planes 0/1 interleaved per row, then plane 2 one byte per row",

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from triforce.errors import InputError
 
 TILE_BYTES = {2: 16, 3: 24, 4: 32, 8: 64}
+#: How prompts and explanations name each tile format (3bpp is the game's own sheet format).
+FORMAT_NAMES = {2: "2bpp", 3: "ALTTP 3bpp", 4: "4bpp", 8: "8bpp"}
 BPPS = tuple(TILE_BYTES)
 
 Pixels = list[list[int]]  # 8 rows of 8 colour indices

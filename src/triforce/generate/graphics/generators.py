@@ -10,6 +10,7 @@ returned; the ASM tasks are proven by asar and the 65816 core instead (`asm_task
 from __future__ import annotations
 
 import random
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -76,8 +77,9 @@ class _Base(DomainGenerator):
             return
         out.samples.append(self._sample(made, unit, prov, group, {}))
 
+    @abstractmethod
     def _check_text(self, task: str, user: str, answer: str) -> list[str]:
-        raise NotImplementedError
+        """The problems with one sample's text (each subclass asks its own task checkers)."""
 
     def check(self, sample: dict[str, Any]) -> list[str]:
         user, answer = messages(sample)

@@ -35,11 +35,11 @@ from triforce.gfx.sheets import (
 )
 from triforce.gfx.text import format_db, format_dw, format_pixels, parse_bytes, parse_pixels, parse_words
 from triforce.gfx.tilemap import TilemapEntry
-from triforce.gfx.tiles import TILE_BYTES, Pixels, decode_tile, encode_tile
+from triforce.gfx.tiles import FORMAT_NAMES, TILE_BYTES, Pixels, decode_tile, encode_tile
 
 from .common import Made, bits, block, fence, json_block, parse_yes_no, request, yes_no
 
-FORMAT = {2: "2bpp", 3: "ALTTP 3bpp", 4: "4bpp", 8: "8bpp"}
+FORMAT = FORMAT_NAMES
 LAYOUT = {
     2: "16 bytes: for each row r, byte 2r is plane 0 and byte 2r+1 is plane 1",
     3: "24 bytes: planes 0/1 interleaved per row in bytes 0-15 (as in 2bpp), then plane 2 one byte per row in bytes 16-23",
