@@ -229,11 +229,16 @@ def _wrapper(units: list[Unit], mapper: Mapper) -> tuple[str, dict[int, int]]:
 
 
 def _allowed_source(name: str, workdir: Path, cfg: RunConfig) -> bool:
-    """Whether a file asar names is ours (in workdir) or one the scan approved in include_root."""
+    """Whether a file asar names is ours (in workdir) or one the scan approved in include_root.
+
+    A name that is no file at all (a patch's `print` output run into the next diagnostic's path)
+    names nothing asar could have read."""
     path = Path(name)
     candidates = [path] if path.is_absolute() else [workdir / path]
     if cfg.include_root is not None and not path.is_absolute():
         candidates.append(cfg.include_root / path)
+    if not any(c.exists() or c.is_symlink() for c in candidates):
+        return True
     for candidate in candidates:
         try:
             resolved = candidate.resolve()
