@@ -36,19 +36,24 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--generators", default="base", help="comma-separated generators")
     ap.add_argument("--origin", default="original")
+    ap.add_argument("--snippets", action="store_true", help="run routines as snippets, not in place")
+    ap.add_argument("--base-source", type=Path, default=None, help="the vanilla tree a hack tree patches")
     args = ap.parse_args()
     gens = [g for g in args.generators.split(",") if g]
     report = read_corpus([args.tree], name=args.tree.resolve().name, origin=args.origin)
     routines = sorted(report.routines, key=lambda r: _rank(r.qualified_name, args.seed))
     if args.sample:
         routines = routines[: args.sample]
+    opts = WorkOptions(
+        seed=0, in_place=not args.snippets, base_root=str(args.base_source) if args.base_source else None
+    )
     started = time.perf_counter()
     yielding = 0
     samples = 0
     reasons: Counter[str] = Counter()
     for i in range(0, len(routines), CHUNK):
         chunk = routines[i : i + CHUNK]
-        units = process_routines([(r, gens) for r in chunk], WorkOptions(seed=0))
+        units = process_routines([(r, gens) for r in chunk], opts)
         for unit in units:
             if unit["samples"]:
                 yielding += 1

@@ -160,6 +160,11 @@ def _is_top_label(st: Stmt) -> bool:
     )
 
 
+def _in_place(sample: dict[str, Any]) -> bool:
+    """Whether the sample's evidence was recorded in place in the whole-tree game image."""
+    return bool(((sample.get("meta") or {}).get("exec") or {}).get("image"))
+
+
 def fall_through_wrong(code: str, successor: dict[str, str]) -> list[str]:
     """Blocks of the sample's code that run off their end into something other than what follows
     them in the tree's sources (`successor`, from `label_successors`)."""
@@ -393,7 +398,8 @@ def audit_sample(sample: dict[str, Any], facts: TreeFacts) -> dict[str, list[str
         if what:
             found[cls] = what
 
-    add("fall-through", fall_through_wrong(code, facts.successor))
+    if not _in_place(sample):  # run in place, it ran into what the ROM has after it
+        add("fall-through", fall_through_wrong(code, facts.successor))
     tables, io = db_relative_reads(code, _states_db(sample), facts)
     add("db-table-read", tables)
     io += [
@@ -426,7 +432,7 @@ def shipping_defects(sample: dict[str, Any], root: Path | None = None) -> dict[s
     have there."""
     found = audit_sample(sample, _NO_TREE)
     keep = {k: v for k, v in found.items() if k in SHIPPING_CLASSES or k == "nondeterministic-read"}
-    if root is not None and root.is_dir():
+    if root is not None and root.is_dir() and not _in_place(sample):
         wrong = fall_through_wrong(_code(sample), label_successors(root.resolve()))
         if wrong:
             keep["fall-through"] = wrong

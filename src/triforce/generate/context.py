@@ -63,6 +63,9 @@ class Subject:
     convention: Convention
     inputs: StateInputs
     markers: frozenset[str] = frozenset()  # labels of the body no code reaches (see asmtext)
+    #: In place: the routine's address in the game image it runs in (see generate/inplace.py);
+    #: None for a snippet assembled alone at ORG.
+    address: int | None = None
 
     @property
     def name(self) -> str:
@@ -127,11 +130,14 @@ def split_standalone(routine: Any) -> tuple[str, str, str]:
     return text[:at], text[at : at + len(body)] + "\n", text[at + len(body) :].lstrip("\n")
 
 
-def make_subject(routine: Any) -> Subject | Reject:
-    """The routine with its prerequisites (the corpus reader appends what it calls)."""
+def make_subject(routine: Any, game: Any = None) -> Subject | Reject:
+    """The routine with its prerequisites: in place in `game` (a corpus.image.GameImage) when
+    given, else alone with the corpus blocks it references appended (the corpus reader's)."""
     convention = CONVENTIONS.get(routine.returns or "")
     if convention is None:
         return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
+    if game is not None:
+        return _in_place_subject(routine, game, convention)
     if not getattr(routine, "fall_through_complete", True):
         return Reject(
             "*",
@@ -147,6 +153,44 @@ def make_subject(routine: Any) -> Subject | Reject:
     markers = marker_labels(routine, prefix + text + suffix)
     inputs = replace(inputs_of(routine), db=db)
     return Subject(routine, prefix, text, suffix, convention, inputs, markers)
+
+
+def _in_place_subject(routine: Any, game: Any, convention: Convention) -> Subject | Reject:
+    """The routine at its own address in the game image, every label it names at the game's."""
+    from triforce.generate.inplace import label_constants, routine_address
+
+    name = routine.qualified_name
+    address = routine_address(routine, game)
+    if address is None:
+        return Reject("*", name, "not-in-image", f"label {routine.name} is not in the assembled tree")
+    db = _in_place_db(routine, address)
+    if isinstance(db, Reject):
+        return db
+    prefix, body, _suffix = split_standalone(routine)
+    text = render(parse(body))
+    prefix += label_constants(prefix, text, routine, game)
+    markers = marker_labels(routine, prefix + text)
+    inputs = replace(inputs_of(routine), db=db)
+    return Subject(routine, prefix, text, "", convention, inputs, markers, address=address)
+
+
+def _in_place_db(routine: Any, address: int) -> int | Reject:
+    """DB at entry for a routine run in place: its callers' bank where the tree determines it,
+    the system bank for code that addresses hardware registers, $7E for code that does not
+    depend on DB; a routine reading ROM through a DB no caller sets is not run."""
+    source = getattr(routine, "entry_db_source", "any")
+    bank = getattr(routine, "entry_db", None)
+    needs: frozenset[str] = getattr(routine, "entry_db_needs", frozenset())
+    if source in ("callers", "io", "wram") and bank is not None:
+        return int(bank)
+    if source == "any" or not needs:
+        return 0x7E
+    return Reject(
+        "*",
+        routine.qualified_name,
+        "entry-db-unknown",
+        f"reads {', '.join(sorted(needs))} through a data bank no caller sets",
+    )
 
 
 ORG_BANK = ORG >> 16  # the bank a subject's code and the blocks appended to it run in
@@ -238,6 +282,9 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
         return Reject(
             "*", subject.inputs.name, "no-entry-symbol", f"label {subject.name} not in asar symbols"
         )
+    if subject.address is not None and getattr(assembled, "stubs", None):
+        missing = ", ".join(sorted(assembled.stubs)[:4])
+        return Reject("*", subject.inputs.name, "label-not-in-game", f"names {missing}, which the tree does not define")
     valued = stub_values(subject.code, getattr(assembled, "stubs", {}) or {})
     if valued:
         return Reject(
@@ -286,6 +333,8 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
                 "*", subject.inputs.name, "reads-absent-rom", f"its results depend on ROM bytes at {where}"
             )
     ctx = Context(subject, assembled, entry, states, outcomes, seed, budget=budget)
+    if subject.address is not None:  # in place: where the original's bytes end (see inplace.pad_to)
+        ctx.extra["end"] = max((c.end for c in assembled.chunks if c.address <= entry < c.end + 1), default=None)
     if len(ctx.good) < MIN_STATES:
         bad = next((o for o in outcomes if not o.returned), None)
         detail = f"returned within {budget} instructions on {len(ctx.good)}/{len(states)} states"

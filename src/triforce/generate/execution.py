@@ -143,6 +143,9 @@ def absent_rom_reads(image: Any, outcome: Outcome) -> list[int]:
     Their bytes are zeros here, not the game's, so what the run did with them is not a fact."""
     if not outcome.rom_reads:
         return []
+    game = getattr(image, "game", None)
+    if game is not None:  # in place: the game's bytes, except what the tree left out
+        return [a for a in sorted(outcome.rom_reads) if not game.known(a)]
     from triforce.snes.asar.rom import snes_to_offset
 
     spans = [(c.offset, c.offset + len(c.data)) for c in getattr(image, "chunks", ())]
@@ -339,8 +342,11 @@ def exec_record(
 ) -> dict[str, Any]:
     """The re-checkable evidence stored in a sample's meta: inputs and the observed results, with
     where they were produced (`entry_address`, the stubs of `image`, the image that ran)."""
+    game = getattr(image, "game", None)
+    where = {"image": {"tree": game.name, "digest": game.digest, "base": game.base}} if game is not None else {}
     return {
-        "org": f"${ORG:06X}",
+        "org": f"${ORG:06X}" if game is None else f"${entry:06X}",
+        **where,
         "entry": entry_name,
         "entry_address": f"${entry:06X}",
         "convention": convention,
@@ -381,13 +387,54 @@ class Assembler:
         self.calls = 0
         # The source tree's directory, so incbin/incsrc inside it resolve (set per chunk).
         self.include_root: Path | None = None
+        # The game image in-place sources are assembled over (corpus.image.GameImage; set per chunk).
+        self.game: Any = None
 
-    def assemble_many(self, sources: Sequence[str]) -> list[Any]:
-        """Results in order; an entry is None when asar could not run at all on that source."""
-        results = self._assemble_many(sources)
+    def assemble_many(self, sources: Sequence[str], at: Sequence[int | None] | None = None) -> list[Any]:
+        """Results in order; an entry is None when asar could not run at all on that source.
+        `at`: per source, the address it is assembled at in place over `self.game` (None: alone at ORG)."""
+        if at is not None and self.game is not None and any(a is not None for a in at):
+            results = self._in_place(sources, at)
+        else:
+            results = self._assemble_many(sources)
         for i, res in enumerate(results):
             if _timed_out(res):
-                results[i] = self._single(sources[i], retry=True)
+                where = at[i] if at is not None and self.game is not None else None
+                results[i] = self._single(sources[i], retry=True, at=where)
+        return results
+
+    def _in_place(self, sources: Sequence[str], at: Sequence[int | None]) -> list[Any]:
+        """Each source assembled for its address over the game image (asar's `base`, one batch);
+        results carry `game`, so their image is the game's with their own bytes written in."""
+        from triforce.snes.asar import assemble_batch
+
+        if not sources:
+            return []
+        self.calls += 1
+        game = self.game
+        try:
+            results: list[Any] = list(
+                assemble_batch(
+                    list(sources),
+                    org=ORG,
+                    stubs=True,
+                    slot_size=SLOT_SIZE,
+                    base=[a if a is not None else ORG for a in at],
+                    base_rom=game.rom,
+                    rom_size=len(game.rom),
+                    include_root=self.include_root,
+                    limits=self.limits,
+                )
+            )
+        except TriforceError:
+            results = [self._single(s, at=a) for s, a in zip(sources, at, strict=True)]
+        for i, res in enumerate(results):
+            if res is not None and not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
+                results[i] = self._single(sources[i], at=at[i])
+        for res in results:
+            if res is not None:
+                res.game = game
+        SHARED.register(results)
         return results
 
     def _assemble_many(self, sources: Sequence[str]) -> list[Any]:
@@ -423,17 +470,30 @@ class Assembler:
             return results
         return [self._single(s) for s in sources]
 
-    def _single(self, source: str, retry: bool = False) -> Any:
+    def _single(self, source: str, retry: bool = False, at: int | None = None) -> Any:
         """One asar process; None when asar itself could not run on this source. `retry`: the
         source timed out before, so it gets RETRY_TIMEOUT_S (its CPU limit grows with it)."""
         from triforce.snes.asar import SandboxLimits, assemble
+        from triforce.snes.asar.assemble import DEFAULT_ROM_SIZE
 
         self.calls += 1
         limits = self.limits
         if retry:
             limits = limits or SandboxLimits()
             limits = limits.model_copy(update={"timeout_s": max(limits.timeout_s, RETRY_TIMEOUT_S)})
+        game = self.game if at is not None else None
         try:
-            return assemble(source, org=ORG, stubs=True, include_root=self.include_root, limits=limits)
+            res = assemble(
+                source,
+                org=at if at is not None else ORG,
+                stubs=True,
+                include_root=self.include_root,
+                limits=limits,
+                base_rom=game.rom if game is not None else None,
+                rom_size=len(game.rom) if game is not None else DEFAULT_ROM_SIZE,
+            )
         except TriforceError:
             return None
+        if game is not None:
+            res.game = game
+        return res

@@ -25,6 +25,7 @@ from triforce.generate.debug import DebugGenerator
 from triforce.generate.doc import DocGenerator
 from triforce.generate.execution import SHARED, Assembler
 from triforce.generate.hook import HookGenerator
+from triforce.generate.inplace import image_for, pad_to
 from triforce.generate.optimize import OptimizeGenerator
 from triforce.generate.store import EncodedRow
 from triforce.sample import Sample
@@ -44,6 +45,10 @@ class WorkOptions:
     seed: int = 0
     batch_asar: bool = True
     n_random: int = N_RANDOM
+    # Run a tree's routines in place in its whole-tree game image (generate/inplace.py) when the
+    # tree assembles as a whole; `base_root`: the vanilla tree a hack tree patches.
+    in_place: bool = True
+    base_root: str | None = None
 
 
 def routine_key(routine: Any) -> str:
@@ -60,6 +65,10 @@ def process_routines(
     asm = assembler or Assembler(batch=opts.batch_asar)
     roots = {getattr(r, "root", None) for r, _ in items}
     asm.include_root = roots.pop() if len(roots) == 1 else None
+    game = None
+    if opts.in_place and asm.include_root is not None:
+        game = image_for(asm.include_root, Path(opts.base_root) if opts.base_root else None)
+    asm.game = game
     units: list[dict[str, Any]] = [
         {"routine": routine_key(r), "generators": list(gens), "samples": [], "rejects": [], "candidates": {}}
         for r, gens in items
@@ -67,14 +76,14 @@ def process_routines(
     subjects: list[tuple[int, Subject]] = []
     for k, (r, _) in enumerate(items):
         try:
-            subj = make_subject(r)
+            subj = make_subject(r, game)
         except Exception as exc:  # a routine the reader could not make standalone
             subj = Reject("*", r.qualified_name, "internal-error", _short(exc))
         if isinstance(subj, Reject):
             units[k]["rejects"].append(subj.to_json())
         else:
             subjects.append((k, subj))
-    originals = asm.assemble_many([s.code for _, s in subjects])
+    originals = asm.assemble_many([s.code for _, s in subjects], at=[s.address for _, s in subjects])
     contexts: list[tuple[int, Context]] = []
     for (k, subj), res in zip(subjects, originals, strict=True):
         if res is None:
@@ -111,7 +120,14 @@ def process_routines(
             for i, (_, _, _, c) in enumerate(work)
             if c.source is not None and bool(c.payload.get("expect_error")) == expect_error
         ]
-        results = asm.assemble_many([work[i][3].source or "" for i in group])
+        results = asm.assemble_many(
+            [work[i][3].source or "" for i in group], at=[work[i][1].subject.address for i in group]
+        )
+        for i, res in zip(group, results, strict=True):
+            ctx = work[i][1]
+            end = ctx.extra.get("end")
+            if end is not None and res is not None and getattr(ctx.subject.routine, "falls_into", None):
+                pad_to(res, int(ctx.entry), int(end))
         assembled.update(zip(group, results, strict=True))
     for i, (k, ctx, gen, cand) in enumerate(work):
         if i in assembled and assembled[i] is None:

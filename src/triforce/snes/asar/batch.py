@@ -374,7 +374,7 @@ def assemble_batch(
     defines: dict[str, str] | None = None,
     limits: SandboxLimits | None = None,
     slot_size: int = DEFAULT_SLOT_SIZE,
-    base: int | None = None,
+    base: int | Sequence[int | None] | None = None,
 ) -> list[AssembleResult]:
     """Assemble independent snippets in as few asar processes as possible; results in input order.
 
@@ -387,7 +387,8 @@ def assemble_batch(
     its slot, its labels and code are those of an assembly at `base`) and its result is what
     `assemble(snippet, org=base, stubs=stubs)` gives: chunks at `base`, the stubs a lone
     assembly allocates. Nothing in a result then depends on the other snippets of the batch.
-    Snippets that place or patch themselves run alone, starting at `base`.
+    Snippets that place or patch themselves run alone, starting at `base`. A sequence gives each
+    snippet its own `base` (in-place assembly: each snippet at its routine's address in the game).
     """
     checked: Mapper = check_mapper(mapper)
     limits = limits or SandboxLimits()
@@ -412,6 +413,9 @@ def assemble_batch(
     units: list[Unit] = []
     includes: set[Path] = set()
     memo_keys: dict[int, str] = {}
+    bases = list(base) if isinstance(base, Sequence) else [base] * len(snippets)
+    if len(bases) != len(snippets):
+        raise InputError(f"{len(bases)} base addresses for {len(snippets)} snippets")
     for index, source in enumerate(snippets):
         display = f"snippet{index}.asm"
         scan = scan_source(source, file=display, include_root=root, defines=defines, limits=limits)
@@ -429,8 +433,11 @@ def assemble_batch(
         # any `namespace` it opens still finds. Its slot address is only the starting PC.
         patches = in_slot_patches(source) or ()
         placed = _places_itself(source) and not patches
-        if base is not None and (placed or patches):  # alone, at base: as a lone assembly
-            units.append(Unit(index, source, display, base, base >> 16, includes=frozenset(scan.includes)))
+        unit_base = bases[index]
+        if unit_base is not None and (placed or patches):  # alone, at base: as a lone assembly
+            units.append(
+                Unit(index, source, display, unit_base, unit_base >> 16, includes=frozenset(scan.includes))
+            )
             continue
         units.append(
             Unit(
@@ -438,16 +445,16 @@ def assemble_batch(
                 source,
                 display,
                 address,
-                address >> 16 if base is None else base >> 16,
+                address >> 16 if unit_base is None else unit_base >> 16,
                 None if placed else _namespace(index),
                 None if placed else address + slot_size,
                 includes=frozenset(scan.includes),
                 patches=patches,
-                base=base,
+                base=unit_base,
             )
         )
     template = RunConfig(checked, image, root, frozenset(includes), defines, limits)
-    own_stubs = None if base is None else len(load_base(base_rom, checked, rom_size or DEFAULT_ROM_SIZE))
+    own_stubs = None if all(b is None for b in bases) else len(load_base(base_rom, checked, rom_size or DEFAULT_ROM_SIZE))
     batch = _Batch(template, stubs, own_stubs)
     batch.memo_keys = memo_keys
     shared = [u for u in units if u.slot_end is not None]
