@@ -79,6 +79,12 @@ def build(
     teacher_limit: int | None = typer.Option(
         None, "--teacher-limit", min=1, help="Ask the teacher at most N prompts per kind (lore, quest)."
     ),
+    base_source: Path | None = typer.Option(
+        None,
+        "--base-source",
+        help="The vanilla tree a hack --source patches (a folder or a name, e.g. usdasm): the hack is "
+        "assembled over its image, so calls into vanilla code by address run the game's code.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Build verified samples of every domain (ASM base/debug/optimize/hook/doc and the domain
@@ -105,6 +111,10 @@ def build(
             )
         origin = named.pop() if named else "original"
     source = [resolve_source(s) for s in source]
+    if base_source is not None:
+        base_source = resolve_source(base_source)
+        if not base_source.is_dir():
+            raise typer.BadParameter(f"--base-source {base_source}: no such folder (fetch it: triforce sources fetch NAME)")
     origins = get_args(Origin)
     for value in [origin, *exclude_origin]:
         if value not in origins:
@@ -118,6 +128,7 @@ def build(
         seed=seed,
         workers=workers,
         sources=[Source(p, cast(Origin, origin)) for p in source],
+        base_root=base_source,
         teacher=TeacherConfig(
             url=teacher,
             model=teacher_model,

@@ -435,22 +435,33 @@ def verify(
         None, "--root", help="The source tree, for samples whose code includes files from it (incbin/incsrc)."
     ),
     workers: int = typer.Option(0, "--workers", "-j", min=0, help="Worker processes (0: one per CPU)."),
+    base_source: Path | None = typer.Option(
+        None, "--base-source", help="The vanilla tree the --root hack tree was built over (build --base-source)."
+    ),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,
     allow_empty: bool = _EMPTY,
 ) -> None:
-    """Re-verify ASM samples from their own records: assemble each alone with asar at its
-    recorded address and run every recorded state (debug proofs too). Exit 1 if any fails."""
+    """Re-verify ASM samples from their own records: assemble each at its recorded address (alone,
+    or in place over the --root tree's game image when it ran there) and run every recorded state
+    (debug proofs too). Exit 1 if any fails."""
     import os
 
+    from triforce.corpus.sources import resolve_source
     from triforce.generate.verify import verify_samples
+
+    if root is not None:
+        root = resolve_source(root)
+    base_root = resolve_source(base_source) if base_source is not None else None
 
     n = workers or len(os.sched_getaffinity(0))
     total = sum(_count_lines(f) for f in files)
     with stage_bar(_err, transient=True, disable=as_json) as bar:
         task = bar.add_task("verify", total=total)
         streamed = _Counted(_stream(files, skip_bad))
-        report = verify_samples(streamed, root=root, workers=n, progress=lambda k: bar.advance(task, k))
+        report = verify_samples(
+            streamed, root=root, workers=n, progress=lambda k: bar.advance(task, k), base_root=base_root
+        )
     if not streamed.count and not allow_empty:
         _refuse_empty(files, 0)
     payload = report.to_json()

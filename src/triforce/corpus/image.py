@@ -40,6 +40,7 @@ _MAX_TREE_FILES = 20_000
 IMAGE_TIMEOUT_S = 300.0
 MAX_SKIPPED_FILES = 8
 _MAX_OUTPUT_BYTES = 64 << 20  # asar warns on thousands of lines of a whole disassembly
+_SPC_RE = re.compile(r"^\s*arch\s+spc700", re.IGNORECASE | re.MULTILINE)
 _MARKER_RE = re.compile(r"^#_([0-9A-Fa-f]{6}):", re.MULTILINE)
 #: The largest image a tree may produce (asar's own limit for LoROM with expansion).
 MAX_IMAGE_BYTES = 8 << 20
@@ -343,11 +344,16 @@ def _drop_failed_asserts(errors: list[Any], work: Path, skipped: dict[str, str])
 
 
 def _skippable(errors: list[Any], work: Path, done: dict[str, str]) -> dict[str, str]:
-    """The tree files asar's errors are in (file -> first error), when every error is in one."""
+    """The tree files asar's errors are in (file -> first error), when every error is in a file
+    of SPC700 code (the sound engine, data to the 65816: usdasm's assembles differently under the
+    standard asar than under asarmon); an error in 65816 code is the tree's own."""
     out: dict[str, str] = {}
     for d in errors:
         rel = _tree_file(d.file, work)
         if rel is None or rel in done or rel.startswith("tf_whole_"):
+            return {}
+        text = read_text_bounded(work / rel, _MAX_ASM_BYTES, errors="replace")
+        if not _SPC_RE.search(text):  # 65816 code that does not assemble is the tree's error
             return {}
         out.setdefault(rel, d.brief())
     return out

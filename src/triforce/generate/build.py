@@ -42,6 +42,9 @@ class BuildOptions:
     chunk: int = CHUNK
     # A teacher model for the generators that use one (`use_teacher`), e.g. a TeacherConfig.
     teacher: Any = None
+    # The vanilla tree a hack tree (--source) patches: the hack's routines run in place in the
+    # hack assembled over that tree's image (generate/inplace.py).
+    base_root: Path | None = None
 
 
 class PostBuildStep(Protocol):
@@ -114,7 +117,12 @@ def run_build(
         _count(u)
     limit = opts.limit_per_type
     workers = opts.workers or _cpu_count()
-    work_opts = WorkOptions(seed=opts.seed, batch_asar=opts.batch_asar, n_random=opts.n_random)
+    work_opts = WorkOptions(
+        seed=opts.seed,
+        batch_asar=opts.batch_asar,
+        n_random=opts.n_random,
+        base_root=str(opts.base_root) if opts.base_root else None,
+    )
     # Chunks are fixed slices of the corpus with every requested generator, whatever was done
     # before: a chunk's asar batch (and so where each candidate lands) is the same in a fresh
     # build and in a resumed one. A chunk cut short by a crash is rerun whole; finalize keeps

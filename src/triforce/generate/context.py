@@ -335,6 +335,8 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
     ctx = Context(subject, assembled, entry, states, outcomes, seed, budget=budget)
     if subject.address is not None:  # in place: where the original's bytes end (see inplace.pad_to)
         ctx.extra["end"] = max((c.end for c in assembled.chunks if c.address <= entry < c.end + 1), default=None)
+        if ctx.extra["end"] is not None and getattr(subject.routine, "falls_into", None):
+            assembled.pad_to = (entry, ctx.extra["end"])  # variants are padded to here (inplace.pad_to)
     if len(ctx.good) < MIN_STATES:
         bad = next((o for o in outcomes if not o.returned), None)
         detail = f"returned within {budget} instructions on {len(ctx.good)}/{len(states)} states"

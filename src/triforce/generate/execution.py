@@ -343,7 +343,12 @@ def exec_record(
     """The re-checkable evidence stored in a sample's meta: inputs and the observed results, with
     where they were produced (`entry_address`, the stubs of `image`, the image that ran)."""
     game = getattr(image, "game", None)
-    where = {"image": {"tree": game.name, "digest": game.digest, "base": game.base}} if game is not None else {}
+    where: dict[str, Any] = {}
+    if game is not None:
+        where["image"] = {"tree": game.name, "digest": game.digest, "base": game.base}
+        pad = getattr(image, "pad_to", None)
+        if pad is not None:  # a shorter variant ran with NOPs up to the original's end
+            where["pad_to"] = [f"${pad[0]:06X}", f"${pad[1]:06X}"]
     return {
         "org": f"${ORG:06X}" if game is None else f"${entry:06X}",
         **where,

@@ -128,6 +128,7 @@ def process_routines(
             end = ctx.extra.get("end")
             if end is not None and res is not None and getattr(ctx.subject.routine, "falls_into", None):
                 pad_to(res, int(ctx.entry), int(end))
+                res.pad_to = (int(ctx.entry), int(end))
         assembled.update(zip(group, results, strict=True))
     for i, (k, ctx, gen, cand) in enumerate(work):
         if i in assembled and assembled[i] is None:

@@ -32,9 +32,11 @@ from typing import Any
 from triforce.generate.doc import fact_lines, facts_of, indexed_operands
 from triforce.generate.domain import load_generator, registry
 from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, outcome_of, variant_limit
+from triforce.generate.inplace import image_for, pad_to, why_no_image
 from triforce.generate.states import StateSpec, from_byte_runs
 from triforce.snes.addresses import parse_address
 from triforce.snes.asar import assemble
+from triforce.snes.asar.assemble import DEFAULT_ROM_SIZE
 from triforce.snes.asar.diagnostics import first_error as first_asar_error
 from triforce.snes.asar.stubs import RTL, RTS
 from triforce.snes.asmblocks import asm_blocks, extract_asm
@@ -89,15 +91,35 @@ def with_stubs(code: str, stubs: dict[str, dict[str, str]]) -> str:
 
 
 def _assemble_at(
-    code: str, entry: str, address: int, root: Path | None, stubs: dict[str, dict[str, str]] | None = None
+    code: str,
+    entry: str,
+    address: int,
+    root: Path | None,
+    stubs: dict[str, dict[str, str]] | None = None,
+    ex: dict[str, Any] | None = None,
 ) -> tuple[Any, str | None]:
-    """The code assembled alone with its entry label at `address` and its stubs where they were
-    recorded, or (result, what went wrong)."""
+    """The code assembled with its entry label at `address` (alone, or in place over the game
+    image the record names in `ex`) and its stubs where they were recorded, or (result, what
+    went wrong)."""
 
     org = address
     source = with_stubs(code, stubs or {})
+    game, problem = _game_of(ex or {}, root)
+    if problem:
+        return None, problem
     for _ in range(2):  # once more when text before the label (a define, a table) moved it
-        res = assemble(source, org=org, stubs=True, include_root=root)
+        res = assemble(
+            source,
+            org=org,
+            stubs=True,
+            include_root=root,
+            base_rom=game.rom if game is not None else None,
+            rom_size=len(game.rom) if game is not None else DEFAULT_ROM_SIZE,
+        )
+        if game is not None:
+            pad = (ex or {}).get("pad_to")
+            if pad:
+                pad_to(res, parse_address(pad[0], field="meta.exec.pad_to"), parse_address(pad[1], field="meta.exec.pad_to"))
         if not res.ok:
             return res, f"asar rejects the code: {first_asar_error(res.diagnostics)}"
         at = _entry_symbol(res.symbols, entry)
@@ -107,6 +129,25 @@ def _assemble_at(
             return res, None
         org += address - at
     return res, f"entry label {entry} lands at ${at:06X}, not at the recorded ${address:06X}"
+
+
+# The base tree a hack tree's samples were made over (`triforce dataset verify --base-source`).
+BASE_ROOT: Path | None = None
+
+
+def _game_of(ex: dict[str, Any], root: Path | None) -> tuple[Any, str | None]:
+    """The game image a sample ran in (None for a snippet sample), or what keeps it from being had."""
+    recorded = ex.get("image")
+    if not recorded:
+        return None, None
+    if root is None:
+        return None, f"the sample ran in place in {recorded.get('tree')}'s image: pass --root with that tree"
+    game = image_for(root, BASE_ROOT)
+    if game is None:
+        return None, f"{root} does not assemble as a whole: {why_no_image(root, BASE_ROOT)}"
+    if game.digest != recorded.get("digest"):
+        return None, f"{root} is not the tree the sample ran in (image digest differs)"
+    return game, None
 
 
 def _entry_symbol(symbols: dict[str, int], entry: str) -> int | None:
@@ -155,7 +196,7 @@ def check_sample(
     if problems:
         return problems, 0
     address = parse_address(ex["entry_address"], field="meta.exec.entry_address")
-    res, problem = _assemble_at(code, ex["entry"], address, root, ex.get("stubs"))
+    res, problem = _assemble_at(code, ex["entry"], address, root, ex.get("stubs"), ex)
     if problem:
         return [problem], 0
     states = ex["states"]
@@ -288,10 +329,10 @@ def _slow_problems(sample: dict[str, Any], address: int, root: Path | None, stat
     """An optimize sample's slow version (the prompt's code) ends like the recorded fast one on
     every state, and the sizes the message quotes are the assembled ones."""
     ex, meta = sample["meta"]["exec"], sample["meta"]
-    res, problem = _assemble_at(str(meta["slow"]), ex["entry"], address, root, ex.get("stubs"))
+    res, problem = _assemble_at(str(meta["slow"]), ex["entry"], address, root, ex.get("stubs"), ex)
     if problem:
         return [f"slow version: {problem}"]
-    fast, _ = _assemble_at(str(ex["code"]), ex["entry"], address, root, ex.get("stubs"))
+    fast, _ = _assemble_at(str(ex["code"]), ex["entry"], address, root, ex.get("stubs"), ex)
     claim = _SIZE_CLAIM.search(_message(sample, "assistant"))
     sizes = (sum(len(c.data) for c in res.chunks), sum(len(c.data) for c in fast.chunks))
     if claim is None or tuple(map(int, claim.groups())) != sizes:
@@ -313,14 +354,24 @@ def _proof_problems(
 
     ex, buggy = sample["meta"]["exec"], sample["meta"]["buggy"]
     if proof["kind"] == "asar":
-        res = assemble(buggy, org=address, stubs=True, include_root=root)
+        game, problem = _game_of(ex, root)
+        if problem:
+            return [f"proof: {problem}"]
+        res = assemble(
+            buggy,
+            org=address,
+            stubs=True,
+            include_root=root,
+            base_rom=game.rom if game is not None else None,
+            rom_size=len(game.rom) if game is not None else DEFAULT_ROM_SIZE,
+        )
         if res.ok:
             return ["proof: asar accepts the buggy code the sample says it rejects"]
         if not any(d.message in proof["diagnostic"] for d in res.errors):
             return [f"proof: asar rejects the buggy code with another error: {res.errors[0].message}"]
         return []
     address = parse_address(proof.get("entry_address", ex["entry_address"]), field="meta.proof.entry_address")
-    res, problem = _assemble_at(buggy, ex["entry"], address, root, proof.get("stubs"))
+    res, problem = _assemble_at(buggy, ex["entry"], address, root, proof.get("stubs"), ex)
     if problem:
         return [f"proof: {problem}"]
     expected, actual = proof["expected"], proof["actual"]
@@ -340,8 +391,9 @@ def _proof_problems(
     return []
 
 
-def _check_one(args: tuple[dict[str, Any], Path | None]) -> tuple[str, str, str, list[str], int]:
-    sample, root = args
+def _check_one(args: tuple[dict[str, Any], Path | None, Path | None]) -> tuple[str, str, str, list[str], int]:
+    global BASE_ROOT
+    sample, root, BASE_ROOT = args  # a worker process learns the base tree with each sample
     meta = sample.get("meta", {})
     try:
         domain = _domain_generator(sample)
@@ -373,6 +425,7 @@ def verify_samples(
     workers: int = 1,
     progress: Progress | None = None,
     window: int = 256,
+    base_root: Path | None = None,
 ) -> VerifyReport:
     """Check every sample that carries an execution record or was made by a domain generator
     (which re-proves it); the others are counted as skipped.
@@ -381,12 +434,12 @@ def verify_samples(
     report = VerifyReport()
     pool = mp.get_context("forkserver").Pool(workers) if workers > 1 else None
     try:
-        batch: list[tuple[dict[str, Any], Path | None]] = []
+        batch: list[tuple[dict[str, Any], Path | None, Path | None]] = []
         for s in itertools.chain(samples, [None]):  # None: the end, to check the last batch
             if s is not None:
                 has_exec = isinstance(s.get("meta"), dict) and isinstance(s["meta"].get("exec"), dict)
                 if has_exec or _domain_generator(s) is not None:
-                    batch.append((s, root))
+                    batch.append((s, root, base_root))
                 else:
                     report.skipped["no execution record"] += 1
                 if len(batch) < window:

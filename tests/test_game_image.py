@@ -1,0 +1,172 @@
+"""Routines run in place in the whole-tree game image (issue 11): the fixture tree written for
+the game-truth tests (tests/data/game_tree) assembled whole by `corpus.image`, each routine then
+assembled at its own address over that image and run there (generate/inplace.py)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from triforce.corpus import read_corpus
+from triforce.corpus.image import find_main, game_image, unpool
+from triforce.errors import InputError
+from triforce.generate.context import Context, Reject, build_context, make_subject
+from triforce.generate.execution import Assembler
+from triforce.generate.synth import WorkOptions, process_routines
+from triforce.generate.verify import check_sample
+
+FIXTURE = Path(__file__).parent / "data" / "game_tree"
+# The fixture names two labels it lacks on purpose (the stub tests of test_game_truth); a tree
+# that assembles whole defines them.
+_LACKING = "\nMissingTable = $0A8000\norg $00FF00\nMissingRoutine:\n    RTS\n"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("images")
+
+
+def _whole_tree(dest: Path) -> Path:
+    shutil.copytree(FIXTURE, dest)
+    main = dest / "main.asm"
+    main.write_text(main.read_text(encoding="utf-8") + _LACKING, encoding="utf-8")
+    return dest
+
+
+TREE = _whole_tree(Path(__import__("tempfile").mkdtemp(prefix="tf-game-tree-")) / "game_tree")
+
+
+@pytest.fixture(autouse=True)
+def _image_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIFORCE_IMAGE_CACHE", str(cache))
+
+
+def _in_place(tree: Path, name: str) -> Context | Reject:
+    routines = read_corpus([tree], name=tree.name).by_name()
+    game = game_image(tree)
+    subject = make_subject(routines[name], game)
+    if isinstance(subject, Reject):
+        return subject
+    asm = Assembler(batch=True)
+    asm.include_root = tree
+    asm.game = game
+    (assembled,) = asm.assemble_many([subject.code], at=[subject.address])
+    assert assembled is not None
+    return build_context(subject, assembled, seed=0)
+
+
+def test_the_whole_tree_assembles_and_every_marker_is_its_address() -> None:
+    game = game_image(TREE)
+    assert find_main(TREE).name == "main.asm"
+    markers = {n: v for n, v in game.symbols.items() if re.fullmatch(r"_[0-9A-F]{6}", n)}
+    assert len(markers) > 20
+    assert all(int(n[1:], 16) == v for n, v in markers.items())
+    assert game.address_of("Table_Data") == 0x02800A
+    assert game.rom[0x1000A : 0x1000A + 4] == bytes([0x11, 0x22, 0x33, 0x44])  # LoROM $02800A
+    assert game.unknown == ()
+
+
+def test_the_image_is_cached_by_the_trees_digest(cache: Path) -> None:
+    first = game_image(TREE)
+    assert any(cache.iterdir())
+    again = game_image(TREE)
+    assert again.rom == first.rom and again.digest == first.digest
+
+
+def test_a_binary_the_tree_lacks_is_zero_filled_and_unknown(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    (tree / "palette.bin").unlink()
+    bank = tree / "bank_00.asm"  # its size comes from the address markers around it
+    bank.write_text(bank.read_text(encoding="utf-8").replace('incbin "palette', '#_008042: incbin "palette'))
+    game = game_image(tree)
+    assert game.unknown == ((0x42, 0x46),)
+    assert game.rom[0x42:0x46] == bytes(4)
+    assert not game.known(0x008042) and game.known(0x008046)
+    ctx = _in_place(tree, "Palette_Load")
+    if isinstance(ctx, Context):  # the states that read the unknown bytes left the evidence
+        assert all(not (0x008042 <= a < 0x008046) for o in ctx.outcomes for a in o.rom_reads)
+    else:
+        assert ctx.reason == "reads-absent-rom", ctx
+
+
+def test_a_tree_that_does_not_assemble_is_refused_with_asars_error(tmp_path: Path) -> None:
+    tree = tmp_path / "broken"
+    shutil.copytree(TREE, tree)
+    (tree / "bank_00.asm").write_text("Broken:\n    LDA.b Nowhere\n    RTS\n", encoding="utf-8")
+    with pytest.raises(InputError, match="does not assemble as a whole.*Nowhere"):
+        game_image(tree)
+    with pytest.raises(InputError, match="does not assemble as a whole.*MissingRoutine"):
+        game_image(FIXTURE)  # the fixture itself lacks two labels: its 65816 code is never skipped
+
+
+def test_pool_sections_become_plain_labels() -> None:
+    text = "pool Draw Draw2\n.tiles\n    db $01\n.ptrs\n    dw .tiles\npool off\nDraw:\n    LDA .tiles,X\n"
+    out = unpool(text)
+    assert "Draw_tiles: Draw2_tiles:" in out
+    assert "dw Draw_tiles" in out  # a reference inside the pool names the pool's label
+    assert "LDA .tiles,X" in out  # after the pool, the routine's own scope resolves it
+    assert "\npool" not in out
+
+
+def test_fall_through_runs_into_the_code_the_rom_has_next() -> None:
+    """In place, Mover_Step runs into Mover_Animate because the image has it there."""
+    ctx = _in_place(TREE, "Mover_Step")
+    assert isinstance(ctx, Context), ctx
+    assert ctx.entry == 0x008000 and ctx.subject.suffix == ""
+    moved = [o for s, o in ctx.good if s.memory.get(0x7E0021, 0)]
+    assert moved and all(o.writes.get(0x7E0022) == 0x07 for o in moved)
+    assert all(o.writes.get(0x7E0023) == 0x55 for o in moved)  # it called the helper by its address
+
+
+def test_a_table_read_through_the_callers_db_reads_the_games_bytes() -> None:
+    ctx = _in_place(TREE, "Table_Lookup")
+    assert isinstance(ctx, Context), ctx
+    assert ctx.entry == 0x028000
+    assert "Table_Data = $02800A" in ctx.subject.prefix  # the table is the game's, not recited
+    for state, out in ctx.good:
+        assert state.db == 0x02
+        assert out.writes.get(0x7E0027) == [0x11, 0x22, 0x33, 0x44][state.x & 3]
+
+
+def test_labels_outside_the_routine_are_the_games_addresses() -> None:
+    ctx = _in_place(TREE, "Caller_Bank02")
+    assert isinstance(ctx, Context), ctx
+    assert "Table_Lookup = $028000" in ctx.subject.prefix
+    assert not ctx.image.stubs
+
+
+def test_timing_registers_still_leave_the_evidence_in_place() -> None:
+    ctx = _in_place(TREE, "Beam_Read")
+    assert isinstance(ctx, Reject) and ctx.reason == "nondeterministic-input", ctx
+
+
+def test_in_place_samples_are_re_proved_over_the_image_and_only_there(tmp_path: Path) -> None:
+    routines = read_corpus([TREE], name=TREE.name).routines
+    units = process_routines([(r, ["base", "optimize", "debug"]) for r in routines], WorkOptions(seed=0))
+    samples = [dict(row) for u in units for row in u["samples"]]
+    assert samples
+    placed = [s for s in samples if s["meta"]["exec"].get("image")]
+    assert len(placed) == len(samples)
+    for s in placed:
+        problems, _ = check_sample(s, TREE)
+        assert problems == [], (s["meta"]["generator"], s["meta"]["routine"], problems)
+    other = tmp_path / "other"
+    shutil.copytree(TREE, other)
+    (other / "bank_02.asm").write_text(
+        (TREE / "bank_02.asm").read_text(encoding="utf-8").replace("$11, $22", "$12, $22"), encoding="utf-8"
+    )
+    problems, _ = check_sample(placed[0], other)
+    assert problems and "not the tree the sample ran in" in problems[0]
+    problems, _ = check_sample(placed[0], None)
+    assert problems and "pass --root" in problems[0]
+
+
+def test_snippets_stay_available_for_trees_without_a_main_file() -> None:
+    routines = read_corpus([TREE], name=TREE.name).routines[:3]
+    units = process_routines([(r, ["base"]) for r in routines], WorkOptions(seed=0, in_place=False))
+    rows = [dict(row) for u in units for row in u["samples"]]
+    assert rows and not any(r["meta"]["exec"].get("image") for r in rows)
