@@ -97,9 +97,9 @@ def test_a_tree_that_does_not_assemble_is_refused_with_asars_error(tmp_path: Pat
     tree = tmp_path / "broken"
     shutil.copytree(TREE, tree)
     (tree / "bank_00.asm").write_text("Broken:\n    LDA.b Nowhere\n    RTS\n", encoding="utf-8")
-    with pytest.raises(InputError, match="does not assemble as a whole.*Nowhere"):
+    with pytest.raises(InputError, match=r"does not assemble as a whole.*Nowhere"):
         game_image(tree)
-    with pytest.raises(InputError, match="does not assemble as a whole.*MissingRoutine"):
+    with pytest.raises(InputError, match=r"does not assemble as a whole.*MissingRoutine"):
         game_image(FIXTURE)  # the fixture itself lacks two labels: its 65816 code is never skipped
 
 

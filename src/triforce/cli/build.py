@@ -114,7 +114,9 @@ def build(
     if base_source is not None:
         base_source = resolve_source(base_source)
         if not base_source.is_dir():
-            raise typer.BadParameter(f"--base-source {base_source}: no such folder (fetch it: triforce sources fetch NAME)")
+            raise typer.BadParameter(
+                f"--base-source {base_source}: no such folder (fetch it: triforce sources fetch NAME)"
+            )
     origins = get_args(Origin)
     for value in [origin, *exclude_origin]:
         if value not in origins:

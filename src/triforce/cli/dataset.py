@@ -436,7 +436,9 @@ def verify(
     ),
     workers: int = typer.Option(0, "--workers", "-j", min=0, help="Worker processes (0: one per CPU)."),
     base_source: Path | None = typer.Option(
-        None, "--base-source", help="The vanilla tree the --root hack tree was built over (build --base-source)."
+        None,
+        "--base-source",
+        help="The vanilla tree the --root hack tree was built over (build --base-source).",
     ),
     as_json: bool = _JSON,
     skip_bad: bool = _SKIP,

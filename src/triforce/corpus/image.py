@@ -60,8 +60,8 @@ class GameImage:
     name: str
     root: Path
     main: str  # the main file, relative to root
-    rom: bytes
-    symbols: dict[str, int]  # every label and constant asar reports, name -> value
+    rom: bytes = field(repr=False)
+    symbols: dict[str, int] = field(repr=False)  # every label and constant asar reports, name -> value
     unknown: tuple[tuple[int, int], ...] = ()  # file offsets [start, end) zero-filled by us
     mapper: str = "lorom"
     base: str | None = None  # the base tree this one was assembled over

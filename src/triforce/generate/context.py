@@ -134,10 +134,12 @@ def make_subject(routine: Any, game: Any = None) -> Subject | Reject:
     """The routine with its prerequisites: in place in `game` (a corpus.image.GameImage) when
     given, else alone with the corpus blocks it references appended (the corpus reader's)."""
     convention = CONVENTIONS.get(routine.returns or "")
+    if game is not None:
+        # In place, a routine without a return of its own (a jump-table dispatch, a branch into
+        # the next routine) returns through the game's code: build_context finds out how.
+        return _in_place_subject(routine, game, convention or "jsr")
     if convention is None:
         return Reject("*", routine.qualified_name, "no-return", f"returns={routine.returns!r}: not callable")
-    if game is not None:
-        return _in_place_subject(routine, game, convention)
     if not getattr(routine, "fall_through_complete", True):
         return Reject(
             "*",
@@ -284,7 +286,9 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
         )
     if subject.address is not None and getattr(assembled, "stubs", None):
         missing = ", ".join(sorted(assembled.stubs)[:4])
-        return Reject("*", subject.inputs.name, "label-not-in-game", f"names {missing}, which the tree does not define")
+        return Reject(
+            "*", subject.inputs.name, "label-not-in-game", f"names {missing}, which the tree does not define"
+        )
     valued = stub_values(subject.code, getattr(assembled, "stubs", {}) or {})
     if valued:
         return Reject(
@@ -297,6 +301,19 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
     probe_states = generate_states(subject.inputs, seed, n_random=0)[:PROBE_STATES]
     # Half the maximum: a probe run longer than that would set a budget over the maximum anyway.
     probe = run_states(assembled, entry, subject.convention, probe_states, MAX_INSTRUCTIONS // 2)
+    if subject.address is not None and CONVENTIONS.get(subject.routine.returns or "") is None:
+        # No return of its own: the convention under which the game's code it runs into returns.
+        other = run_states(assembled, entry, "jsl", probe_states, MAX_INSTRUCTIONS // 2)
+        if sum(o.returned for o in other) > sum(o.returned for o in probe):
+            subject = replace(subject, convention="jsl")
+            probe = other
+        if not any(o.returned for o in probe):
+            return Reject(
+                "*",
+                subject.inputs.name,
+                "no-return",
+                "no return of its own, and none through the code it runs into",
+            )
     # Only runs that returned: a run stopped by the limit (a 16-bit count looping through a
     # whole bank) reads addresses no kept state needs, and every state would carry them.
     reads: set[int] = set()
@@ -334,7 +351,9 @@ def build_context(subject: Subject, assembled: Any, seed: int, n_random: int = 1
             )
     ctx = Context(subject, assembled, entry, states, outcomes, seed, budget=budget)
     if subject.address is not None:  # in place: where the original's bytes end (see inplace.pad_to)
-        ctx.extra["end"] = max((c.end for c in assembled.chunks if c.address <= entry < c.end + 1), default=None)
+        ctx.extra["end"] = max(
+            (c.end for c in assembled.chunks if c.address <= entry < c.end + 1), default=None
+        )
         if ctx.extra["end"] is not None and getattr(subject.routine, "falls_into", None):
             assembled.pad_to = (entry, ctx.extra["end"])  # variants are padded to here (inplace.pad_to)
     if len(ctx.good) < MIN_STATES:

@@ -73,7 +73,9 @@ def routine_address(routine: Any, game: GameImage) -> int | None:
 
 def defined_names(text: str, parent: str) -> set[str]:
     """Names a text defines: labels, constants, structs, and its sublabels under `parent`."""
-    names = set(_LABEL_DEF_RE.findall(text)) | set(_CONST_DEF_RE.findall(text)) | set(_STRUCT_RE.findall(text))
+    names = (
+        set(_LABEL_DEF_RE.findall(text)) | set(_CONST_DEF_RE.findall(text)) | set(_STRUCT_RE.findall(text))
+    )
     chain: list[str] = []
     for dots, name in _SUB_DEF_RE.findall(text):
         level = len(dots)

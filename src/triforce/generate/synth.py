@@ -51,6 +51,12 @@ class WorkOptions:
     base_root: str | None = None
 
 
+def _bundled(root: Path) -> bool:
+    from triforce.corpus import BUNDLED_DIR
+
+    return Path(root).resolve().is_relative_to(BUNDLED_DIR.resolve())
+
+
 def routine_key(routine: Any) -> str:
     return f"{routine.provenance.corpus}:{routine.file}:{routine.qualified_name}"
 
@@ -66,7 +72,9 @@ def process_routines(
     roots = {getattr(r, "root", None) for r, _ in items}
     asm.include_root = roots.pop() if len(roots) == 1 else None
     game = None
-    if opts.in_place and asm.include_root is not None:
+    # The bundled corpus is standalone examples written by us, not a game: its routines run as
+    # snippets (and re-verify without a tree); a game's tree (--source) runs in place.
+    if opts.in_place and asm.include_root is not None and not _bundled(asm.include_root):
         game = image_for(asm.include_root, Path(opts.base_root) if opts.base_root else None)
     asm.game = game
     units: list[dict[str, Any]] = [

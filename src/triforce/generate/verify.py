@@ -119,7 +119,11 @@ def _assemble_at(
         if game is not None:
             pad = (ex or {}).get("pad_to")
             if pad:
-                pad_to(res, parse_address(pad[0], field="meta.exec.pad_to"), parse_address(pad[1], field="meta.exec.pad_to"))
+                pad_to(
+                    res,
+                    parse_address(pad[0], field="meta.exec.pad_to"),
+                    parse_address(pad[1], field="meta.exec.pad_to"),
+                )
         if not res.ok:
             return res, f"asar rejects the code: {first_asar_error(res.diagnostics)}"
         at = _entry_symbol(res.symbols, entry)

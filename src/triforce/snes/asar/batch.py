@@ -454,7 +454,11 @@ def assemble_batch(
             )
         )
     template = RunConfig(checked, image, root, frozenset(includes), defines, limits)
-    own_stubs = None if all(b is None for b in bases) else len(load_base(base_rom, checked, rom_size or DEFAULT_ROM_SIZE))
+    own_stubs = (
+        None
+        if all(b is None for b in bases)
+        else len(load_base(base_rom, checked, rom_size or DEFAULT_ROM_SIZE))
+    )
     batch = _Batch(template, stubs, own_stubs)
     batch.memo_keys = memo_keys
     shared = [u for u in units if u.slot_end is not None]

@@ -49,6 +49,10 @@ class AssembleResult:
     #: Stub bytes of this result alone (file offset -> byte) when `_base` holds none: a batch
     #: assembled with `base` shares one stub-free image between results with their own stubs.
     _stub_bytes: dict[int, int] = field(default_factory=dict, repr=False)
+    #: Set by the generators for an assembly in place over a whole-tree game image (its
+    #: `corpus.image.GameImage`), and the range a shorter variant was NOP-padded over.
+    game: Any = field(default=None, repr=False)
+    pad_to: tuple[int, int] | None = None
 
     @property
     def rom(self) -> bytes:
