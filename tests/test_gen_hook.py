@@ -67,7 +67,7 @@ def test_hook_splitting_an_instruction() -> None:
     # SEP #$20 (2 bytes) + LDA $7EF36D (4 bytes): the JSL ends inside the LDA, which moves whole.
     assert details["split"] and details["displaced_bytes"] == 6 and details["nops"] == 2
     answer = s["messages"][2]["content"]
-    assert answer.count("    NOP") == 2 and "LDA $7EF36D" in answer
+    assert answer.count("    NOP") == 2 and "LDA $7EF36D" in answer and "2 NOPs pad the rest" in answer
     assert recheck(s) == s["verification"]["states_tested"]
     # Independently: the hooked image still heals, and the behaviour byte changed as promised.
     ex = s["meta"]["exec"]
@@ -271,3 +271,11 @@ def test_a_routine_using_a_behaviours_bytes_gets_another_behaviour(monkeypatch: 
     monkeypatch.setitem(synth.GENERATORS, "hook", lambda: HookGenerator([clash, _behaviour("cap-damage")]))
     (unit,) = process_routines([(routine("Test_Heal"), ["hook"])], WorkOptions(seed=0))
     assert [s["meta"]["behaviour"] for s in unit["samples"]] == ["cap-damage"]
+
+
+def test_one_nop_is_told_in_the_singular() -> None:
+    """REP #$20 (2 bytes) + AND #$00FF (3 bytes): one NOP pads the JSL's site."""
+    (unit,) = process_routines([(routine("Test_RupeesTake"), ["hook"])], WorkOptions(seed=0))
+    (s,) = unit["samples"]
+    assert s["verification"]["details"]["nops"] == 1
+    assert "1 NOP pads the rest" in s["messages"][2]["content"]

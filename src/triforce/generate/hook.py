@@ -460,7 +460,7 @@ class HookGenerator:
             f"A JSL is {JSL_SIZE} bytes. The first instructions are {moved}: {total} bytes"
             + (
                 f", so the JSL would end inside `{p['moved'][-1]}`. That instruction moves whole and "
-                f"{total - JSL_SIZE} NOP{'s' if total - JSL_SIZE != 1 else ''} pad the rest, so execution "
+                f"{total - JSL_SIZE} NOP{'s pad' if total - JSL_SIZE != 1 else ' pads'} the rest, so execution "
                 "resumes on an instruction boundary."
                 if split
                 else ", exactly the JSL's size: no padding is needed."
