@@ -22,6 +22,7 @@ from triforce.generate.asmtext import Stmt, hex_digits, parse
 from triforce.generate.candidate import Candidate, answer_hex, call_text, catalog, fence, make_sample, proven
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import (
+    SHARED,
     SRAM_SIZE,
     differences,
     exec_record,
@@ -354,6 +355,16 @@ def _in_stack_page(addr: int, final_s: int) -> bool:
     return addr >> 16 == 0x7E and final_s - 0x100 < (addr & 0xFFFF) <= final_s
 
 
+def _raw_run(image: Any, entry: int, convention: Any, spec: StateSpec, limit: int) -> Any:
+    """One run of `image` with every write kept (the machine's own record, before the outcome
+    drops the stack page), on the bus run_states uses for the image."""
+    from triforce.snes.bus import SnesBus
+
+    bus = SHARED.bus_for(image) or SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
+    bus.power_on()
+    return run_routine(bus, entry, machine_state(spec), convention, max_instructions=limit)
+
+
 def _addresses(behaviour: dict[str, Any]) -> str:
     parts = []
     for w in behaviour["writes"]:
@@ -426,10 +437,7 @@ class HookGenerator:
             written = dict(got.writes)
             hidden = [a for a in want if _in_stack_page(a, got.regs["s"])]
             if hidden:  # see _in_stack_page: these bytes come from the run's raw writes
-                raw = run_routine(
-                    assembled, entry, machine_state(spec), ctx.subject.convention,
-                    max_instructions=limit, sram_size=SRAM_SIZE,
-                )  # fmt: skip
+                raw = _raw_run(assembled, entry, ctx.subject.convention, spec, limit)
                 written.update({a: raw.writes[a] for a in hidden if a in raw.writes})
             for addr, value in sorted(want.items()):
                 if written.get(addr, spec.memory[addr]) != value:  # unwritten: it kept its value
