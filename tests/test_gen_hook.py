@@ -132,6 +132,7 @@ def test_each_behaviour_has_its_own_explanation() -> None:
     """Pairwise distinct explanations, each naming every address its behaviour writes or reads."""
     bs = behaviours()
     assert len(bs) >= 13 and set(NEW) <= {b["id"] for b in bs}
+    assert len({b["id"] for b in bs}) == len(bs)
     explains = [" ".join(b["explain"].split()) for b in bs]
     for i, a in enumerate(explains):
         for j in range(i):
@@ -147,10 +148,10 @@ def test_each_behaviour_has_its_own_explanation() -> None:
     assert {"give-master-sword", "story-flag", "gated-bomb", "double-damage"} <= kinds
 
 
-@pytest.mark.parametrize("bid", NEW)
-def test_new_behaviour_is_proven_on_a_bundled_routine(monkeypatch: pytest.MonkeyPatch, bid: str) -> None:
-    """Issue 11 (hook): a timer, a damage value, a 16-bit item count and a message, each proven on
-    every byte it writes, on Test_Heal."""
+@pytest.mark.parametrize("bid", [b["id"] for b in behaviours()])
+def test_each_behaviour_is_proven_on_a_bundled_routine(monkeypatch: pytest.MonkeyPatch, bid: str) -> None:
+    """Issue 11 (hook): every behaviour (the new ones: a timer, a damage value, a 16-bit item count
+    and a message) proven on every byte it writes, on Test_Heal."""
     behaviour = _behaviour(bid)
     unit = _hook_only(monkeypatch, behaviour)
     assert not unit["rejects"], unit["rejects"]
@@ -289,7 +290,7 @@ def test_saved_module_below_the_stack_is_checked(monkeypatch: pytest.MonkeyPatch
     """$010C (where the message code saves the module) lies in the page below S=$01FF that a
     run's outcome leaves out as dead stack; the judge still checks it, from the raw run: a body
     that saves the module elsewhere or saves the wrong byte is rejected, while the right one is
-    proven (test_new_behaviour_is_proven_on_a_bundled_routine[show-message])."""
+    proven (test_each_behaviour_is_proven_on_a_bundled_routine[show-message])."""
     behaviour = _behaviour("show-message")
     assert old in behaviour["code"]
     unit = _hook_only(monkeypatch, {**behaviour, "code": behaviour["code"].replace(old, new, 1)})
