@@ -89,15 +89,37 @@ def _normalized(addr: int) -> int:
     return addr if 0x7E0000 <= addr < 0x800000 else normalize_address(addr)
 
 
+#: Bytes at the top of the stack the caller's own call frame may leave unwritten in a run's record
+#: (the trampoline's JSR/JSL pushes before the run is watched): skipped before the run of pushes.
+_FRAME_BYTES = 3
+
+
+def dead_stack(addresses: set[int], final_s: int) -> set[int]:
+    """The stack bytes a run pushed below its final S: the unbroken run of written bytes from
+    just below S downwards (every push writes the next byte down, so the stack a routine used is
+    one contiguous run). A variable the game keeps deeper in page 1 (ALTTP's $010C) is not in it."""
+    dead: set[int] = set()
+    low = final_s & 0xFFFF
+    skipped = 0
+    while low > 0 and (final_s & 0xFFFF) - low < 0x100:
+        at = 0x7E0000 | low
+        if at in addresses:
+            dead.add(at)
+        elif dead or skipped >= _FRAME_BYTES:
+            break
+        else:
+            skipped += 1
+        low -= 1
+    return dead
+
+
 def live_writes(writes: dict[int, int], final_s: int) -> dict[int, int]:
     """Writes without the dead stack bytes below the final S, WRAM mirrors folded onto $7E."""
     out: dict[int, int] = {}
     for addr, val in writes.items():
-        n = addr if 0x7E0000 <= addr < 0x800000 else normalize_address(addr)
-        low = n & 0xFFFF
-        if n >> 16 == 0x7E and final_s - 0x100 < low <= final_s:
-            continue  # below the stack pointer after return: dead scratch
-        out[n] = val
+        out[addr if 0x7E0000 <= addr < 0x800000 else normalize_address(addr)] = val
+    for addr in dead_stack(set(out), final_s):
+        del out[addr]
     return out
 
 
