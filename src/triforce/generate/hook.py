@@ -22,18 +22,15 @@ from triforce.generate.asmtext import Stmt, hex_digits, parse
 from triforce.generate.candidate import Candidate, answer_hex, call_text, catalog, fence, make_sample, proven
 from triforce.generate.context import Context, Reject
 from triforce.generate.execution import (
-    SHARED,
-    SRAM_SIZE,
     differences,
     exec_record,
     first_error,
     limits_against,
     run_states,
 )
-from triforce.generate.states import StateSpec, machine_state, seed_for
+from triforce.generate.states import StateSpec, seed_for
 from triforce.generate.widths import track
 from triforce.sample import Sample
-from triforce.snes.machine import run_routine
 from triforce.snes.opcodes import OPCODES, Mode
 
 JSL_SIZE = 4
@@ -347,24 +344,6 @@ def hook_states(
     return specs
 
 
-def _in_stack_page(addr: int, final_s: int) -> bool:
-    """Whether `addr` lies in the 256 bytes below the final S, which a run's outcome leaves out
-    as dead stack scratch (execution.live_writes). ALTTP keeps variables there ($010C, the saved
-    module) because its stack never grows that deep, so a behaviour's own bytes in that page are
-    read from the run's raw writes instead of being left unchecked."""
-    return addr >> 16 == 0x7E and final_s - 0x100 < (addr & 0xFFFF) <= final_s
-
-
-def _raw_run(image: Any, entry: int, convention: Any, spec: StateSpec, limit: int) -> Any:
-    """One run of `image` with every write kept (the machine's own record, before the outcome
-    drops the stack page), on the bus run_states uses for the image."""
-    from triforce.snes.bus import SnesBus
-
-    bus = SHARED.bus_for(image) or SnesBus(image.rom, mapper="lorom", sram_size=SRAM_SIZE)
-    bus.power_on()
-    return run_routine(bus, entry, machine_state(spec), convention, max_instructions=limit)
-
-
 def _addresses(behaviour: dict[str, Any]) -> str:
     parts = []
     for w in behaviour["writes"]:
@@ -429,18 +408,14 @@ class HookGenerator:
             return Reject(self.name, name, "no-entry-symbol", "hooked image lost the entry label")
         limits = limits_against([o for _, o in ctx.good])
         hooked = run_states(assembled, entry, ctx.subject.convention, specs, limits)
-        for spec, (_, orig), got, limit in zip(specs, ctx.good, hooked, limits, strict=True):
+        for spec, (_, orig), got in zip(specs, ctx.good, hooked, strict=True):
             want = expected_bytes(behaviour, spec.memory)
             diffs = differences(orig, got, ignore=frozenset(want))
             if diffs:
                 return Reject(self.name, name, "behaviour-changed", f"{spec.name}: {diffs[0]}")
-            written = dict(got.writes)
-            hidden = [a for a in want if _in_stack_page(a, got.regs["s"])]
-            if hidden:  # see _in_stack_page: these bytes come from the run's raw writes
-                raw = _raw_run(assembled, entry, ctx.subject.convention, spec, limit)
-                written.update({a: raw.writes[a] for a in hidden if a in raw.writes})
+            # Page-1 variables ($010C) are in the outcome: only the run's own pushes are dead stack.
             for addr, value in sorted(want.items()):
-                if written.get(addr, spec.memory[addr]) != value:  # unwritten: it kept its value
+                if got.writes.get(addr, spec.memory[addr]) != value:  # unwritten: it kept its value
                     return Reject(
                         self.name, name, "new-behaviour-missing", f"{spec.name}: ${addr:06X} != ${value:02X}"
                     )
