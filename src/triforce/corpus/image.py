@@ -39,6 +39,7 @@ _MAX_ASM_BYTES = 16 << 20
 _MAX_TREE_FILES = 20_000
 IMAGE_TIMEOUT_S = 300.0
 MAX_SKIPPED_FILES = 8
+_BANK_BYTES = 0x8000  # LoROM: a ROM image is a whole number of 32 KiB banks
 _MAX_OUTPUT_BYTES = 64 << 20  # asar warns on thousands of lines of a whole disassembly
 _SPC_RE = re.compile(r"^\s*arch\s+spc700", re.IGNORECASE | re.MULTILINE)
 _MARKER_RE = re.compile(r"^#_([0-9A-Fa-f]{6}):", re.MULTILINE)
@@ -265,9 +266,13 @@ def game_image(
         else:
             raise InputError(f"{root}: more than {MAX_SKIPPED_FILES} files do not assemble with asar")
         rom = result.rom
-    unknown = sorted(set(unknown))
+    if len(rom) % _BANK_BYTES:  # asar grew the image to what the tree wrote; a ROM is whole banks
+        pad = _BANK_BYTES - len(rom) % _BANK_BYTES
+        unknown.append((len(rom), len(rom) + pad))
+        rom = rom + bytes(pad)
     if base is not None:
-        unknown = sorted({*unknown, *base.unknown})
+        unknown += base.unknown
+    unknown = _merged(unknown)
     image = GameImage(
         name=root.name,
         root=root,
@@ -282,6 +287,17 @@ def game_image(
     )
     _store(folder, image)
     return image
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching [start, end) ranges joined, in order."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def _assemble_whole(entry: str, work: Path, base: GameImage | None, mapper: str) -> Any:
