@@ -170,3 +170,17 @@ def test_snippets_stay_available_for_trees_without_a_main_file() -> None:
     units = process_routines([(r, ["base"]) for r in routines], WorkOptions(seed=0, in_place=False))
     rows = [dict(row) for u in units for row in u["samples"]]
     assert rows and not any(r["meta"]["exec"].get("image") for r in rows)
+
+
+def test_what_a_body_addresses_through_db_is_read_with_the_games_labels() -> None:
+    from triforce.generate.inplace import db_needs
+
+    game = game_image(TREE)
+    # Table_Data is in bank $02 (absolute from bank $02 code: through DB), a register, WRAM.
+    assert db_needs("    LDA.w Table_Data,X\n    RTL\n", 0x02, game, {}) == {"rom"}
+    assert db_needs("    LDA Table_Data,X\n", 0x00, game, {}) == frozenset()  # asar makes it long
+    assert db_needs("    LDA.w Table_Data,X\n", 0x00, game, {}) == {"rom"}  # .w: absolute, through DB
+    assert db_needs("    STA.w $4202\n    LDA.w $0E20\n", 0x00, game, {}) == {"io"}
+    assert db_needs("    LDA.w $7F00\n", 0x00, game, {}) == {"wram"}
+    assert db_needs("    PHK\n    PLB\n    LDA.w Table_Data,X\n", 0x02, game, {}) == frozenset()
+    assert db_needs("    LDA.b $20\n    LDA.l $7EF340\n    LDA.w #$8000\n", 0x02, game, {}) == frozenset()

@@ -165,27 +165,34 @@ def _in_place_subject(routine: Any, game: Any, convention: Convention) -> Subjec
     address = routine_address(routine, game)
     if address is None:
         return Reject("*", name, "not-in-image", f"label {routine.name} is not in the assembled tree")
-    db = _in_place_db(routine, address)
-    if isinstance(db, Reject):
-        return db
     prefix, body, _suffix = split_standalone(routine)
     text = render(parse(body))
     prefix += label_constants(prefix, text, routine, game)
+    db = _in_place_db(routine, address, text, prefix, game)
+    if isinstance(db, Reject):
+        return db
     markers = marker_labels(routine, prefix + text)
     inputs = replace(inputs_of(routine), db=db)
     return Subject(routine, prefix, text, "", convention, inputs, markers, address=address)
 
 
-def _in_place_db(routine: Any, address: int) -> int | Reject:
-    """DB at entry for a routine run in place: its callers' bank where the tree determines it,
-    the system bank for code that addresses hardware registers, $7E for code that does not
-    depend on DB; a routine reading ROM through a DB no caller sets is not run."""
-    source = getattr(routine, "entry_db_source", "any")
-    bank = getattr(routine, "entry_db", None)
-    needs: frozenset[str] = getattr(routine, "entry_db_needs", frozenset())
-    if source in ("callers", "io", "wram") and bank is not None:
-        return int(bank)
-    if source == "any" or not needs:
+def _in_place_db(routine: Any, address: int, body: str, prefix: str, game: Any) -> int | Reject:
+    """DB at entry for a routine run in place: its callers' bank where the tree determines it;
+    else what its own code addresses through DB with every label at the game's value
+    (inplace.db_needs): hardware registers only, a system bank; WRAM above $2000 only, $7E;
+    nothing, $7E (it does not matter). A routine reading ROM through a DB no caller sets, or
+    needing both registers and WRAM through it, is not run."""
+    from triforce.generate.inplace import db_needs
+
+    if getattr(routine, "entry_db_source", "") == "callers" and routine.entry_db is not None:
+        return int(routine.entry_db)
+    constants = {m.group(1): int(m.group(2), 16) for m in _CONST_RE.finditer(prefix)}
+    needs = db_needs(body, address >> 16, game, constants)
+    if not needs:
+        return 0x7E
+    if needs == {"io"}:
+        return 0x00
+    if needs == {"wram"}:
         return 0x7E
     return Reject(
         "*",
@@ -195,6 +202,7 @@ def _in_place_db(routine: Any, address: int) -> int | Reject:
     )
 
 
+_CONST_RE = re.compile(r"^([A-Za-z_]\w*) = \$([0-9A-Fa-f]+)$", re.MULTILINE)
 ORG_BANK = ORG >> 16  # the bank a subject's code and the blocks appended to it run in
 
 

@@ -105,6 +105,54 @@ def label_constants(prefix: str, body: str, routine: Any, game: GameImage) -> st
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+# Instructions whose absolute operand is an address in the bank DB names (reads, writes, RMW).
+_DB_RELATIVE = frozenset(
+    {"LDA", "LDX", "LDY", "STA", "STX", "STY", "STZ", "ADC", "SBC", "AND", "ORA", "EOR", "CMP", "CPX", "CPY"}
+    | {"BIT", "TSB", "TRB", "ASL", "LSR", "ROL", "ROR", "INC", "DEC"}
+)
+_LITERAL_RE = re.compile(r"^\$([0-9A-Fa-f]+)$")
+
+
+def db_needs(body: str, routine_bank: int, game: GameImage, constants: dict[str, int]) -> frozenset[str]:
+    """What the body addresses through DB, with every label at the game's value: "rom" (a table in
+    ROM, $8000-$FFFF), "io" (a hardware register), "wram" ($2000-$7FFF that is no register).
+    Low RAM ($0000-$1FFF) reads the same through any bank a routine runs with, so it is no need.
+    An operand asar assembles long (a label in another bank, `.l`) or direct page (`.b`) is none;
+    the scan stops where the code sets DB itself (PLB, a block move)."""
+    from triforce.generate.asmtext import parse
+    from triforce.generate.candidate import is_io
+
+    needs: set[str] = set()
+    for st in parse(body):
+        if st.kind == "insn" and st.mnemonic in ("PLB", "MVN", "MVP"):
+            break  # DB is the code's own from here on
+        if st.kind != "insn" or st.mnemonic not in _DB_RELATIVE or st.suffix in (".b", ".l"):
+            continue
+        op = st.operand.split(",", 1)[0].strip()
+        if not op or op[0] in "#([" or op.upper() == "A":
+            continue
+        literal = _LITERAL_RE.match(op)
+        if literal:
+            digits = literal.group(1)
+            value = int(digits, 16)
+            if len(digits) <= 2 and not st.suffix:
+                continue  # direct page
+            if len(digits) > 4 and not st.suffix:
+                continue  # long
+        else:
+            found = constants.get(op, game.symbols.get(op))
+            if found is None:
+                continue
+            value = int(found)
+            if value > 0xFFFF and value >> 16 != routine_bank and st.suffix != ".w":
+                continue  # asar makes it long: no DB
+        low = value & 0xFFFF
+        if low < 0x2000:
+            continue
+        needs.add("rom" if low >= 0x8000 else "io" if is_io(low) else "wram")
+    return frozenset(needs)
+
+
 def pad_to(result: Any, start: int, end: int) -> None:
     """Fill [the variant's end, `end`) with NOPs: a shorter variant of a routine that falls through
     then still runs into the code the game has after it. Changes `result` in place."""
