@@ -22,6 +22,8 @@ def main() -> None:
     ap.add_argument("tree", type=Path)
     ap.add_argument("--routines", type=int, default=150)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--base-source", type=Path, default=None, help="the vanilla tree a hack tree patches")
+    ap.add_argument("--snippets", action="store_true", help="run routines as snippets, not in place")
     args = ap.parse_args()
 
     from triforce.corpus import read_corpus
@@ -33,7 +35,12 @@ def main() -> None:
     chosen = items[::step][: args.routines]
     start = time.perf_counter()
     units = process_routines(
-        [(r, ["base", "debug", "optimize", "hook", "doc"]) for r in chosen], WorkOptions(seed=0)
+        [(r, ["base", "debug", "optimize", "hook", "doc"]) for r in chosen],
+        WorkOptions(
+            seed=0,
+            in_place=not args.snippets,
+            base_root=str(args.base_source) if args.base_source else None,
+        ),
     )
     elapsed = time.perf_counter() - start
     samples = [s for u in units for s in u["samples"]]
