@@ -93,6 +93,10 @@ def test_width_rewrite_a_caller_contradicts(facts: TreeFacts) -> None:
     slow2 = slow.replace("REP #$20\n", "REP #$20\n    REP #$20\n", 1)
     ok = sample(slow, "optimize", rewrite="redundant-width", slow=slow2, entry="Castle_Restore")
     assert "width-contradicted" not in audit_sample(ok, facts)
+    # Also across an address marker no code refers to (a disassembly's `#_1DCFAE:`): it is no join.
+    slow3 = slow.replace("    LDA $0600\n", "    LDA $0600\n#_1DCFAE:\n    REP #$20\n", 1)
+    ok3 = sample(slow, "optimize", rewrite="redundant-width", slow=slow3, entry="Castle_Restore")
+    assert "width-contradicted" not in audit_sample(ok3, facts)
 
 
 def test_marker_leak(facts: TreeFacts) -> None:

@@ -348,7 +348,10 @@ def width_contradicted(sample: dict[str, Any], facts: TreeFacts) -> list[str]:
     meta = sample.get("meta") or {}
     slow, fast = str(meta.get("slow") or ""), _code(sample)
     name = str((meta.get("exec") or {}).get("entry") or "")
-    a, b = parse(slow), parse(fast)
+    # Address markers no code of the sample refers to (`#_1DCFAE:`) are no join point: widths
+    # run on through them, as the optimizer tracked them (see context.marker_labels).
+    markers = _unreferenced_markers(slow)
+    a, b = parse(slow, markers), parse(fast, markers)
     sites = facts.caller_widths.get(name, [])
     # The call sites decide; with none in the tree, only a declared `@entry` contract does.
     m0, x0 = agreed_width(sites) if sites else facts.declared.get(name, (None, None))
@@ -371,6 +374,13 @@ def width_contradicted(sample: dict[str, Any], facts: TreeFacts) -> list[str]:
             if (v & 0x20 and m != size) or (v & 0x10 and x != size):
                 out.append(f"{s.text} (callers pass m{m or '?'} x{x or '?'})")
     return out
+
+
+def _unreferenced_markers(code: str) -> frozenset[str]:
+    stmts = parse(code)
+    defined = {label_name(s) for s in stmts if s.kind == "label" and s.text.startswith("#")}
+    used = {n for s in stmts if s.kind != "label" for n in _IDENT_RE.findall(s.text)}
+    return frozenset(defined - used)
 
 
 def purpose_missing(sample: dict[str, Any]) -> bool:
