@@ -179,6 +179,11 @@ def absent_rom_reads(image: Any, outcome: Outcome) -> list[int]:
     return out
 
 
+def _grows(result: Any) -> bool:
+    size = len(getattr(result, "_base", b"") or b"")
+    return any(c.offset + len(c.data) > size for c in result.chunks)
+
+
 class _SharedImages:
     """One bus per asar batch: the snippets of a batch sit in disjoint slots of one image.
 
@@ -199,7 +204,10 @@ class _SharedImages:
     def register(self, results: Sequence[Any]) -> None:
         """Group a batch's results; one whose base image differs (other stubs) stays out of the
         group. Results may overlap (every snippet assembled at ORG): the bus holds one at a time."""
-        ok = [r for r in results if r is not None and r.ok]
+        # A result that writes past the end of its base (a hook's `freecode` that grew the ROM)
+        # runs on a bus of its own: the shared bus would grow too, and a larger ROM maps (and
+        # mirrors) banks differently for every other member.
+        ok = [r for r in results if r is not None and r.ok and not _grows(r)]
         if ok:  # the shared image is built on the first result's base (with its stub bytes)
             base = getattr(ok[0], "_base", None)
             ok = [r for r in ok if getattr(r, "_base", None) is base or getattr(r, "_base", None) == base]

@@ -1,0 +1,34 @@
+"""A batch's shared bus holds the base image and one member's own bytes at a time; a member that
+grows the ROM (a hook's `freecode` past the end of a full game image) must not grow it for the
+others: a larger ROM maps and mirrors banks differently, so a runaway variant would read other
+bytes in the batch than alone (issue 11: evidence must not depend on the batch)."""
+
+from __future__ import annotations
+
+from triforce.generate.execution import SHARED
+from triforce.snes.asar.result import AssembleResult, Chunk
+
+_BASE = bytes([0xEA]) * 0x100000  # a full 1 MiB LoROM image
+
+
+def _result(offset: int, data: bytes) -> AssembleResult:
+    address = 0x008000 + offset  # bank 0 only in this test
+    return AssembleResult(
+        True, [], [Chunk(address=address, offset=offset, data=data)], {}, {}, "lorom", _base=_BASE
+    )
+
+
+def test_a_member_that_grows_the_rom_gets_a_bus_of_its_own() -> None:
+    SHARED.clear()
+    plain = _result(0x10, b"\x60")
+    other = _result(0x20, b"\x6b")
+    grown = AssembleResult(
+        True, [], [Chunk(address=0x208000, offset=0x100000, data=b"\x6b")], {}, {}, "lorom", _base=_BASE
+    )
+    SHARED.register([plain, other, grown])
+    bus = SHARED.bus_for(plain)
+    assert bus is not None
+    assert SHARED.bus_for(grown) is None  # runs on result.rom, its own image
+    # Bank $20 mirrors bank $00 in a 1 MiB image: the shared bus kept the game's size.
+    assert bus.read(0x208010) == 0x60 and bus.read(0x008010) == 0x60
+    SHARED.clear()
