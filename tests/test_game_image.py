@@ -184,3 +184,5 @@ def test_what_a_body_addresses_through_db_is_read_with_the_games_labels() -> Non
     assert db_needs("    LDA.w $7F00\n", 0x00, game, {}) == {"wram"}
     assert db_needs("    PHK\n    PLB\n    LDA.w Table_Data,X\n", 0x02, game, {}) == frozenset()
     assert db_needs("    LDA.b $20\n    LDA.l $7EF340\n    LDA.w #$8000\n", 0x02, game, {}) == frozenset()
+    # A routine's own `.sublabel` table, named as the image names it.
+    assert db_needs("    LDA.w .vectors,X\n", 0x02, game, {}, "Bank02_Entry") == {"rom"}

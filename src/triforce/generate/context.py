@@ -187,7 +187,8 @@ def _in_place_db(routine: Any, address: int, body: str, prefix: str, game: Any) 
     if getattr(routine, "entry_db_source", "") == "callers" and routine.entry_db is not None:
         return int(routine.entry_db)
     constants = {m.group(1): int(m.group(2), 16) for m in _CONST_RE.finditer(prefix)}
-    needs = db_needs(body, address >> 16, game, constants)
+    ns = getattr(routine, "namespace", "")
+    needs = db_needs(body, address >> 16, game, constants, f"{ns}_{routine.name}" if ns else routine.name)
     if not needs:
         return 0x7E
     if needs == {"io"}:

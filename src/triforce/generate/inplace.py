@@ -113,12 +113,15 @@ _DB_RELATIVE = frozenset(
 _LITERAL_RE = re.compile(r"^\$([0-9A-Fa-f]+)$")
 
 
-def db_needs(body: str, routine_bank: int, game: GameImage, constants: dict[str, int]) -> frozenset[str]:
+def db_needs(
+    body: str, routine_bank: int, game: GameImage, constants: dict[str, int], parent: str = ""
+) -> frozenset[str]:
     """What the body addresses through DB, with every label at the game's value: "rom" (a table in
     ROM, $8000-$FFFF), "io" (a hardware register), "wram" ($2000-$7FFF that is no register).
     Low RAM ($0000-$1FFF) reads the same through any bank a routine runs with, so it is no need.
     An operand asar assembles long (a label in another bank, `.l`) or direct page (`.b`) is none;
-    the scan stops where the code sets DB itself (PLB, a block move)."""
+    the scan stops where the code sets DB itself (PLB, a block move). `parent`: the routine's
+    label as the image names it, for its own `.sublabel` tables."""
     from triforce.generate.asmtext import parse
     from triforce.generate.candidate import is_io
 
@@ -140,7 +143,8 @@ def db_needs(body: str, routine_bank: int, game: GameImage, constants: dict[str,
             if len(digits) > 4 and not st.suffix:
                 continue  # long
         else:
-            found = constants.get(op, game.symbols.get(op))
+            name = f"{parent}_{op[1:]}" if op.startswith(".") and parent else op
+            found = constants.get(name, game.symbols.get(name))
             if found is None:
                 continue
             value = int(found)
