@@ -32,3 +32,16 @@ def test_a_member_that_grows_the_rom_gets_a_bus_of_its_own() -> None:
     # Bank $20 mirrors bank $00 in a 1 MiB image: the shared bus kept the game's size.
     assert bus.read(0x208010) == 0x60 and bus.read(0x008010) == 0x60
     SHARED.clear()
+
+
+def test_a_based_batch_gives_every_result_the_image_size_it_has_alone() -> None:
+    """Enough snippets to need more slots than a 512 KiB image holds: the batch's own image grows,
+    but each result's image is the size `assemble(snippet, org=base)` gives (what verify uses)."""
+    from triforce.snes.asar import assemble, assemble_batch
+
+    sources = [f"Main:\n    LDA.b #${i & 0xFF:02X}\n    RTS\n" for i in range(140)]
+    results = assemble_batch(sources, org=0x008000, stubs=True, slot_size=0x1000, base=0x008000)
+    alone = assemble(sources[0], org=0x008000, stubs=True)
+    assert all(r.ok for r in results)
+    assert {len(r.rom) for r in results} == {len(alone.rom)}
+    assert results[0].rom == alone.rom

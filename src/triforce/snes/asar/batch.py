@@ -228,6 +228,11 @@ class _Batch:
         #: allocator of its own over an image of this size): stubs of one kind are the same
         #: bytes, so snippets whose stubs share an address do not disturb each other.
         self.own_stubs_size = own_stubs_size
+        #: The image a lone assembly of a based snippet runs in: the base at its own size. The
+        #: batch's image may have grown to hold every slot, and a larger ROM maps and mirrors
+        #: banks differently, so a result must not carry it (a runaway variant would read zeros
+        #: in a batch where alone it reads a mirror).
+        self.own_base = self.base[:own_stubs_size] if own_stubs_size is not None else self.base
         self.allocators: dict[int, StubAllocator] = {}
         self.results: dict[int, AssembleResult] = {}
         #: Self-patching snippets whose patch left their slot: assembled again in runs of their own.
@@ -356,7 +361,7 @@ class _Batch:
             if unit.base is not None and unit.org is not None:
                 result.chunks = _at_base(result.chunks, unit, self.mapper)
             if self.own_stubs_size is not None:  # the stub-free image plus this unit's own stubs
-                result._base = self.base
+                result._base = self.own_base
                 result._stub_bytes = dict(self._allocator(unit).patches)
             result._rom = None  # built lazily from the shared base and this unit's own chunks
             self.results[unit.index] = result
