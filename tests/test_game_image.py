@@ -186,3 +186,18 @@ def test_what_a_body_addresses_through_db_is_read_with_the_games_labels() -> Non
     assert db_needs("    LDA.b $20\n    LDA.l $7EF340\n    LDA.w #$8000\n", 0x02, game, {}) == frozenset()
     # A routine's own `.sublabel` table, named as the image names it.
     assert db_needs("    LDA.w .vectors,X\n", 0x02, game, {}, "Bank02_Entry") == {"rom"}
+
+
+def test_the_prompt_states_the_games_db_where_the_routine_reads_through_it() -> None:
+    ctx = _in_place(TREE, "Table_Lookup")
+    assert isinstance(ctx, Context)
+    assert ctx.subject.db_note == "$02, as every caller in the game sets it"
+    routines = read_corpus([TREE], name=TREE.name).by_name()
+    (unit,) = process_routines([(routines["Table_Lookup"], ["base"])], WorkOptions(seed=0))
+    (sample,) = [dict(s) for s in unit["samples"]]
+    assert (
+        "Data bank (DB) at entry: $02, as every caller in the game sets it."
+        in sample["messages"][1]["content"]
+    )
+    mover = _in_place(TREE, "Mover_Step")
+    assert isinstance(mover, Context) and mover.subject.db_note == ""  # nothing through DB

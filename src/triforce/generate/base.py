@@ -202,6 +202,8 @@ class BaseGenerator:
             if tag in ("in", "out"):
                 lines.append(f"{'Input' if tag == 'in' else 'Output'}: {value}")
         lines.append(f"Register widths at entry: {width_text(ew.m, ew.x)}.")
+        if ctx.subject.db_note:
+            lines.append(f"Data bank (DB) at entry: {ctx.subject.db_note}.")
         ram = ram_text(r)
         if ram:
             lines.append("Memory it works on: " + ", ".join(ram) + ".")

@@ -66,6 +66,9 @@ class Subject:
     #: In place: the routine's address in the game image it runs in (see generate/inplace.py);
     #: None for a snippet assembled alone at ORG.
     address: int | None = None
+    #: In place, when the routine addresses something through DB: the game's DB at entry and how
+    #: it is known, for the prompt's contract (e.g. "$1E, as its callers set it"); "" otherwise.
+    db_note: str = ""
 
     @property
     def name(self) -> str:
@@ -168,15 +171,16 @@ def _in_place_subject(routine: Any, game: Any, convention: Convention) -> Subjec
     prefix, body, _suffix = split_standalone(routine)
     text = render(parse(body))
     prefix += label_constants(prefix, text, routine, game)
-    db = _in_place_db(routine, address, text, prefix, game)
-    if isinstance(db, Reject):
-        return db
+    found = _in_place_db(routine, address, text, prefix, game)
+    if isinstance(found, Reject):
+        return found
+    db, note = found
     markers = marker_labels(routine, prefix + text)
     inputs = replace(inputs_of(routine), db=db)
-    return Subject(routine, prefix, text, "", convention, inputs, markers, address=address)
+    return Subject(routine, prefix, text, "", convention, inputs, markers, address=address, db_note=note)
 
 
-def _in_place_db(routine: Any, address: int, body: str, prefix: str, game: Any) -> int | Reject:
+def _in_place_db(routine: Any, address: int, body: str, prefix: str, game: Any) -> tuple[int, str] | Reject:
     """DB at entry for a routine run in place: its callers' bank where the tree determines it;
     else what its own code addresses through DB with every label at the game's value
     (inplace.db_needs): hardware registers only, a system bank; WRAM above $2000 only, $7E;
@@ -184,17 +188,18 @@ def _in_place_db(routine: Any, address: int, body: str, prefix: str, game: Any) 
     needing both registers and WRAM through it, is not run."""
     from triforce.generate.inplace import db_needs
 
-    if getattr(routine, "entry_db_source", "") == "callers" and routine.entry_db is not None:
-        return int(routine.entry_db)
     constants = {m.group(1): int(m.group(2), 16) for m in _CONST_RE.finditer(prefix)}
     ns = getattr(routine, "namespace", "")
     needs = db_needs(body, address >> 16, game, constants, f"{ns}_{routine.name}" if ns else routine.name)
+    if getattr(routine, "entry_db_source", "") == "callers" and routine.entry_db is not None:
+        bank = int(routine.entry_db)
+        return bank, (f"${bank:02X}, as every caller in the game sets it" if needs else "")
     if not needs:
-        return 0x7E
+        return 0x7E, ""
     if needs == {"io"}:
-        return 0x00
+        return 0x00, "a system bank ($00-$3F): it reaches hardware registers through DB"
     if needs == {"wram"}:
-        return 0x7E
+        return 0x7E, "$7E: it addresses WRAM above $2000 through DB"
     return Reject(
         "*",
         routine.qualified_name,
