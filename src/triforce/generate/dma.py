@@ -1,0 +1,380 @@
+"""DMA and HDMA transfers as the game sets them up, for the doc generator and the audit.
+
+A routine that starts a transfer (a write to MDMAEN $420B or HDMAEN $420C) is documented by the
+channel it starts and the parameters that channel holds at that moment: the DMAP mode, the B-bus
+register, the A-bus address and the byte count. Two sources say what they are:
+
+- the recorded runs (`run_transfers`): the bus logs every write to the channel registers and to
+  $420B/$420C in order, so each run gives the exact values the routine's own code stored. A value
+  is stated only where every run agrees (`merge_transfers`), never as a union over the states;
+- the code (`store_sources`): where each channel register's last store before the start took its
+  value from (an immediate, a memory operand such as `$0E,X`, or a register at entry). Where a
+  parameter comes from the input, the doc says so ("size from $0E,X") instead of listing values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from triforce.generate.asmtext import Stmt, immediate, number, parse
+from triforce.generate.candidate import io_registers, register_text
+from triforce.generate.states import normalize_address
+from triforce.generate.widths import track
+from triforce.snes.bus import DMA_PATTERNS
+
+STARTS = {0x420B: "MDMAEN", 0x420C: "HDMAEN"}
+# Channel register offsets ($43c0 + offset) and the parameter each byte belongs to.
+PARAMS: dict[str, int] = {
+    "DMAP": 0,
+    "BBAD": 1,
+    "A1TL": 2,
+    "A1TH": 3,
+    "A1B": 4,
+    "DASL": 5,
+    "DASH": 6,
+    "DASB": 7,
+}
+_DMA_PARAMS = ("DMAP", "BBAD", "A1TL", "A1TH", "A1B", "DASL", "DASH")
+_HDMA_PARAMS = ("DMAP", "BBAD", "A1TL", "A1TH", "A1B", "DASB")
+UNSET = "unset"  # a parameter the routine does not store: the caller's value
+
+
+def is_channel_register(reg: int) -> bool:
+    return 0x4300 <= reg & 0xFFFF < 0x4380 and (reg & 0xF) < 0xB
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One channel started by one write to $420B (DMA) or $420C (HDMA) in one run, with the
+    channel registers this run stored before it (offset -> value; absent: not stored)."""
+
+    start: int
+    channel: int
+    regs: tuple[tuple[int, int], ...]
+
+    def value(self, offset: int) -> int | None:
+        return dict(self.regs).get(offset)
+
+
+def run_transfers(mmio: Sequence[Any]) -> tuple[list[Transfer], set[int], set[int]]:
+    """The transfers one run started, in order, and the A-bus bytes its DMAs read and wrote
+    (WRAM addresses folded as the bus watch folds them), from the run's I/O log."""
+    stored: dict[int, dict[int, int]] = {}
+    out: list[Transfer] = []
+    pending: list[Transfer] = []  # DMA channels started and not yet run (their `dma` log entry)
+    read: set[int] = set()
+    written: set[int] = set()
+    for m in mmio:
+        reg = int(m.address) & 0xFFFF
+        if m.op == "write" and is_channel_register(reg):
+            stored.setdefault((reg >> 4) & 7, {})[reg & 0xF] = int(m.value) & 0xFF
+        elif m.op == "write" and reg in STARTS:
+            started = [
+                Transfer(reg, ch, tuple(sorted(stored.get(ch, {}).items())))
+                for ch in range(8)
+                if int(m.value) & (1 << ch)
+            ]
+            out += started
+            if reg == 0x420B:
+                pending = started
+        elif m.op == "dma" and pending:
+            t = pending.pop(0)
+            mode = t.value(0)
+            if mode is None or m.source is None:
+                continue  # direction and step not set by this run: its bytes are not told apart
+            step = 0 if mode & 0x08 else (-1 if mode & 0x10 else 1)
+            bank, addr = int(m.source) >> 16, int(m.source) & 0xFFFF
+            touched = {
+                normalize_address((bank << 16) | ((addr + step * i) & 0xFFFF)) for i in range(int(m.value))
+            }
+            (written if mode & 0x80 else read).update(touched)
+    return out, read, written
+
+
+def merge_transfers(runs: Sequence[Sequence[Transfer]]) -> list[dict[str, Any]]:
+    """The transfers every run makes, each parameter a value where all runs stored the same one,
+    `None` where they differ and `UNSET` where none stored it. Runs that start a different number
+    of transfers are merged per start register (`"every": false`: not the same on every state)."""
+    if not runs or not any(runs):
+        return []
+    n = {len(r) for r in runs}
+    if len(n) == 1 and len({tuple(t.start for t in r) for r in runs}) == 1:
+        groups = [[r[k] for r in runs] for k in range(n.pop())]
+        every = True
+    else:
+        groups = [
+            [t for r in runs for t in r if t.start == s] for s in sorted({t.start for r in runs for t in r})
+        ]
+        every = False
+    out = []
+    for group in groups:
+        channels = {t.channel for t in group}
+        params: dict[str, int | str | None] = {}
+        for name in _DMA_PARAMS if group[0].start == 0x420B else _HDMA_PARAMS:
+            values = {t.value(PARAMS[name]) for t in group}
+            params[name] = UNSET if values == {None} else (values.pop() if len(values) == 1 else None)
+        out.append(
+            {
+                "start": group[0].start,
+                "channel": channels.pop() if len(channels) == 1 else None,
+                "every": every,
+                "params": params,
+            }
+        )
+    return out
+
+
+# -- where the code takes each value from -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a stored byte came from: `imm` (an immediate), `mem` (a memory operand, `what` as
+    written), `entry` (a register at entry); `part` the byte of that value; `computed` when the
+    code changed the value after loading it."""
+
+    kind: str
+    what: str
+    part: int = 0
+    computed: bool = False
+
+    def text(self) -> str:
+        what = f"{self.what} at entry" if self.kind == "entry" else self.what
+        return ("computed from " if self.computed else "from ") + what
+
+
+_DEF_RE = re.compile(r"^\s*(!?[A-Za-z_]\w*)\s*=\s*(\$[0-9A-Fa-f]+|\d+)\s*(?:;.*)?$")
+_LOADS = {"LDA": "a", "LDX": "x", "LDY": "y"}
+_STORES = {"STA": "a", "STX": "x", "STY": "y", "STZ": None}
+_MOVES = {"TAX": ("a", "x"), "TAY": ("a", "y"), "TXA": ("x", "a"), "TYA": ("y", "a"), "TXY": ("x", "y")}
+_MOVES |= {"TYX": ("y", "x")}
+_ALU = frozenset({"AND", "ORA", "EOR", "ADC", "SBC"})
+_SHIFTS = frozenset({"ASL", "LSR", "ROL", "ROR", "INC", "DEC"})
+_COUNTS = {"INX": "x", "DEX": "x", "INY": "y", "DEY": "y"}
+_PULLS = {"PLA": "a", "PLX": "x", "PLY": "y", "TSC": "a", "TDC": "a", "XBA": "a", "TSX": "x"}
+_ADDRESS_MARKER = re.compile(r"^#?_[0-9A-Fa-f]{6}:$")
+
+
+def defines_of(code: str) -> dict[str, int]:
+    """`NAME = $x` (and `!NAME = $x`) definitions of the code, with the register catalogue's
+    names (`DMAP1`, `MDMAEN`): how the code's symbolic operands resolve."""
+    out = {name: int(v["address"]) for name, v in io_registers().items()}
+    for line in code.splitlines():
+        m = _DEF_RE.match(line)
+        if m:
+            out[m.group(1)] = number(m.group(2)) or 0
+    return out
+
+
+def _address(operand: str, defines: Mapping[str, int]) -> int | None:
+    """The I/O address of a plain (unindexed) operand, by value or by defined name."""
+    op = operand.strip()
+    if not op or op.startswith(("#", "(", "[")) or "," in op:
+        return None
+    value = number(op)
+    if value is None:
+        value = defines.get(op)
+    if value is None or (value >> 16) & 0x7F >= 0x40:
+        return None
+    return value & 0xFFFF
+
+
+def _value_source(s: Stmt, defines: Mapping[str, int]) -> Source | None:
+    v = immediate(s)
+    if v is not None:
+        return Source("imm", f"#${v:X}")
+    if s.operand.startswith("#"):
+        name = s.operand[1:].strip()
+        return Source("imm", s.operand) if name in defines else Source("mem", s.operand)
+    return Source("mem", s.operand.strip()) if s.operand.strip() else None
+
+
+def store_sources(code: str) -> dict[int, Source | None]:
+    """For each channel register and start register the code stores by a plain operand, where
+    its last store in the code's text took the value from (None: not known, e.g. pulled from
+    the stack or after a call). The width of each store comes from the code's own REP/SEP."""
+    defines = defines_of(code)
+    stmts = parse(code)
+    widths = track(stmts, None, None)
+    regs: dict[str, Source | None] = {
+        "a": Source("entry", "A"),
+        "x": Source("entry", "X"),
+        "y": Source("entry", "Y"),
+    }
+    out: dict[int, Source | None] = {}
+    for s, (m, x) in zip(stmts, widths, strict=True):
+        if s.kind == "label" and not _ADDRESS_MARKER.match(s.text):
+            regs = dict.fromkeys(regs)  # a jump may arrive here with other values
+            continue
+        if s.kind != "insn":
+            continue
+        mn = s.mnemonic
+        if mn in _LOADS:
+            regs[_LOADS[mn]] = _value_source(s, defines)
+        elif mn in _MOVES:
+            a, b = _MOVES[mn]
+            regs[b] = regs[a]
+        elif mn in _ALU or (mn in _SHIFTS and s.operand.strip().upper() in ("", "A")):
+            src = regs["a"]
+            regs["a"] = None if src is None else Source(src.kind, src.what, src.part, True)
+        elif mn in _COUNTS:
+            src = regs[_COUNTS[mn]]
+            regs[_COUNTS[mn]] = None if src is None else Source(src.kind, src.what, src.part, True)
+        elif mn in _PULLS:
+            regs[_PULLS[mn]] = None
+        elif mn in ("JSR", "JSL", "MVN", "MVP"):
+            regs = dict.fromkeys(regs)
+        elif mn in _STORES:
+            addr = _address(s.operand, defines)
+            if addr is None or not (is_channel_register(addr) or addr in STARTS):
+                continue
+            src = Source("imm", "#$0") if mn == "STZ" else regs[_STORES[mn] or "a"]
+            width = m if mn in ("STA", "STZ") else x
+            out[addr] = src
+            if width == 16:
+                out[addr + 1] = None if src is None else Source(src.kind, src.what, 1, src.computed)
+            elif width is None:
+                out[addr + 1] = None  # one byte or two: what the next register holds is not known
+    return out
+
+
+def started_channels(code: str) -> list[tuple[int, int | None]]:
+    """(start register, channel mask or None when not an immediate) for each store to $420B or
+    $420C in the code (a `STZ` stops transfers: not a start)."""
+    defines = defines_of(code)
+    out: list[tuple[int, int | None]] = []
+    value: dict[str, int | None] = {"a": None, "x": None, "y": None}
+    for s in parse(code):
+        if s.kind != "insn":
+            continue
+        mn = s.mnemonic
+        if mn in _LOADS:
+            value[_LOADS[mn]] = immediate(s)
+        elif mn in _MOVES:
+            a, b = _MOVES[mn]
+            value[b] = value[a]
+        elif mn in ("STA", "STX", "STY"):
+            if _address(s.operand, defines) in STARTS:
+                v = value[_STORES[mn] or "a"]
+                if v is None or v & 0xFF:
+                    out.append((_address(s.operand, defines) or 0, None if v is None else v & 0xFF))
+        elif mn in _ALU or mn in _SHIFTS or mn in _PULLS:
+            value["a"] = None
+        elif mn in _COUNTS or mn in ("JSR", "JSL", "PLX", "PLY", "TSX", "MVN", "MVP"):
+            value = dict.fromkeys(value)
+    return out
+
+
+# -- the doc's words ---------------------------------------------------------------------------
+
+
+def _param(
+    t: Mapping[str, Any], names: Sequence[str], sources: Mapping[int, Source | None]
+) -> tuple[int | None, str | None]:
+    """(value, words): the value when every run stored the same one and the code does not take
+    it from the input, else the words saying where it comes from; (None, None) when unset."""
+    params, ch = t["params"], t["channel"]
+    values = [params[n] for n in names]
+    if all(v == UNSET for v in values):
+        return None, None
+    srcs = [sources.get(0x4300 | (ch << 4) | PARAMS[n]) if ch is not None else None for n in names]
+    fixed = all(isinstance(v, int) for v in values) and all(s is None or s.kind == "imm" for s in srcs)
+    if fixed:
+        return sum(int(v) << (8 * i) for i, v in enumerate(values)), None
+    first = srcs[0]
+    if (
+        first is not None
+        and first.kind != "imm"
+        and all(
+            s is not None and (s.kind, s.what, s.part) == (first.kind, first.what, i)
+            for i, s in enumerate(srcs)
+        )
+    ):
+        return None, first.text()
+    parts = []
+    for i, (v, s) in enumerate(zip(values, srcs, strict=True)):
+        byte = ("low byte", "high byte", "bank byte")[i] if len(names) > 1 else "value"
+        if isinstance(v, int) and (s is None or s.kind == "imm"):
+            parts.append(f"{byte} ${v:02X}")
+        elif v == UNSET:
+            parts.append(f"{byte} as the caller left it")
+        elif s is not None and s.kind != "imm":
+            part = "" if s.part == 0 else " (its high byte)"
+            parts.append(f"{byte} {s.text()}{part}")
+        else:
+            parts.append(f"{byte} set from the input")
+    return None, ", ".join(parts) if len(parts) > 1 else parts[0].removeprefix("value ")
+
+
+def _mode_text(mode: int, bbad: int | None, hdma: bool) -> str:
+    regs = ""
+    if bbad is not None:
+        offsets = sorted(set(DMA_PATTERNS[mode & 7]))
+        regs = "writes " + ", ".join(f"${0x2100 | ((bbad + o) & 0xFF):04X}" for o in offsets) + "; "
+    direction = "B-bus to A-bus" if mode & 0x80 and not hdma else "A-bus to B-bus"
+    if hdma:
+        step = "indirect table" if mode & 0x40 else "direct table"
+    else:
+        step = (
+            "fixed A-bus address"
+            if mode & 0x08
+            else ("address decrementing" if mode & 0x10 else "address incrementing")
+        )
+    return f"mode {mode & 7} (DMAP ${mode:02X}: {regs}{direction}, {step})"
+
+
+def dma_lines(transfers: Sequence[Mapping[str, Any]], sources: Mapping[int, Source | None]) -> list[str]:
+    """One doc line per transfer: channel, DMAP mode, B-bus register by name, A-bus address and
+    byte count as the game sets them, or where the code takes them from."""
+    lines = []
+    for t in transfers:
+        hdma = t["start"] == 0x420C
+        ch = t["channel"]
+        kind = "HDMA" if hdma else "DMA"
+        where = (
+            f"channel {ch} (${0x4300 | (ch << 4):04X}-${0x4300 | (ch << 4) | (7 if hdma else 6):04X})"
+            if ch is not None
+            else "a channel set from the input"
+        )
+        start = t["start"]
+        head = f"- {kind} {where}, {'enabled' if hdma else 'started'} by {STARTS[start]} ${start:04X}"
+        if not t["every"]:
+            head += " (not the same on every state)"
+        parts = []
+        mode, mode_from = _param(t, ["DMAP"], sources)
+        bbad, bbad_from = _param(t, ["BBAD"], sources)
+        if mode is not None:
+            parts.append(_mode_text(mode, bbad, hdma))
+        else:
+            parts.append(f"mode {mode_from or 'as the caller left it'}")
+        if bbad is not None:
+            parts.append(f"B-bus {register_text(0x2100 | bbad)}")
+        else:
+            parts.append(f"B-bus register {bbad_from or 'as the caller left it'}")
+        label = "table" if hdma else "A-bus"
+        low, low_from = _param(t, ["A1TL", "A1TH"], sources)
+        bank, bank_from = _param(t, ["A1B"], sources)
+        if low is not None and bank is not None:
+            parts.append(f"{label} ${bank:02X}{low:04X}")
+        elif bank is not None:
+            parts.append(f"{label} bank ${bank:02X}, address {low_from or 'as the caller left it'}")
+        else:
+            low_text = f"${low:04X}" if low is not None else low_from or "as the caller left it"
+            parts.append(f"{label} address {low_text}, bank {bank_from or 'as the caller left it'}")
+        if hdma:
+            ind, ind_from = _param(t, ["DASB"], sources)
+            if ind is not None:
+                parts.append(f"indirect bank ${ind:02X}")
+            elif ind_from:
+                parts.append(f"indirect bank {ind_from}")
+        else:
+            size, size_from = _param(t, ["DASL", "DASH"], sources)
+            if size is not None:
+                parts.append(f"size ${size:04X} ({size or 0x10000} bytes)")
+            else:
+                parts.append(f"size {size_from or 'as the caller left it'}")
+        lines.append(head + ": " + "; ".join(parts) + ".")
+    return lines

@@ -1,0 +1,66 @@
+; Fixture for issue 11 (doc: DMA facts from the game's own parameters), written for Triforce:
+; a VRAM upload whose every parameter is an immediate, and one whose size and source come from RAM.
+lorom
+org $0EC000
+
+; Copies the tile buffer at $7F1000 to VRAM word address $4000.
+Tiles_Upload:
+    PHP
+    REP #$20
+    SEP #$10
+    LDX #$80
+    STX $2115
+    LDA #$4000
+    STA $2116
+    LDA #$1801
+    STA $4310
+    LDA #$1000
+    STA $4312
+    LDX #$7F
+    STX $4314
+    LDA #$0800
+    STA $4315
+    LDX #$02
+    STX $420B
+    PLP
+    RTL
+
+; Copies the queued graphics of slot X to VRAM: size and source from the queue.
+Gfx_UploadQueued:
+    PHP
+    REP #$20
+    LDA $0E,X
+    AND #$07FF
+    STA $4305
+    LDA $0A,X
+    STA $4302
+    LDA #$1801
+    STA $4300
+    SEP #$20
+    LDA #$7E
+    STA $4304
+    LDA #$01
+    STA $420B
+    PLP
+    RTS
+
+; Points HDMA channel 6 at the wave table and turns it on.
+Hdma_WaveOn:
+    PHP
+    SEP #$20
+    LDA #$42
+    STA $4360
+    LDA #$0D
+    STA $4361
+    REP #$20
+    LDA #$C800
+    STA $4362
+    SEP #$20
+    LDA #$0E
+    STA $4364
+    LDA #$7E
+    STA $4367
+    LDA #$40
+    STA $420C
+    PLP
+    RTL
