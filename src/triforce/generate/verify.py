@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triforce.generate.base import with_tables
 from triforce.generate.dma import store_sources
 from triforce.generate.doc import fact_lines, facts_of, indexed_operands
 from triforce.generate.domain import load_generator, registry
@@ -239,6 +240,16 @@ def trained_code(sample: dict[str, Any]) -> tuple[str, list[str]]:
     code, note = extract_asm(assistant, str(ex["entry"]))
     if code is None:
         return record, [f"assistant message: {note}"]
+    given = meta.get("given") if generator == "base" else None
+    if given:
+        # The long data tables are the prompt's context, not the answer: what was assembled is
+        # the answer with each table back at its line, and the prompt must give every table.
+        missing = [t for t in given if str(t["text"]) not in user and f"`{t['label']}`" not in user]
+        if missing:
+            problems.append(
+                f"the table {missing[0]['label'] or 'at line ' + str(missing[0]['at'])} is not given in the user message"
+            )
+        code = with_tables(code, given)
     if code.rstrip("\n") != record.rstrip("\n"):
         problems.append(
             f"the assistant message's code differs from the record: {_first_difference(code, record)}"
