@@ -307,12 +307,13 @@ class BaseGenerator:
             len(specs),
             {"returned": len(specs), "states_total": len(ctx.states)},
         )
-        meta = {
+        meta: dict[str, Any] = {
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
                 "code": ctx.subject.code,
             },
             "assembled_hex": answer_hex(ctx.image),
-            **({"given": given} if given else {}),
         }
+        if given:
+            meta["given"] = given  # the tables the prompt gives: `verify.trained_code` puts them back
         return make_sample(ctx, self.name, self.task, "\n".join(lines), assistant, verification, meta)
