@@ -123,3 +123,26 @@ def test_audit_flags_dma_facts_that_are_a_union() -> None:
     (why,) = audit_sample(listed, TreeFacts())["dma-union"]
     assert "DASL" in why and "$0E,X" in why
     assert "dma-union" not in audit_sample(_docs()["Tiles_Upload"], TreeFacts())
+
+
+def test_a_loop_of_equal_transfers_is_one_line_with_its_count() -> None:
+    answer = _answer("Rows_Clear")
+    (line,) = [ln for ln in answer.splitlines() if ln.startswith("- DMA")]
+    assert line.startswith("- DMA channel 0 ($4300-$4306), started by MDMAEN $420B 4 times: mode 1")
+    assert "A-bus $7FE000; size $0040 (64 bytes)." in line
+    recheck(_docs()["Rows_Clear"], max_states=0)
+
+
+def test_registers_reached_through_a_pointer_are_not_listed() -> None:
+    from triforce.generate.doc import fact_lines
+
+    f = {
+        "exit_m": [], "exit_x": [], "registers_changed": [], "registers_preserved": [],
+        "flags_changed": [], "flags_covered": [], "reads": [], "writes": [],
+        "mmio": [0x2116, 0x2117, 0x4244], "cycles": [1, 1, 1.0], "instructions": [1, 1], "states": 3,
+    }  # fmt: skip
+    code = "X:\n    REP #$20\n    STA $2116\n    LDA #$00\n    STA [$00],Y\n    RTS\n"
+    line = next(x for x in fact_lines(f, (), code) if "Hardware" in x)
+    assert line == (
+        "- Hardware registers: VMADDL $2116, VMADDH $2117 (and others through a pointer or index from the input)."
+    )

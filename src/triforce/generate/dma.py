@@ -94,36 +94,50 @@ def run_transfers(mmio: Sequence[Any]) -> tuple[list[Transfer], set[int], set[in
     return out, read, written
 
 
+# More distinct transfers than this are stated per channel (a loop that starts one per entry).
+MAX_TRANSFER_LINES = 4
+
+
+def _merged(group: Sequence[Transfer]) -> dict[str, Any]:
+    channels = {t.channel for t in group}
+    params: dict[str, int | str | None] = {}
+    for name in _DMA_PARAMS if group[0].start == 0x420B else _HDMA_PARAMS:
+        values = {t.value(PARAMS[name]) for t in group}
+        params[name] = UNSET if values == {None} else (values.pop() if len(values) == 1 else None)
+    return {
+        "start": group[0].start,
+        "channel": channels.pop() if len(channels) == 1 else None,
+        "params": params,
+    }
+
+
 def merge_transfers(runs: Sequence[Sequence[Transfer]]) -> list[dict[str, Any]]:
-    """The transfers every run makes, each parameter a value where all runs stored the same one,
-    `None` where they differ and `UNSET` where none stored it. Runs that start a different number
-    of transfers are merged per start register (`"every": false`: not the same on every state)."""
+    """The transfers the runs make, each parameter a value where every run stored the same one,
+    `None` where they differ and `UNSET` where none stored it; `times`: how often it is started
+    in a row (None: a number that differs between states); `every`: made the same on every state.
+
+    When every run starts the same sequence, its k-th transfers are merged (equal neighbours
+    collapsed into one with a count); otherwise, or when that leaves more than
+    `MAX_TRANSFER_LINES`, the transfers are merged per start register and channel."""
     if not runs or not any(runs):
         return []
-    n = {len(r) for r in runs}
-    if len(n) == 1 and len({tuple(t.start for t in r) for r in runs}) == 1:
-        groups = [[r[k] for r in runs] for k in range(n.pop())]
-        every = True
-    else:
-        groups = [
-            [t for r in runs for t in r if t.start == s] for s in sorted({t.start for r in runs for t in r})
-        ]
-        every = False
+    if len({tuple(t.start for t in r) for r in runs}) == 1:
+        steps: list[dict[str, Any]] = []
+        for k in range(len(runs[0])):
+            g = _merged([r[k] for r in runs])
+            if steps and {**steps[-1], "times": 0} == {**g, "times": 0}:
+                steps[-1]["times"] += 1
+            else:
+                steps.append({**g, "times": 1})
+        if len(steps) <= MAX_TRANSFER_LINES:
+            return [{**g, "every": True} for g in steps]
+    keys = sorted({(t.start, t.channel) for r in runs for t in r})
     out = []
-    for group in groups:
-        channels = {t.channel for t in group}
-        params: dict[str, int | str | None] = {}
-        for name in _DMA_PARAMS if group[0].start == 0x420B else _HDMA_PARAMS:
-            values = {t.value(PARAMS[name]) for t in group}
-            params[name] = UNSET if values == {None} else (values.pop() if len(values) == 1 else None)
-        out.append(
-            {
-                "start": group[0].start,
-                "channel": channels.pop() if len(channels) == 1 else None,
-                "every": every,
-                "params": params,
-            }
-        )
+    for key in keys:
+        counts = {sum(1 for t in r if (t.start, t.channel) == key) for r in runs}
+        group = [t for r in runs for t in r if (t.start, t.channel) == key]
+        times = counts.pop() if len(counts) == 1 else None
+        out.append({**_merged(group), "times": times, "every": times is not None})
     return out
 
 
@@ -182,13 +196,12 @@ def _address(operand: str, defines: Mapping[str, int]) -> int | None:
     return value & 0xFFFF
 
 
-def _value_source(s: Stmt, defines: Mapping[str, int]) -> Source | None:
+def _value_source(s: Stmt) -> Source | None:
     v = immediate(s)
     if v is not None:
         return Source("imm", f"#${v:X}")
-    if s.operand.startswith("#"):
-        name = s.operand[1:].strip()
-        return Source("imm", s.operand) if name in defines else Source("mem", s.operand)
+    if s.operand.startswith("#"):  # a constant expression (`#$7EC880>>16`, `#Label`)
+        return Source("imm", s.operand)
     return Source("mem", s.operand.strip()) if s.operand.strip() else None
 
 
@@ -213,7 +226,7 @@ def store_sources(code: str) -> dict[int, Source | None]:
             continue
         mn = s.mnemonic
         if mn in _LOADS:
-            regs[_LOADS[mn]] = _value_source(s, defines)
+            regs[_LOADS[mn]] = _value_source(s)
         elif mn in _MOVES:
             a, b = _MOVES[mn]
             regs[b] = regs[a]
@@ -239,6 +252,22 @@ def store_sources(code: str) -> dict[int, Source | None]:
             elif width is None:
                 out[addr + 1] = None  # one byte or two: what the next register holds is not known
     return out
+
+
+def named_io(code: str) -> tuple[frozenset[int], frozenset[int]]:
+    """The I/O registers the code names: (addresses of plain operands, bases of operands indexed
+    by X or Y). Registers a run reached otherwise went through a pointer or index from the input."""
+    defines = defines_of(code)
+    plain: set[int] = set()
+    indexed: set[int] = set()
+    for s in parse(code):
+        if s.kind != "insn" or not s.operand:
+            continue
+        base, comma, _ = s.operand.partition(",")
+        addr = _address(base, defines)
+        if addr is not None and 0x2100 <= addr < 0x4400:
+            (indexed if comma else plain).add(addr)
+    return frozenset(plain), frozenset(indexed)
 
 
 def started_channels(code: str) -> list[tuple[int, int | None]]:
@@ -341,6 +370,11 @@ def dma_lines(transfers: Sequence[Mapping[str, Any]], sources: Mapping[int, Sour
         )
         start = t["start"]
         head = f"- {kind} {where}, {'enabled' if hdma else 'started'} by {STARTS[start]} ${start:04X}"
+        times = t.get("times", 1)
+        if times is None:
+            head += " a number of times that depends on the input"
+        elif times > 1:
+            head += f" {times} times"
         if not t["every"]:
             head += " (not the same on every state)"
         parts = []

@@ -10,7 +10,7 @@ quoted as such, never paraphrased into claims.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from triforce.generate.asmtext import parse, strip_leading_comments
@@ -25,7 +25,7 @@ from triforce.generate.candidate import (
     width_text,
 )
 from triforce.generate.context import Context, Reject
-from triforce.generate.dma import Source, dma_lines, merge_transfers, run_transfers, store_sources
+from triforce.generate.dma import dma_lines, merge_transfers, named_io, run_transfers, store_sources
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec, normalize_address
 from triforce.sample import Sample
@@ -145,17 +145,15 @@ def _memory_text(addrs: list[int], indexed: Sequence[tuple[str, int]]) -> str:
     return ", ".join([*forms, *_ranges(rest)])
 
 
-def fact_lines(
-    f: dict[str, Any],
-    indexed: Sequence[tuple[str, int]] = (),
-    dma_sources: Mapping[int, Source | None] | None = None,
-) -> list[str]:
+def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = (), code: str = "") -> list[str]:
     """The answer's lines that state measured facts, in order; the last two are the cost and the
     state count (`dataset verify` checks each against a re-run). Memory reached through an
     indexed table of the code (`indexed_operands`) is named by that operand, not by the slots
     the test states happened to use. Each DMA/HDMA transfer gets a line of its own with the
-    parameters the game sets (`dma.dma_lines`; `dma_sources`, from `dma.store_sources` of the
-    code, says where those that come from the input are taken from)."""
+    parameters the game sets (`dma.dma_lines`; the routine's `code` says where those that come
+    from the input are taken from). Hardware registers are those the code names (plainly or as
+    the base of an indexed operand); those the runs reached only through a pointer or index
+    from the random states are not listed, only said to exist."""
     regs = {"a": "A", "x": "X", "y": "Y", "db": "DB", "d": "D"}
     lines = []
     exit_w = []
@@ -190,9 +188,18 @@ def fact_lines(
         0x4300 | (t["channel"] << 4) | i for t in transfers if t["channel"] is not None for i in range(16)
     }
     mmio = [a for a in f["mmio"] if a not in described]
-    if mmio:
-        lines.append("- Hardware registers: " + ", ".join(register_text(a) for a in mmio) + ".")
-    lines += dma_lines(transfers, dma_sources or {})
+    reached = ""
+    if code:
+        plain, bases = named_io(code)
+        # A 16-bit access to a named register also reaches the next one (VMADDL -> VMADDH).
+        named = [a for a in mmio if a in plain or a - 1 in plain or any(b <= a <= b + 0xFF for b in bases)]
+        if len(named) < len(mmio):
+            reached = " (and others through a pointer or index from the input)"
+        mmio = named
+    if mmio or reached:
+        listed = ", ".join(register_text(a) for a in mmio) or "none named in the code"
+        lines.append(f"- Hardware registers: {listed}{reached}.")
+    lines += dma_lines(transfers, store_sources(code) if code else {})
     c_min, c_max, c_avg = f["cycles"]
     i_min, i_max = f["instructions"]
     cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
@@ -234,7 +241,7 @@ class DocGenerator:
                 lines.append(f"Declared {'input' if tag == 'in' else 'output'}: {value}")
         ew = r.entry_width
         lines.append(f"- Width at entry: {width_text(ew.m, ew.x)}.")
-        *measured, cost, states = fact_lines(f, indexed_operands(code), store_sources(ctx.subject.code))
+        *measured, cost, states = fact_lines(f, indexed_operands(code), ctx.subject.code)
         lines += measured
         if r.calls:
             lines.append("- Calls: " + ", ".join(f"`{c}`" for c in r.calls) + ".")

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from triforce.generate.base import with_tables
-from triforce.generate.dma import store_sources
 from triforce.generate.doc import fact_lines, facts_of, indexed_operands
 from triforce.generate.domain import load_generator, registry
 from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, outcome_of, variant_limit
@@ -286,7 +285,7 @@ def claim_problems(sample: dict[str, Any], outcomes: list[Any] | None) -> list[s
                 wrong = sorted(k for k in derived if derived.get(k) != (recorded or {}).get(k))
                 return [f"doc facts differ from a re-run: {', '.join(wrong)}"]
         shown = _one_block(_message(sample, "user")) or ""
-        lines = fact_lines(recorded, indexed_operands(shown), store_sources(str(meta["exec"]["code"])))
+        lines = fact_lines(recorded, indexed_operands(shown), str(meta["exec"]["code"]))
         missing = [line.strip() for line in lines if line.strip() not in assistant]
         if missing:
             return [f"the assistant message does not state the recorded fact {missing[0]!r}"]

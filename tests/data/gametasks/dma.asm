@@ -64,3 +64,29 @@ Hdma_WaveOn:
     STA $420C
     PLP
     RTL
+
+; Clears the four BG3 rows of the status bar, one DMA of the same blank row per pass.
+Rows_Clear:
+    PHP
+    SEP #$30
+    LDY #$03
+.next
+    LDA #$01
+    STA $4300
+    LDA #$18
+    STA $4301
+    LDA #$00
+    STA $4302
+    LDA #$E0
+    STA $4303
+    LDA #$7F
+    STA $4304
+    LDA #$40
+    STA $4305
+    STZ $4306
+    LDA #$01
+    STA $420B
+    DEY
+    BPL .next
+    PLP
+    RTS
