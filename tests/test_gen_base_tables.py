@@ -64,9 +64,20 @@ def test_split_and_put_back() -> None:
     answer, given = split_tables(code)
     assert answer == "A:\n    LDA.l .t,X\n    RTL\n\nB:\n    RTS\n"
     assert with_tables(answer, given) == code
-    # Long tables are named (with their address when known), not printed.
-    big = [{"at": 0, "label": "Big", "lines": GIVEN_TEXT_LINES + 1, "text": "Big:\n    db $00"}]
-    assert given_text(big, {"Big": 0x0EE000}) == (
+    # Long tables are named (with the ROM address of the tree's marker), not printed.
+    big = [{"at": 0, "label": "Big", "lines": GIVEN_TEXT_LINES + 1, "text": "Big:\n#_0EE000: db $00"}]
+    assert given_text(big) == (
         "Given (already in the ROM, where the code expects them; do not write them out): "
         f"the table `Big` at $0EE000 ({GIVEN_TEXT_LINES + 1} lines of data)."
     )
+
+
+def test_example_names_the_hardware_registers_it_writes() -> None:
+    from triforce.corpus import read_corpus
+
+    corpus = read_corpus([SRC.parent / "dma.asm"], name="dma", origin="original")
+    upload = next(r for r in corpus.routines if r.name == "Tiles_Upload")
+    (unit,) = process_routines([(upload, ["base"])], WorkOptions(seed=0))
+    (s,) = unit["samples"]
+    example = next(ln for ln in s["messages"][1]["content"].splitlines() if ln.startswith("Example"))
+    assert "VMAIN $2115=$80" in example and "[$002115]" not in example, example

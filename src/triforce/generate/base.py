@@ -202,8 +202,13 @@ def with_tables(code: str, given: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def given_text(given: list[dict[str, Any]], symbols: dict[str, int] | None = None) -> str:
-    """The prompt's context for the given tables: their text, or when long their names."""
+_MARKER_ADDRESS_RE = re.compile(r"^\s*#?_([0-9A-Fa-f]{6}):", re.MULTILINE)
+
+
+def given_text(given: list[dict[str, Any]]) -> str:
+    """The prompt's context for the given tables: their text, or when long their names with the
+    ROM address the tree's own address marker gives (`#_0DB000:`; the address the sample's image
+    put it at is not the game's, so none is said without a marker)."""
     if sum(int(t["lines"]) for t in given) <= GIVEN_TEXT_LINES:
         return (
             "These data tables are given (already in the ROM, where the code expects them); "
@@ -211,8 +216,8 @@ def given_text(given: list[dict[str, Any]], symbols: dict[str, int] | None = Non
         )
     parts = []
     for t in given:
-        address = (symbols or {}).get(str(t["label"]).lstrip("."))
-        at = f" at ${address:06X}" if address is not None else ""
+        m = _MARKER_ADDRESS_RE.search(str(t["text"]))
+        at = f" at ${m.group(1).upper()}" if m else ""
         parts.append(f"the table `{t['label'] or 'without a label'}`{at} ({t['lines']} lines of data)")
     return f"Given (already in the ROM, where the code expects them; do not write them out): {_listed(parts, len(parts))}."
 
@@ -234,7 +239,12 @@ def example_text(spec: StateSpec, out: Outcome) -> str:
         f"Y=${out.regs['y']:04X}",
         f"C={out.regs['p'] & 1}",
     ]
-    outs += [f"[${a:06X}]=${v:02X}" for a, v in sorted(out.writes.items()) if not _stack(a)][:6]
+    # A hardware register by its name (`VMAIN $2115=$80`), not as a memory byte.
+    outs += [
+        f"{register_text(a)}=${v:02X}" if is_io(a) else f"[${a:06X}]=${v:02X}"
+        for a, v in sorted(out.writes.items())
+        if not _stack(a)
+    ][:6]
     return f"{' '.join(ins)} -> {' '.join(outs)}"
 
 
@@ -292,7 +302,7 @@ class BaseGenerator:
         spec, out = pick_example(ctx)
         lines.append(f"Example (executed): {example_text(spec, out)}.")
         if given:
-            lines.append(given_text(given, getattr(ctx.image, "symbols", None)))
+            lines.append(given_text(given))
         specs, outs = ctx.good_runs()
         cycles = [o.cycles for o in outs]
         assistant = (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triforce.generate.asmtext import Stmt, immediate, number, parse
-from triforce.generate.candidate import io_registers, register_text
+from triforce.generate.candidate import io_registers, is_io, register_text
 from triforce.generate.states import normalize_address
 from triforce.generate.widths import track
 from triforce.snes.bus import DMA_PATTERNS
@@ -265,7 +265,7 @@ def named_io(code: str) -> tuple[frozenset[int], frozenset[int]]:
             continue
         base, comma, _ = s.operand.partition(",")
         addr = _address(base, defines)
-        if addr is not None and 0x2100 <= addr < 0x4400:
+        if addr is not None and is_io(addr):
             (indexed if comma else plain).add(addr)
     return frozenset(plain), frozenset(indexed)
 
@@ -335,6 +335,8 @@ def _param(
             parts.append(f"{byte} {s.text()}{part}")
         else:
             parts.append(f"{byte} set from the input")
+    if all(p.endswith(" set from the input") for p in parts):
+        return None, "set from the input"  # by code this reading does not follow (an index, a loop)
     return None, ", ".join(parts) if len(parts) > 1 else parts[0].removeprefix("value ")
 
 
