@@ -81,3 +81,15 @@ def test_example_names_the_hardware_registers_it_writes() -> None:
     (s,) = unit["samples"]
     example = next(ln for ln in s["messages"][1]["content"].splitlines() if ln.startswith("Example"))
     assert "VMAIN $2115=$80" in example and "[$002115]" not in example, example
+
+
+def test_a_long_block_of_several_tables_names_each() -> None:
+    rows = "".join(f"#_0E00{i:02X}: db ${i:02X}\n" for i in range(GIVEN_TEXT_LINES))
+    code = "A:\n    LDA.l Xs,X\n    ORA.l Ys,X\n    RTL\nXs:\n" + rows + "Ys:\n" + rows
+    answer, given = split_tables(code)
+    assert answer == "A:\n    LDA.l Xs,X\n    ORA.l Ys,X\n    RTL\n"
+    (table,) = given
+    assert table["labels"] == ["Xs", "Ys"]
+    assert given_text(given).endswith(
+        f"the tables `Xs` and `Ys` at $0E0000 ({2 * GIVEN_TEXT_LINES + 2} lines of data)."
+    )

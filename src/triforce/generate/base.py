@@ -178,6 +178,16 @@ def data_tables(code: str, longer_than: int = TABLE_CONTEXT_LINES) -> list[tuple
     return out
 
 
+def _table_label(line: str) -> str:
+    """The label a table line defines (`Name:`, `.sub`, `Name: db ...`), "" for none or for a
+    disassembly's address marker (`#_0DB000:`)."""
+    m = _LABEL_OF_RE.match(line)
+    if m is None or not (_LABEL_LINE_RE.match(line) or re.match(r"^\s*(#?[\w.]+:|\.[\w.]+\s)", line)):
+        return ""
+    name = m.group(1)
+    return "" if re.fullmatch(r"_[0-9A-Fa-f]{6}", name) else name
+
+
 def split_tables(code: str) -> tuple[str, list[dict[str, Any]]]:
     """The code without its long data tables (`data_tables`), and each table as given context:
     its first label, its text and the line of `code` it starts at (`with_tables` puts it back)."""
@@ -185,9 +195,16 @@ def split_tables(code: str) -> tuple[str, list[dict[str, Any]]]:
     given = []
     keep = [True] * len(lines)
     for first, end in data_tables(code):
-        m = _LABEL_OF_RE.match(lines[first])
-        label = m.group(1) if m and _LABEL_LINE_RE.match(lines[first]) else ""
-        given.append({"at": first, "label": label, "lines": end - first, "text": "\n".join(lines[first:end])})
+        labels = [name for name in map(_table_label, lines[first:end]) if name]
+        given.append(
+            {
+                "at": first,
+                "label": labels[0] if labels else "",
+                "labels": labels,
+                "lines": end - first,
+                "text": "\n".join(lines[first:end]),
+            }
+        )
         keep[first:end] = [False] * (end - first)
     return "\n".join(ln for ln, k in zip(lines, keep, strict=True) if k) + "\n", given
 
@@ -218,7 +235,9 @@ def given_text(given: list[dict[str, Any]]) -> str:
     for t in given:
         m = _MARKER_ADDRESS_RE.search(str(t["text"]))
         at = f" at ${m.group(1).upper()}" if m else ""
-        parts.append(f"the table `{t['label'] or 'without a label'}`{at} ({t['lines']} lines of data)")
+        names = [f"`{n}`" for n in t.get("labels") or [t["label"]] if n] or ["without a label"]
+        what = f"the table {names[0]}" if len(names) == 1 else f"the tables {_listed(names, len(names))}"
+        parts.append(f"{what}{at} ({t['lines']} lines of data)")
     return f"Given (already in the ROM, where the code expects them; do not write them out): {_listed(parts, len(parts))}."
 
 
