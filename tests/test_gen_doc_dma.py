@@ -13,7 +13,7 @@ from typing import Any
 
 from gen_helpers import recheck
 from triforce.generate.audit import TreeFacts, audit_sample, shipping_defects
-from triforce.generate.dma import Source, merge_transfers, run_transfers, store_sources
+from triforce.generate.dma import Source, dma_lines, merge_transfers, run_transfers, store_sources
 from triforce.generate.synth import WorkOptions, process_routines
 from triforce.snes.bus import MmioAccess
 
@@ -146,3 +146,17 @@ def test_registers_reached_through_a_pointer_are_not_listed() -> None:
     assert line == (
         "- Hardware registers: VMADDL $2116, VMADDH $2117 (and others through a pointer or index from the input)."
     )
+
+
+def test_a_channel_from_the_input_is_one_transfer_not_one_per_random_channel() -> None:
+    def run(channel: int, starts: int) -> list[MmioAccess]:
+        base = 0x4300 | (channel << 4)
+        once = [MmioAccess("write", base, 0x01, True), MmioAccess("write", base + 1, 0x18, True)]
+        return [*once, MmioAccess("write", 0x420B, 1 << channel, True)] * starts
+
+    runs = [run_transfers(run(ch, n))[0] for ch, n in ((2, 1), (5, 2), (7, 1))]
+    (t,) = merge_transfers(runs)
+    assert t["channel"] is None and t["times"] is None and not t["every"]
+    assert t["params"]["DMAP"] == 0x01 and t["params"]["BBAD"] == 0x18
+    (line,) = dma_lines([t], {})
+    assert line.startswith("- DMA a channel set from the input, started by MDMAEN $420B a number of times")

@@ -131,13 +131,17 @@ def merge_transfers(runs: Sequence[Sequence[Transfer]]) -> list[dict[str, Any]]:
                 steps.append({**g, "times": 1})
         if len(steps) <= MAX_TRANSFER_LINES:
             return [{**g, "every": True} for g in steps]
-    keys = sorted({(t.start, t.channel) for r in runs for t in r})
     out = []
-    for key in keys:
-        counts = {sum(1 for t in r if (t.start, t.channel) == key) for r in runs}
-        group = [t for r in runs for t in r if (t.start, t.channel) == key]
-        times = counts.pop() if len(counts) == 1 else None
-        out.append({**_merged(group), "times": times, "every": times is not None})
+    for start in sorted({t.start for r in runs for t in r}):
+        # Channels that differ between states come from the input: one line, not one per channel
+        # the random states happened to pick.
+        chosen = {tuple(sorted({t.channel for t in r if t.start == start})) for r in runs}
+        keys: list[int | None] = [*sorted(chosen.pop())] if len(chosen) == 1 else [None]
+        for ch in keys:
+            counts = {sum(1 for t in r if t.start == start and ch in (None, t.channel)) for r in runs}
+            group = [t for r in runs for t in r if t.start == start and ch in (None, t.channel)]
+            times = counts.pop() if len(counts) == 1 else None
+            out.append({**_merged(group), "times": times, "every": times is not None and ch is not None})
     return out
 
 
