@@ -160,3 +160,33 @@ def test_a_channel_from_the_input_is_one_transfer_not_one_per_random_channel() -
     assert t["params"]["DMAP"] == 0x01 and t["params"]["BBAD"] == 0x18
     (line,) = dma_lines([t], {})
     assert line.startswith("- DMA a channel set from the input, started by MDMAEN $420B a number of times")
+
+
+def test_dma_through_the_wram_port_names_the_wram_address_and_the_table_label() -> None:
+    answer = _answer("Palette_CopyDefault")
+    assert _line(answer, "- DMA") == (
+        "- DMA channel 0 ($4300-$4306), started by MDMAEN $420B: mode 0 (DMAP $00: writes $2180; A-bus to "
+        "B-bus, address incrementing); B-bus WMDATA $2180; A-bus address from #Palette_Default, bank from "
+        "#Palette_Default>>16; size $0020 (32 bytes); into WRAM $7EC500 through the port."
+    )
+    # The 32 bytes the port wrote are the transfer's; the table's address in the sample's image
+    # is not the game's, so the label is named instead of a number.
+    assert _line(answer, "- Memory written:") == "- Memory written: none (besides the stack)."
+    recheck(_docs()["Palette_CopyDefault"], max_states=0)
+
+
+def test_a_channel_started_again_holds_what_the_hardware_left() -> None:
+    log = [
+        MmioAccess("write", 0x4300, 0x01, True),
+        MmioAccess("write", 0x4302, 0x00, True),
+        MmioAccess("write", 0x4303, 0x20, True),
+        MmioAccess("write", 0x4305, 0x10, True),
+        MmioAccess("write", 0x4306, 0x00, True),
+        MmioAccess("write", 0x420B, 0x01, True),
+        MmioAccess("dma", 0x2118, 0x10, False, 0x7E2000),
+        MmioAccess("write", 0x420B, 0x01, True),
+        MmioAccess("dma", 0x2118, 0x10000, False, 0x7E2010),
+    ]
+    (first, again), _, _ = run_transfers(log)
+    assert (first.value(2), first.value(3), first.value(5)) == (0x00, 0x20, 0x10)
+    assert (again.value(2), again.value(3), again.value(5), again.value(6)) == (0x10, 0x20, 0, 0)

@@ -39,7 +39,7 @@ from typing import Any
 
 from triforce.generate.asmtext import Stmt, immediate, label_name, parse
 from triforce.generate.candidate import io_registers, is_io
-from triforce.generate.dma import PARAMS, STARTS, started_channels, store_sources
+from triforce.generate.dma import STARTS, register_of, started_channels, store_sources
 from triforce.generate.widths import Width, track
 from triforce.snes.opcodes import FLOW_ENDS
 
@@ -428,7 +428,7 @@ def dma_union(sample: dict[str, Any]) -> list[str]:
         end = answer.find("\n", m.start())
         line = answer[m.start() : end if end >= 0 else None]
         for name, pattern in _DMA_VALUE_RE.items():
-            src = sources.get(0x4300 | (int(ch) << 4) | PARAMS[name])
+            src = sources.get(register_of(name, int(ch)))
             if src is not None and src.kind != "imm" and pattern.search(line):
                 out.append(f"{kind} channel {ch}: a {name} value is stated, the code takes it {src.text()}")
     return out

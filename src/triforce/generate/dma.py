@@ -37,6 +37,15 @@ PARAMS: dict[str, int] = {
     "DASH": 6,
     "DASB": 7,
 }
+# The WRAM port's address ($2181-$2183), a parameter of a DMA to WMDATA $2180 (by address).
+_PORT = {"WMADDL": 0x2181, "WMADDM": 0x2182, "WMADDH": 0x2183}
+
+
+def register_of(name: str, channel: int) -> int:
+    """The register a parameter is stored in: `$43c0 + offset`, or the WRAM port's."""
+    return _PORT.get(name, 0x4300 | (channel << 4) | PARAMS.get(name, 0))
+
+
 _DMA_PARAMS = ("DMAP", "BBAD", "A1TL", "A1TH", "A1B", "DASL", "DASH")
 _HDMA_PARAMS = ("DMAP", "BBAD", "A1TL", "A1TH", "A1B", "DASB")
 UNSET = "unset"  # a parameter the routine does not store: the caller's value
@@ -54,26 +63,32 @@ class Transfer:
     start: int
     channel: int
     regs: tuple[tuple[int, int], ...]
+    port: tuple[tuple[int, int], ...] = ()  # WMADDL/M/H ($2181-$2183) as stored, for a DMA to $2180
 
     def value(self, offset: int) -> int | None:
-        return dict(self.regs).get(offset)
+        return dict(self.regs).get(offset) if offset < 0x100 else dict(self.port).get(offset)
 
 
 def run_transfers(mmio: Sequence[Any]) -> tuple[list[Transfer], set[int], set[int]]:
-    """The transfers one run started, in order, and the A-bus bytes its DMAs read and wrote
-    (WRAM addresses folded as the bus watch folds them), from the run's I/O log."""
+    """The transfers one run started, in order, and the bytes its DMAs read and wrote on the A bus
+    and through the WRAM port $2180 (WRAM addresses folded as the bus watch folds them), from the
+    run's I/O log. After a DMA the channel holds what the hardware leaves: size 0 and the A-bus
+    address past the last byte."""
     stored: dict[int, dict[int, int]] = {}
     out: list[Transfer] = []
     pending: list[Transfer] = []  # DMA channels started and not yet run (their `dma` log entry)
     read: set[int] = set()
     written: set[int] = set()
+    port: dict[int, int] = {}  # WMADDL/M/H as this run stored them
     for m in mmio:
         reg = int(m.address) & 0xFFFF
         if m.op == "write" and is_channel_register(reg):
             stored.setdefault((reg >> 4) & 7, {})[reg & 0xF] = int(m.value) & 0xFF
+        elif m.op == "write" and reg in (0x2181, 0x2182, 0x2183):
+            port[reg] = int(m.value) & (0x01 if reg == 0x2183 else 0xFF)
         elif m.op == "write" and reg in STARTS:
             started = [
-                Transfer(reg, ch, tuple(sorted(stored.get(ch, {}).items())))
+                Transfer(reg, ch, tuple(sorted(stored.get(ch, {}).items())), tuple(sorted(port.items())))
                 for ch in range(8)
                 if int(m.value) & (1 << ch)
             ]
@@ -82,15 +97,26 @@ def run_transfers(mmio: Sequence[Any]) -> tuple[list[Transfer], set[int], set[in
                 pending = started
         elif m.op == "dma" and pending:
             t = pending.pop(0)
-            mode = t.value(0)
+            mode, count = t.value(0), int(m.value)
+            regs = stored.setdefault(t.channel, {})
             if mode is None or m.source is None:
+                regs[5] = regs[6] = 0
                 continue  # direction and step not set by this run: its bytes are not told apart
             step = 0 if mode & 0x08 else (-1 if mode & 0x10 else 1)
             bank, addr = int(m.source) >> 16, int(m.source) & 0xFFFF
-            touched = {
-                normalize_address((bank << 16) | ((addr + step * i) & 0xFFFF)) for i in range(int(m.value))
-            }
+            touched = {normalize_address((bank << 16) | ((addr + step * i) & 0xFFFF)) for i in range(count)}
             (written if mode & 0x80 else read).update(touched)
+            if int(m.address) & 0xFFFF == 0x2180 and len(port) == 3:
+                at = port[0x2181] | port[0x2182] << 8 | port[0x2183] << 16
+                (read if mode & 0x80 else written).update(
+                    0x7E0000 + ((at + i) & 0x1FFFF) for i in range(count)
+                )
+                at = (at + count) & 0x1FFFF
+                port = {0x2181: at & 0xFF, 0x2182: (at >> 8) & 0xFF, 0x2183: at >> 16}
+            if 2 in regs and 3 in regs:
+                end = (addr + step * count) & 0xFFFF
+                regs[2], regs[3] = end & 0xFF, end >> 8
+            regs[5] = regs[6] = 0
     return out, read, written
 
 
@@ -104,6 +130,10 @@ def _merged(group: Sequence[Transfer]) -> dict[str, Any]:
     for name in _DMA_PARAMS if group[0].start == 0x420B else _HDMA_PARAMS:
         values = {t.value(PARAMS[name]) for t in group}
         params[name] = UNSET if values == {None} else (values.pop() if len(values) == 1 else None)
+    if params["BBAD"] == 0x80 and group[0].start == 0x420B:  # through the WRAM port: where to
+        for name, reg in _PORT.items():
+            values = {t.value(reg) for t in group}
+            params[name] = UNSET if values == {None} else (values.pop() if len(values) == 1 else None)
     return {
         "start": group[0].start,
         "channel": channels.pop() if len(channels) == 1 else None,
@@ -158,6 +188,13 @@ class Source:
     what: str
     part: int = 0
     computed: bool = False
+
+    @property
+    def constant(self) -> bool:
+        """An immediate of plain numbers (`#$18`, `#$7EC880>>16`): its value in a run is the
+        game's. One built from a label (`#Table`) is where the label sits in the sample's image,
+        so the doc names the label instead."""
+        return self.kind == "imm" and not re.search(r"[A-Za-z_]", re.sub(r"\$[0-9A-Fa-f]+", "", self.what))
 
     def text(self) -> str:
         what = f"{self.what} at entry" if self.kind == "entry" else self.what
@@ -246,7 +283,7 @@ def store_sources(code: str) -> dict[int, Source | None]:
             regs = dict.fromkeys(regs)
         elif mn in _STORES:
             addr = _address(s.operand, defines)
-            if addr is None or not (is_channel_register(addr) or addr in STARTS):
+            if addr is None or not (is_channel_register(addr) or addr in STARTS or addr in _PORT.values()):
                 continue
             src = Source("imm", "#$0") if mn == "STZ" else regs[_STORES[mn] or "a"]
             width = m if mn in ("STA", "STZ") else x
@@ -313,14 +350,14 @@ def _param(
     values = [params[n] for n in names]
     if all(v == UNSET for v in values):
         return None, None
-    srcs = [sources.get(0x4300 | (ch << 4) | PARAMS[n]) if ch is not None else None for n in names]
-    fixed = all(isinstance(v, int) for v in values) and all(s is None or s.kind == "imm" for s in srcs)
+    srcs = [sources.get(register_of(n, ch)) if ch is not None else None for n in names]
+    fixed = all(isinstance(v, int) for v in values) and all(s is None or s.constant for s in srcs)
     if fixed:
         return sum(int(v) << (8 * i) for i, v in enumerate(values)), None
     first = srcs[0]
     if (
         first is not None
-        and first.kind != "imm"
+        and not first.constant
         and all(
             s is not None and (s.kind, s.what, s.part) == (first.kind, first.what, i)
             for i, s in enumerate(srcs)
@@ -330,11 +367,11 @@ def _param(
     parts = []
     for i, (v, s) in enumerate(zip(values, srcs, strict=True)):
         byte = ("low byte", "high byte", "bank byte")[i] if len(names) > 1 else "value"
-        if isinstance(v, int) and (s is None or s.kind == "imm"):
+        if isinstance(v, int) and (s is None or s.constant):
             parts.append(f"{byte} ${v:02X}")
         elif v == UNSET:
             parts.append(f"{byte} as the caller left it")
-        elif s is not None and s.kind != "imm":
+        elif s is not None and not s.constant:
             part = "" if s.part == 0 else " (its high byte)"
             parts.append(f"{byte} {s.text()}{part}")
         else:
@@ -416,5 +453,12 @@ def dma_lines(transfers: Sequence[Mapping[str, Any]], sources: Mapping[int, Sour
                 parts.append(f"size ${size:04X} ({size or 0x10000} bytes)")
             else:
                 parts.append(f"size {size_from or 'as the caller left it'}")
+            if "WMADDL" in t["params"]:
+                wram, wram_from = _param(t, list(_PORT), sources)
+                into = "from" if isinstance(mode, int) and mode & 0x80 else "into"
+                if wram is not None:
+                    parts.append(f"{into} WRAM ${0x7E0000 + wram:06X} through the port")
+                else:
+                    parts.append(f"{into} WRAM at the port address {wram_from or 'as the caller left it'}")
         lines.append(head + ": " + "; ".join(parts) + ".")
     return lines

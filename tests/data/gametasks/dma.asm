@@ -90,3 +90,32 @@ Rows_Clear:
     BPL .next
     PLP
     RTS
+
+; Copies the default palette from ROM into the WRAM palette buffer at $7EC500.
+Palette_CopyDefault:
+    PHP
+    REP #$20
+    LDA #$C500
+    STA $2181
+    SEP #$20
+    STZ $2183
+    REP #$20
+    LDA #$8000
+    STA $4300
+    LDA #Palette_Default
+    STA $4302
+    SEP #$20
+    LDA #Palette_Default>>16
+    STA $4304
+    REP #$20
+    LDA #$0020
+    STA $4305
+    SEP #$20
+    LDA #$01
+    STA $420B
+    PLP
+    RTL
+
+Palette_Default:
+    dw $0000, $7FFF, $001F, $03E0, $7C00, $7FE0, $03FF, $7C1F
+    dw $4210, $2108, $0010, $0200, $4000, $4200, $0210, $4010
