@@ -190,3 +190,10 @@ def test_a_channel_started_again_holds_what_the_hardware_left() -> None:
     (first, again), _, _ = run_transfers(log)
     assert (first.value(2), first.value(3), first.value(5)) == (0x00, 0x20, 0x10)
     assert (again.value(2), again.value(3), again.value(5), again.value(6)) == (0x10, 0x20, 0, 0)
+
+
+def test_a_tree_constant_is_a_value_a_label_is_not() -> None:
+    code = "VMDATAH = $002119\nX:\n    SEP #$20\n    LDA #VMDATAH\n    STA $4301\n    LDA #Tbl>>16\n    STA $4304\n    RTS\n"
+    src = store_sources(code)
+    assert src[0x4301] == Source("imm", "#VMDATAH") and src[0x4301].constant
+    assert src[0x4304] == Source("label", "#Tbl>>16") and not src[0x4304].constant

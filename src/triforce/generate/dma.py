@@ -180,7 +180,8 @@ def merge_transfers(runs: Sequence[Sequence[Transfer]]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a stored byte came from: `imm` (an immediate), `mem` (a memory operand, `what` as
+    """Where a stored byte came from: `imm` (an immediate of constants), `label` (an immediate
+    built from a label), `mem` (a memory operand, `what` as
     written), `entry` (a register at entry); `part` the byte of that value; `computed` when the
     code changed the value after loading it."""
 
@@ -191,10 +192,10 @@ class Source:
 
     @property
     def constant(self) -> bool:
-        """An immediate of plain numbers (`#$18`, `#$7EC880>>16`): its value in a run is the
-        game's. One built from a label (`#Table`) is where the label sits in the sample's image,
-        so the doc names the label instead."""
-        return self.kind == "imm" and not re.search(r"[A-Za-z_]", re.sub(r"\$[0-9A-Fa-f]+", "", self.what))
+        """An immediate of numbers and tree constants (`#$18`, `#$7EC880>>16`, `#VMDATAL`): its
+        value in a run is the game's. One built from a label (`#Table`, kind `label`) is where
+        the label sits in the sample's image, so the doc names the label instead."""
+        return self.kind == "imm"
 
     def text(self) -> str:
         what = f"{self.what} at entry" if self.kind == "entry" else self.what
@@ -237,12 +238,16 @@ def _address(operand: str, defines: Mapping[str, int]) -> int | None:
     return value & 0xFFFF
 
 
-def _value_source(s: Stmt) -> Source | None:
+_NAME_RE = re.compile(r"!?[A-Za-z_][\w.]*")
+
+
+def _value_source(s: Stmt, defines: Mapping[str, int]) -> Source | None:
     v = immediate(s)
     if v is not None:
         return Source("imm", f"#${v:X}")
-    if s.operand.startswith("#"):  # a constant expression (`#$7EC880>>16`, `#Label`)
-        return Source("imm", s.operand)
+    if s.operand.startswith("#"):  # an expression: of constants (`#$7EC880>>16`) or a label's
+        names = _NAME_RE.findall(re.sub(r"\$[0-9A-Fa-f]+", "", s.operand))
+        return Source("imm" if all(n in defines for n in names) else "label", s.operand)
     return Source("mem", s.operand.strip()) if s.operand.strip() else None
 
 
@@ -267,7 +272,7 @@ def store_sources(code: str) -> dict[int, Source | None]:
             continue
         mn = s.mnemonic
         if mn in _LOADS:
-            regs[_LOADS[mn]] = _value_source(s)
+            regs[_LOADS[mn]] = _value_source(s, defines)
         elif mn in _MOVES:
             a, b = _MOVES[mn]
             regs[b] = regs[a]
