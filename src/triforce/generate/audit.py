@@ -16,7 +16,11 @@ checks every sample for the defect classes of issue 11, each a static check a re
   region the sample declares free), which in a real ROM overwrites the next routine;
 - nondeterministic-read: evidence that depends on the beam counters, NMI/IRQ flags or joypads;
 - no-purpose: a base/debug prompt or doc answer without a statement of purpose (or with an
-  author's note such as "TODO" in its place).
+  author's note such as "TODO" in its place);
+- dma-union: a doc answer for code that starts a DMA/HDMA transfer that does not state the
+  transfer by its own parameters (channel, mode, B-bus register, A-bus address, size), so its
+  memory and register lines are what random parameters reached, or that states a value for a
+  parameter the code takes from the input (`size $0800` where the size comes from `$0E,X`).
 
 Counts and rates are per class, over all samples and per generator.
 """
@@ -35,6 +39,7 @@ from typing import Any
 
 from triforce.generate.asmtext import Stmt, immediate, label_name, parse
 from triforce.generate.candidate import io_registers, is_io
+from triforce.generate.dma import STARTS, register_of, started_channels, store_sources
 from triforce.generate.widths import Width, track
 from triforce.snes.opcodes import FLOW_ENDS
 
@@ -48,6 +53,7 @@ CLASSES: tuple[str, ...] = (
     "hook-outside-free-space",
     "nondeterministic-read",
     "no-purpose",
+    "dma-union",
 )
 CODE_GENERATORS = frozenset({"base", "debug", "optimize", "hook", "doc"})
 _TERMINATORS = FLOW_ENDS
@@ -395,6 +401,54 @@ def purpose_missing(sample: dict[str, Any]) -> bool:
     return line is None or bool(_NOTE_RE.search(line))
 
 
+# A value stated for a parameter, by the words `dma.dma_lines` writes before it.
+_DMA_VALUE_RE = {
+    "DMAP": re.compile(r"DMAP \$"),
+    "BBAD": re.compile(r"B-bus [A-Z0-9]* ?\$21"),
+    "A1TL": re.compile(r"(?:A-bus|table) (?:\$[0-9A-F]{6}|address \$)"),
+    "A1B": re.compile(r"(?:A-bus|table) (?:\$[0-9A-F]{6}|bank \$)"),
+    "DASL": re.compile(r"size \$"),
+}
+_DMA_LINE_RE = re.compile(r"^- (H?DMA) (?:channel (\d)|a channel)", re.MULTILINE)
+
+
+def dma_union(sample: dict[str, Any]) -> list[str]:
+    """What shows that a doc answer does not state the code's DMA/HDMA transfers by their own
+    parameters: a started channel with no line of its own (its memory and register lines are then
+    the union of what the runs' random parameters reached), or a value stated for a parameter the
+    code stores from the input."""
+    meta = sample.get("meta") or {}
+    code = _code(sample)
+    if meta.get("generator") != "doc" or not code:
+        return []
+    starts = started_channels(code)
+    touched = set((meta.get("facts") or {}).get("mmio") or [])
+    answer = _message(sample, "assistant")
+    lines = {(m.group(1), m.group(2)): m for m in _DMA_LINE_RE.finditer(answer)}
+    out: list[str] = []
+    for reg, mask in starts:
+        if reg not in touched:
+            continue  # no run reached the start: no transfer to state
+        kind = "HDMA" if reg == 0x420C else "DMA"
+        channels = [str(c) for c in range(8) if mask is not None and mask & (1 << c)]
+        if not any(k == kind for k, _ in lines):
+            out.append(f"starts {kind} ({STARTS[reg]} ${reg:04X}) but no {kind} line states its parameters")
+        for c in channels:
+            if (kind, c) not in lines and (kind, None) not in lines:
+                out.append(f"{kind} channel {c} is started but not stated")
+    sources = store_sources(code)
+    for (kind, ch), m in lines.items():
+        if ch is None:
+            continue
+        end = answer.find("\n", m.start())
+        line = answer[m.start() : end if end >= 0 else None]
+        for name, pattern in _DMA_VALUE_RE.items():
+            src = sources.get(register_of(name, int(ch)))
+            if src is not None and src.kind != "imm" and pattern.search(line):
+                out.append(f"{kind} channel {ch}: a {name} value is stated, the code takes it {src.text()}")
+    return out
+
+
 def audit_sample(sample: dict[str, Any], facts: TreeFacts) -> dict[str, list[str]]:
     """Each defect class the sample has, with what shows it."""
     meta = sample.get("meta") or {}
@@ -427,11 +481,19 @@ def audit_sample(sample: dict[str, Any], facts: TreeFacts) -> dict[str, list[str
     add("nondeterministic-read", nondeterministic_reads(code, facts))
     if purpose_missing(sample):
         found["no-purpose"] = ["no statement of purpose"]
+    add("dma-union", dma_union(sample))
     return found
 
 
 # The classes a build can check from the sample alone (no tree-wide facts: ROM order, callers).
-SHIPPING_CLASSES = ("db-table-read", "io-as-wram", "stub-immediate", "marker-leak", "hook-outside-free-space")
+SHIPPING_CLASSES = (
+    "db-table-read",
+    "io-as-wram",
+    "stub-immediate",
+    "marker-leak",
+    "hook-outside-free-space",
+    "dma-union",
+)
 _NO_TREE = TreeFacts()
 
 

@@ -29,6 +29,15 @@ from triforce.sample import Sample
 
 # A longer answer is recall of a listing, not a task a prompt can determine: left out.
 MAX_ANSWER_LINES = 200
+# A data block (db/dw/dl/dd lines under a label) longer than this is given in the prompt as
+# context: reciting a table is not what the task asks.
+TABLE_CONTEXT_LINES = 6
+# Given tables longer than this in all are named in the prompt ("the table X at $ADDR is
+# given"), not printed.
+GIVEN_TEXT_LINES = 200
+_DATA_LINE_RE = re.compile(r"^\s*(?:#?[A-Za-z_][\w.]*:\s*|\.[\w.]+:?\s+)?(?:db|dw|dl|dd)\b", re.IGNORECASE)
+_LABEL_LINE_RE = re.compile(r"^\s*(?:#?[A-Za-z_][\w.]*:|\.[\w.]+:?|[+-]+:?)\s*(?:;.*)?$")
+_LABEL_OF_RE = re.compile(r"^\s*#?(\.?[A-Za-z_][\w.]*):?")
 _TAG_LINE = re.compile(r"^\s*;?\s*@(\w+)\s*(.*)$")
 
 
@@ -141,6 +150,97 @@ def ram_text(routine: Any) -> list[str]:
     return sorted(set(out))
 
 
+def _quiet(line: str) -> bool:
+    return not line.strip() or line.lstrip().startswith(";")
+
+
+def data_tables(code: str, longer_than: int = TABLE_CONTEXT_LINES) -> list[tuple[int, int]]:
+    """The data tables of the code longer than `longer_than` data lines, as (first, end) line
+    ranges of `code.rstrip("\n").split("\n")`: a run of db/dw/dl/dd lines (with the labels,
+    blank lines and comments among them) from its first label or data line to its last data line."""
+    lines = code.rstrip("\n").split("\n")
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if not (_DATA_LINE_RE.match(lines[i]) or _LABEL_LINE_RE.match(lines[i])):
+            i += 1
+            continue
+        k, data, last = i, 0, i
+        while k < len(lines) and (
+            _DATA_LINE_RE.match(lines[k]) or _LABEL_LINE_RE.match(lines[k]) or _quiet(lines[k])
+        ):
+            if _DATA_LINE_RE.match(lines[k]):
+                data, last = data + 1, k
+            k += 1
+        if data > longer_than:
+            out.append((i, last + 1))
+        i = max(k, i + 1)
+    return out
+
+
+def _table_label(line: str) -> str:
+    """The label a table line defines (`Name:`, `.sub`, `Name: db ...`), "" for none or for a
+    disassembly's address marker (`#_0DB000:`)."""
+    m = _LABEL_OF_RE.match(line)
+    if m is None or not (_LABEL_LINE_RE.match(line) or re.match(r"^\s*(#?[\w.]+:|\.[\w.]+\s)", line)):
+        return ""
+    name = m.group(1)
+    return "" if re.fullmatch(r"_[0-9A-Fa-f]{6}", name) else name
+
+
+def split_tables(code: str) -> tuple[str, list[dict[str, Any]]]:
+    """The code without its long data tables (`data_tables`), and each table as given context:
+    its first label, its text and the line of `code` it starts at (`with_tables` puts it back)."""
+    lines = code.rstrip("\n").split("\n")
+    given = []
+    keep = [True] * len(lines)
+    for first, end in data_tables(code):
+        labels = [name for name in map(_table_label, lines[first:end]) if name]
+        given.append(
+            {
+                "at": first,
+                "label": labels[0] if labels else "",
+                "labels": labels,
+                "lines": end - first,
+                "text": "\n".join(lines[first:end]),
+            }
+        )
+        keep[first:end] = [False] * (end - first)
+    return "\n".join(ln for ln, k in zip(lines, keep, strict=True) if k) + "\n", given
+
+
+def with_tables(code: str, given: list[dict[str, Any]]) -> str:
+    """The code with the given tables back at their lines: what was assembled and run."""
+    lines = code.rstrip("\n").split("\n")
+    for table in sorted(given, key=lambda t: int(t["at"])):
+        at = int(table["at"])
+        lines += [""] * (at - len(lines))  # blank lines before a table at the end: a fence drops them
+        lines[at:at] = str(table["text"]).split("\n")
+    return "\n".join(lines) + "\n"
+
+
+_MARKER_ADDRESS_RE = re.compile(r"^\s*#?_([0-9A-Fa-f]{6}):", re.MULTILINE)
+
+
+def given_text(given: list[dict[str, Any]]) -> str:
+    """The prompt's context for the given tables: their text, or when long their names with the
+    ROM address the tree's own address marker gives (`#_0DB000:`; the address the sample's image
+    put it at is not the game's, so none is said without a marker)."""
+    if sum(int(t["lines"]) for t in given) <= GIVEN_TEXT_LINES:
+        return (
+            "These data tables are given (already in the ROM, where the code expects them); "
+            "do not write them out:\n" + fence("\n".join(str(t["text"]) for t in given))
+        )
+    parts = []
+    for t in given:
+        m = _MARKER_ADDRESS_RE.search(str(t["text"]))
+        at = f" at ${m.group(1).upper()}" if m else ""
+        names = [f"`{n}`" for n in t.get("labels") or [t["label"]] if n] or ["without a label"]
+        what = f"the table {names[0]}" if len(names) == 1 else f"the tables {_listed(names, len(names))}"
+        parts.append(f"{what}{at} ({t['lines']} lines of data)")
+    return f"Given (already in the ROM, where the code expects them; do not write them out): {_listed(parts, len(parts))}."
+
+
 def _stack(address: int) -> bool:
     return (address & 0xFFFF) < 0x2000 and 0x0100 <= (address & 0xFFFF) <= 0x01FF
 
@@ -158,7 +258,12 @@ def example_text(spec: StateSpec, out: Outcome) -> str:
         f"Y=${out.regs['y']:04X}",
         f"C={out.regs['p'] & 1}",
     ]
-    outs += [f"[${a:06X}]=${v:02X}" for a, v in sorted(out.writes.items()) if not _stack(a)][:6]
+    # A hardware register by its name (`VMAIN $2115=$80`), not as a memory byte.
+    outs += [
+        f"{register_text(a)}=${v:02X}" if is_io(a) else f"[${a:06X}]=${v:02X}"
+        for a, v in sorted(out.writes.items())
+        if not _stack(a)
+    ][:6]
     return f"{' '.join(ins)} -> {' '.join(outs)}"
 
 
@@ -190,12 +295,14 @@ class BaseGenerator:
             return Reject(
                 self.name, ctx.subject.inputs.name, "no-purpose", "no doc comment and no memory or calls"
             )
-        if ctx.subject.code.count("\n") > MAX_ANSWER_LINES:
+        answer_code, given = split_tables(ctx.subject.code)
+        if answer_code.count("\n") > MAX_ANSWER_LINES:
+            moved = f" with its {len(given)} data table(s) given in the prompt" if given else ""
             return Reject(
                 self.name,
                 ctx.subject.inputs.name,
                 "too-long",
-                f"answer over {MAX_ANSWER_LINES} lines: not a task",
+                f"answer over {MAX_ANSWER_LINES} lines of code{moved}: recall of a listing, not a task",
             )
         lines.append(purpose)
         for tag, value in tags:
@@ -215,12 +322,15 @@ class BaseGenerator:
                 lines.append(f"It calls {callees} (defined elsewhere in the ROM).")
         spec, out = pick_example(ctx)
         lines.append(f"Example (executed): {example_text(spec, out)}.")
-        answer_code = ctx.subject.code
+        if given:
+            lines.append(given_text(given))
         specs, outs = ctx.good_runs()
         cycles = [o.cycles for o in outs]
         assistant = (
             fence(answer_code)
-            + f"\n\nChecked: assembles with asar and returns normally on {len(specs)} test states "
+            + "\n\nChecked: "
+            + ("with the given tables in place, " if given else "")
+            + f"assembles with asar and returns normally on {len(specs)} test states "
             f"({min(cycles)}-{max(cycles)} cycles)."
         )
         verification = proven(
@@ -228,11 +338,13 @@ class BaseGenerator:
             len(specs),
             {"returned": len(specs), "states_total": len(ctx.states)},
         )
-        meta = {
+        meta: dict[str, Any] = {
             "exec": {
                 **exec_record(r.name, ctx.entry, ctx.subject.convention, specs, outs, ctx.image),
-                "code": answer_code,
+                "code": ctx.subject.code,
             },
             "assembled_hex": answer_hex(ctx.image),
         }
+        if given:
+            meta["given"] = given  # the tables the prompt gives: `verify.trained_code` puts them back
         return make_sample(ctx, self.name, self.task, "\n".join(lines), assistant, verification, meta)

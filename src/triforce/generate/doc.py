@@ -25,6 +25,7 @@ from triforce.generate.candidate import (
     width_text,
 )
 from triforce.generate.context import Context, Reject
+from triforce.generate.dma import dma_lines, merge_transfers, named_io, run_transfers, store_sources
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec, normalize_address
 from triforce.sample import Sample
@@ -81,12 +82,18 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
     reads: set[int] = set()
     writes: set[int] = set()
     mmio: set[int] = set()
+    transfers = []
     for _, o in good:
-        reads |= {a for a in o.reads if _is_data_ram(a, stack_low)}
-        writes |= {a for a in o.writes if _is_data_ram(a, stack_low)}
-        mmio |= {a & 0xFFFF for a in (*o.reads, *o.writes) if _is_mmio(a)}
+        # The bytes a DMA moved are the transfer's (said by its A-bus address and size), not
+        # memory the code read: with a source set from the input they differ on every state.
+        started, dma_read, dma_written = run_transfers(o.mmio)
+        transfers.append(started)
+        reads |= {a for a in o.reads if _is_data_ram(a, stack_low) and a not in dma_read}
+        writes |= {a for a in o.writes if _is_data_ram(a, stack_low) and a not in dma_written}
+        mmio |= {a & 0xFFFF for a in (*o.reads, *o.writes) if _is_mmio(a) and a not in dma_read}
     cycles = [o.cycles for _, o in good]
     insns = [o.instructions for _, o in good]
+    dma = merge_transfers(transfers)
     return {
         "registers_changed": sorted(k for k, v in changed.items() if v),
         "registers_preserved": sorted(k for k, v in changed.items() if not v),
@@ -100,6 +107,7 @@ def facts_of(good: Sequence[tuple[StateSpec, Outcome]]) -> dict[str, Any]:
         "cycles": [min(cycles), max(cycles), round(sum(cycles) / len(cycles), 1)],
         "instructions": [min(insns), max(insns)],
         "states": len(good),
+        **({"dma": dma} if dma else {}),  # only with a transfer: the facts of others are unchanged
     }
 
 
@@ -137,11 +145,15 @@ def _memory_text(addrs: list[int], indexed: Sequence[tuple[str, int]]) -> str:
     return ", ".join([*forms, *_ranges(rest)])
 
 
-def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = ()) -> list[str]:
+def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = (), code: str = "") -> list[str]:
     """The answer's lines that state measured facts, in order; the last two are the cost and the
     state count (`dataset verify` checks each against a re-run). Memory reached through an
     indexed table of the code (`indexed_operands`) is named by that operand, not by the slots
-    the test states happened to use."""
+    the test states happened to use. Each DMA/HDMA transfer gets a line of its own with the
+    parameters the game sets (`dma.dma_lines`; the routine's `code` says where those that come
+    from the input are taken from). Hardware registers are those the code names (plainly or as
+    the base of an indexed operand); those the runs reached only through a pointer or index
+    from the random states are not listed, only said to exist."""
     regs = {"a": "A", "x": "X", "y": "Y", "db": "DB", "d": "D"}
     lines = []
     exit_w = []
@@ -170,8 +182,24 @@ def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = ()) -> li
     lines.append(
         "- Memory written: " + (_memory_text(f["writes"], indexed) or "none (besides the stack)") + "."
     )
-    if f["mmio"]:
-        lines.append("- Hardware registers: " + ", ".join(register_text(a) for a in f["mmio"]) + ".")
+    transfers = f.get("dma") or []
+    # The channel and start registers of a stated transfer are named in its own line.
+    described = {t["start"] for t in transfers} | {
+        0x4300 | (t["channel"] << 4) | i for t in transfers if t["channel"] is not None for i in range(16)
+    }
+    mmio = [a for a in f["mmio"] if a not in described]
+    reached = ""
+    if code:
+        plain, bases = named_io(code)
+        # A 16-bit access to a named register also reaches the next one (VMADDL -> VMADDH).
+        named = [a for a in mmio if a in plain or a - 1 in plain or any(b <= a <= b + 0xFF for b in bases)]
+        if len(named) < len(mmio):
+            reached = " (and others through a pointer or index from the input)"
+        mmio = named
+    if mmio or reached:
+        listed = ", ".join(register_text(a) for a in mmio) or "none named in the code"
+        lines.append(f"- Hardware registers: {listed}{reached}.")
+    lines += dma_lines(transfers, store_sources(code) if code else {})
     c_min, c_max, c_avg = f["cycles"]
     i_min, i_max = f["instructions"]
     cost = f"{c_min} cycles" if c_min == c_max else f"{c_min}-{c_max} cycles (mean {c_avg})"
@@ -213,7 +241,7 @@ class DocGenerator:
                 lines.append(f"Declared {'input' if tag == 'in' else 'output'}: {value}")
         ew = r.entry_width
         lines.append(f"- Width at entry: {width_text(ew.m, ew.x)}.")
-        *measured, cost, states = fact_lines(f, indexed_operands(code))
+        *measured, cost, states = fact_lines(f, indexed_operands(code), ctx.subject.code)
         lines += measured
         if r.calls:
             lines.append("- Calls: " + ", ".join(f"`{c}`" for c in r.calls) + ".")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triforce.generate.base import with_tables
 from triforce.generate.doc import fact_lines, facts_of, indexed_operands
 from triforce.generate.domain import load_generator, registry
 from triforce.generate.execution import MAX_INSTRUCTIONS, REGISTERS, live_writes, outcome_of, variant_limit
@@ -283,6 +284,16 @@ def trained_code(sample: dict[str, Any]) -> tuple[str, list[str]]:
     code, note = extract_asm(assistant, str(ex["entry"]))
     if code is None:
         return record, [f"assistant message: {note}"]
+    given = meta.get("given") if generator == "base" else None
+    if given:
+        # The long data tables are the prompt's context, not the answer: what was assembled is
+        # the answer with each table back at its line, and the prompt must give every table.
+        missing = [t for t in given if str(t["text"]) not in user and f"`{t['label']}`" not in user]
+        if missing:
+            problems.append(
+                f"the table {missing[0]['label'] or 'at line ' + str(missing[0]['at'])} is not given in the user message"
+            )
+        code = with_tables(code, given)
     if code.rstrip("\n") != record.rstrip("\n"):
         problems.append(
             f"the assistant message's code differs from the record: {_first_difference(code, record)}"
@@ -319,7 +330,7 @@ def claim_problems(sample: dict[str, Any], outcomes: list[Any] | None) -> list[s
                 wrong = sorted(k for k in derived if derived.get(k) != (recorded or {}).get(k))
                 return [f"doc facts differ from a re-run: {', '.join(wrong)}"]
         shown = _one_block(_message(sample, "user")) or ""
-        lines = fact_lines(recorded, indexed_operands(shown))
+        lines = fact_lines(recorded, indexed_operands(shown), str(meta["exec"]["code"]))
         missing = [line.strip() for line in lines if line.strip() not in assistant]
         if missing:
             return [f"the assistant message does not state the recorded fact {missing[0]!r}"]

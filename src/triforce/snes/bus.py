@@ -87,7 +87,7 @@ class _Dma:
 
 
 # B-bus register offsets written per unit, by DMA transfer mode.
-_DMA_PATTERNS: tuple[tuple[int, ...], ...] = (
+DMA_PATTERNS: tuple[tuple[int, ...], ...] = (
     (0,),
     (0, 1),
     (0, 0),
@@ -525,7 +525,7 @@ class SnesBus:
     def _run_channel(self, ch: _Dma) -> None:
         to_a = bool(ch.control & 0x80)  # direction: B-bus -> A-bus
         step = 0 if ch.control & 0x08 else (-1 if ch.control & 0x10 else 1)
-        pattern = _DMA_PATTERNS[ch.control & 7]
+        pattern = DMA_PATTERNS[ch.control & 7]
         count = ch.count or 0x10000
         source = (ch.a_bank << 16) | ch.a_address
         wram_port_bytes = 0
