@@ -428,82 +428,55 @@ class Assembler:
     def assemble_many(self, sources: Sequence[str], at: Sequence[int | None] | None = None) -> list[Any]:
         """Results in order; an entry is None when asar could not run at all on that source.
         `at`: per source, the address it is assembled at in place over `self.game` (None: alone at ORG)."""
-        if at is not None and self.game is not None and any(a is not None for a in at):
-            results = self._in_place(sources, at)
-        else:
-            results = self._assemble_many(sources)
+        where: list[int | None] = (
+            list(at) if at is not None and self.game is not None else [None] * len(sources)
+        )
+        results = self._assemble_many(sources, where)
         for i, res in enumerate(results):
             if _timed_out(res):
-                where = at[i] if at is not None and self.game is not None else None
-                results[i] = self._single(sources[i], retry=True, at=where)
+                results[i] = self._single(sources[i], retry=True, at=where[i])
         return results
 
-    def _in_place(self, sources: Sequence[str], at: Sequence[int | None]) -> list[Any]:
-        """Each source assembled for its address over the game image (asar's `base`, one batch);
-        results carry `game`, so their image is the game's with their own bytes written in."""
+    def _assemble_many(self, sources: Sequence[str], where: list[int | None]) -> list[Any]:
         from triforce.snes.asar import assemble_batch
 
         if not sources:
             return []
+        if not self.batch:
+            return [self._single(s, at=a) for s, a in zip(sources, where, strict=True)]
+        game = self.game if any(a is not None for a in where) else None
         self.calls += 1
-        game = self.game
         try:
+            # base: each source is assembled as it is alone at its address (ORG, or its own in the
+            # game image; its bytes only stored in a slot), so its proof is the same in a batch and
+            # alone, whatever its neighbours.
             results: list[Any] = list(
                 assemble_batch(
                     list(sources),
                     org=ORG,
                     stubs=True,
                     slot_size=SLOT_SIZE,
-                    base=[a if a is not None else ORG for a in at],
-                    base_rom=game.rom,
-                    rom_size=len(game.rom),
+                    base=[a if a is not None else ORG for a in where],
+                    base_rom=game.rom if game is not None else None,
+                    rom_size=len(game.rom) if game is not None else None,
                     include_root=self.include_root,
                     limits=self.limits,
                 )
             )
         except TriforceError:
-            results = [self._single(s, at=a) for s, a in zip(sources, at, strict=True)]
+            # The batch as a whole failed (e.g. it does not fit one image): one by one instead.
+            return [self._single(s, at=a) for s, a in zip(sources, where, strict=True)]
+        if game is not None:  # in place: the image is the game's with the result's own bytes
+            for res in results:
+                if res is not None:
+                    res.game = game
+        # Only snippets placed by this batch share its image; a retried one has its own.
+        SHARED.register(results)
+        # Sources that fail only because of the batch are assembled on their own.
         for i, res in enumerate(results):
             if res is not None and not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
-                results[i] = self._single(sources[i], at=at[i])
-        for res in results:
-            if res is not None:
-                res.game = game
-        SHARED.register(results)
+                results[i] = self._single(sources[i], at=where[i])
         return results
-
-    def _assemble_many(self, sources: Sequence[str]) -> list[Any]:
-        from triforce.snes.asar import assemble_batch
-
-        if not sources:
-            return []
-        if self.batch:
-            self.calls += 1
-            try:
-                # base=ORG: each source is assembled as it is alone at ORG (its bytes only stored in a
-                # slot), so its proof is the same in a batch and alone, whatever its neighbours.
-                results: list[Any] = list(
-                    assemble_batch(
-                        list(sources),
-                        org=ORG,
-                        stubs=True,
-                        slot_size=SLOT_SIZE,
-                        base=ORG,
-                        include_root=self.include_root,
-                        limits=self.limits,
-                    )
-                )
-            except TriforceError:
-                # The batch as a whole failed (e.g. it does not fit one image): one by one instead.
-                return [self._single(s) for s in sources]
-            # Sources that fail only because of the batch are assembled on their own.
-            # Only snippets placed by this batch share its image; a retried one has its own.
-            SHARED.register(results)
-            for i, res in enumerate(results):
-                if res is not None and not res.ok and any(d.code in _BATCH_ONLY_ERRORS for d in res.errors):
-                    results[i] = self._single(sources[i])
-            return results
-        return [self._single(s) for s in sources]
 
     def _single(self, source: str, retry: bool = False, at: int | None = None) -> Any:
         """One asar process; None when asar itself could not run on this source. `retry`: the

@@ -109,14 +109,7 @@ def _assemble_at(
     if problem:
         return None, problem
     for _ in range(2):  # once more when text before the label (a define, a table) moved it
-        res = assemble(
-            source,
-            org=org,
-            stubs=True,
-            include_root=root,
-            base_rom=game.rom if game is not None else None,
-            rom_size=len(game.rom) if game is not None else DEFAULT_ROM_SIZE,
-        )
+        res = _assemble_over(source, org, root, game)
         if game is not None:
             pad = (ex or {}).get("pad_to")
             if pad:
@@ -153,6 +146,18 @@ def _game_of(ex: dict[str, Any], root: Path | None) -> tuple[Any, str | None]:
     if game.digest != recorded.get("digest"):
         return None, f"{root} is not the tree the sample ran in (image digest differs)"
     return game, None
+
+
+def _assemble_over(source: str, org: int, root: Path | None, game: Any) -> Any:
+    """`source` assembled at `org`, alone, or over the game image a sample ran in (in place)."""
+    return assemble(
+        source,
+        org=org,
+        stubs=True,
+        include_root=root,
+        base_rom=game.rom if game is not None else None,
+        rom_size=len(game.rom) if game is not None else DEFAULT_ROM_SIZE,
+    )
 
 
 def _entry_symbol(symbols: dict[str, int], entry: str) -> int | None:
@@ -372,14 +377,7 @@ def _proof_problems(
         game, problem = _game_of(ex, root)
         if problem:
             return [f"proof: {problem}"]
-        res = assemble(
-            buggy,
-            org=address,
-            stubs=True,
-            include_root=root,
-            base_rom=game.rom if game is not None else None,
-            rom_size=len(game.rom) if game is not None else DEFAULT_ROM_SIZE,
-        )
+        res = _assemble_over(buggy, address, root, game)
         if res.ok:
             return ["proof: asar accepts the buggy code the sample says it rejects"]
         if not any(d.message in proof["diagnostic"] for d in res.errors):
