@@ -201,3 +201,22 @@ def test_the_prompt_states_the_games_db_where_the_routine_reads_through_it() -> 
     )
     mover = _in_place(TREE, "Mover_Step")
     assert isinstance(mover, Context) and mover.subject.db_note == ""  # nothing through DB
+
+
+def test_an_inline_dispatch_table_with_address_markers_gives_its_handlers_the_db(tmp_path: Path) -> None:
+    """`JSL JumpTableLocal` followed by `#_1EA75C: dw Handler` lines (usdasm's sprite state
+    dispatch): each handler is called with the dispatcher's DB, marker or not."""
+    (tmp_path / "main.asm").write_text(
+        "lorom\norg $1E8000\n"
+        "Entry:\n#_1E8000: PHB\n#_1E8001: PHK\n#_1E8002: PLB\n#_1E8003: JSR Dispatch\n#_1E8006: PLB\n#_1E8007: RTL\n\n"
+        "Dispatch:\n#_1E8008: LDA.w $0D80,X\n#_1E800B: JSL JumpTableLocal\n"
+        "#_1E800F: dw Handler_Zero\n#_1E8011: dw Handler_One\n\n"
+        "Handler_Zero:\n#_1E8013: LDA.w Table,Y\n#_1E8016: RTS\n\n"
+        "Handler_One:\n#_1E8017: RTS\n\n"
+        "Table:\n#_1E8018: db $01, $02\n\n"
+        "JumpTableLocal:\n#_1E801A: RTL\n",
+        encoding="utf-8",
+    )
+    routines = read_corpus([tmp_path], name="dispatch").by_name()
+    handler = routines["Handler_Zero"]
+    assert (handler.entry_db_source, handler.entry_db) == ("callers", 0x1E)

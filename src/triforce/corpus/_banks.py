@@ -188,7 +188,7 @@ def _walk(
         # A dispatcher called with its table inline (`JSL JumpTableLocal : dw A, B`).
         last = block.stmts[-1].line  # 1-based line of the call
         for line in lines[last : block.end + 1]:
-            code = line.code.strip()
+            code = _LEADING_LABELS_RE.sub("", line.code.strip())  # `#_1EA75C: dw Handler`
             word = code.split(None, 1)[0].lower() if code else ""
             if word in ("dw", "dl"):
                 for name in _NAME_RE.findall(code.split(None, 1)[1] if " " in code else ""):
@@ -197,6 +197,7 @@ def _walk(
 
 
 _SUB_RE = re.compile(r"^\s*\.([A-Za-z0-9_]+)\b:?\s*(.*)$")
+_LEADING_LABELS_RE = re.compile(r"^(?:#?[A-Za-z_][A-Za-z0-9_]*:\s*)+")
 
 
 def _tables(owner: dict[str, Block], files: Mapping[Path, Sequence[Line]]) -> dict[str, list[str]]:
