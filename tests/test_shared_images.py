@@ -45,3 +45,25 @@ def test_a_based_batch_gives_every_result_the_image_size_it_has_alone() -> None:
     assert all(r.ok for r in results)
     assert {len(r.rom) for r in results} == {len(alone.rom)}
     assert results[0].rom == alone.rom
+
+
+def test_a_based_snippet_in_a_high_slot_lands_at_its_base_not_a_mirror() -> None:
+    """Slots of a large batch reach banks the image names by their $80+ mirror; a based
+    snippet's chunks are still at the address it was assembled for (the padding of in-place
+    variants compares them with the routine's own range)."""
+    from triforce.snes.asar import assemble_batch
+
+    sources = [f"Main:\n    LDA.b #${i & 0xFF:02X}\n    RTS\n" for i in range(600)]  # slots past bank $40
+    results = assemble_batch(sources, org=0x008000, stubs=True, slot_size=0x1000, base=[0x1EA7DC] * 600)
+    assert all(r.ok for r in results)
+    assert {c.address for r in results for c in r.chunks} == {0x1EA7DC}
+
+
+def test_more_sources_than_one_batch_holds_are_assembled_in_several() -> None:
+    """An asar batch puts each snippet in a 4 KiB slot; past bank $7D a slot would be WRAM. The
+    assembler splits a long list so that no source fails for where its slot went."""
+    from triforce.generate.execution import MAX_BATCH, Assembler
+
+    sources = [f"Main:\n    LDA.b #${i & 0xFF:02X}\n    RTS\n" for i in range(MAX_BATCH * 2 + 40)]
+    results = Assembler().assemble_many(sources)
+    assert all(r is not None and r.ok for r in results)

@@ -32,6 +32,8 @@ _BATCH_ONLY_ERRORS = frozenset({"Emacro_redefined", "Tslot_overflow"})
 # bus would read as "no SRAM": routines on the save data would then have nothing to run on.
 SRAM_SIZE = 0x2000
 SLOT_SIZE = 0x1000  # bytes per snippet in a batch: a routine plus what the corpus appends
+# Snippets per asar batch: their slots fill LoROM banks $00-$3E (8 a bank), well below $7E (WRAM).
+MAX_BATCH = 500
 REGISTERS = ("a", "x", "y", "s", "d", "db", "p")
 RETURNED = "RETURNED"  # run_routine's reason "returned", upper-cased by _reason_name
 
@@ -442,6 +444,12 @@ class Assembler:
 
         if not sources:
             return []
+        if self.batch and len(sources) > MAX_BATCH:  # slots past bank $7D would be WRAM, not ROM
+            return [
+                res
+                for at in range(0, len(sources), MAX_BATCH)
+                for res in self._assemble_many(sources[at : at + MAX_BATCH], where[at : at + MAX_BATCH])
+            ]
         if not self.batch:
             return [self._single(s, at=a) for s, a in zip(sources, where, strict=True)]
         game = self.game if any(a is not None for a in where) else None

@@ -165,11 +165,13 @@ def pad_to(result: Any, start: int, end: int) -> None:
 
     if not getattr(result, "ok", False) or not result.chunks:
         return
-    last = max((c.end for c in result.chunks if start <= c.address < end), default=None)
-    if last is None or last >= end:
+    lo, hi = snes_to_offset(start, result.mapper), snes_to_offset(end, result.mapper)
+    if lo is None or hi is None:
         return
-    offset = snes_to_offset(last, result.mapper)
-    if offset is None:
+    # By file offset: a chunk may name its bytes through a bank mirror ($9E for $1E).
+    last = max((c.offset + len(c.data) for c in result.chunks if lo <= c.offset < hi), default=None)
+    if last is None or last >= hi:
         return
-    result.chunks = [*result.chunks, Chunk(address=last, offset=offset, data=bytes([NOP]) * (end - last))]
+    address = start + (last - lo)
+    result.chunks = [*result.chunks, Chunk(address=address, offset=last, data=bytes([NOP]) * (hi - last))]
     result._rom = None

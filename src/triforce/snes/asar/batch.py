@@ -134,7 +134,10 @@ def _at_base(chunks: list[Chunk], unit: Unit, mapper: Mapper) -> list[Chunk]:
     assert unit.base is not None and unit.org is not None
     moved = []
     for chunk in chunks:
-        address = (chunk.address & 0xFFFFFF) - unit.org + unit.base
+        written = chunk.address & 0xFFFFFF
+        if mapper == "lorom" and (written ^ unit.org) & 0x800000:
+            written ^= 0x800000  # the bank mirror the image names the slot by: the slot's own half
+        address = written - unit.org + unit.base
         offset = snes_to_offset(address, mapper)
         assert offset is not None, f"${address:06X} is not ROM"
         moved.append(Chunk(address=address, offset=offset, data=chunk.data))
