@@ -220,3 +220,11 @@ def test_an_inline_dispatch_table_with_address_markers_gives_its_handlers_the_db
     routines = read_corpus([tmp_path], name="dispatch").by_name()
     handler = routines["Handler_Zero"]
     assert (handler.entry_db_source, handler.entry_db) == ("callers", 0x1E)
+
+
+def test_verify_finds_a_namespaced_entry_beside_a_constant_with_the_same_tail() -> None:
+    from triforce.generate.verify import _entry_symbol
+
+    symbols = {"Oracle_Sprite_Twinrova_IceAttack": 0x7E0100, "Oracle_Twinrova_IceAttack": 0x328292}
+    assert _entry_symbol(symbols, "Twinrova_IceAttack", 0x328292) == 0x328292
+    assert _entry_symbol(symbols, "Twinrova_IceAttack") is None  # ambiguous without the record

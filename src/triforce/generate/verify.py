@@ -120,7 +120,7 @@ def _assemble_at(
                 )
         if not res.ok:
             return res, f"asar rejects the code: {first_asar_error(res.diagnostics)}"
-        at = _entry_symbol(res.symbols, entry)
+        at = _entry_symbol(res.symbols, entry, address)
         if at is None:
             return res, f"entry label {entry} is not defined by the code"
         if at == address:
@@ -160,11 +160,15 @@ def _assemble_over(source: str, org: int, root: Path | None, game: Any) -> Any:
     )
 
 
-def _entry_symbol(symbols: dict[str, int], entry: str) -> int | None:
-    """The entry label's address; a routine written inside `namespace X` defines `X_entry`."""
+def _entry_symbol(symbols: dict[str, int], entry: str, address: int | None = None) -> int | None:
+    """The entry label's address; a routine written inside `namespace X` defines `X_entry`. Of
+    several such names (`Oracle_Twinrova_IceAttack` beside a constant `Oracle_Sprite_Twinrova_...`),
+    the one at the recorded `address`."""
     if entry in symbols:
         return symbols[entry]
-    scoped = [a for name, a in symbols.items() if name.endswith(f"_{entry}")]
+    scoped = sorted({a for name, a in symbols.items() if name.endswith(f"_{entry}")})
+    if len(scoped) > 1 and address is not None and address in scoped:
+        return address
     return scoped[0] if len(scoped) == 1 else None
 
 
