@@ -228,3 +228,26 @@ def test_verify_finds_a_namespaced_entry_beside_a_constant_with_the_same_tail() 
     symbols = {"Oracle_Sprite_Twinrova_IceAttack": 0x7E0100, "Oracle_Twinrova_IceAttack": 0x328292}
     assert _entry_symbol(symbols, "Twinrova_IceAttack", 0x328292) == 0x328292
     assert _entry_symbol(symbols, "Twinrova_IceAttack") is None  # ambiguous without the record
+
+
+def test_the_reset_vector_and_split_module_tables_give_the_games_db(tmp_path: Path) -> None:
+    """The 65816 resets with DB=$00: the routine at the reset vector (`#_00FFFC: dw Reset`) and
+    what its main loop reaches get that bank, through a module table split into
+    `db Module>>0` / `>>8` / `>>16` bytes read by index (usdasm's Module_MainRouting), and past
+    code after a jump that the routine's own entry never runs."""
+    (tmp_path / "main.asm").write_text(
+        "lorom\norg $008000\n"
+        "Reset:\n#_008000: SEI\n#_008001: CLC\n\n"
+        "MainLoop:\n#_008002: BRA .run\n.never\n#_008004: PLB\n.run\n#_008005: JSL Routing\n#_008009: BRA MainLoop\n\n"
+        "Routing:\n#_00800B: LDY.b $10\n#_00800D: LDA.w .low,Y\n#_008010: STA.b $03\n"
+        "#_008012: LDA.w .high,Y\n#_008015: STA.b $04\n#_008017: JML.w [$0003]\n"
+        ".low\n#_00801A: db Module00>>0\n.high\n#_00801B: db Module00>>8\n\n"
+        "Module00:\n#_00801C: LDA.w Table,Y\n#_00801F: RTL\n\n"
+        "Table:\n#_008020: db $01\n\n"
+        "org $00FFFC\n#_00FFFC: dw Reset\n",
+        encoding="utf-8",
+    )
+    routines = read_corpus([tmp_path], name="vectors").by_name()
+    assert (routines["Reset"].entry_db_source, routines["Reset"].entry_db) == ("callers", 0x00)
+    assert (routines["Routing"].entry_db_source, routines["Routing"].entry_db) == ("callers", 0x00)
+    assert (routines["Module00"].entry_db_source, routines["Module00"].entry_db) == ("callers", 0x00)

@@ -28,6 +28,7 @@ from triforce.corpus._walk import NO_FALL, Block, Line, Stmt, falls_through
 from triforce.snes.opcodes import BRANCHES, JUMPS
 
 ENTRY = "entry"  # the caller's own entry DB, resolved once that is known
+UNREACHED = "unreached"  # code after a jump away that no jump of the block's own enters
 Value = int | str | None  # a bank, ENTRY, or unknown
 _ROUNDS = 8
 _A_KEPT = frozenset(
@@ -123,10 +124,14 @@ def _walk(
         if previous is not None:
             labels = [name for line, name in subs if previous.line < line <= s.line]
             if labels and previous.mnemonic in NO_FALL:
-                db, stack = entered.get(labels[-1]), []
+                # Reached only by the block's own jumps there; none: not from its entry at all.
+                db, stack = entered.get(labels[-1], UNREACHED), []
             elif labels and labels[-1] in entered and entered[labels[-1]] != db:
-                db = None  # reached with two different banks
+                # reached with two different banks (or only by the jump, after unreached code)
+                db = entered[labels[-1]] if db == UNREACHED else None
         previous = s
+        if db == UNREACHED:
+            continue  # code this block's entry never runs: it calls nothing with a known bank
         if op.startswith(".") and (mn in _BRANCHES or mn in ("JSR", "JMP")):
             name = op[1:].split(",", 1)[0].strip()
             entered[name] = db if entered.get(name, db) == db else None
@@ -184,7 +189,12 @@ def _walk(
             a_low = None if v is None else v & 0xFF
         elif mn not in _A_KEPT:
             a_low = None
-    if block.last == "data" and block.stmts and block.stmts[-1].mnemonic in ("JSL", "JSR"):
+    if (
+        db != UNREACHED
+        and block.last == "data"
+        and block.stmts
+        and block.stmts[-1].mnemonic in ("JSL", "JSR")
+    ):
         # A dispatcher called with its table inline (`JSL JumpTableLocal : dw A, B`).
         last = block.stmts[-1].line  # 1-based line of the call
         for line in lines[last : block.end + 1]:
@@ -218,12 +228,29 @@ def _tables(owner: dict[str, Block], files: Mapping[Path, Sequence[Line]]) -> di
             parts = code.split(None, 1)
             if parts and parts[0].endswith(":"):  # `Label: dw A, B` on one line
                 parts = parts[1].split(None, 1) if len(parts) > 1 else []
-            if len(parts) > 1 and parts[0].lower() in ("dw", "dl"):
+            # `dw Handler`, `dl Handler`, and split tables of `db Handler>>0` / `>>8` / `>>16`.
+            if len(parts) > 1 and parts[0].lower() in ("dw", "dl", "db"):
                 tables.setdefault(key, []).extend(_NAME_RE.findall(parts[1]))
         if b.first == "data" and b.qualified in tables:
             for alias in (b.name, *b.sublabels):
                 tables.setdefault(alias, tables[b.qualified])
     return tables
+
+
+_RESET_VECTOR_RE = re.compile(r"^\s*#?_00FFFC:\s*dw\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+def _reset_routine(
+    blocks: Sequence[Block], files: Mapping[Path, Sequence[Line]], owner: dict[str, Block]
+) -> Block | None:
+    """The block the emulation-mode reset vector names, from a disassembly's address-marked
+    vector table (`#_00FFFC: dw Reset`); None when the tree has no such line."""
+    for path in {b.file for b in blocks}:
+        for line in files[path]:
+            m = _RESET_VECTOR_RE.match(line.code)
+            if m:
+                return owner.get(m.group(1))
+    return None
 
 
 def entry_banks(
@@ -249,9 +276,14 @@ def entry_banks(
 
         end = _walk(block, value_of, widths.get(id(block)), call, found.add, files[block.file], tables)
         nxt = block.successor
-        if falls_through(block) and nxt is not None and id(nxt) in ids:
+        if falls_through(block) and nxt is not None and id(nxt) in ids and end != UNREACHED:
             sites.setdefault(id(nxt), []).append((id(block), end))  # it runs on into its successor
         needs[id(block)] = found
+    # The 65816 resets in emulation mode with DB=$00: the routine the reset vector ($00FFFC)
+    # names is entered with that bank, and so is everything its main loop calls.
+    reset = _reset_routine(blocks, files, owner)
+    if reset is not None and id(reset) in ids:
+        sites.setdefault(id(reset), []).append((0, 0x00))
     # Fixed point: a site passing its caller's ENTRY takes the caller's resolved bank.
     resolved: dict[int, int | None] = {}
     for _ in range(_ROUNDS):
