@@ -251,3 +251,26 @@ def test_the_reset_vector_and_split_module_tables_give_the_games_db(tmp_path: Pa
     assert (routines["Reset"].entry_db_source, routines["Reset"].entry_db) == ("callers", 0x00)
     assert (routines["Routing"].entry_db_source, routines["Routing"].entry_db) == ("callers", 0x00)
     assert (routines["Module00"].entry_db_source, routines["Module00"].entry_db) == ("callers", 0x00)
+
+
+def test_an_inline_table_before_more_code_and_an_offset_table_read_dispatch_too(tmp_path: Path) -> None:
+    """`BEQ .active : JSL JumpTableLocal : dw A, B` with the routine's code going on after the
+    table (usdasm's Sprite_ExecuteSingle), and `LDA.w .vectors+1,Y` (Ancilla_ExecuteOne)."""
+    (tmp_path / "main.asm").write_text(
+        "lorom\norg $068000\n"
+        "Entry:\n#_068000: PHB\n#_068001: PHK\n#_068002: PLB\n#_068003: JSR Execute\n#_068006: JSR Vectored\n"
+        "#_068009: PLB\n#_06800A: RTL\n\n"
+        "Execute:\n#_06800B: CMP.b #$09\n#_06800D: BEQ .active\n#_06800F: JSL JumpTableLocal\n"
+        "#_068013: dw Module_A\n#_068015: dw Module_B\n.active\n#_068017: RTS\n\n"
+        "Vectored:\n#_068018: LDA.w .vectors+0,Y\n#_06801B: STA.b $00\n#_06801D: LDA.w .vectors+1,Y\n"
+        "#_068020: STA.b $01\n#_068022: JMP.w ($0000)\n.vectors\n#_068025: dw Module_C\n\n"
+        "Module_A:\n#_068027: LDA.w Table,Y\n#_06802A: RTS\n\n"
+        "Module_B:\n#_06802B: LDA.w Table,Y\n#_06802E: RTS\n\n"
+        "Module_C:\n#_06802F: LDA.w Table,Y\n#_068032: RTS\n\n"
+        "Table:\n#_068033: db $01\n\n"
+        "JumpTableLocal:\n#_068034: RTL\n",
+        encoding="utf-8",
+    )
+    routines = read_corpus([tmp_path], name="dispatch2").by_name()
+    for name in ("Module_A", "Module_B", "Module_C"):
+        assert (routines[name].entry_db_source, routines[name].entry_db) == ("callers", 0x06), name

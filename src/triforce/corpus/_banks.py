@@ -143,6 +143,11 @@ def _walk(
             addr = _absolute(s, value_of, bank)
             if addr is not None:
                 on_read(region_of(addr))
+        if mn in ("JSL", "JSR"):
+            # A dispatcher called with its table inline (`JSL JumpTableLocal : dw A, B`), at the
+            # block's end or before more of its code (`.active` after the table).
+            for name in _inline_table(lines, s.line, block.end):
+                on_call(name, db)
         if mn in _CALLS:
             target = _TABLE_RE.match(op)
             if target:  # `JSR (Table,X)`: every entry of the table is a call site
@@ -159,6 +164,7 @@ def _walk(
             # A table of code addresses read by index (`LDA.w .vectors,Y : DEC A : PHA : RTS`):
             # its routines are dispatched from here, with this DB.
             table = op.split(",", 1)[0].strip()
+            table = re.split(r"[+\-]", table, maxsplit=1)[0].strip() or table  # `.vectors+1,Y`
             if table.startswith("."):
                 table = f"{block.qualified}_{table[1:]}"
             for name in tables.get(table, ()):
@@ -189,21 +195,22 @@ def _walk(
             a_low = None if v is None else v & 0xFF
         elif mn not in _A_KEPT:
             a_low = None
-    if (
-        db != UNREACHED
-        and block.last == "data"
-        and block.stmts
-        and block.stmts[-1].mnemonic in ("JSL", "JSR")
-    ):
-        # A dispatcher called with its table inline (`JSL JumpTableLocal : dw A, B`).
-        last = block.stmts[-1].line  # 1-based line of the call
-        for line in lines[last : block.end + 1]:
-            code = _LEADING_LABELS_RE.sub("", line.code.strip())  # `#_1EA75C: dw Handler`
-            word = code.split(None, 1)[0].lower() if code else ""
-            if word in ("dw", "dl"):
-                for name in _NAME_RE.findall(code.split(None, 1)[1] if " " in code else ""):
-                    on_call(name, db)
     return db
+
+
+def _inline_table(lines: Sequence[Line], call_line: int, end: int) -> list[str]:
+    """The handler names of the `dw`/`dl` lines right after the call on `call_line` (1-based),
+    address markers allowed before them; empty when the call is not followed by a table."""
+    names: list[str] = []
+    for line in lines[call_line : end + 1]:
+        code = _LEADING_LABELS_RE.sub("", line.code.strip())  # `#_1EA75C: dw Handler`
+        if not code:
+            continue
+        word, _, rest = code.partition(" ")
+        if word.lower() not in ("dw", "dl"):
+            break
+        names += _NAME_RE.findall(rest)
+    return names
 
 
 _SUB_RE = re.compile(r"^\s*\.([A-Za-z0-9_]+)\b:?\s*(.*)$")
