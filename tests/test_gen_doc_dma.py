@@ -197,3 +197,20 @@ def test_a_tree_constant_is_a_value_a_label_is_not() -> None:
     src = store_sources(code)
     assert src[0x4301] == Source("imm", "#VMDATAH") and src[0x4301].constant
     assert src[0x4304] == Source("label", "#Tbl>>16") and not src[0x4304].constant
+
+
+def test_memory_a_pointer_from_the_input_reached_is_said_to_exist_not_listed() -> None:
+    """`LDA ($00),Y` reads wherever the test state's pointer points: those bytes are no fact of
+    the routine (issue 11 item 8); the pointer's own bytes, which the code names, are."""
+    from triforce.generate.doc import _memory_text, named_memory
+
+    code = "Read:\n    LDA ($00),Y\n    STA.w $0E20\n    RTS\n"
+    named = named_memory(code)
+    assert {0x7E0000, 0x7E0001, 0x7E0E20} <= named
+    text = _memory_text([0x7E0000, 0x7E0001, 0x7E4F10, 0x7E9A22], [], named)
+    assert text == "$7E0000-$7E0001 (and others through a pointer or index from the input)"
+    assert (
+        _memory_text([0x7E4F10], [], named)
+        == "none named in the code (others through a pointer or index from the input)"
+    )
+    assert _memory_text([0x7E4F10], []) == "$7E4F10"  # without the code: as before

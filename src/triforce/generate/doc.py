@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from triforce.generate.asmtext import parse, strip_leading_comments
+from triforce.generate.asmtext import number, parse, strip_leading_comments
 from triforce.generate.base import doc_parts, purpose_line
 from triforce.generate.candidate import (
     Candidate,
@@ -25,7 +25,14 @@ from triforce.generate.candidate import (
     width_text,
 )
 from triforce.generate.context import Context, Reject
-from triforce.generate.dma import dma_lines, merge_transfers, named_io, run_transfers, store_sources
+from triforce.generate.dma import (
+    defines_of,
+    dma_lines,
+    merge_transfers,
+    named_io,
+    run_transfers,
+    store_sources,
+)
 from triforce.generate.execution import Outcome, exec_record
 from triforce.generate.states import StateSpec, normalize_address
 from triforce.sample import Sample
@@ -131,9 +138,36 @@ def indexed_operands(code: str) -> list[tuple[str, int]]:
     return out
 
 
-def _memory_text(addrs: list[int], indexed: Sequence[tuple[str, int]]) -> str:
+def named_memory(code: str) -> frozenset[int]:
+    """The WRAM bytes the code names as operands (a direct-page, absolute or long address, or a
+    defined name; a pointer's own bytes for `($00),Y`), with the next two bytes (16-bit and long
+    accesses): what a run reads there is a fact of the code. A byte a run reached otherwise came
+    through a pointer or an index from the test state's input."""
+    defines = defines_of(code)
+    out: set[int] = set()
+    for s in parse(code):
+        if s.kind != "insn" or not s.operand or s.operand.startswith("#"):
+            continue
+        base = s.operand.split(",", 1)[0].strip().lstrip("([").rstrip(")]").strip()
+        value = number(base)
+        if value is None:
+            value = defines.get(base)
+        if value is None:
+            continue
+        at = normalize_address(value if value > 0xFFFF else 0x7E0000 | value)
+        out.update((at, at + 1, at + 2))
+    return frozenset(out)
+
+
+_THROUGH_INPUT = "others through a pointer or index from the input"
+
+
+def _memory_text(
+    addrs: list[int], indexed: Sequence[tuple[str, int]], named: frozenset[int] | None = None
+) -> str:
     """Addresses a run touched, said as the indexed operands that reach them (`$0E40,X`) and the
-    rest as ranges."""
+    rest as ranges; with `named` (see named_memory), only the bytes the code names are listed and
+    the others said to exist (they are where the random states' pointers happened to point)."""
     forms: list[str] = []
     rest: list[int] = []
     for a in addrs:
@@ -142,7 +176,11 @@ def _memory_text(addrs: list[int], indexed: Sequence[tuple[str, int]]) -> str:
             rest.append(a)
         elif form not in forms:
             forms.append(form)
-    return ", ".join([*forms, *_ranges(rest)])
+    listed = rest if named is None else [a for a in rest if a in named]
+    text = ", ".join([*forms, *_ranges(listed)])
+    if len(listed) < len(rest):
+        text = f"{text} (and {_THROUGH_INPUT})" if text else f"none named in the code ({_THROUGH_INPUT})"
+    return text
 
 
 def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = (), code: str = "") -> list[str]:
@@ -178,9 +216,14 @@ def fact_lines(f: dict[str, Any], indexed: Sequence[tuple[str, int]] = (), code:
         )
         + "."
     )
-    lines.append("- Memory read: " + (_memory_text(f["reads"], indexed) or "none (besides the stack)") + ".")
+    in_code = named_memory(code) if code else None
     lines.append(
-        "- Memory written: " + (_memory_text(f["writes"], indexed) or "none (besides the stack)") + "."
+        "- Memory read: " + (_memory_text(f["reads"], indexed, in_code) or "none (besides the stack)") + "."
+    )
+    lines.append(
+        "- Memory written: "
+        + (_memory_text(f["writes"], indexed, in_code) or "none (besides the stack)")
+        + "."
     )
     transfers = f.get("dma") or []
     # The channel and start registers of a stated transfer are named in its own line.
