@@ -16,7 +16,7 @@ checks every sample for the defect classes of issue 11, each a static check a re
   region the sample declares free), which in a real ROM overwrites the next routine;
 - nondeterministic-read: evidence that depends on the beam counters, NMI/IRQ flags or joypads;
 - no-purpose: a base/debug prompt or doc answer without a statement of purpose (or with an
-  author's note such as "TODO" in its place);
+  placeholder author's note in its place, see _NOTE_RE);
 - dma-union: a doc answer for code that starts a DMA/HDMA transfer that does not state the
   transfer by its own parameters (channel, mode, B-bus register, A-bus address, size), so its
   memory and register lines are what random parameters reached, or that states a value for a
